@@ -1,0 +1,1 @@
+"""graph_api: the intelligence-sharing graph service of an anti-counterfeiting alliance."""

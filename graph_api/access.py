@@ -1,0 +1,132 @@
+"""Who may read what, and who may do what: every authorisation rule in one place.
+
+A caller's ``Scope`` is built once per request from its token. Stores and
+analytics receive it on every call; there is no call without a scope.
+
+Visibility is decided per *visibility class*: the triple (reporting org,
+marking, sharedWith) that every assertion carries. Stores intern classes to
+small integers, so a scope can answer "may I see class 17?" from a cache and a
+query can filter with ``vclass IN (...)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+
+from graph_api.errors import Forbidden
+from graph_api.model import Marking, OrgType
+
+__all__ = [
+    "ROLES",
+    "Action",
+    "Scope",
+    "VisibilityClass",
+    "may_see",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class VisibilityClass:
+    """What decides who may read an assertion."""
+
+    reporter: str
+    marking: Marking
+    shared_with: frozenset[str]
+
+
+def may_see(vc: VisibilityClass, org_id: str, org_type: OrgType) -> bool:
+    """The marking table of DESIGN.md.
+
+    >>> vc = VisibilityClass("acme", Marking.AMBER, frozenset())
+    >>> may_see(vc, "bazaar", OrgType.PLATFORM), may_see(vc, "rival", OrgType.BRAND)
+    (True, False)
+    """
+    if vc.marking in (Marking.CLEAR, Marking.GREEN):
+        return True
+    if org_id == vc.reporter or org_id in vc.shared_with:
+        return True
+    if vc.marking is Marking.AMBER:
+        return org_type in (OrgType.PLATFORM, OrgType.REGULATOR)
+    if vc.marking is Marking.AMBER_STRICT:
+        return org_type is OrgType.PLATFORM
+    return False
+
+
+class Action(str, Enum):
+    READ = "read"
+    REPORT = "report"
+    IMPORT = "import"
+    NOTICE = "notice"
+    TEST_BUY = "test_buy"
+    CASE = "case"
+    EXPORT = "export"
+    REVIEW = "review"
+    ADMIN = "admin"
+
+
+ROLES: dict[str, frozenset[Action]] = {
+    "investigator": frozenset({Action.READ, Action.REPORT, Action.NOTICE, Action.TEST_BUY}),
+    "analyst": frozenset({Action.READ, Action.REPORT, Action.IMPORT}),
+    "liaison": frozenset({Action.READ, Action.CASE, Action.EXPORT}),
+    "reviewer": frozenset({Action.READ, Action.REVIEW}),
+    "admin": frozenset({Action.READ, Action.ADMIN}),
+}
+
+# Roles bound to an org type (DESIGN.md "Roles").
+ROLE_ORG_TYPES: dict[str, frozenset[OrgType]] = {
+    "liaison": frozenset({OrgType.REGULATOR}),
+    "reviewer": frozenset({OrgType.PLATFORM}),
+}
+
+
+def check_role_for_org(role: str, org_type: OrgType) -> None:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; one of {', '.join(sorted(ROLES))}")
+    allowed = ROLE_ORG_TYPES.get(role)
+    if allowed is not None and org_type not in allowed:
+        kinds = " or ".join(sorted(t.value for t in allowed))
+        raise ValueError(f"role {role!r} is for {kinds} orgs only")
+
+
+@dataclass
+class Scope:
+    """One caller: principal, org and role, with a cache of visible classes."""
+
+    principal_id: str
+    org_id: str
+    org_type: OrgType
+    role: str
+    _seen: dict[int, bool] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def view_key(self) -> str:
+        """Callers with equal view keys see exactly the same assertions."""
+        return self.org_id
+
+    def can(self, action: Action) -> bool:
+        return action in ROLES.get(self.role, frozenset())
+
+    def require(self, action: Action) -> None:
+        if not self.can(action):
+            raise Forbidden(f"role {self.role!r} may not {action.value.replace('_', ' ')}")
+
+    def sees(self, vc: VisibilityClass) -> bool:
+        return may_see(vc, self.org_id, self.org_type)
+
+    def sees_class(self, class_id: int, classes: list[VisibilityClass]) -> bool:
+        """Cached ``sees`` for an interned class id."""
+        hit = self._seen.get(class_id)
+        if hit is None:
+            hit = self._seen[class_id] = self.sees(classes[class_id])
+        return hit
+
+    def visible_class_ids(self, classes: list[VisibilityClass]) -> list[int]:
+        return [i for i in range(len(classes)) if self.sees_class(i, classes)]
+
+    def sees_identifier_values(self, reporters: Iterable[str]) -> bool:
+        """Clear identifier values: PLATFORM and REGULATOR orgs, and orgs that asserted it."""
+        if self.org_type in (OrgType.PLATFORM, OrgType.REGULATOR):
+            return True
+        return self.org_id in set(reporters)

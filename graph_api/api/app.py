@@ -1,0 +1,204 @@
+"""The ASGI application: /graphql (GraphiQL on GET), /healthz, /metrics, /schema.graphql."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLHTTPResponse
+from strawberry.types import ExecutionResult
+
+from graph_api.api.context import Context
+from graph_api.api.schema import build_schema, error_extensions
+from graph_api.errors import GraphAPIError
+from graph_api.services import Services
+
+__all__ = ["create_app"]
+
+log = logging.getLogger("graph_api")
+FOLLOW_SECONDS = 1.0
+
+
+class Metrics:
+    """Counters exposed as Prometheus text."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[str] = Counter()
+        self.errors: Counter[str] = Counter()
+        self.seconds = 0.0
+
+    def render(self, applied_seq: int) -> str:
+        lines = [
+            "# TYPE graph_api_requests_total counter",
+            *(
+                f'graph_api_requests_total{{kind="{k}"}} {v}'
+                for k, v in sorted(self.requests.items())
+            ),
+            "# TYPE graph_api_errors_total counter",
+            *(f'graph_api_errors_total{{code="{k}"}} {v}' for k, v in sorted(self.errors.items())),
+            "# TYPE graph_api_request_seconds_total counter",
+            f"graph_api_request_seconds_total {self.seconds:.6f}",
+            "# TYPE graph_api_applied_reports gauge",
+            f"graph_api_applied_reports {applied_seq}",
+        ]
+        return "\n".join(lines) + "\n"
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, schema: strawberry.Schema, services: Services, metrics: Metrics) -> None:
+        super().__init__(schema, graphql_ide="graphiql", allow_queries_via_get=False)
+        self.services = services
+        self.metrics = metrics
+
+    async def get_context(self, request: Any, response: Any) -> Context:
+        context = Context(services=self.services)
+        header = request.headers.get("authorization")
+        try:
+            context._scope = self.services.authenticate(header)
+        except GraphAPIError as exc:
+            context.auth_error = exc
+        return context
+
+    async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
+        self.metrics.requests["graphql"] += 1
+        data: GraphQLHTTPResponse = {"data": result.data}
+        if result.errors:
+            data["errors"] = [self._format(e) for e in result.errors]
+        return data
+
+    def _format(self, error: GraphQLError) -> dict[str, Any]:
+        ext = error_extensions(error)
+        self.metrics.errors[ext["code"]] += 1
+        message = error.message
+        if ext["code"] == "INTERNAL":
+            log.error("internal error", exc_info=error.original_error)
+            message = "internal error; it has been logged"
+        out: dict[str, Any] = {"message": message, "extensions": ext}
+        if error.path:
+            out["path"] = error.path
+        return out
+
+
+class BodyLimit:
+    """Refuse request bodies over ``limit`` bytes with LIMIT_EXCEEDED, before parsing."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge()
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = JSONResponse(
+            {
+                "errors": [
+                    {
+                        "message": f"request body over {self.limit} bytes",
+                        "extensions": {"code": "LIMIT_EXCEEDED"},
+                    }
+                ]
+            },
+            status_code=413,
+        )
+        await response(scope, receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+def create_app(services: Services) -> ASGIApp:
+    settings = services.settings
+    schema = build_schema(settings)
+    metrics = Metrics()
+    graphql_app = GraphQLApp(schema, services, metrics)
+    store = services.store
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "store": settings.store})
+
+    async def metrics_page(request: Request) -> Response:
+        return PlainTextResponse(metrics.render(getattr(store, "applied_seq", 0)))
+
+    async def sdl(request: Request) -> Response:
+        return PlainTextResponse(schema.as_str() + "\n")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        follower = asyncio.create_task(_follow(services))
+        try:
+            yield
+        finally:
+            follower.cancel()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/metrics", metrics_page),
+            Route("/schema.graphql", sdl),
+        ],
+        lifespan=lifespan,
+    )
+    timed = _Timed(app, metrics)
+    return BodyLimit(timed, settings.max_body_bytes)
+
+
+class _Timed:
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start = time.perf_counter()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.metrics.seconds += time.perf_counter() - start
+
+
+async def _follow(services: Services) -> None:
+    """See what other processes commit (``graph-api import``) within two seconds."""
+    catch_up = getattr(services.store, "catch_up", None)
+    if catch_up is None:
+        return
+    while True:
+        await asyncio.sleep(FOLLOW_SECONDS)
+        try:
+            catch_up()
+        except Exception:  # keep following; the next tick retries
+            log.exception("following the database failed")

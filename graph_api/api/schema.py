@@ -1,0 +1,132 @@
+"""The GraphQL schema: root resolvers, limits and error codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+
+from graph_api.access import Action
+from graph_api.api.inputs import ReportInput, report_mapping
+from graph_api.api.types import (
+    Entity,
+    EntityConnection,
+    EntityKind,
+    Info,
+    Org,
+    Principal,
+    ReportResult,
+    check_first,
+    wants_total,
+)
+from graph_api.config import Settings
+from graph_api.errors import GraphAPIError, Unauthenticated
+from graph_api.model import EntityKind as DomainEntityKind
+from graph_api.store.base import EntityFilter
+
+__all__ = ["Mutation", "Query", "build_schema", "error_extensions"]
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    def me(self, info: Info) -> Principal:
+        scope = info.context.scope
+        org = info.context.store.org(scope.org_id)
+        if org is None:
+            raise Unauthenticated("the token's org no longer exists")
+        return Principal(
+            id=strawberry.ID(scope.principal_id), org=Org.from_model(org), role=scope.role
+        )
+
+    @strawberry.field
+    async def entity(self, info: Info, id: strawberry.ID) -> Entity | None:
+        info.context.require(Action.READ)
+        record = await info.context.entity_loader.load(str(id))
+        return None if record is None else Entity.from_record(record)
+
+    @strawberry.field
+    def entities(
+        self,
+        info: Info,
+        kind: EntityKind | None = None,  # type: ignore[valid-type]
+        search: str | None = None,
+        region: str | None = None,
+        status: str | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> EntityConnection:
+        scope = info.context.require(Action.READ)
+        where = EntityFilter(
+            kind=DomainEntityKind(kind.value) if kind is not None else None,
+            search=search or None,
+            region=region,
+            status=status,
+        )
+        page = info.context.store.find_entities(
+            scope, where, check_first(first), after, wants_total(info)
+        )
+        return EntityConnection.from_page(page)
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation
+    def submit_report(self, info: Info, input: ReportInput) -> ReportResult:
+        scope = info.context.require(Action.REPORT)
+        result = info.context.services.submit_report(scope, report_mapping(input))
+        return ReportResult(
+            report_id=strawberry.ID(result.report_id),
+            entities=result.entities,
+            relations=result.relations,
+            created=result.created,
+        )
+
+
+_LIMIT_MESSAGES = ("exceeds maximum operation depth", "aliases found", "more than", "token")
+
+
+def error_extensions(error: GraphQLError) -> dict[str, str]:
+    """The ``extensions`` of an error: our own codes, never a stack trace."""
+    original = error.original_error
+    if isinstance(original, GraphAPIError):
+        return original.extensions()
+    if original is None:
+        message = error.message
+        if any(m in message for m in _LIMIT_MESSAGES) and "Syntax Error" not in message:
+            return {"code": "LIMIT_EXCEEDED"}
+        return {"code": "BAD_USER_INPUT"}
+    return {"code": "INTERNAL"}
+
+
+class QuietSchema(strawberry.Schema):
+    """Our own errors are answers, not incidents: log only the unexpected."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        unexpected = [
+            e
+            for e in errors
+            if e.original_error is not None and not isinstance(e.original_error, GraphAPIError)
+        ]
+        if unexpected:
+            super().process_errors(unexpected, execution_context)
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    extensions: list[Any] = [
+        QueryDepthLimiter(max_depth=settings.max_depth),
+        MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+        MaxTokensLimiter(max_token_count=settings.max_tokens),
+        ParserCache(maxsize=256),
+        ValidationCache(maxsize=256),
+    ]
+    return QuietSchema(query=Query, mutation=Mutation, extensions=extensions)

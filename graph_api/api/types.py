@@ -1,0 +1,316 @@
+"""GraphQL types: thin adapters over domain records, built by ``from_record``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from graph_api import model
+from graph_api.api.context import Context, check_limit
+from graph_api.store.base import EntityRecord, Page, RelationRecord
+
+__all__ = [
+    "Assertion",
+    "Direction",
+    "Entity",
+    "EntityConnection",
+    "Org",
+    "PageInfo",
+    "Principal",
+    "Relation",
+    "RelationConnection",
+    "ReportResult",
+]
+
+EntityKind = strawberry.enum(model.EntityKind)
+RelationKind = strawberry.enum(model.RelationKind)
+IdentifierKind = strawberry.enum(model.IdentifierKind)
+Marking = strawberry.enum(model.Marking)
+SourceKind = strawberry.enum(model.SourceKind)
+OrgType = strawberry.enum(model.OrgType)
+
+
+@strawberry.enum
+class Direction(Enum):
+    OUT = "OUT"
+    IN = "IN"
+    BOTH = "BOTH"
+
+
+Info = strawberry.Info[Context, None]
+MAX_PAGE = 1000
+
+
+@strawberry.type
+class Org:
+    id: strawberry.ID
+    name: str
+    type: OrgType  # type: ignore[valid-type]
+    trusted: bool
+
+    @classmethod
+    def from_model(cls, org: model.Org) -> Org:
+        return cls(id=strawberry.ID(org.id), name=org.name, type=org.type, trusted=org.trusted)
+
+
+@strawberry.type
+class Principal:
+    id: strawberry.ID
+    org: Org
+    role: str
+
+
+@strawberry.type
+class Evidence:
+    id: strawberry.ID
+    kind: str
+    description: str | None
+    sha256: str | None
+    uri: str | None
+
+    @classmethod
+    def from_model(cls, ev: model.Evidence) -> Evidence:
+        return cls(
+            id=strawberry.ID(ev.id),
+            kind=ev.kind,
+            description=ev.description,
+            sha256=ev.sha256,
+            uri=ev.uri,
+        )
+
+
+@strawberry.type(
+    description=(
+        "One organisation's statement that an entity or relation exists, with its provenance."
+    )
+)
+class Assertion:
+    report_id: strawberry.ID
+    reported_at: datetime
+    source: SourceKind  # type: ignore[valid-type]
+    confidence: float
+    marking: Marking  # type: ignore[valid-type]
+    evidence: list[Evidence]
+    _assertion: strawberry.Private[model.Assertion]
+
+    @classmethod
+    def from_model(cls, a: model.Assertion, confidence: float) -> Assertion:
+        return cls(
+            report_id=strawberry.ID(a.report_id),
+            reported_at=a.reported_at,
+            source=a.source,
+            confidence=confidence,
+            marking=a.marking,
+            evidence=[Evidence.from_model(e) for e in a.evidence],
+            _assertion=a,
+        )
+
+    @strawberry.field
+    def reported_by(self, info: Info) -> Org:
+        return org_of(info, self._assertion.reported_by)
+
+    @strawberry.field
+    def shared_with(self, info: Info) -> list[Org]:
+        # Only orgs are named here, never what they were sent: the list is the
+        # report's own envelope, visible with the report.
+        return [org_of(info, o) for o in self._assertion.shared_with]
+
+
+def org_of(info: Info, org_id: str) -> Org:
+    found = info.context.store.org(org_id)
+    if found is None:  # orgs are never deleted; a missing one is a broken database
+        raise RuntimeError(f"assertion names unknown org {org_id!r}")
+    return Org.from_model(found)
+
+
+async def load_assertions(info: Info, facts: tuple[tuple[int, float], ...]) -> list[Assertion]:
+    envelopes = await info.context.envelope_loader.load_many([key for key, _ in facts])
+    return [
+        Assertion.from_model(env, conf) for env, (_, conf) in zip(envelopes, facts, strict=True)
+    ]
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+    @classmethod
+    def from_page(cls, page: Page[object]) -> PageInfo:
+        return cls(
+            has_next_page=page.has_next, end_cursor=page.cursors[-1] if page.cursors else None
+        )
+
+
+def wants_total(info: Info) -> bool:
+    return any(
+        getattr(sel, "name", None) == "totalCount"
+        for field in info.selected_fields
+        for sel in field.selections
+    )
+
+
+def check_first(first: int | None, default: int = 50) -> int:
+    return check_limit("first", default if first is None else first, MAX_PAGE, minimum=0)
+
+
+@strawberry.type
+class Entity:
+    id: strawberry.ID
+    kind: EntityKind  # type: ignore[valid-type]
+    name: str | None
+    region: str | None
+    status: str | None
+    properties: JSON = strawberry.field(
+        description="Merged from the caller's visible assertions only."
+    )
+    confidence: float = strawberry.field(
+        description="Noisy-OR of the visible assertions' confidences: 1 - prod(1 - c)."
+    )
+    value: str | None = strawberry.field(
+        description="Identifiers only: the clear value, or null where the caller may not see it."
+    )
+    identifier_kind: IdentifierKind | None  # type: ignore[valid-type]
+    _record: strawberry.Private[EntityRecord]
+
+    @classmethod
+    def from_record(cls, r: EntityRecord) -> Entity:
+        return cls(
+            id=strawberry.ID(r.id),
+            kind=r.kind,
+            name=r.name,
+            region=r.region,
+            status=r.status,
+            properties=cast(JSON, r.properties),
+            confidence=r.confidence,
+            value=r.value,
+            identifier_kind=r.identifier_kind,
+            _record=r,
+        )
+
+    @strawberry.field
+    async def assertions(self, info: Info) -> list[Assertion]:
+        return await load_assertions(info, self._record.facts)
+
+    @strawberry.field
+    def relations(
+        self,
+        info: Info,
+        direction: Direction | None = Direction.BOTH,
+        kinds: list[RelationKind] | None = None,  # type: ignore[valid-type]
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> RelationConnection:
+        page = info.context.store.relations_of(
+            info.context.scope,
+            self._record.id,
+            (direction or Direction.BOTH).value,
+            None if kinds is None else frozenset(kinds),
+            check_first(first),
+            after,
+            wants_total(info),
+        )
+        return RelationConnection.from_page(page)
+
+
+async def load_entity(info: Info, entity_id: str) -> Entity:
+    record = await info.context.entity_loader.load(entity_id)
+    if record is None:  # an end of a visible relation is visible by definition
+        raise RuntimeError(f"relation end {entity_id!r} not visible")
+    return Entity.from_record(record)
+
+
+@strawberry.type
+class Relation:
+    id: strawberry.ID
+    kind: RelationKind  # type: ignore[valid-type]
+    confidence: float
+    _record: strawberry.Private[RelationRecord]
+
+    @classmethod
+    def from_record(cls, r: RelationRecord) -> Relation:
+        return cls(id=strawberry.ID(r.id), kind=r.kind, confidence=r.confidence, _record=r)
+
+    @strawberry.field(name="from")  # type: ignore[untyped-decorator]
+    async def from_(self, info: Info) -> Entity:
+        return await load_entity(info, self._record.source)
+
+    @strawberry.field
+    async def to(self, info: Info) -> Entity:
+        return await load_entity(info, self._record.target)
+
+    @strawberry.field
+    async def assertions(self, info: Info) -> list[Assertion]:
+        return await load_assertions(info, self._record.facts)
+
+
+@strawberry.type
+class EntityEdge:
+    cursor: str
+    node: Entity
+
+
+@strawberry.type
+class EntityConnection:
+    edges: list[EntityEdge]
+    page_info: PageInfo
+    _total: strawberry.Private[int | None]
+
+    @strawberry.field
+    def total_count(self) -> int:
+        if self._total is None:  # not computed: the resolver saw no totalCount selected
+            raise RuntimeError("totalCount was not computed")
+        return self._total
+
+    @classmethod
+    def from_page(cls, page: Page[EntityRecord]) -> EntityConnection:
+        return cls(
+            edges=[
+                EntityEdge(cursor=c, node=Entity.from_record(r))
+                for r, c in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=PageInfo.from_page(page),  # type: ignore[arg-type]
+            _total=page.total,
+        )
+
+
+@strawberry.type
+class RelationEdge:
+    cursor: str
+    node: Relation
+
+
+@strawberry.type
+class RelationConnection:
+    edges: list[RelationEdge]
+    page_info: PageInfo
+    _total: strawberry.Private[int | None]
+
+    @strawberry.field
+    def total_count(self) -> int:
+        if self._total is None:
+            raise RuntimeError("totalCount was not computed")
+        return self._total
+
+    @classmethod
+    def from_page(cls, page: Page[RelationRecord]) -> RelationConnection:
+        return cls(
+            edges=[
+                RelationEdge(cursor=c, node=Relation.from_record(r))
+                for r, c in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=PageInfo.from_page(page),  # type: ignore[arg-type]
+            _total=page.total,
+        )
+
+
+@strawberry.type
+class ReportResult:
+    report_id: strawberry.ID
+    entities: int
+    relations: int
+    created: bool

@@ -1,0 +1,196 @@
+"""``graph-api``: serve, org, token, import, generate, and the operator's tools.
+
+Every subcommand takes ``--db PATH`` and prints what a script needs on its
+last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from graph_api.config import Settings
+from graph_api.errors import GraphAPIError
+from graph_api.model import OrgType
+
+__all__ = ["main"]
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+Command = Callable[[argparse.Namespace], int]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(
+        db=Path(args.db) if args.db else None,
+        store=getattr(args, "store", None),
+        neo4j_uri=getattr(args, "neo4j_uri", None),
+        neo4j_user=getattr(args, "neo4j_user", None),
+        neo4j_password=getattr(args, "neo4j_password", None),
+    )
+
+
+def _services(args: argparse.Namespace) -> Any:
+    from graph_api.services import Services
+
+    return Services.open(_settings(args))
+
+
+# -- serve -------------------------------------------------------------------
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from graph_api.api.app import create_app
+
+    services = _services(args)
+    if args.demo:
+        from graph_api.demo import load_demo
+
+        tokens = load_demo(services, FIXTURES / "demo")
+        print('Demo tokens (paste into GraphiQL\'s headers as {"Authorization": "Bearer TOKEN"}):')
+        for org, role, token in tokens:
+            print(f"  {org:<16} {role:<13} {token}")
+    print(f"serving http://{args.host}:{args.port}/graphql", flush=True)
+    uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+# -- orgs and tokens -----------------------------------------------------------
+def cmd_org_add(args: argparse.Namespace) -> int:
+    services = _services(args)
+    org = services.add_org(args.name, OrgType(args.type), args.trusted, args.id)
+    print(org.id)
+    return 0
+
+
+def cmd_token_issue(args: argparse.Namespace) -> int:
+    services = _services(args)
+    _, token = services.issue_token(services.find_org(args.org), args.role)
+    print(token)
+    return 0
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> int:
+    services = _services(args)
+    if not services.store.revoke_principal(args.principal):
+        raise ValueError(f"no active principal {args.principal!r}")
+    print(f"revoked {args.principal}")
+    return 0
+
+
+# -- import and generate ---------------------------------------------------------
+def cmd_import(args: argparse.Namespace) -> int:
+    from graph_api.bulk import import_ndjson
+
+    services = _services(args)
+    if args.token:
+        scope, operator = services.authenticate(f"Bearer {args.token}"), False
+    else:
+        scope, operator = services.operator_scope(services.find_org(args.org)), True
+    summary = import_ndjson(
+        services,
+        scope,
+        Path(args.file),
+        operator=operator,
+        batch_rows=args.batch_rows,
+        progress=not args.quiet,
+    )
+    print(summary.line())
+    return 1 if summary.failed and not summary.imported else 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from rich.progress import Progress
+
+    from graph_api.synthetic import write_network
+
+    out = Path(args.out)
+    with Progress(transient=True) as bar:
+        task = bar.add_task("generating sellers", total=args.sellers)
+        truth = write_network(
+            args.sellers, args.seed, out, progress=lambda done: bar.update(task, completed=done)
+        )
+    print(
+        f"wrote {out} and {out.with_suffix('.truth.json')}: "
+        f"{len(truth.rings)} ring members, {len(truth.banned)} banned sellers"
+    )
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="graph-api", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", help="SQLite file (default $GRAPH_API_DB, else ./data/graph.db)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", parents=[common], help="serve GraphQL over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--store", choices=["memory", "neo4j"])
+    serve.add_argument("--neo4j-uri")
+    serve.add_argument("--neo4j-user")
+    serve.add_argument("--neo4j-password")
+    serve.add_argument("--demo", action="store_true", help="load the demo network, print tokens")
+    serve.set_defaults(run=cmd_serve)
+
+    org = sub.add_parser("org", help="manage orgs").add_subparsers(
+        dest="org_command", required=True
+    )
+    add = org.add_parser("add", parents=[common], help="add an org; prints its id")
+    add.add_argument("name")
+    add.add_argument("--type", required=True, choices=[t.value for t in OrgType])
+    add.add_argument("--trusted", action="store_true", help="a trusted notifier")
+    add.add_argument("--id", help="the org id (default: made from the name)")
+    add.set_defaults(run=cmd_org_add)
+
+    token = sub.add_parser("token", help="manage tokens").add_subparsers(
+        dest="token_command", required=True
+    )
+    issue = token.add_parser("issue", parents=[common], help="issue a token; prints it once")
+    issue.add_argument("--org", required=True, help="org name or id")
+    issue.add_argument("--role", required=True)
+    issue.set_defaults(run=cmd_token_issue)
+    revoke = token.add_parser("revoke", parents=[common], help="revoke a principal's token")
+    revoke.add_argument("principal")
+    revoke.set_defaults(run=cmd_token_revoke)
+
+    imp = sub.add_parser("import", parents=[common], help="bulk-load ReportInput NDJSON")
+    imp.add_argument("file")
+    who = imp.add_mutually_exclusive_group(required=True)
+    who.add_argument("--token")
+    who.add_argument(
+        "--org",
+        help="import as a local operator for this org (lines may name another org in reportedBy)",
+    )
+    imp.add_argument("--store", choices=["memory", "neo4j"])
+    imp.add_argument("--neo4j-uri")
+    imp.add_argument("--neo4j-user")
+    imp.add_argument("--neo4j-password")
+    imp.add_argument("--batch-rows", type=int, default=50_000, help="rows per transaction")
+    imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.set_defaults(run=cmd_import)
+
+    gen = sub.add_parser("generate", help="write a synthetic alliance network as NDJSON")
+    gen.add_argument("--sellers", type=int, required=True)
+    gen.add_argument("--seed", type=int, default=1)
+    gen.add_argument("--out", required=True)
+    gen.set_defaults(run=cmd_generate, db=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Command = args.run
+    try:
+        return run(args)
+    except (GraphAPIError, ValueError) as exc:
+        message = exc.message if isinstance(exc, GraphAPIError) else str(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Settings read once from the environment; a command-line flag wins over its variable."""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from pathlib import Path
+
+__all__ = ["Settings", "parse_duration"]
+
+_DURATION = re.compile(
+    r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
+    r"(?:T(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?$"
+)
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse an ISO-8601 duration of weeks, days, hours, minutes and seconds.
+
+    >>> parse_duration("P3D")
+    datetime.timedelta(days=3)
+    >>> parse_duration("PT90M").total_seconds()
+    5400.0
+    """
+    match = _DURATION.match(text.strip())
+    if not match or text.strip() in ("P", "PT"):
+        raise ValueError(f"not an ISO-8601 duration: {text!r} (e.g. P3D, PT12H)")
+    parts = {k: float(v) for k, v in match.groupdict().items() if v}
+    return timedelta(**parts)
+
+
+@dataclass(frozen=True)
+class Settings:
+    db: Path = Path("data/graph.db")
+    store: str = "memory"
+    refutation_window: timedelta = timedelta(days=3)
+    neo4j_uri: str = "bolt://127.0.0.1:7687"
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = ""
+    neo4j_database: str = "neo4j"
+    # Request limits (DESIGN.md "Limits and errors").
+    max_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 5_000
+    max_body_bytes: int = 2 * 1024 * 1024
+    request_seconds: float = 20.0
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        env = os.environ
+        settings = cls(
+            db=Path(env.get("GRAPH_API_DB", "data/graph.db")),
+            store=env.get("GRAPH_API_STORE", "memory"),
+            refutation_window=parse_duration(env.get("GRAPH_API_REFUTATION_WINDOW", "P3D")),
+            neo4j_uri=env.get("GRAPH_API_NEO4J_URI", "bolt://127.0.0.1:7687"),
+            neo4j_user=env.get("GRAPH_API_NEO4J_USER", "neo4j"),
+            neo4j_password=env.get("GRAPH_API_NEO4J_PASSWORD", ""),
+            neo4j_database=env.get("GRAPH_API_NEO4J_DATABASE", "neo4j"),
+        )
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return replace(settings, **given)  # type: ignore[arg-type]
+
+    @property
+    def secrets_dir(self) -> Path:
+        """Secrets live beside the database, mode 0600."""
+        return self.db.parent

@@ -1,0 +1,289 @@
+"""Turning a submitted ``ReportInput`` into a validated ``Report``.
+
+Everything that can be checked without the store is checked here, so that a
+rejected report never reaches a transaction. Errors name the offending field
+(``entities[2].kind``) in ``BadUserInput.field``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from graph_api.errors import BadUserInput, LimitExceeded
+from graph_api.model import (
+    ALLOWED_ENDPOINTS,
+    EntityKind,
+    Evidence,
+    IdentifierKind,
+    Marking,
+    RelationKind,
+    Report,
+    ReportedEntity,
+    ReportedRelation,
+    SourceKind,
+    normalise_identifier,
+    pseudonym,
+)
+
+__all__ = ["MAX_REPORT_ITEMS", "canonical_digest", "parse_report", "validate_endpoints"]
+
+MAX_REPORT_ITEMS = 50_000
+MAX_STRING = 10_000
+MAX_PROPERTIES_BYTES = 64_000
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:\-]{0,199}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _strip(value: Any) -> Any:
+    """Drop nulls and empty lists/objects, so absent and null compare equal."""
+    if isinstance(value, Mapping):
+        out = {k: _strip(v) for k, v in value.items()}
+        return {k: v for k, v in out.items() if v is not None and v != [] and v != {}}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
+
+
+def canonical_digest(raw: Mapping[str, Any]) -> str:
+    """SHA-256 of the input with sorted keys: equal content, equal digest.
+
+    >>> canonical_digest({"a": 1, "b": None}) == canonical_digest({"a": 1})
+    True
+    """
+    data = _strip({k: v for k, v in raw.items() if k not in ("reportId", "reportedBy")})
+    return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _enum(cls: type[Any], value: Any, field: str) -> Any:
+    try:
+        return cls(value)
+    except ValueError:
+        names = ", ".join(m.value for m in cls)
+        raise BadUserInput(f"{field}: {value!r} is not one of {names}", field=field) from None
+
+
+def _text(value: Any, field: str, *, required: bool = False) -> str | None:
+    if value is None:
+        if required:
+            raise BadUserInput(f"{field} is required", field=field)
+        return None
+    if not isinstance(value, str):
+        raise BadUserInput(f"{field} must be a string", field=field)
+    if len(value) > MAX_STRING:
+        raise LimitExceeded(f"{field} is longer than {MAX_STRING} characters", field=field)
+    if required and not value.strip():
+        raise BadUserInput(f"{field} must not be empty", field=field)
+    return value
+
+
+def _confidence(value: Any, field: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise BadUserInput(f"{field} must be a number from 0 to 1", field=field)
+    c = float(value)
+    if not 0.0 <= c <= 1.0:
+        raise BadUserInput(f"{field} must be from 0 to 1, got {value}", field=field)
+    return c
+
+
+def _list(value: Any, field: str, *, required: bool = False) -> list[Any]:
+    if value is None:
+        if required:
+            raise BadUserInput(f"{field} is required", field=field)
+        return []
+    if not isinstance(value, list):
+        raise BadUserInput(f"{field} must be a list", field=field)
+    if len(value) > MAX_REPORT_ITEMS:
+        raise LimitExceeded(f"{field} has more than {MAX_REPORT_ITEMS} items", field=field)
+    return value
+
+
+def _check_id(value: Any, field: str) -> str:
+    if not isinstance(value, str) or not _ID.match(value):
+        raise BadUserInput(
+            f"{field}: ids are 1-200 characters of letters, digits and _ . : - "
+            f"starting with a letter or digit",
+            field=field,
+        )
+    return value
+
+
+def parse_evidence(items: list[Any], field: str, id_prefix: str) -> tuple[Evidence, ...]:
+    out = []
+    for i, item in enumerate(items):
+        f = f"{field}[{i}]"
+        if not isinstance(item, Mapping):
+            raise BadUserInput(f"{f} must be an object", field=f)
+        sha = _text(item.get("sha256"), f"{f}.sha256")
+        if sha is not None and not _SHA256.match(sha.lower()):
+            raise BadUserInput(f"{f}.sha256 must be 64 hex digits", field=f"{f}.sha256")
+        out.append(
+            Evidence(
+                id=f"{id_prefix}-ev{i}",
+                kind=_text(item.get("kind"), f"{f}.kind", required=True) or "",
+                description=_text(item.get("description"), f"{f}.description"),
+                sha256=sha.lower() if sha else None,
+                uri=_text(item.get("uri"), f"{f}.uri"),
+            )
+        )
+    return tuple(out)
+
+
+def _properties(value: Any, field: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise BadUserInput(f"{field} must be a JSON object", field=field)
+    try:
+        encoded = orjson.dumps(value)
+    except TypeError as exc:
+        raise BadUserInput(f"{field}: {exc}", field=field) from None
+    if len(encoded) > MAX_PROPERTIES_BYTES:
+        raise LimitExceeded(f"{field} is over {MAX_PROPERTIES_BYTES} bytes", field=field)
+    return dict(value)
+
+
+def _entity(item: Any, f: str, secret: bytes, handles: dict[str, str]) -> ReportedEntity:
+    if not isinstance(item, Mapping):
+        raise BadUserInput(f"{f} must be an object", field=f)
+    kind = _enum(EntityKind, item.get("kind"), f"{f}.kind")
+    given = item.get("id")
+    if given is not None:
+        given = _check_id(given, f"{f}.id")
+    ident_kind: IdentifierKind | None = None
+    value: str | None = None
+    if kind is EntityKind.IDENTIFIER:
+        ident_kind = _enum(IdentifierKind, item.get("identifierKind"), f"{f}.identifierKind")
+        raw_value = _text(item.get("value"), f"{f}.value", required=True) or ""
+        try:
+            value = normalise_identifier(ident_kind, raw_value)
+        except ValueError as exc:
+            raise BadUserInput(f"{f}.value: {exc}", field=f"{f}.value") from None
+        entity_id = pseudonym(secret, ident_kind, value)
+    else:
+        for extra in ("identifierKind", "value"):
+            if item.get(extra) is not None:
+                raise BadUserInput(
+                    f"{f}.{extra} is for IDENTIFIER entities only", field=f"{f}.{extra}"
+                )
+        entity_id = given or f"{kind.value.lower()}-{uuid.uuid4().hex[:20]}"
+    handle = given or entity_id
+    if handle in handles:
+        raise BadUserInput(f"{f}.id {handle!r} appears twice in the report", field=f"{f}.id")
+    handles[handle] = entity_id
+    return ReportedEntity(
+        id=entity_id,
+        kind=kind,
+        name=_text(item.get("name"), f"{f}.name"),
+        region=_text(item.get("region"), f"{f}.region"),
+        status=_text(item.get("status"), f"{f}.status"),
+        properties=_properties(item.get("properties"), f"{f}.properties"),
+        identifier_kind=ident_kind,
+        value=value,
+    )
+
+
+def parse_report(
+    raw: Mapping[str, Any],
+    *,
+    org_id: str,
+    principal_id: str,
+    secret: bytes,
+    now: datetime,
+    known_orgs: set[str],
+) -> Report:
+    """Validate a ``ReportInput`` (GraphQL field names) completely.
+
+    Relation endpoints are resolved against the report's own entities here;
+    ids that are not in the report are kept as given for the store to check
+    against what the reporter may see.
+    """
+    if not isinstance(raw, Mapping):
+        raise BadUserInput("a report must be a JSON object", field="input")
+    report_id = raw.get("reportId")
+    if report_id is not None:
+        report_id = _check_id(report_id, "reportId")
+    else:
+        report_id = f"rep-{uuid.uuid4().hex}"
+    source = _enum(SourceKind, raw.get("source"), "source")
+    confidence = _confidence(raw.get("confidence"), "confidence")
+    marking = _enum(Marking, raw.get("marking"), "marking")
+    shared = []
+    for i, org in enumerate(_list(raw.get("sharedWith"), "sharedWith")):
+        if not isinstance(org, str) or org not in known_orgs:
+            raise BadUserInput(f"sharedWith[{i}]: no org {org!r}", field=f"sharedWith[{i}]")
+        if org != org_id and org not in shared:
+            shared.append(org)
+    handles: dict[str, str] = {}
+    entities = tuple(
+        _entity(item, f"entities[{i}]", secret, handles)
+        for i, item in enumerate(_list(raw.get("entities"), "entities", required=True))
+    )
+    by_id = {e.id: e for e in entities}
+    if len(by_id) != len(entities):
+        raise BadUserInput("two entities of the report resolve to one id", field="entities")
+    relations = []
+    seen: set[tuple[str, RelationKind, str]] = set()
+    for i, item in enumerate(_list(raw.get("relations"), "relations", required=True)):
+        f = f"relations[{i}]"
+        if not isinstance(item, Mapping):
+            raise BadUserInput(f"{f} must be an object", field=f)
+        kind = _enum(RelationKind, item.get("kind"), f"{f}.kind")
+        ends = []
+        for end in ("from", "to"):
+            ref = _check_id(item.get(end), f"{f}.{end}")
+            ends.append(handles.get(ref, ref))
+        c = item.get("confidence")
+        rel_conf = confidence if c is None else _confidence(c, f"{f}.confidence")
+        key = (ends[0], kind, ends[1])
+        if key in seen:
+            raise BadUserInput(f"{f} repeats a relation of the report", field=f)
+        seen.add(key)
+        relations.append(
+            ReportedRelation(kind=kind, source=ends[0], target=ends[1], confidence=rel_conf)
+        )
+    if not entities and not relations:
+        raise BadUserInput("a report must state at least one entity or relation", field="entities")
+    local_kinds = {e.id: e.kind for e in entities}
+    validate_endpoints(relations, local_kinds.get)
+    return Report(
+        id=report_id,
+        org_id=org_id,
+        principal_id=principal_id,
+        received_at=now,
+        source=source,
+        confidence=confidence,
+        marking=marking,
+        shared_with=tuple(sorted(shared)),
+        entities=entities,
+        relations=tuple(relations),
+        evidence=parse_evidence(_list(raw.get("evidence"), "evidence"), "evidence", report_id),
+        digest=canonical_digest(raw),
+    )
+
+
+def validate_endpoints(
+    relations: list[ReportedRelation] | tuple[ReportedRelation, ...],
+    kind_of: Any,
+) -> None:
+    """Check each relation's ends against ALLOWED_ENDPOINTS where ``kind_of`` knows them.
+
+    ``kind_of(id)`` returns the entity kind or None when unknown (left to the store).
+    """
+    for i, rel in enumerate(relations):
+        sources, targets = ALLOWED_ENDPOINTS[rel.kind]
+        for end, ref, allowed in (("from", rel.source, sources), ("to", rel.target, targets)):
+            kind = kind_of(ref)
+            if kind is not None and kind not in allowed:
+                names = ", ".join(sorted(k.value for k in allowed))
+                raise BadUserInput(
+                    f"relations[{i}].{end}: a {rel.kind.value} relation joins {names} "
+                    f"here, not {kind.value}",
+                    field=f"relations[{i}].{end}",
+                )

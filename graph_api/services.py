@@ -1,0 +1,141 @@
+"""What the API and the command line do, once: auth, orgs, tokens, reports.
+
+``Services`` binds a store to the settings, the server secrets and a clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from graph_api.access import Action, Scope, check_role_for_org
+from graph_api.config import Settings
+from graph_api.errors import BadUserInput, Unauthenticated
+from graph_api.keyfiles import load_or_create_secret
+from graph_api.model import Org, OrgType, Principal, Report
+from graph_api.reports import parse_report
+from graph_api.store.base import GraphStore, SubmitResult
+
+__all__ = ["Services", "hash_token", "open_store", "slug"]
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def slug(name: str) -> str:
+    """An org id from its name.
+
+    >>> slug("Maison Verel")
+    'maison-verel'
+    """
+    text = re.sub(r"[^a-z0-9]+", "-", name.casefold()).strip("-")
+    if not text:
+        raise ValueError(f"cannot make an id from {name!r}")
+    return text
+
+
+def open_store(settings: Settings) -> GraphStore:
+    if settings.store == "neo4j":
+        from graph_api.store.neo4j import Neo4jStore
+
+        return Neo4jStore(settings)
+    if settings.store != "memory":
+        raise ValueError(f"unknown store {settings.store!r}: memory or neo4j")
+    from graph_api.store.memory import MemoryStore
+
+    return MemoryStore(settings.db)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    store: GraphStore
+    clock: Clock = field(default=utc_now)
+    secret: bytes = b""
+
+    @classmethod
+    def open(cls, settings: Settings, clock: Clock = utc_now) -> Services:
+        store = open_store(settings)
+        secret = load_or_create_secret(settings.secrets_dir / "pseudonym.key")
+        return cls(settings=settings, store=store, clock=clock, secret=secret)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- orgs and tokens -----------------------------------------------------
+    def add_org(
+        self, name: str, org_type: OrgType, trusted: bool = False, org_id: str | None = None
+    ) -> Org:
+        return self.store.add_org(Org(org_id or slug(name), name, org_type, trusted))
+
+    def find_org(self, name_or_id: str) -> Org:
+        for org in self.store.orgs():
+            if name_or_id in (org.id, org.name):
+                return org
+        raise ValueError(f"no org {name_or_id!r}")
+
+    def issue_token(self, org: Org, role: str) -> tuple[Principal, str]:
+        check_role_for_org(role, org.type)
+        token = "gapi_" + secrets.token_urlsafe(32)
+        principal = Principal(f"p-{uuid.uuid4().hex[:16]}", org, role)
+        self.store.add_principal(principal, hash_token(token))
+        return principal, token
+
+    def authenticate(self, header: str | None) -> Scope:
+        """The scope of an ``Authorization: Bearer TOKEN`` header."""
+        if not header or not header.startswith("Bearer "):
+            raise Unauthenticated("send Authorization: Bearer <token>")
+        principal = self.store.principal_by_token_hash(hash_token(header[7:].strip()))
+        if principal is None:
+            raise Unauthenticated("the token is not valid (unknown or revoked)")
+        return self.scope_for(principal)
+
+    @staticmethod
+    def scope_for(principal: Principal) -> Scope:
+        return Scope(principal.id, principal.org.id, principal.org.type, principal.role)
+
+    def operator_scope(self, org: Org) -> Scope:
+        """A local operator acting for an org from the command line (``--org``)."""
+        return Scope(f"cli:{org.id}", org.id, org.type, "analyst")
+
+    # -- reports -------------------------------------------------------------
+    def parse(self, scope: Scope, raw: Mapping[str, Any]) -> Report:
+        return parse_report(
+            raw,
+            org_id=scope.org_id,
+            principal_id=scope.principal_id,
+            secret=self.secret,
+            now=self.clock(),
+            known_orgs={o.id for o in self.store.orgs()},
+        )
+
+    def submit_report(self, scope: Scope, raw: Mapping[str, Any]) -> SubmitResult:
+        scope.require(Action.REPORT)
+        return self.store.submit(scope, self.parse(scope, raw))
+
+    def reporter_scope(self, scope: Scope, raw: Mapping[str, Any], operator: bool) -> Scope:
+        """The scope a bulk line reports under: its ``reportedBy`` for a local operator."""
+        named = raw.get("reportedBy") if isinstance(raw, Mapping) else None
+        if named is None or named == scope.org_id:
+            return scope
+        if not operator:
+            raise BadUserInput(
+                "reportedBy: a token imports for its own org only", field="reportedBy"
+            )
+        try:
+            return self.operator_scope(self.find_org(str(named)))
+        except ValueError:
+            raise BadUserInput(f"reportedBy: no org {named!r}", field="reportedBy") from None

@@ -1,0 +1,171 @@
+"""The storage protocol every backend implements, and the records it returns.
+
+The embedded store (SQLite + networkx, ``memory.py``) is the reference; the
+Neo4j store must answer every method identically. Every read takes the
+caller's ``Scope`` and answers from the assertions that scope may see alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Generic, Protocol, TypeVar
+
+import networkx as nx
+
+from graph_api.access import Scope
+from graph_api.model import (
+    Assertion,
+    EntityKind,
+    IdentifierKind,
+    Org,
+    Principal,
+    RelationKind,
+    Report,
+)
+
+__all__ = [
+    "EntityFilter",
+    "EntityRecord",
+    "GraphStore",
+    "Page",
+    "RelationRecord",
+    "SubmitResult",
+]
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRecord:
+    """An entity as one caller sees it: every field merged from visible assertions."""
+
+    id: str
+    kind: EntityKind
+    name: str | None
+    region: str | None
+    status: str | None
+    properties: dict[str, Any]
+    confidence: float
+    facts: tuple[
+        tuple[int, float], ...
+    ]  # (report key, confidence) of visible assertions, oldest first
+    identifier_kind: IdentifierKind | None = None
+    value: str | None = None  # clear identifier value, None where the caller may not see it
+
+
+@dataclass(frozen=True, slots=True)
+class RelationRecord:
+    id: str
+    kind: RelationKind
+    source: str
+    target: str
+    confidence: float
+    facts: tuple[tuple[int, float], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: list[T]
+    has_next: bool
+    total: int | None  # None: not asked for (it costs a full count)
+    cursors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class EntityFilter:
+    kind: EntityKind | None = None
+    search: str | None = None
+    region: str | None = None
+    status: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitResult:
+    report_id: str
+    entities: int
+    relations: int
+    created: bool
+
+
+class GraphStore(Protocol):
+    """What the API, the CLI and the workflows need from a store."""
+
+    # -- orgs and principals -------------------------------------------------
+    def add_org(self, org: Org) -> Org:
+        """Record a new org; ValueError if its id or name is taken."""
+        ...
+
+    def orgs(self) -> list[Org]:
+        """Every org, by id."""
+        ...
+
+    def org(self, org_id: str) -> Org | None:
+        """One org by id (cached: orgs are never deleted)."""
+        ...
+
+    def add_principal(self, principal: Principal, token_hash: str) -> None:
+        """Record a principal with the SHA-256 of its bearer token (never the token)."""
+        ...
+
+    def principal_by_token_hash(self, token_hash: str) -> Principal | None:
+        """The principal holding this token hash, or None (also when revoked)."""
+        ...
+
+    def revoke_principal(self, principal_id: str) -> bool:
+        """Revoke a principal's token; False when there is no such principal."""
+        ...
+
+    # -- writes --------------------------------------------------------------
+    def submit(self, scope: Scope, report: Report) -> SubmitResult:
+        """Store a validated report atomically; idempotent per (org, report id).
+
+        Raises Conflict for a known id with other content, BadUserInput or
+        NotFound for endpoints the reporter cannot see or of the wrong kind.
+        Returns only after the report is durable.
+        """
+        ...
+
+    def submit_many(self, reports: list[tuple[Scope, Report]]) -> list[SubmitResult | Exception]:
+        """Bulk import: each report validated alone, the good ones stored in one transaction."""
+        ...
+
+    # -- reads ---------------------------------------------------------------
+    def entities_by_id(self, scope: Scope, ids: list[str]) -> dict[str, EntityRecord]:
+        """The visible entities among ``ids`` (missing and invisible ids are absent)."""
+        ...
+
+    def find_entities(
+        self, scope: Scope, where: EntityFilter, first: int, after: str | None, count: bool
+    ) -> Page[EntityRecord]:
+        """Visible entities matching ``where`` by id, a page after the cursor."""
+        ...
+
+    def relations_of(
+        self,
+        scope: Scope,
+        entity_id: str,
+        direction: str,
+        kinds: frozenset[RelationKind] | None,
+        first: int,
+        after: str | None,
+        count: bool,
+    ) -> Page[RelationRecord]:
+        """Visible relations at an entity (both ends visible), ordered by kind, other end."""
+        ...
+
+    def envelopes(self, keys: list[int]) -> dict[int, Assertion]:
+        """Report provenance by report key (keys come from visible records only);
+        the assertion's confidence is the report's, the record's fact overrides it."""
+        ...
+
+    def view(self, scope: Scope) -> nx.MultiDiGraph:
+        """The caller's visible graph for analytics (nodes: kind, name, region, status;
+        edges keyed by relation kind with the caller's ``confidence``)."""
+        ...
+
+    def view_version(self) -> int:
+        """Grows on every applied write; caches of view results key on it."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,431 @@
+"""The embedded store: SQLite as system of record, a networkx graph in memory.
+
+The graph is the fold of every report up to ``applied_seq``. Writes commit to
+SQLite first and are then applied by the same ``catch_up`` that follows
+writes made by other processes (``graph-api import``), so there is one path
+from the database to memory.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import gc
+import itertools
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import orjson
+
+from graph_api.access import Scope, VisibilityClass
+from graph_api.errors import BadUserInput, Conflict
+from graph_api.model import (
+    Assertion,
+    EntityKind,
+    IdentifierKind,
+    Org,
+    Principal,
+    RelationKind,
+    Report,
+    relation_id,
+)
+from graph_api.reports import validate_endpoints
+from graph_api.store.base import EntityFilter, EntityRecord, Page, RelationRecord, SubmitResult
+from graph_api.store.scoped_view import VisibilityMask, merged_node, scoped_view
+from graph_api.store.sqlite import Database
+
+__all__ = ["MemoryStore", "decode_cursor", "encode_cursor"]
+
+Data = dict[str, Any]
+
+
+def encode_cursor(key: Iterable[str]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, parts: int) -> list[str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = orjson.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, orjson.JSONDecodeError):
+        raise BadUserInput("after: not a cursor this API gave out", field="after") from None
+    if not isinstance(key, list) or len(key) != parts or not all(isinstance(k, str) for k in key):
+        raise BadUserInput("after: not a cursor this API gave out", field="after")
+    return key
+
+
+class MemoryStore:
+    """SQLite (WAL) + an in-memory MultiDiGraph. Single-threaded by design."""
+
+    def __init__(self, db_path: Path) -> None:
+        self.db = Database(db_path)
+        self.graph = nx.MultiDiGraph()
+        self.classes: list[VisibilityClass] = []
+        self.applied_seq = 0
+        self.version = 0
+        self._masks: dict[str, VisibilityMask] = {}
+        self._sorted_ids: dict[str | None, list[str]] = {}
+        self._orgs: dict[str, Org] = {}
+        self.catch_up()
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- following the database --------------------------------------------
+    def catch_up(self) -> int:
+        """Apply every report committed since the last call; returns how many."""
+        upto = self.db.max_seq()
+        if upto <= self.applied_seq:
+            return 0
+        after = self.applied_seq
+        self.classes = self.db.vclasses()
+        heads = {seq: (vclass, conf) for seq, vclass, conf, _ in self.db.report_heads(after, upto)}
+        bulk = upto - after > 1000
+        if bulk:
+            gc.disable()
+        try:
+            for row in self.db.entity_rows(after, upto):
+                self._apply_entity(row, heads[row[0]])
+            for seq, source, kind, target, conf in self.db.relation_rows(after, upto):
+                self._apply_relation(seq, heads[seq][0], source, kind, target, conf)
+        finally:
+            if bulk:
+                gc.enable()
+                gc.freeze()
+        self.applied_seq = upto
+        self.version += 1
+        self._sorted_ids.clear()
+        return len(heads)
+
+    def _apply_entity(self, row: tuple[Any, ...], head: tuple[int, float]) -> None:
+        seq, eid, kind, name, region, status, props, ident_kind, value = row
+        vclass, conf = head
+        fact = (seq, vclass, conf, kind, name, region, status, props)
+        G = self.graph
+        data = G._node.get(eid)
+        if data is None:
+            data = merged_node([fact])
+            if ident_kind is not None:
+                data["identifier_kind"] = ident_kind
+                data["value"] = value
+            G._node[eid] = data
+            G._succ[eid] = {}
+            G._pred[eid] = {}
+            return
+        data["facts"].append(fact)
+        for key, field_value in (("name", name), ("region", region), ("status", status)):
+            if field_value is not None:
+                data[key] = field_value
+        data["confidence"] = 1.0 - (1.0 - data["confidence"]) * (1.0 - conf)
+
+    def _apply_relation(
+        self, seq: int, vclass: int, source: str, kind: str, target: str, conf: float
+    ) -> None:
+        G = self.graph
+        keydict = G._succ[source].get(target)
+        if keydict is None:
+            keydict = G._succ[source][target] = {}
+            G._pred[target][source] = keydict
+        data = keydict.get(kind)
+        if data is None:
+            keydict[kind] = {"confidence": conf, "facts": [(seq, vclass, conf)]}
+        else:
+            data["facts"].append((seq, vclass, conf))
+            data["confidence"] = 1.0 - (1.0 - data["confidence"]) * (1.0 - conf)
+
+    # -- orgs and principals -------------------------------------------------
+    def add_org(self, org: Org) -> Org:
+        self.db.insert_org(org)
+        self._orgs.clear()
+        return org
+
+    def orgs(self) -> list[Org]:
+        if not self._orgs:
+            self._orgs = {o.id: o for o in self.db.orgs()}
+        return list(self._orgs.values())
+
+    def org(self, org_id: str) -> Org | None:
+        if org_id not in self._orgs:
+            self._orgs = {o.id: o for o in self.db.orgs()}
+        return self._orgs.get(org_id)
+
+    def add_principal(self, principal: Principal, token_hash: str) -> None:
+        self.db.insert_principal(principal, token_hash)
+
+    def principal_by_token_hash(self, token_hash: str) -> Principal | None:
+        row = self.db.principal_by_token_hash(token_hash)
+        if row is None:
+            return None
+        org = self.org(row[1])
+        return None if org is None else Principal(row[0], org, row[2])
+
+    def revoke_principal(self, principal_id: str) -> bool:
+        return self.db.revoke_principal(principal_id)
+
+    # -- visibility ----------------------------------------------------------
+    def mask(self, scope: Scope) -> VisibilityMask:
+        mask = self._masks.get(scope.view_key)
+        if mask is None:
+            mask = self._masks[scope.view_key] = VisibilityMask(
+                lambda cid: scope.sees(self.classes[cid])
+            )
+        if len(mask.bits) > len(self.classes):  # a rollback can shrink nothing, but be safe
+            mask.bits.clear()
+        return mask
+
+    def view(self, scope: Scope) -> nx.MultiDiGraph:
+        self.catch_up()
+        return scoped_view(self.graph, self.mask(scope))
+
+    def view_version(self) -> int:
+        return self.version
+
+    def visible_kind(self, scope: Scope, entity_id: str) -> EntityKind | None:
+        data = self.graph._node.get(entity_id)
+        if data is None:
+            return None
+        mask = self.mask(scope)
+        for fact in data["facts"]:
+            if mask[fact[1]]:
+                return EntityKind(fact[3])
+        return None
+
+    # -- writes --------------------------------------------------------------
+    def submit(self, scope: Scope, report: Report) -> SubmitResult:
+        self.catch_up()
+        replay = self._replay(report)
+        if replay is not None:
+            return replay
+        self._check_against_view(scope, report)
+        with self.db.transaction():
+            self.db.insert_report(report)
+        self.catch_up()
+        return SubmitResult(report.id, len(report.entities), len(report.relations), True)
+
+    def submit_many(self, reports: list[tuple[Scope, Report]]) -> list[SubmitResult | Exception]:
+        """Bulk import: each report checked alone, the good ones written in one transaction."""
+        self.catch_up()
+        results: list[SubmitResult | Exception] = []
+        pending: list[Report] = []
+        batch_ids: set[tuple[str, str]] = set()
+        with self.db.transaction():
+            for scope, report in reports:
+                try:
+                    if (report.org_id, report.id) in batch_ids:
+                        raise Conflict(
+                            f"reportId {report.id!r} repeats in this import", field="reportId"
+                        )
+                    replay = self._replay(report)
+                    if replay is not None:
+                        results.append(replay)
+                        continue
+                    self._check_against_view(scope, report)
+                    self.db.insert_report(report)
+                    batch_ids.add((report.org_id, report.id))
+                    pending.append(report)
+                    results.append(
+                        SubmitResult(report.id, len(report.entities), len(report.relations), True)
+                    )
+                except (BadUserInput, Conflict) as exc:
+                    results.append(exc)
+        self.catch_up()
+        return results
+
+    def _replay(self, report: Report) -> SubmitResult | None:
+        known = self.db.report_digest(report.org_id, report.id)
+        if known is None:
+            return None
+        digest, entities, relations = known
+        if digest != report.digest:
+            raise Conflict(
+                f"reportId {report.id!r} was already used for a different report", field="reportId"
+            )
+        return SubmitResult(report.id, entities, relations, False)
+
+    def _check_against_view(self, scope: Scope, report: Report) -> None:
+        """Endpoints outside the report must be entities the reporter can see."""
+        local = {e.id: e.kind for e in report.entities}
+        for i, entity in enumerate(report.entities):
+            seen = self.visible_kind(scope, entity.id)
+            if seen is not None and seen is not entity.kind:
+                raise BadUserInput(
+                    f"entities[{i}].kind: {entity.id!r} is a {seen.value}, not {entity.kind.value}",
+                    field=f"entities[{i}].kind",
+                )
+        kinds: dict[str, EntityKind | None] = dict(local)
+        for i, rel in enumerate(report.relations):
+            for end, ref in (("from", rel.source), ("to", rel.target)):
+                if ref in kinds:
+                    continue
+                kind = self.visible_kind(scope, ref)
+                if kind is None:
+                    raise BadUserInput(
+                        f"relations[{i}].{end}: no entity {ref!r} in the report or visible to you",
+                        field=f"relations[{i}].{end}",
+                    )
+                kinds[ref] = kind
+        validate_endpoints(report.relations, kinds.get)
+
+    # -- reads ---------------------------------------------------------------
+    def _visible(self, scope: Scope, data: Data) -> tuple[list[tuple[Any, ...]], Data] | None:
+        """The caller's facts of a node and the fields merged from them."""
+        mask = self.mask(scope)
+        facts = data["facts"]
+        visible = [f for f in facts if mask[f[1]]]
+        if not visible:
+            return None
+        return visible, data if len(visible) == len(facts) else merged_node(visible)
+
+    def _record(
+        self, scope: Scope, eid: str, data: Data, seen: tuple[list[Any], Data] | None = None
+    ) -> EntityRecord | None:
+        seen = seen or self._visible(scope, data)
+        if seen is None:
+            return None
+        visible, merged = seen
+        properties: dict[str, Any] = {}
+        for fact in visible:
+            if fact[7]:
+                properties.update(orjson.loads(fact[7]))
+        value = None
+        ident_kind = data.get("identifier_kind")
+        if ident_kind is not None:
+            reporters = (self.classes[f[1]].reporter for f in data["facts"])
+            if scope.sees_identifier_values(reporters):
+                value = data.get("value")
+        return EntityRecord(
+            id=eid,
+            kind=EntityKind(visible[0][3]),
+            name=merged["name"],
+            region=merged["region"],
+            status=merged["status"],
+            properties=properties,
+            confidence=merged["confidence"],
+            facts=tuple((f[0], f[2]) for f in visible),
+            identifier_kind=IdentifierKind(ident_kind) if ident_kind else None,
+            value=value,
+        )
+
+    def entities_by_id(self, scope: Scope, ids: list[str]) -> dict[str, EntityRecord]:
+        self.catch_up()
+        out: dict[str, EntityRecord] = {}
+        nodes = self.graph._node
+        for eid in ids:
+            data = nodes.get(eid)
+            if data is not None:
+                record = self._record(scope, eid, data)
+                if record is not None:
+                    out[eid] = record
+        return out
+
+    def _ids_in_order(self) -> list[str]:
+        ids = self._sorted_ids.get(None)
+        if ids is None:
+            ids = self._sorted_ids[None] = sorted(self.graph._node)
+        return ids
+
+    def find_entities(
+        self, scope: Scope, where: EntityFilter, first: int, after: str | None, count: bool
+    ) -> Page[EntityRecord]:
+        self.catch_up()
+        ids = self._ids_in_order()
+        start = 0
+        if after is not None:
+            (last,) = decode_cursor(after, 1)
+            start = bisect.bisect_right(ids, last)
+        nodes = self.graph._node
+        items: list[EntityRecord] = []
+        has_next = False
+        for eid in itertools.islice(ids, start, None):
+            record = self._match(scope, eid, nodes[eid], where, build=True)
+            if not isinstance(record, EntityRecord):
+                continue
+            if len(items) == first:
+                has_next = True
+                break
+            items.append(record)
+        total = None
+        if count:
+            total = sum(1 for eid in ids if self._match(scope, eid, nodes[eid], where) is not None)
+        return Page(
+            items=items,
+            has_next=has_next,
+            total=total,
+            cursors=[encode_cursor([r.id]) for r in items],
+        )
+
+    def _match(
+        self, scope: Scope, eid: str, data: Data, where: EntityFilter, build: bool = False
+    ) -> EntityRecord | bool | None:
+        """The record (or True, when not ``build``) if the node matches for this caller."""
+        if where.kind is not None and all(f[3] != where.kind.value for f in data["facts"]):
+            return None
+        seen = self._visible(scope, data)
+        if seen is None:
+            return None
+        visible, merged = seen
+        if where.kind is not None and visible[0][3] != where.kind.value:
+            return None
+        if where.region is not None and merged["region"] != where.region:
+            return None
+        if where.status is not None and merged["status"] != where.status:
+            return None
+        if where.search:
+            needle = where.search.casefold()
+            texts = [eid, merged["name"] or ""] + [f[7] or "" for f in visible]
+            if not any(needle in t.casefold() for t in texts):
+                return None
+        return self._record(scope, eid, data, seen) if build else True
+
+    def relations_of(
+        self,
+        scope: Scope,
+        entity_id: str,
+        direction: str,
+        kinds: frozenset[RelationKind] | None,
+        first: int,
+        after: str | None,
+        count: bool,
+    ) -> Page[RelationRecord]:
+        view = self.view(scope)
+        if entity_id not in view:
+            return Page(items=[], has_next=False, total=0 if count else None)
+        wanted = None if kinds is None else {k.value for k in kinds}
+        rows: list[tuple[tuple[str, str, str], RelationRecord]] = []
+        sides = []
+        if direction in ("OUT", "BOTH"):
+            sides.append(("OUT", view.succ[entity_id]))
+        if direction in ("IN", "BOTH"):
+            sides.append(("IN", view.pred[entity_id]))
+        for side, nbrs in sides:
+            for other, keydict in nbrs.items():
+                for kind, data in keydict.items():
+                    if wanted is not None and kind not in wanted:
+                        continue
+                    source, target = (entity_id, other) if side == "OUT" else (other, entity_id)
+                    record = RelationRecord(
+                        id=relation_id(source, kind, target),
+                        kind=RelationKind(kind),
+                        source=source,
+                        target=target,
+                        confidence=data["confidence"],
+                        facts=tuple((f[0], f[2]) for f in data["facts"]),
+                    )
+                    rows.append(((kind, other, side), record))
+        rows.sort(key=lambda r: r[0])
+        start = 0
+        if after is not None:
+            last = tuple(decode_cursor(after, 3))
+            start = next((i for i, r in enumerate(rows) if r[0] > last), len(rows))
+        page = rows[start : start + first]
+        return Page(
+            items=[r[1] for r in page],
+            has_next=start + first < len(rows),
+            total=len(rows) if count else None,
+            cursors=[encode_cursor(r[0]) for r in page],
+        )
+
+    def envelopes(self, keys: list[int]) -> dict[int, Assertion]:
+        return self.db.envelopes(keys, self.classes)

@@ -1,0 +1,214 @@
+"""A caller's view of the shared graph: a read-only networkx graph, never a copy.
+
+The store keeps one ``MultiDiGraph`` whose nodes and edges carry every
+assertion (``facts``) with its visibility class. ``scoped_view`` wraps it in
+mappings that hide what the caller may not see and recompute what depends on
+it (confidence, name, region, status), so analytics written against plain
+networkx run unchanged on exactly the caller's graph.
+
+Node facts: ``(seq, vclass, confidence, kind, name, region, status, ...)``.
+Edge facts: ``(seq, vclass, confidence)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+import networkx as nx
+
+from graph_api.model import noisy_or
+
+__all__ = ["VisibilityMask", "merged_node", "scoped_view"]
+
+Data = dict[str, Any]
+
+
+class VisibilityMask:
+    """``mask[class_id]`` is True when the caller may see that visibility class."""
+
+    def __init__(self, decide: Callable[[int], bool]) -> None:
+        self._decide = decide
+        self.bits: list[bool] = []
+
+    def __getitem__(self, class_id: int) -> bool:
+        bits = self.bits
+        while class_id >= len(bits):
+            bits.append(self._decide(len(bits)))
+        return bits[class_id]
+
+
+def merged_node(facts: list[tuple[Any, ...]]) -> Data:
+    """Merge node facts (oldest first): the latest non-null value of each field wins."""
+    data: Data = {"kind": facts[0][3], "name": None, "region": None, "status": None}
+    for fact in facts:
+        if fact[4] is not None:
+            data["name"] = fact[4]
+        if fact[5] is not None:
+            data["region"] = fact[5]
+        if fact[6] is not None:
+            data["status"] = fact[6]
+    data["confidence"] = noisy_or([f[2] for f in facts])
+    data["facts"] = facts
+    return data
+
+
+def scoped_node_data(data: Data, mask: VisibilityMask) -> Data | None:
+    facts = data["facts"]
+    visible = [f for f in facts if mask[f[1]]]
+    if len(visible) == len(facts):
+        return data
+    if not visible:
+        return None
+    scoped = merged_node(visible)
+    for key in ("identifier_kind", "value"):
+        if key in data:
+            scoped[key] = data[key]
+    return scoped
+
+
+def scoped_edge_data(data: Data, mask: VisibilityMask) -> Data | None:
+    facts = data["facts"]
+    if len(facts) == 1:
+        return data if mask[facts[0][1]] else None
+    visible = [f for f in facts if mask[f[1]]]
+    if len(visible) == len(facts):
+        return data
+    if not visible:
+        return None
+    return {"confidence": noisy_or([f[2] for f in visible]), "facts": visible}
+
+
+class _Nodes(Mapping[str, Data]):
+    def __init__(self, atlas: dict[str, Data], mask: VisibilityMask) -> None:
+        self._atlas = atlas
+        self._mask = mask
+
+    def __getitem__(self, node: str) -> Data:
+        data = self._atlas.get(node)
+        scoped = None if data is None else scoped_node_data(data, self._mask)
+        if scoped is None:
+            raise KeyError(node)
+        return scoped
+
+    def __contains__(self, node: object) -> bool:
+        data = self._atlas.get(node)  # type: ignore[call-overload]
+        return data is not None and any(self._mask[f[1]] for f in data["facts"])
+
+    def __iter__(self) -> Iterator[str]:
+        mask = self._mask
+        for node, data in self._atlas.items():
+            if any(mask[f[1]] for f in data["facts"]):
+                yield node
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Keys(Mapping[str, Data]):
+    """Relation kind -> the caller's edge data, for one (u, v)."""
+
+    def __init__(self, keydict: dict[str, Data], mask: VisibilityMask) -> None:
+        self._keydict = keydict
+        self._mask = mask
+
+    def __getitem__(self, key: str) -> Data:
+        data = self._keydict.get(key)
+        scoped = None if data is None else scoped_edge_data(data, self._mask)
+        if scoped is None:
+            raise KeyError(key)
+        return scoped
+
+    def __iter__(self) -> Iterator[str]:
+        mask = self._mask
+        for key, data in self._keydict.items():
+            if any(mask[f[1]] for f in data["facts"]):
+                yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Neighbours(Mapping[str, Mapping[str, Data]]):
+    def __init__(self, nbrs: dict[str, dict[str, Data]], nodes: _Nodes, mask: VisibilityMask):
+        self._nbrs = nbrs
+        self._nodes = nodes
+        self._mask = mask
+
+    def _edge_visible(self, keydict: dict[str, Data]) -> bool:
+        mask = self._mask
+        return any(mask[f[1]] for data in keydict.values() for f in data["facts"])
+
+    def __getitem__(self, nbr: str) -> Mapping[str, Data]:
+        keydict = self._nbrs.get(nbr)
+        if keydict is None or not self._edge_visible(keydict) or nbr not in self._nodes:
+            raise KeyError(nbr)
+        return _Keys(keydict, self._mask)
+
+    def __contains__(self, nbr: object) -> bool:
+        keydict = self._nbrs.get(nbr)  # type: ignore[call-overload]
+        return keydict is not None and self._edge_visible(keydict) and nbr in self._nodes
+
+    def __iter__(self) -> Iterator[str]:
+        nodes = self._nodes
+        for nbr, keydict in self._nbrs.items():
+            if self._edge_visible(keydict) and nbr in nodes:
+                yield nbr
+
+    def items(self) -> Iterator[tuple[str, Mapping[str, Data]]]:  # type: ignore[override]
+        nodes, mask = self._nodes, self._mask
+        for nbr, keydict in self._nbrs.items():
+            if self._edge_visible(keydict) and nbr in nodes:
+                yield nbr, _Keys(keydict, mask)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Adjacency(Mapping[str, Mapping[str, Mapping[str, Data]]]):
+    def __init__(
+        self, adj: dict[str, dict[str, dict[str, Data]]], nodes: _Nodes, mask: VisibilityMask
+    ):
+        self._adj = adj
+        self._nodes = nodes
+        self._mask = mask
+
+    def __getitem__(self, node: str) -> _Neighbours:
+        if node not in self._nodes:
+            raise KeyError(node)
+        return _Neighbours(self._adj[node], self._nodes, self._mask)
+
+    def __contains__(self, node: object) -> bool:
+        return node in self._nodes
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._nodes)
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+
+def scoped_view(G: nx.MultiDiGraph, mask: VisibilityMask) -> nx.MultiDiGraph:
+    """A frozen MultiDiGraph showing only what ``mask`` admits, with the caller's values.
+
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_node("a", **merged_node([(1, 0, 0.5, "LISTING", "a", None, None)]))
+    >>> G.add_node("w", **merged_node([(1, 0, 0.5, "WAREHOUSE", "w", None, None)]))
+    >>> G.add_edge("a", "w", key="SHIPS_FROM", confidence=0.75, facts=[(1, 0, 0.5), (2, 1, 0.5)])
+    'SHIPS_FROM'
+    >>> V = scoped_view(G, VisibilityMask(lambda c: c == 0))
+    >>> V["a"]["w"]["SHIPS_FROM"]["confidence"]
+    0.5
+    >>> H = scoped_view(G, VisibilityMask(lambda c: c == 1))
+    >>> "a" in H, H.number_of_edges()
+    (False, 0)
+    """
+    view = nx.freeze(nx.MultiDiGraph())
+    nodes = _Nodes(G._node, mask)
+    view._graph = G
+    view.graph = G.graph
+    view._node = nodes
+    view._succ = _Adjacency(G._succ, nodes, mask)
+    view._pred = _Adjacency(G._pred, nodes, mask)
+    view._adj = view._succ
+    return view
