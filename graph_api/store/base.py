@@ -159,9 +159,20 @@ class GraphStore(Protocol):
         the assertion's confidence is the report's, the record's fact overrides it."""
         ...
 
-    def view(self, scope: Scope) -> nx.MultiDiGraph:
+    def view(
+        self,
+        scope: Scope,
+        seeds: list[str] | None = None,
+        hops: int | None = None,
+        kinds: frozenset[RelationKind] | None = None,
+    ) -> nx.MultiDiGraph:
         """The caller's visible graph for analytics (nodes: kind, name, region, status;
-        edges keyed by relation kind with the caller's ``confidence``)."""
+        edges keyed by relation kind with the caller's ``confidence``).
+
+        ``seeds``/``hops``/``kinds`` promise that the caller will only walk that far
+        from the seeds (undirected) over those relation kinds: a remote store may
+        fetch just that neighbourhood; the embedded store hands out its lazy view.
+        """
         ...
 
     def view_version(self) -> int:

@@ -175,7 +175,13 @@ class MemoryStore:
             mask.bits.clear()
         return mask
 
-    def view(self, scope: Scope) -> nx.MultiDiGraph:
+    def view(
+        self,
+        scope: Scope,
+        seeds: list[str] | None = None,
+        hops: int | None = None,
+        kinds: frozenset[RelationKind] | None = None,
+    ) -> nx.MultiDiGraph:
         self.catch_up()
         return scoped_view(self.graph, self.mask(scope))
 

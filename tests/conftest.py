@@ -1,0 +1,105 @@
+"""Fixtures are factories: a store of either kind, services over it, orgs and scopes.
+
+The ``store_kind`` parameter runs a test on every store: ``memory`` always,
+``neo4j`` when ``GRAPH_API_TEST_NEO4J_URI`` names a Bolt server (``make test``
+starts one).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph_api.access import Scope
+from graph_api.config import Settings
+from graph_api.model import OrgType
+from graph_api.services import Services
+
+NEO4J_URI = os.environ.get("GRAPH_API_TEST_NEO4J_URI")
+STORE_KINDS = ["memory", "neo4j"]
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+class FixedClock:
+    """An injectable clock that only moves when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def neo4j_settings(tmp_path: Path) -> Settings:
+    return Settings(
+        db=tmp_path / "graph.db",
+        store="neo4j",
+        neo4j_uri=NEO4J_URI or "",
+        neo4j_user=os.environ.get("GRAPH_API_TEST_NEO4J_USER", "root"),
+        neo4j_password=os.environ.get("GRAPH_API_TEST_NEO4J_PASSWORD", ""),
+        neo4j_database=os.environ.get("GRAPH_API_TEST_NEO4J_DATABASE", "neo4j"),
+    )
+
+
+@pytest.fixture(params=STORE_KINDS)
+def store_kind(request: pytest.FixtureRequest) -> str:
+    kind: str = request.param
+    if kind == "neo4j" and not NEO4J_URI:
+        pytest.skip("no Bolt server: set GRAPH_API_TEST_NEO4J_URI (make test does)")
+    return kind
+
+
+MakeServices = Callable[..., Services]
+
+
+@pytest.fixture
+def make_services(tmp_path: Path) -> Iterator[MakeServices]:
+    """``make_services(kind="memory", clock=None, name="a")``: a fresh, empty store."""
+    opened: list[Services] = []
+
+    def make(kind: str = "memory", clock: Any = None, name: str = "s") -> Services:
+        folder = tmp_path / name
+        folder.mkdir(exist_ok=True)
+        if kind == "neo4j":
+            settings = neo4j_settings(folder)
+        else:
+            settings = Settings(db=folder / "graph.db")
+        services = Services.open(settings, clock=clock or FixedClock())
+        if kind == "neo4j":
+            services.store.reset()  # type: ignore[attr-defined]
+        opened.append(services)
+        return services
+
+    yield make
+    for services in opened:
+        services.close()
+
+
+@pytest.fixture
+def services(make_services: MakeServices, store_kind: str) -> Services:
+    return make_services(store_kind)
+
+
+def add_orgs(services: Services) -> dict[str, Scope]:
+    """Two competing brands, the platform and a regulator, each with an investigator scope."""
+    scopes = {}
+    for org_id, org_type, trusted in (
+        ("acme", OrgType.BRAND, True),
+        ("rival", OrgType.BRAND, False),
+        ("bazaar", OrgType.PLATFORM, False),
+        ("police", OrgType.REGULATOR, False),
+    ):
+        org = services.add_org(org_id.title(), org_type, trusted, org_id)
+        principal, _ = services.issue_token(org, "investigator")
+        scopes[org_id] = services.scope_for(principal)
+    return scopes
+
+
+@pytest.fixture
+def orgs(services: Services) -> dict[str, Scope]:
+    return add_orgs(services)
