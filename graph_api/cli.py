@@ -119,6 +119,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    from graph_api.api.schema import build_schema
+
+    sdl = build_schema().as_str() + "\n"
+    if args.out:
+        Path(args.out).write_text(sdl)
+        print(f"wrote {args.out}")
+    else:
+        print(sdl, end="")
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graph-api", description=__doc__)
@@ -178,6 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--out", required=True)
     gen.set_defaults(run=cmd_generate, db=None)
+    schema = sub.add_parser("schema", help="print the GraphQL SDL (docs/schema.graphql)")
+    schema.add_argument("--out", help="write it to this file")
+    schema.set_defaults(run=cmd_schema, db=None)
     return parser
 
 

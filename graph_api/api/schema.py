@@ -99,7 +99,7 @@ def error_extensions(error: GraphQLError) -> dict[str, str]:
     original = error.original_error
     if isinstance(original, GraphAPIError):
         return original.extensions()
-    if original is None:
+    if original is None or isinstance(original, GraphQLError):  # parse, validate, coerce
         message = error.message
         if any(m in message for m in _LIMIT_MESSAGES) and "Syntax Error" not in message:
             return {"code": "LIMIT_EXCEEDED"}
@@ -111,11 +111,7 @@ class QuietSchema(strawberry.Schema):
     """Our own errors are answers, not incidents: log only the unexpected."""
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        unexpected = [
-            e
-            for e in errors
-            if e.original_error is not None and not isinstance(e.original_error, GraphAPIError)
-        ]
+        unexpected = [e for e in errors if error_extensions(e)["code"] == "INTERNAL"]
         if unexpected:
             super().process_errors(unexpected, execution_context)
 

@@ -1,0 +1,87 @@
+"""Community detection on compact edge arrays, by the engine chosen in bench/.
+
+Every engine gets the same input: nodes numbered 0..n-1 in sorted-id order and
+edges sorted by (source, target), so the answer does not depend on the order in
+which a store happened to load the graph. Each engine is run single-threaded
+with a fixed seed, which makes it deterministic (checked in
+tests/analytics/test_rings.py). bench/RESULTS-analytics.md says why the
+default is what it is.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["ENGINES", "DEFAULT_ENGINE", "communities"]
+
+ENGINES = ("igraph-leiden", "igraph-louvain", "networkit-plm")
+DEFAULT_ENGINE = "igraph-leiden"
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+# igraph and networkit keep their random generator in process-wide state.
+_LOCK = threading.Lock()
+
+
+def communities(
+    n: int,
+    src: IntArray,
+    dst: IntArray,
+    weight: FloatArray,
+    seed: int = 42,
+    engine: str = DEFAULT_ENGINE,
+) -> IntArray:
+    """A community label per node (0..n-1) of the undirected weighted graph."""
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((dst, src))
+    src, dst, weight = src[order], dst[order], weight[order]
+    with _LOCK:
+        if engine == "networkit-plm":
+            return _networkit_plm(n, src, dst, weight, seed)
+        if engine in ("igraph-leiden", "igraph-louvain"):
+            return _igraph(n, src, dst, weight, seed, leiden=engine == "igraph-leiden")
+    raise ValueError(f"unknown community engine {engine!r}; one of {ENGINES}")
+
+
+def _igraph(
+    n: int, src: IntArray, dst: IntArray, weight: FloatArray, seed: int, leiden: bool
+) -> IntArray:
+    import igraph as ig
+
+    g = ig.Graph(n=n, edges=np.column_stack((src, dst)), directed=False)
+    ig.set_random_number_generator(random.Random(seed))
+    try:
+        clustering: Any
+        if leiden:
+            clustering = g.community_leiden(
+                objective_function="modularity", weights=weight, n_iterations=-1
+            )
+        else:
+            clustering = g.community_multilevel(weights=weight)
+    finally:
+        ig.set_random_number_generator(random)
+    return np.asarray(clustering.membership, dtype=np.int64)
+
+
+def _networkit_plm(n: int, src: IntArray, dst: IntArray, weight: FloatArray, seed: int) -> IntArray:
+    import networkit as nk
+
+    threads = nk.engineering.getMaxNumberOfThreads()
+    nk.engineering.setNumberOfThreads(1)
+    nk.engineering.setSeed(seed, False)
+    try:
+        g = nk.graph.Graph(n, weighted=True, directed=False)
+        g.addEdges((weight, (src, dst)))
+        plm = nk.community.PLM(g, refine=True, par="none")
+        plm.run()
+        labels = plm.getPartition().getVector()
+    finally:
+        nk.engineering.setNumberOfThreads(threads)
+    return np.asarray(labels, dtype=np.int64)

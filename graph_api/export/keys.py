@@ -1,0 +1,85 @@
+"""The export signing key: Ed25519, made at first use, kept beside the database.
+
+``export-signing-key.pem`` (PKCS#8, mode 0600) holds the private key and
+``export-signing-key.pub.pem`` (SubjectPublicKeyInfo) the public key that
+``GET /export-key`` and ``graph-api export-key`` hand out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+__all__ = [
+    "PRIVATE_KEY_FILE",
+    "PUBLIC_KEY_FILE",
+    "key_fingerprint",
+    "load_or_create_signing_key",
+    "public_key_pem",
+]
+
+PRIVATE_KEY_FILE = "export-signing-key.pem"
+PUBLIC_KEY_FILE = "export-signing-key.pub.pem"
+
+
+def public_key_pem(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+
+
+def key_fingerprint(public_pem: bytes) -> str:
+    """SHA-256 of the raw 32-byte public key, hex: how a recipient names the key."""
+    public = serialization.load_pem_public_key(public_pem)
+    raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    return hashlib.sha256(raw).hexdigest()
+
+
+def _load(path: Path) -> Ed25519PrivateKey:
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} holds a key that is not Ed25519")
+    return key
+
+
+def load_or_create_signing_key(directory: Path) -> Ed25519PrivateKey:
+    """The signing key in `directory`, made (mode 0600) when there is none yet."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / PRIVATE_KEY_FILE
+    if path.exists():
+        key = _load(path)
+    else:
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+        # Written whole under a private name, then linked into place: a reader never
+        # sees a half-written key, and of two processes starting together one wins.
+        tmp = directory / f".{PRIVATE_KEY_FILE}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            key = _load(path)
+        finally:
+            tmp.unlink()
+    public_path = directory / PUBLIC_KEY_FILE
+    expected = public_key_pem(key)
+    if not public_path.exists() or public_path.read_bytes() != expected:
+        tmp = public_path.with_suffix(".tmp")
+        tmp.write_bytes(expected)
+        with contextlib.suppress(OSError):
+            tmp.chmod(0o644)
+        tmp.replace(public_path)
+    return key

@@ -1,0 +1,166 @@
+"""The one visibility-filtered input every export format reads.
+
+The store builds a `CaseView` from the exporting caller's visible assertions
+only; the writers consume it and nothing else, so no format can show what
+another hides (STYLE habit 8). Nothing here reads the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from graph_api.model import (
+    Assertion,
+    EntityKind,
+    Evidence,
+    IdentifierKind,
+    Marking,
+    Org,
+    RelationKind,
+)
+
+__all__ = [
+    "CaseView",
+    "ExportEntity",
+    "ExportItem",
+    "ExportOutcome",
+    "ExportRelation",
+    "ExportTestBuy",
+    "counts",
+    "first_reported",
+    "highest_marking",
+    "iso",
+    "iter_items",
+    "last_reported",
+    "marking_of",
+    "reporters",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportEntity:
+    id: str
+    kind: EntityKind
+    name: str | None
+    region: str | None
+    status: str | None
+    properties: dict[str, Any]
+    confidence: float
+    assertions: tuple[Assertion, ...]
+    identifier_kind: IdentifierKind | None = None
+    value: str | None = None  # the clear value, or None where the caller may not see it
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRelation:
+    id: str
+    kind: RelationKind
+    source: str
+    target: str
+    confidence: float
+    assertions: tuple[Assertion, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportTestBuy:
+    id: str
+    listing: str
+    result: str
+    ordered_at: datetime
+    shipped_from: str | None
+    evidence: tuple[Evidence, ...]
+    marking: Marking
+    reported_by: str  # org id
+
+
+@dataclass(frozen=True, slots=True)
+class ExportOutcome:
+    kind: str  # ARREST, SEIZURE, CLOSURE, ...
+    entity: str | None
+    description: str
+    value: float | None
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    case_id: str
+    title: str
+    status: str
+    opened_by: Org
+    opened_at: datetime
+    marking: Marking
+    exporter: Org
+    exporter_principal: str
+    recipient: str
+    created_at: datetime
+    entities: tuple[ExportEntity, ...]
+    relations: tuple[ExportRelation, ...]
+    test_buys: tuple[ExportTestBuy, ...] = ()
+    outcomes: tuple[ExportOutcome, ...] = ()
+    orgs: dict[str, Org] = field(default_factory=dict)  # every org an assertion names
+
+
+ExportItem = ExportEntity | ExportRelation | ExportTestBuy | ExportOutcome
+
+
+def iter_items(view: CaseView) -> Iterator[ExportItem]:
+    """Every item of the view in a stable order: entities, relations, test buys, outcomes."""
+    yield from sorted(view.entities, key=lambda e: e.id)
+    yield from sorted(view.relations, key=lambda r: r.id)
+    yield from sorted(view.test_buys, key=lambda t: t.id)
+    yield from sorted(view.outcomes, key=lambda o: (o.at, o.kind, o.entity or "", o.description))
+
+
+def marking_of(assertions: Iterable[Assertion], default: Marking) -> Marking:
+    """The narrowest marking among the assertions (`default` when there are none)."""
+    ranks = [a.marking.rank for a in assertions]
+    return list(Marking)[max(ranks)] if ranks else default
+
+
+def highest_marking(view: CaseView) -> Marking:
+    """The narrowest marking of anything the package holds, the case itself included."""
+    rank = view.marking.rank
+    for entity in view.entities:
+        for a in entity.assertions:
+            rank = max(rank, a.marking.rank)
+    for relation in view.relations:
+        for a in relation.assertions:
+            rank = max(rank, a.marking.rank)
+    for buy in view.test_buys:
+        rank = max(rank, buy.marking.rank)
+    return list(Marking)[rank]
+
+
+def counts(view: CaseView) -> dict[str, int]:
+    return {
+        "entities": len(view.entities),
+        "relations": len(view.relations),
+        "test_buys": len(view.test_buys),
+        "outcomes": len(view.outcomes),
+    }
+
+
+def reporters(assertions: Iterable[Assertion]) -> list[str]:
+    """Distinct reporting org ids, in order of first report."""
+    ordered = sorted(assertions, key=lambda a: (a.reported_at, a.reported_by))
+    return list(dict.fromkeys(a.reported_by for a in ordered))
+
+
+def first_reported(assertions: Iterable[Assertion], default: datetime) -> datetime:
+    return min((a.reported_at for a in assertions), default=default)
+
+
+def last_reported(assertions: Iterable[Assertion], default: datetime) -> datetime:
+    return max((a.reported_at for a in assertions), default=default)
+
+
+def iso(moment: datetime) -> str:
+    """ISO-8601 in UTC with a Z; a naive time is taken as UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    text = moment.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")

@@ -1,0 +1,73 @@
+"""A real ``graph-api serve`` process on a free loopback port, over a real SQLite file."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+BIN = Path(sys.executable).parent / "graph-api"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli(db: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(
+        [str(BIN), *args, "--db", str(db)], capture_output=True, text=True, timeout=120,
+        env={**os.environ, "GRAPH_API_DB": ""},
+    )
+    if check and done.returncode != 0:
+        raise AssertionError(f"graph-api {' '.join(args)} failed: {done.stderr}")
+    return done
+
+
+class Server:
+    def __init__(self, db: Path, *extra: str) -> None:
+        self.db = db
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = db.parent / f"server-{self.port}.log"
+        self.extra = extra
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Server:
+        with self.log.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [str(BIN), "serve", "--db", str(self.db), "--port", str(self.port), *self.extra],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited: {self.log.read_text()[-2000:]}")
+            try:
+                if httpx.get(self.url + "/healthz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise AssertionError(f"server did not start: {self.log.read_text()[-2000:]}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+
+    def gql(self, token: str | None, query: str, variables: dict[str, Any] | None = None,
+            client: httpx.Client | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        body = {"query": query, "variables": variables or {}}
+        response = (client or httpx).post(self.url + "/graphql", json=body, headers=headers,
+                                          timeout=30)
+        data: dict[str, Any] = response.json()
+        return data
