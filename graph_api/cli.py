@@ -65,6 +65,22 @@ def cmd_org_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_org_load(args: argparse.Namespace) -> int:
+    """Add every org of a JSON list ({id, name, type, trusted}) that is not there yet."""
+    import orjson
+
+    services = _services(args)
+    known = {o.id for o in services.store.orgs()}
+    added = 0
+    for item in orjson.loads(Path(args.file).read_bytes()):
+        if item["id"] not in known:
+            services.add_org(item["name"], OrgType(item["type"]), bool(item.get("trusted")),
+                             item["id"])
+            added += 1
+    print(f"added {added} orgs")
+    return 0
+
+
 def cmd_token_issue(args: argparse.Namespace) -> int:
     services = _services(args)
     _, token = services.issue_token(services.find_org(args.org), args.role)
@@ -104,16 +120,19 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_generate(args: argparse.Namespace) -> int:
     from rich.progress import Progress
 
-    from graph_api.synthetic import write_network
+    import orjson
+
+    from graph_api.synthetic import orgs, write_network
 
     out = Path(args.out)
+    out.with_suffix(".orgs.json").write_bytes(orjson.dumps(orgs(), option=orjson.OPT_INDENT_2))
     with Progress(transient=True) as bar:
         task = bar.add_task("generating sellers", total=args.sellers)
         truth = write_network(
             args.sellers, args.seed, out, progress=lambda done: bar.update(task, completed=done)
         )
     print(
-        f"wrote {out} and {out.with_suffix('.truth.json')}: "
+        f"wrote {out}, {out.with_suffix('.orgs.json')} and {out.with_suffix('.truth.json')}: "
         f"{len(truth.rings)} ring members, {len(truth.banned)} banned sellers"
     )
     return 0
@@ -157,6 +176,10 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--trusted", action="store_true", help="a trusted notifier")
     add.add_argument("--id", help="the org id (default: made from the name)")
     add.set_defaults(run=cmd_org_add)
+
+    load = org.add_parser("load", parents=[common], help="add the orgs of a JSON list")
+    load.add_argument("file")
+    load.set_defaults(run=cmd_org_load)
 
     token = sub.add_parser("token", help="manage tokens").add_subparsers(
         dest="token_command", required=True

@@ -118,7 +118,8 @@ class MemoryStore:
         for key, field_value in (("name", name), ("region", region), ("status", status)):
             if field_value is not None:
                 data[key] = field_value
-        data["confidence"] = 1.0 - (1.0 - data["confidence"]) * (1.0 - conf)
+        data["miss"] *= 1.0 - conf  # the same float steps as noisy_or over the facts
+        data["confidence"] = 1.0 - data["miss"]
 
     def _apply_relation(
         self, seq: int, vclass: int, source: str, kind: str, target: str, conf: float
@@ -130,10 +131,12 @@ class MemoryStore:
             G._pred[target][source] = keydict
         data = keydict.get(kind)
         if data is None:
-            keydict[kind] = {"confidence": conf, "facts": [(seq, vclass, conf)]}
+            miss = 1.0 - conf
+            keydict[kind] = {"confidence": 1.0 - miss, "miss": miss, "facts": [(seq, vclass, conf)]}
         else:
             data["facts"].append((seq, vclass, conf))
-            data["confidence"] = 1.0 - (1.0 - data["confidence"]) * (1.0 - conf)
+            data["miss"] *= 1.0 - conf
+            data["confidence"] = 1.0 - data["miss"]
 
     # -- orgs and principals -------------------------------------------------
     def add_org(self, org: Org) -> Org:

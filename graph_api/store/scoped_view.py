@@ -48,7 +48,11 @@ def merged_node(facts: list[tuple[Any, ...]]) -> Data:
             data["region"] = fact[5]
         if fact[6] is not None:
             data["status"] = fact[6]
-    data["confidence"] = noisy_or([f[2] for f in facts])
+    miss = 1.0
+    for fact in facts:
+        miss *= 1.0 - fact[2]
+    data["miss"] = miss
+    data["confidence"] = 1.0 - miss
     data["facts"] = facts
     return data
 
