@@ -32,10 +32,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _services(args: argparse.Namespace) -> Any:
+def _services(args: argparse.Namespace, with_graph: bool = True) -> Any:
     from graph_api.services import Services
 
-    return Services.open(_settings(args))
+    return Services.open(_settings(args), with_graph=with_graph)
 
 
 # -- serve -------------------------------------------------------------------
@@ -100,7 +100,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from graph_api.bulk import import_ndjson
 
-    services = _services(args)
+    services = _services(args, with_graph=False)
     if args.token:
         scope, operator = services.authenticate(f"Bearer {args.token}"), False
     else:

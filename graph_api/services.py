@@ -47,7 +47,7 @@ def slug(name: str) -> str:
     return text
 
 
-def open_store(settings: Settings) -> GraphStore:
+def open_store(settings: Settings, with_graph: bool = True) -> GraphStore:
     if settings.store == "neo4j":
         from graph_api.store.neo4j import Neo4jStore
 
@@ -56,7 +56,7 @@ def open_store(settings: Settings) -> GraphStore:
         raise ValueError(f"unknown store {settings.store!r}: memory or neo4j")
     from graph_api.store.memory import MemoryStore
 
-    return MemoryStore(settings.db)
+    return MemoryStore(settings.db, with_graph=with_graph)
 
 
 @dataclass
@@ -67,8 +67,11 @@ class Services:
     secret: bytes = b""
 
     @classmethod
-    def open(cls, settings: Settings, clock: Clock = utc_now) -> Services:
-        store = open_store(settings)
+    def open(
+        cls, settings: Settings, clock: Clock = utc_now, with_graph: bool = True
+    ) -> Services:
+        """``with_graph=False``: a bulk writer that keeps no graph in memory."""
+        store = open_store(settings, with_graph)
         secret = load_or_create_secret(settings.secrets_dir / "pseudonym.key")
         return cls(settings=settings, store=store, clock=clock, secret=secret)
 

@@ -66,9 +66,18 @@ Json = dict[str, Any]
 
 SOURCE_SAMPLE_RINGS = 1000
 SOURCE_SAMPLE_OTHERS = 2000
-RING_SHARE = 0.4
+RING_SHARE = 0.55
 BANNED_SHARE = 0.012
 RECIDIVIST_SHARE = 0.6
+# Default noise. Louvain merges two small communities joined by a single edge once the
+# graph has more than ~30k relations, so cross-ring edges are kept rare: each one is
+# likely to fuse two planted rings.
+NOISE_SHARED_IDENTIFIER = 0.02  # independent sellers using an unrelated seller's identifier
+NOISE_CROSS_RING_SHIPS = 0.002  # ring storefronts shipping from another ring's warehouse
+NOISE_CROSS_RING_ASSOCIATE = 0.0015  # ring sellers ASSOCIATED_WITH a seller of another ring
+# Ring listings (not in the ring-detection graph) sometimes ship from a public warehouse
+# too; ring storefronts and warehouses keep to the ring's own supply chain.
+RING_LISTING_PUBLIC = 0.1
 
 # (region, planted weight, country calling code, towns): a long tail after the big three.
 REGIONS: tuple[tuple[str, float, str, tuple[str, ...]], ...] = (
@@ -214,6 +223,9 @@ class _Bundle:
         self.net.note_relation(src, kind, dst_key or dst, conf)
 
     def uses(self, src: str, idn: tuple[str, str], conf: float) -> None:
+        if idn in self.net.fresh:  # counted once it is first stated
+            self.net.fresh.discard(idn)
+            self.net.entities += 1
         self.rel("USES", src, self.ident(idn), conf, idn[0] + ":" + idn[1])
 
     def report(
@@ -274,6 +286,7 @@ class _Network:
         self.region_listings = [0] * len(REGIONS)
         self.sampled_others = 0
         self.other_stride = 1
+        self.fresh: set[tuple[str, str]] = set()  # identifiers made but not yet stated
         self.pending_trace: list[str] = []  # sampled listings of the cluster, traced at its end
 
     # -- ids, names, identifier values ------------------------------------------------------
@@ -292,23 +305,27 @@ class _Network:
     def new_ident(self, kind: str, r: int) -> tuple[str, str]:
         """A fresh identifier value, unique by construction (affine permutation of a counter)."""
         n = self.counter[kind] = self.counter.get(kind, 0) + 1
-        self.entities += 1
+        idn = kind, self.value(kind, n, r)
+        self.fresh.add(idn)
+        return idn
+
+    def value(self, kind: str, n: int, r: int) -> str:
         if kind == "PHONE":
-            return kind, f"+{REGIONS[r][2]}{(n * 7_919_813 + 3_010_007) % 10**10:010d}"
+            return f"+{REGIONS[r][2]}{(n * 7_919_813 + 3_010_007) % 10**10:010d}"
         if kind == "BANK_ACCOUNT":
-            return kind, f"6222{(n * 48_271_057 + 11) % 10**14:014d}"
+            return f"6222{(n * 48_271_057 + 11) % 10**14:014d}"
         if kind == "PAYMENT_ACCOUNT":
-            return kind, f"2088{(n * 69_621_031 + 7) % 10**12:012d}"
+            return f"2088{(n * 69_621_031 + 7) % 10**12:012d}"
         if kind == "DEVICE":
-            return kind, f"imei:35{(n * 9_876_553 + 5) % 10**13:013d}"
+            return f"imei:35{(n * 9_876_553 + 5) % 10**13:013d}"
         if kind == "EMAIL":
             word = _WORDS[n % len(_WORDS)].lower()
-            return kind, f"{word}.{n}@{_MAILS[n % len(_MAILS)]}"
+            return f"{word}.{n}@{_MAILS[n % len(_MAILS)]}"
         x = (n * 104_729 + 17) % (200 * 60 * 999 * len(_STREETS))
         unit, x = x % 200 + 1, x // 200
         building, x = x % 60 + 1, x // 60
         number, x = x % 999 + 1, x // 999
-        return kind, (
+        return (
             f"Unit {unit}, Building {building}, No. {number} {_STREETS[x]}, {self.town(r)}"
         )
 
@@ -342,6 +359,7 @@ class _Network:
     def end_cluster(self) -> None:
         self.cluster_rels.clear()
         self.walk.clear()
+        self.fresh.clear()
 
     def trace(self, origin: str) -> dict[str, float]:
         """Best-path confidence to every trace source, per DESIGN.md (depth 6)."""
@@ -476,7 +494,7 @@ class _Network:
         eid = self.next_id(prefix)
         self.site_kind[eid] = kind
         word = _WORDS[int(self.rng.random() * len(_WORDS))]
-        label = "Shoe Factory" if kind == "FACTORY" else "Logistics Warehouse"
+        label = "Manufacturing" if kind == "FACTORY" else "Logistics Warehouse"
         status = _SITE_STATUS[int(self.rng.random() * len(_SITE_STATUS))]
         return {"id": eid, "kind": kind, "name": f"{self.town(r)} {word} {label}",
                 "region": REGIONS[r][0], "status": status}
@@ -491,9 +509,9 @@ class _Network:
         n_stores = 1 if rng.random() < 0.55 else 2
         stores = [self.storefront(r, banned_no >= 0) for _ in range(n_stores)]
         idents = [self.new_ident("PHONE", r), self.new_ident("BANK_ACCOUNT", r)]
-        if rng.random() < 0.25:
+        if rng.random() < 0.1:
             idents.append(self.new_ident("DEVICE", r))
-        store_idents = [idents[:2]] * len(stores)
+        store_idents = [idents] * len(stores)
         seller_idents = list(idents)
         if recid_of >= 0:
             banned_id, banned_idents = self.banned_ids[recid_of]
@@ -510,12 +528,12 @@ class _Network:
         elif banned_no >= 0:
             self.banned_ids[banned_no] = (sid, idents[:2])
             self.truth.banned.append(sid)
-        elif self.noise_pool and rng.random() < 0.02:
+        elif self.noise_pool and rng.random() < NOISE_SHARED_IDENTIFIER:
             seller_idents.append(self.noise_pool[int(rng.random() * len(self.noise_pool))])
         if banned_no < 0 and recid_of < 0:
             _remember(self.noise_pool, idents[int(rng.random() * len(idents))], rng, 2000)
         regional = self.public[REGIONS[r][0]][0]
-        homes = rng.sample(regional, min(len(regional), 1 if rng.random() < 0.6 else 2))
+        homes = rng.sample(regional, min(len(regional), _few(rng, 0.8, 0.4)))
         b = _Bundle(self)
         b.add(seller)
         brand = self.brands[min(int(rng.random() ** 1.6 * len(self.brands)), len(self.brands) - 1)]
@@ -544,14 +562,10 @@ class _Network:
         infra = _Bundle(self)
         n_factories = 2 if rng.random() < 0.4 else 1
         factories = [infra.add(self.site("factory", "FACTORY", r)) for _ in range(n_factories)]
-        sites = [infra.add(self.site("wh", "WAREHOUSE", r)) for _ in range(1 + n_stores // 12)]
-        hubs = self.public[region][1]
+        sites = [infra.add(self.site("wh", "WAREHOUSE", r)) for _ in range(1 + n_stores // 8)]
         for wh in sites:
             for f in rng.sample(factories, rng.randint(1, len(factories))):
                 infra.rel("SUPPLIED_BY", wh, f, _conf(rng, 0.55, 0.95))
-            if rng.random() < 0.3:
-                infra.rel("SUPPLIED_BY", wh, infra.ref(hubs[int(rng.random() * len(hubs))],
-                                                       "WAREHOUSE"), _conf(rng, 0.5, 0.8))
         infra.uses(factories[0], pool["ADDRESS"][0], _conf(rng, 0.7, 0.95))
         voice = self.infra_voice()
         yield infra.report(*voice)
@@ -569,7 +583,6 @@ class _Network:
         per_seller = [1] * n_sellers
         for _ in range(n_stores - n_sellers):
             per_seller[int(rng.random() * n_sellers)] += 1
-        sample = ring < SOURCE_SAMPLE_RINGS
         seller_ids: list[str] = []
         for j, count in enumerate(per_seller):
             seller = self.seller(r, None)
@@ -582,24 +595,28 @@ class _Network:
             listings: list[tuple[str, str]] = []
             for st in stores:
                 truth.rings[st["id"]] = ring
-                homes = rng.sample(sites, min(len(sites), rng.randint(1, 2)))
-                if recent and rng.random() < 0.02:  # cross-ring noise
+                homes = rng.sample(sites, min(len(sites), _few(rng, 0.8, 0.3)))
+                if recent and rng.random() < NOISE_CROSS_RING_SHIPS:
                     homes.append(recent[int(rng.random() * len(recent))])
-                elif rng.random() < 0.1:
-                    homes.append(_pick(self.public[region][0], rng))
                 own = [_pick(pool["PHONE"], rng), _pick(pool["BANK_ACCOUNT"], rng)]
-                if rng.random() < 0.3:
+                if rng.random() < 0.5:
                     own.append(_pick(pool["DEVICE"], rng))
-                listings += self.shop(b, sid, st, brand, r, homes, sites, own, sample)
+                if rng.random() < 0.4:
+                    own.append(_pick(pool["ADDRESS"], rng))
+                if seller_ids[:-1] and rng.random() < 0.25:  # co-run with another ring seller
+                    b.rel("OPERATES", b.ref(_pick(seller_ids[:-1], rng), "SELLER"), st["id"],
+                          _conf(rng, 0.6, 0.9))
+                listings += self.shop(b, sid, st, brand, r, homes, sites, own, ring)
             mine = {_pick(pool["PHONE"], rng), _pick(pool["BANK_ACCOUNT"], rng),
-                    _pick(pool["ADDRESS"] if rng.random() < 0.5 else pool["DEVICE"], rng)}
+                    _pick(pool["ADDRESS"], rng), _pick(pool["DEVICE"], rng)}
             for idn in sorted(mine):
                 b.uses(sid, idn, _conf(rng, 0.75, 0.99))
             if j == 0 and rng.random() < 0.6:  # the boss runs the factory
                 b.rel("OPERATES", sid, b.ref(factories[0], "FACTORY"), _conf(rng, 0.6, 0.9))
-            elif j > 0 and rng.random() < 0.3:
-                b.rel("ASSOCIATED_WITH", sid, b.ref(seller_ids[0], "SELLER"), _conf(rng, 0.5, 0.9))
-            if recent_sellers and rng.random() < 0.01:
+            for other in sorted({seller_ids[0], _pick(seller_ids, rng)} - {sid}):
+                if rng.random() < 0.4:
+                    b.rel("ASSOCIATED_WITH", sid, b.ref(other, "SELLER"), _conf(rng, 0.5, 0.9))
+            if recent_sellers and rng.random() < NOISE_CROSS_RING_ASSOCIATE:
                 b.rel("ASSOCIATED_WITH", sid, b.ref(_pick(recent_sellers, rng)[1], "SELLER"),
                       _conf(rng, 0.5, 0.7))
             marking = ("GREEN", "GREEN", "AMBER", "CLEAR")[int(rng.random() * 4)]
@@ -647,10 +664,12 @@ class _Network:
 
     def shop(
         self, b: _Bundle, sid: str, st: Json, brand: str, r: int, homes: list[str],
-        nearby: list[str], idents: list[tuple[str, str]], sample: bool = False,
+        nearby: list[str], idents: list[tuple[str, str]], ring: int = -1,
     ) -> list[tuple[str, str]]:
         """One storefront with its listings, into the seller's platform report."""
         rng = self.rng
+        sample = 0 <= ring < SOURCE_SAMPLE_RINGS
+        public = self.public[REGIONS[r][0]][0]
         stid = b.add(st)
         b.rel("OPERATES", sid, stid, _conf(rng, 0.85, 0.99))
         for idn in idents:
@@ -658,7 +677,7 @@ class _Network:
         for wh in homes:
             b.rel("SHIPS_FROM", stid, b.ref(wh, "WAREHOUSE"), _conf(rng, 0.55, 0.95))
         out = []
-        for _ in range(1 + (rng.random() < 0.55) + (rng.random() < 0.3)):
+        for _ in range(_few(rng, 0.6, 0.3)):
             lb = brand if rng.random() < 0.85 else _pick(self.brands, rng)
             lid = self.next_id("listing", 7)
             closed = st["status"] == "CLOSED"
@@ -669,7 +688,10 @@ class _Network:
                                   "url": f"https://bazaarhub.example/l/{lid[8:]}"}})
             b.rel("LISTS", stid, lid, _conf(rng, 0.9, 0.99))
             b.rel("INFRINGES", lid, b.ref(f"brand-{lb}", "BRAND"), _conf(rng, 0.5, 0.95))
-            for wh in rng.sample(nearby, min(len(nearby), 1 + (rng.random() < 0.6))):
+            ships = rng.sample(nearby, min(len(nearby), _few(rng, 0.8, 0.5)))
+            if ring >= 0 and rng.random() < RING_LISTING_PUBLIC:
+                ships.append(_pick(public, rng))
+            for wh in ships:
                 b.rel("SHIPS_FROM", lid, b.ref(wh, "WAREHOUSE"), _conf(rng, 0.5, 0.95))
             self.region_listings[r] += 1
             out.append((lid, lb))
@@ -735,6 +757,11 @@ def _miss(confs: list[float]) -> float:
     for c in confs:
         miss *= 1.0 - c
     return miss
+
+
+def _few(rng: Random, second: float, third: float) -> int:
+    """1, 2 or 3: a second with probability ``second``, a third with ``third``."""
+    return 1 + (rng.random() < second) + (rng.random() < third)
 
 
 def _upto(expected: float, least: int) -> range:

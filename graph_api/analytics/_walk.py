@@ -30,8 +30,8 @@ TRACE_DEPTH = 6
 Step = tuple[str, float, Rel]
 """One walk step: (next node, relation confidence, relation as stored)."""
 
-_FORWARD = ("SHIPS_FROM", "SUPPLIED_BY")
-_FORWARD_SELLER = ("SHIPS_FROM", "SUPPLIED_BY", "OPERATES")
+_FORWARD = frozenset({"SHIPS_FROM", "SUPPLIED_BY"})
+_FORWARD_SELLER = frozenset({"SHIPS_FROM", "SUPPLIED_BY", "OPERATES"})
 
 
 def confidence_of(data: Any) -> float:
@@ -78,21 +78,21 @@ class UpstreamWalk:
         kind = self.kind(u)
         floor = self.min_confidence
         out: list[Step] = []
-        kinds = _FORWARD_SELLER if kind == "SELLER" else _FORWARD
+        wanted = _FORWARD_SELLER if kind == "SELLER" else _FORWARD
+        # One pass over each keydict (usually one key) beats a get() per walked kind.
         for v, keydict in self.G.succ[u].items():
-            for k in kinds:
-                data = keydict.get(k)
-                if data is not None:
+            for k, data in keydict.items():
+                if k in wanted:
                     c = confidence_of(data)
                     if c >= floor:
-                        out.append((v, c, (u, v, k)))
+                        out.append((v, c, (u, v, str(k))))
         if kind == "LISTING":
             for v, keydict in self.G.pred[u].items():
-                data = keydict.get("LISTS")
-                if data is not None:
-                    c = confidence_of(data)
-                    if c >= floor:
-                        out.append((v, c, (v, u, "LISTS")))
+                for k, data in keydict.items():
+                    if k == "LISTS":
+                        c = confidence_of(data)
+                        if c >= floor:
+                            out.append((v, c, (v, u, "LISTS")))
         out.sort(key=lambda s: (s[0], s[2][2]))
         return out
 
@@ -153,26 +153,15 @@ def infringing_listings(G: Any, brand: str | None = None) -> set[str]:
     return listings
 
 
-def listing_groups(
-    walk: UpstreamWalk, listings: set[str], depth: int = TRACE_DEPTH
-) -> list[tuple[frozenset[str], int]]:
-    """Group listings by their first walk steps; give each group's reach and size.
+def listing_groups(walk: UpstreamWalk, listings: set[str]) -> dict[frozenset[str], int]:
+    """Group listings by their first walk steps: {first-hop nodes: number of listings}.
 
     Listings with the same first-hop nodes (same storefront, same warehouses)
-    reach the same nodes, so each distinct group is expanded once:
+    reach the same nodes, so callers expand each distinct group once:
     reach = first hops | reach(first hop, depth - 1), memoised in ``walk``.
-    Returns (nodes reached within ``depth`` hops, number of listings) pairs;
-    their order is unspecified (callers only count).
     """
     sizes: dict[frozenset[str], int] = {}
     for listing in listings:
-        key = frozenset(v for v, _, _ in walk.fresh_steps(listing))
+        key = frozenset([v for v, _, _ in walk.fresh_steps(listing)])
         sizes[key] = sizes.get(key, 0) + 1
-    out: list[tuple[frozenset[str], int]] = []
-    for first_hops in sizes:
-        reached = set(first_hops)
-        if depth > 1:
-            for v in first_hops:
-                reached |= walk.reach(v, depth - 1)
-        out.append((frozenset(reached), sizes[first_hops]))
-    return out
+    return sizes

@@ -56,37 +56,51 @@ def hotspots(G: Any, first: int | None = 10) -> HotspotReport:
 
     Notes
     -----
-    One pass like `top_sources`: listings grouped by first-hop nodes, reach
-    sets memoised per node and remaining depth; then O(listings) to rank.
+    One pass like `top_sources`: listings grouped by first-hop nodes; the
+    regions upstream of each first hop are memoised (each depth-bounded reach
+    set is scanned once), so a listing costs a union of a few small region
+    sets; then O(listings) to rank.
     """
     walk = UpstreamWalk(G, 0.0)
     listings = infringing_listings(G, None)
     total = len(listings)
-    region_of: dict[str, str | None] = {}
+    below = TRACE_DEPTH - 1
+    # A node's contribution: its region when it is a storefront or a trace source.
+    own: dict[str, str | None] = {}
+    feeding: dict[str, set[str]] = {}
 
-    def region(n: str) -> str | None:
-        if n not in region_of:
-            value = G.nodes[n].get("region")
-            region_of[n] = str(value) if value else None
-        return region_of[n]
+    def own_region(n: str) -> str | None:
+        if n not in own:
+            kind = walk.kind(n)
+            value = None
+            if kind == "STOREFRONT" or walk.is_source(n):
+                value = G.nodes[n].get("region")
+            own[n] = str(value) if value else None
+            if own[n] is not None and kind != "STOREFRONT":
+                feeding.setdefault(str(value), set()).add(n)
+        return own[n]
+
+    # Regions met upstream of a first hop, memoised per first hop: each node's
+    # depth-bounded reach set is scanned once, not once per listing.
+    upstream: dict[str, frozenset[str]] = {}
+
+    def regions_from(v: str) -> frozenset[str]:
+        got = upstream.get(v)
+        if got is None:
+            found = {r for n in walk.reach(v, below) if (r := own_region(n)) is not None}
+            mine = own_region(v)
+            if mine is not None:
+                found.add(mine)
+            got = upstream[v] = frozenset(found)
+        return got
 
     counts: dict[str, int] = {}
-    feeding: dict[str, set[str]] = {}
     groups: list[tuple[frozenset[str], int]] = []
-    for reached, size in listing_groups(walk, listings, TRACE_DEPTH):
-        regions: set[str] = set()
-        for n in reached:
-            kind = walk.kind(n)
-            if kind == "STOREFRONT" or walk.is_source(n):
-                r = region(n)
-                if r is None:
-                    continue
-                regions.add(r)
-                if kind != "STOREFRONT":
-                    feeding.setdefault(r, set()).add(n)
+    for first_hops, size in listing_groups(walk, listings).items():
+        regions = frozenset().union(*[regions_from(v) for v in first_hops])
         for r in regions:
             counts[r] = counts.get(r, 0) + size
-        groups.append((frozenset(regions), size))
+        groups.append((regions, size))
     ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
     rank = {r: i for i, (r, _) in enumerate(ranked)}
     # Listings newly covered at each rank: those whose best-ranked region it is.

@@ -77,9 +77,15 @@ def ring_candidates(
     igraph betweenness on its induced subgraph (exact up to 3,000 nodes,
     256 seeded source samples above) and memoised upstream walks.
     """
-    ids = sorted(n for n, kind in G.nodes(data="kind") if kind in CLUSTERED_KINDS)
+    chosen_nodes = sorted(
+        (n, str(getattr(kind, "value", kind)))
+        for n, kind in G.nodes(data="kind")
+        if kind in CLUSTERED_KINDS
+    )
+    ids = [n for n, _ in chosen_nodes]
+    kinds = [k for _, k in chosen_nodes]
+    del chosen_nodes
     index = {n: i for i, n in enumerate(ids)}
-    kinds = [str(getattr(k, "value", k)) for k in (G.nodes[n].get("kind") for n in ids)]
     src: list[int] = []
     dst: list[int] = []
     weight: list[float] = []

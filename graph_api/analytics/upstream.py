@@ -7,6 +7,7 @@ The walk rules and the meaning of source, score and depth are in DESIGN.md
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from typing import Any
 
 import networkx as nx
@@ -216,11 +217,16 @@ def top_sources(G: Any, brand: str | None = None, first: int | None = None) -> l
     node kinds (skipped when ``first`` entries already have a score).
     """
     walk = UpstreamWalk(G, 0.0)
-    counts: dict[str, int] = {}
-    for reached, size in listing_groups(walk, infringing_listings(G, brand), TRACE_DEPTH):
-        for n in reached:
-            if walk.kind(n) in ("WAREHOUSE", "FACTORY"):
-                counts[n] = counts.get(n, 0) + size
+    below = TRACE_DEPTH - 1
+    reached_by: Counter[str] = Counter()
+    for first_hops, size in listing_groups(walk, infringing_listings(G, brand)).items():
+        reached = first_hops.union(*[walk.reach(v, below) for v in first_hops])
+        if size == 1:
+            reached_by.update(reached)  # counted in C
+        else:
+            for n in reached:
+                reached_by[n] += size
+    counts = {n: c for n, c in reached_by.items() if walk.kind(n) in ("WAREHOUSE", "FACTORY")}
     if first is None or len(counts) < first:
         for n, kind in G.nodes(data="kind"):
             if kind in ("WAREHOUSE", "FACTORY") and n not in counts:

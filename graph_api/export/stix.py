@@ -25,9 +25,11 @@ validator accepts only v4), so the same case exported twice has the same ids.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
+import orjson
 import stix2
 from stix2.properties import (
     DictionaryProperty,
@@ -129,6 +131,7 @@ def _custom_class(type_name: str) -> Any:
     return _Custom
 
 
+# Registered with stix2 so that stix2.parse checks the objects written as dicts.
 _CUSTOM_CLASSES: dict[EntityKind, Any] = {k: _custom_class(t) for k, t in _CUSTOM_TYPES.items()}
 _PARCEL_TYPE = "x-graph-api-test-buy"
 
@@ -200,7 +203,7 @@ class StixWriter(Writer):
 
     def __init__(self, view: CaseView) -> None:
         super().__init__(view)
-        self._objects: list[Any] = []
+        self._objects: list[Any] = []  # stix2 objects, or dicts in their exact shape
         self._markings: set[Marking] = {Marking.CLEAR, view.marking}
         self._orgs: dict[str, Org] = {view.opened_by.id: view.opened_by}
         self._ids: dict[str, str] = {e.id: stix_id(e.kind, e.id) for e in view.entities}
@@ -219,8 +222,8 @@ class StixWriter(Writer):
         self._markings.add(marking)
         created = first_reported(assertions, default_at)
         fields: dict[str, Any] = {
-            "created": created,
-            "modified": max(created, last_reported(assertions, default_at)),
+            "created": iso(created),
+            "modified": iso(max(created, last_reported(assertions, default_at))),
             "object_marking_refs": [TLP2_MARKING_IDS[marking]],
         }
         who = reporters(assertions)
@@ -241,10 +244,11 @@ class StixWriter(Writer):
         }
 
     # -- items -------------------------------------------------------------
+    # Entities and relations are the bulk of a case: they are written as plain dicts in
+    # exactly the shape stix2 gives (tests parse every one back with stix2.parse), since
+    # building each through the library costs about 0.4 ms: 16 s for 40,000 relations.
     def write_entity(self, entity: ExportEntity) -> None:
         fields = self._common(entity.assertions, self.view.created_at)
-        fields["id"] = self._ids[entity.id]
-        fields["confidence"] = _confidence(entity.confidence)
         details: dict[str, Any] = {"graph_api_id": entity.id, "kind": entity.kind.value}
         for key in ("region", "status"):
             if getattr(entity, key) is not None:
@@ -257,29 +261,24 @@ class StixWriter(Writer):
             details["properties"] = entity.properties
         details["confidence_score"] = entity.confidence
         details.update(self._provenance(entity.assertions))
-        name = entity.name or entity.id
-        if entity.kind in _CUSTOM_CLASSES:
-            obj = _CUSTOM_CLASSES[entity.kind](
-                name=name,
-                extensions={OBJECTS_EXTENSION_ID: {"extension_type": "new-sdo"}},
-                **fields,
-                **details,
-            )
-        elif entity.kind is EntityKind.SELLER:
-            obj = stix2.v21.ThreatActor(
-                name=name,
-                threat_actor_types=["criminal"],
-                extensions=_property_extension(details),
-                **fields,
-            )
-        else:  # RING
-            obj = stix2.v21.IntrusionSet(
-                name=name, extensions=_property_extension(details), **fields
-            )
+        obj: dict[str, Any] = {
+            "type": _STIX_TYPES[entity.kind],
+            "spec_version": "2.1",
+            "id": self._ids[entity.id],
+            "name": entity.name or entity.id,
+            "confidence": _confidence(entity.confidence),
+            **fields,
+        }
+        if entity.kind in _CUSTOM_TYPES:
+            obj.update(details)
+            obj["extensions"] = {OBJECTS_EXTENSION_ID: {"extension_type": "new-sdo"}}
+        else:
+            if entity.kind is EntityKind.SELLER:
+                obj["threat_actor_types"] = ["criminal"]
+            obj["extensions"] = _property_extension(details)
         self._objects.append(obj)
 
     def write_relation(self, relation: ExportRelation) -> None:
-        fields = self._common(relation.assertions, self.view.created_at)
         source, target = self._kinds[relation.source], self._kinds[relation.target]
         details: dict[str, Any] = {
             "graph_api_id": relation.id,
@@ -288,17 +287,18 @@ class StixWriter(Writer):
         }
         details.update(self._provenance(relation.assertions))
         self._objects.append(
-            stix2.v21.Relationship(
-                id="relationship--" + stix_uuid("stix", "relation", relation.id),
-                relationship_type="related-to",
-                description=f"{source.value} {relation.kind.value} {target.value}",
-                source_ref=self._ids[relation.source],
-                target_ref=self._ids[relation.target],
-                confidence=_confidence(relation.confidence),
-                extensions=_property_extension(details),
-                allow_custom=True,  # its ends may be x-graph-api-* objects
-                **fields,
-            )
+            {
+                "type": "relationship",
+                "spec_version": "2.1",
+                "id": "relationship--" + stix_uuid("stix", "relation", relation.id),
+                "relationship_type": "related-to",
+                "description": f"{source.value} {relation.kind.value} {target.value}",
+                "source_ref": self._ids[relation.source],
+                "target_ref": self._ids[relation.target],
+                "confidence": _confidence(relation.confidence),
+                "extensions": _property_extension(details),
+                **self._common(relation.assertions, self.view.created_at),
+            }
         )
 
     def write_test_buy(self, buy: ExportTestBuy) -> None:
@@ -457,7 +457,7 @@ class StixWriter(Writer):
             created_by_ref=_identity_id(view.opened_by.id),
             name=view.title,
             context="suspicious-activity",
-            object_refs=[o.id for o in content],
+            object_refs=[o["id"] for o in content],
             object_marking_refs=[TLP2_MARKING_IDS[highest_marking(view)]],
             extensions=_property_extension(
                 {
@@ -475,12 +475,20 @@ class StixWriter(Writer):
         )
         self._markings.add(highest_marking(view))
         markings = [_marking_definition(m) for m in Marking if m in self._markings]
-        bundle = stix2.v21.Bundle(
-            id="bundle--" + stix_uuid("stix", "bundle", view.case_id, iso(view.created_at)),
-            objects=[*markings, *content, grouping],
-            allow_custom=True,
-        )
-        return {STIX_FILE: bundle.serialize(pretty=False).encode()}
+        bundle = {
+            "type": "bundle",
+            "id": "bundle--" + stix_uuid("stix", "bundle", view.case_id, iso(view.created_at)),
+            "objects": [_plain(o) for o in (*markings, *content, grouping)],
+        }
+        return {STIX_FILE: orjson.dumps(bundle)}
+
+
+def _plain(obj: Any) -> dict[str, Any]:
+    """A library object as the dict it serialises to (dicts pass through)."""
+    if isinstance(obj, dict):
+        return obj
+    plain: dict[str, Any] = json.loads(obj.serialize())
+    return plain
 
 
 def _identity_id(org_id: str) -> str:

@@ -72,7 +72,8 @@ def verify_package(path: Path, public_key_pem: bytes) -> list[str]:
     if signature is not None:
         problems += _signature_problems(manifest, signature, public_key_pem)
     entries, manifest_problems = _listed(manifest)
-    problems += manifest_problems
+    if manifest_problems:  # nothing to compare the files with
+        return problems + manifest_problems
     listed = {MANIFEST_FILE, SIGNATURE_FILE}
     for entry in entries:
         name = entry["name"]

@@ -57,10 +57,18 @@ def decode_cursor(cursor: str, parts: int) -> list[str]:
 
 
 class MemoryStore:
-    """SQLite (WAL) + an in-memory MultiDiGraph. Single-threaded by design."""
+    """SQLite (WAL) + an in-memory MultiDiGraph. Single-threaded by design.
 
-    def __init__(self, db_path: Path) -> None:
+    ``with_graph=False`` is the bulk importer's mode: it keeps only each
+    entity's (visibility class, kind) facts in memory, enough to validate
+    reports, and leaves the graph to the servers that follow the database.
+    """
+
+    def __init__(self, db_path: Path, with_graph: bool = True) -> None:
         self.db = Database(db_path)
+        self.with_graph = with_graph
+        self._kinds: dict[str, list[tuple[int, str]]] = {}
+        self._pending: dict[str, list[tuple[VisibilityClass, str]]] = {}
         self.graph = nx.MultiDiGraph()
         self.classes: list[VisibilityClass] = []
         self.applied_seq = 0
@@ -86,10 +94,14 @@ class MemoryStore:
         if bulk:
             gc.disable()
         try:
-            for row in self.db.entity_rows(after, upto):
-                self._apply_entity(row, heads[row[0]])
-            for seq, source, kind, target, conf in self.db.relation_rows(after, upto):
-                self._apply_relation(seq, heads[seq][0], source, kind, target, conf)
+            if not self.with_graph:
+                for seq, eid, kind in self.db.entity_kinds(after, upto):
+                    self._kinds.setdefault(eid, []).append((heads[seq][0], kind))
+            else:
+                for row in self.db.entity_rows(after, upto):
+                    self._apply_entity(row, heads[row[0]])
+                for seq, source, kind, target, conf in self.db.relation_rows(after, upto):
+                    self._apply_relation(seq, heads[seq][0], source, kind, target, conf)
         finally:
             if bulk:
                 gc.enable()
@@ -192,13 +204,20 @@ class MemoryStore:
         return self.version
 
     def visible_kind(self, scope: Scope, entity_id: str) -> EntityKind | None:
-        data = self.graph._node.get(entity_id)
-        if data is None:
-            return None
+        """The kind the caller knows an entity by (its first visible fact's), or None."""
+        pending = self._pending.get(entity_id, ())
+        if self.with_graph:
+            data = self.graph._node.get(entity_id)
+            facts = [(f[1], f[3]) for f in data["facts"]] if data is not None else []
+        else:
+            facts = self._kinds.get(entity_id, [])
         mask = self.mask(scope)
-        for fact in data["facts"]:
-            if mask[fact[1]]:
-                return EntityKind(fact[3])
+        for vclass, kind in facts:
+            if mask[vclass]:
+                return EntityKind(kind)
+        for vc, kind in pending:
+            if scope.sees(vc):
+                return EntityKind(kind)
         return None
 
     # -- writes --------------------------------------------------------------
@@ -217,8 +236,8 @@ class MemoryStore:
         """Bulk import: each report checked alone, the good ones written in one transaction."""
         self.catch_up()
         results: list[SubmitResult | Exception] = []
-        pending: list[Report] = []
         batch_ids: set[tuple[str, str]] = set()
+        self._pending.clear()
         with self.db.transaction():
             for scope, report in reports:
                 try:
@@ -233,12 +252,15 @@ class MemoryStore:
                     self._check_against_view(scope, report)
                     self.db.insert_report(report)
                     batch_ids.add((report.org_id, report.id))
-                    pending.append(report)
+                    vc = VisibilityClass(report.org_id, report.marking, frozenset(report.shared_with))
+                    for entity in report.entities:  # later reports of the batch may name these
+                        self._pending.setdefault(entity.id, []).append((vc, entity.kind.value))
                     results.append(
                         SubmitResult(report.id, len(report.entities), len(report.relations), True)
                     )
                 except (BadUserInput, Conflict) as exc:
                     results.append(exc)
+        self._pending.clear()
         self.catch_up()
         return results
 

@@ -227,6 +227,12 @@ class Database:
             "SELECT * FROM entity_facts WHERE seq > ? AND seq <= ? ORDER BY seq", (after, upto)
         )
 
+    def entity_kinds(self, after: int, upto: int) -> Iterator[tuple[int, str, str]]:
+        yield from self.conn.execute(
+            "SELECT seq, entity_id, kind FROM entity_facts WHERE seq > ? AND seq <= ? ORDER BY seq",
+            (after, upto),
+        )
+
     def relation_rows(self, after: int, upto: int) -> Iterator[RelationRow]:
         yield from self.conn.execute(
             "SELECT * FROM relation_facts WHERE seq > ? AND seq <= ? ORDER BY seq", (after, upto)
