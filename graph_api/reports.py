@@ -43,11 +43,21 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 def _strip(value: Any) -> Any:
     """Drop nulls and empty lists/objects, so absent and null compare equal."""
-    if isinstance(value, Mapping):
-        out = {k: _strip(v) for k, v in value.items()}
-        return {k: v for k, v in out.items() if v is not None and v != [] and v != {}}
-    if isinstance(value, list):
-        return [_strip(v) for v in value]
+    kind = type(value)
+    if kind is dict:
+        out = {}
+        for k, v in value.items():
+            if v is None:
+                continue
+            t = type(v)
+            if t is dict or t is list:
+                v = _strip(v)
+                if not v:
+                    continue
+            out[k] = v
+        return out
+    if kind is list:
+        return [_strip(v) if type(v) in (dict, list) else v for v in value]
     return value
 
 
@@ -118,7 +128,7 @@ def parse_evidence(items: list[Any], field: str, id_prefix: str) -> tuple[Eviden
     out = []
     for i, item in enumerate(items):
         f = f"{field}[{i}]"
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             raise BadUserInput(f"{f} must be an object", field=f)
         sha = _text(item.get("sha256"), f"{f}.sha256")
         if sha is not None and not _SHA256.match(sha.lower()):
@@ -150,7 +160,7 @@ def _properties(value: Any, field: str) -> dict[str, Any]:
 
 
 def _entity(item: Any, f: str, secret: bytes, handles: dict[str, str]) -> ReportedEntity:
-    if not isinstance(item, Mapping):
+    if not isinstance(item, dict):
         raise BadUserInput(f"{f} must be an object", field=f)
     kind = _enum(EntityKind, item.get("kind"), f"{f}.kind")
     given = item.get("id")
@@ -232,7 +242,7 @@ def parse_report(
     seen: set[tuple[str, RelationKind, str]] = set()
     for i, item in enumerate(_list(raw.get("relations"), "relations", required=True)):
         f = f"relations[{i}]"
-        if not isinstance(item, Mapping):
+        if not isinstance(item, dict):
             raise BadUserInput(f"{f} must be an object", field=f)
         kind = _enum(RelationKind, item.get("kind"), f"{f}.kind")
         ends = []

@@ -1,0 +1,202 @@
+"""Benchmark graph_api.analytics on a generated network.
+
+    .venv/bin/python bench/bench_analytics.py [ENTITIES] [--no-nx] [--view]
+
+ENTITIES defaults to 100000 (about 6.7 entities per generated seller). Prints a
+Markdown report (paste into bench/RESULTS-analytics.md). ``--view`` runs the
+per-request functions on a lazily filtered ``nx.subgraph_view`` as the store
+hands out; ``--no-nx`` skips the networkx comparisons.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+import platform
+import random
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import networkx as nx  # noqa: E402
+import numpy as np  # noqa: E402
+
+from graph_api.analytics import (  # noqa: E402
+    connections,
+    hotspots,
+    linked_entities,
+    network,
+    ring_candidates,
+    top_sources,
+    trace_to_source,
+)
+from graph_api.analytics._cluster import ENGINES, communities  # noqa: E402
+from graph_api.synthetic import Truth, iter_reports  # noqa: E402
+from tests.analytics.support import graph_from_reports  # noqa: E402
+from tests.analytics.test_planted import adjusted_rand_index  # noqa: E402
+
+ENTITIES_PER_SELLER = 6.7
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def percentiles(samples: list[float]) -> str:
+    ms = sorted(s * 1000 for s in samples)
+    p99 = ms[min(len(ms) - 1, math.ceil(0.99 * len(ms)) - 1)]
+    return f"{statistics.median(ms):.2f} / {p99:.2f} / {max(ms):.2f}"
+
+
+def row(*cells: object) -> None:
+    print("| " + " | ".join(str(c) for c in cells) + " |")
+
+
+def ring_ari(truth: Truth, cands: list[Any]) -> float:
+    found = {m: i for i, c in enumerate(cands) for m in c.members}
+    members = sorted(truth.rings)
+    pred = [found.get(m, -1 - k) for k, m in enumerate(members)]
+    return adjusted_rand_index([truth.rings[m] for m in members], pred)
+
+
+def main() -> None:
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    entities = int(args[0]) if args else 100_000
+    with_nx = "--no-nx" not in sys.argv
+    sellers = max(10, round(entities / ENTITIES_PER_SELLER))
+    truth = Truth()
+    build, G = timed(lambda: graph_from_reports(iter_reports(sellers, 1, truth)))
+    gc.collect()
+    gc.freeze()
+    view: Any = G
+    if "--view" in sys.argv:
+        view = nx.subgraph_view(G, filter_node=lambda n: True, filter_edge=lambda u, v, k: True)
+    rng = random.Random(7)
+    kinds: dict[str, list[str]] = {}
+    for n, k in G.nodes(data="kind"):
+        kinds.setdefault(k, []).append(n)
+    print(
+        f"## {G.number_of_nodes():,} entities, {G.number_of_edges():,} relations "
+        f"({sellers:,} sellers, seed 1)\n"
+    )
+    print(
+        f"python {platform.python_version()}, networkx {nx.__version__}; "
+        f"graph built from the generator in {build:.1f} s; "
+        f"{'filtered view' if view is not G else 'plain MultiDiGraph'}\n"
+    )
+    print("| step | p50 / p99 / max ms (n) |\n|---|---|")
+
+    listings = rng.sample(kinds["LISTING"], 300)
+    samples = [timed(lambda o=o: trace_to_source(view, o))[0] for o in listings]  # type: ignore[misc]
+    row("trace_to_source (listing, depth 6, 3 paths/source)", percentiles(samples) + " (300)")
+    stores = rng.sample(kinds["SELLER"], 300)
+    samples = [timed(lambda o=o: trace_to_source(view, o))[0] for o in stores]  # type: ignore[misc]
+    row("trace_to_source (seller)", percentiles(samples) + " (300)")
+    if with_nx:
+        walk_kinds = {"SHIPS_FROM", "SUPPLIED_BY"}
+
+        def weight(u: str, v: str, d: dict[str, dict[str, float]]) -> float | None:
+            ws = [-math.log(max(a["confidence"], 1e-300)) for k, a in d.items() if k in walk_kinds]
+            return min(ws) if ws else None
+
+        samples = [
+            timed(lambda o=o: nx.single_source_dijkstra(view, o, weight=weight))[0]  # type: ignore[misc]
+            for o in listings[:100]
+        ]
+        row(
+            "  networkx single_source_dijkstra(-log c), no hop bound, no paths",
+            percentiles(samples) + " (100)",
+        )
+    seeds = rng.sample(kinds["SELLER"], 300)
+    samples = [timed(lambda s=s: network(view, [s], max_hops=2))[0] for s in seeds]  # type: ignore[misc]
+    row("network (seller, 2 hops, limit 2000)", percentiles(samples) + " (300)")
+    samples = [timed(lambda s=s: linked_entities(view, s, max_hops=2))[0] for s in seeds]  # type: ignore[misc]
+    row("linked_entities (seller, 2 steps)", percentiles(samples) + " (300)")
+    by_ring: dict[int, list[str]] = {}
+    for m, r in truth.rings.items():
+        by_ring.setdefault(r, []).append(m)
+    pairs = [tuple(rng.sample(sorted(ms), 2)) for ms in by_ring.values() if len(ms) > 1]
+    pairs = rng.sample(pairs, min(300, len(pairs)))
+    samples = [timed(lambda p=p: connections(view, p[0], p[1]))[0] for p in pairs]  # type: ignore[misc]
+    row(
+        "connections (two members of a ring, 6 hops, first 5)",
+        percentiles(samples) + f" ({len(pairs)})",
+    )
+    far = [(rng.choice(kinds["SELLER"]), rng.choice(kinds["SELLER"])) for _ in range(50)]
+    samples = [timed(lambda p=p: connections(view, p[0], p[1]))[0] for p in far]  # type: ignore[misc]
+    row("connections (two random sellers)", percentiles(samples) + " (50)")
+    if with_nx:
+        small = G.subgraph(list(G)[:10_000])
+        samples = [
+            timed(lambda s=s: nx.ego_graph(small, s, radius=2, undirected=True))[0]  # type: ignore[misc]
+            for s in [n for n in seeds if n in small][:20]
+        ]
+        if samples:
+            row(
+                "  networkx ego_graph(undirected, 2) on a 10k-node subgraph",
+                percentiles(samples) + f" ({len(samples)})",
+            )
+
+    print("\n| whole-graph step (cold, once) | s | result |\n|---|---|---|")
+    t, top = timed(lambda: top_sources(view, first=10))
+    row("top_sources (all brands)", f"{t:.2f}", f"top score {top[0].score:.0f}")
+    brand = kinds["BRAND"][0]
+    t, top = timed(lambda: top_sources(view, brand, first=10))
+    row(f"top_sources ({brand})", f"{t:.2f}", f"top score {top[0].score:.0f}")
+    t, report = timed(lambda: hotspots(view))
+    diff = max(abs(r.share - truth.region_shares.get(r.region, 0.0)) for r in report.regions)
+    row("hotspots", f"{t:.2f}", f"{len(report.regions)} regions, max |share - planted| {diff:.4f}")
+    for engine in ENGINES:
+        t, cands = timed(lambda e=engine: ring_candidates(view, engine=e))  # type: ignore[misc]
+        row(
+            f"ring_candidates ({engine})",
+            f"{t:.2f}",
+            f"{len(cands)} candidates, ARI {ring_ari(truth, cands):.4f} "
+            f"({len(set(truth.rings.values()))} planted)",
+        )
+
+    # The clustering step alone, on the same arrays, with partition quality.
+    import igraph as ig
+
+    from graph_api.analytics import rings as rings_module
+
+    ids = sorted(n for n, k in G.nodes(data="kind") if k in rings_module.CLUSTERED_KINDS)
+    index = {n: i for i, n in enumerate(ids)}
+    src, dst, w = [], [], []
+    for u, v, k, c in G.edges(keys=True, data="confidence"):
+        if k in rings_module.JOINING_RELATIONS and u in index and v in index:
+            src.append(index[u])
+            dst.append(index[v])
+            w.append(c)
+    s, d, wa = np.asarray(src), np.asarray(dst), np.asarray(w, dtype=float)
+    g = ig.Graph(n=len(ids), edges=np.column_stack((s, d)), directed=False)
+    print(f"\nclustering step alone: {len(ids):,} nodes, {len(s):,} edges\n")
+    print("| engine | s | communities | modularity |\n|---|---|---|---|")
+    for engine in ENGINES:
+        t, labels = timed(lambda e=engine: communities(len(ids), s, d, wa, engine=e))  # type: ignore[misc]
+        q = g.modularity(labels.tolist(), weights=wa)
+        row(engine, f"{t:.2f}", len(set(labels.tolist())), f"{q:.4f}")
+    if with_nx and len(ids) <= 150_000:
+        H = nx.Graph()
+        for a, b, c in zip(src, dst, w, strict=True):
+            H.add_edge(a, b, weight=H.get_edge_data(a, b, {"weight": 0.0})["weight"] + c)
+        H.add_nodes_from(range(len(ids)))
+        t, comms = timed(lambda: nx.community.louvain_communities(H, weight="weight", seed=42))
+        labels = np.empty(len(ids), dtype=np.int64)
+        for i, cset in enumerate(comms):
+            labels[list(cset)] = i
+        q = g.modularity(labels.tolist(), weights=wa)
+        row("networkx louvain_communities (reference)", f"{t:.2f}", len(comms), f"{q:.4f}")
+    elif with_nx:
+        row("networkx louvain_communities", "skipped", "> 900 s at 1M (PERFORMANCE.md)", "")
+
+
+if __name__ == "__main__":
+    main()

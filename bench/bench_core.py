@@ -1,0 +1,89 @@
+"""Issue 2's numbers: bulk import, server start, `entity` by id over HTTP.
+
+    python bench/bench_core.py [--sellers 150000] [--work DIR]
+
+150,000 sellers make about 1,000,000 entities and 3,400,000 relations. Prints
+one JSON line per measurement; bench/RESULTS.md records them with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent / "graph-api"
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.server import Server  # noqa: E402
+
+
+def run(*args: str) -> str:
+    return subprocess.run([str(BIN), *args], check=True, capture_output=True, text=True).stdout
+
+
+def emit(name: str, **values: object) -> None:
+    print(json.dumps({"bench": name, **values}), flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sellers", type=int, default=150_000)
+    parser.add_argument("--work", default=str(ROOT / "bench" / "out"))
+    parser.add_argument("--requests", type=int, default=5000)
+    args = parser.parse_args()
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    emit("machine", cpus=os.cpu_count(), python=platform.python_version(),
+         date=time.strftime("%Y-%m-%d"))
+
+    network = work / f"net-{args.sellers}.ndjson"
+    if not network.exists():
+        run("generate", "--sellers", str(args.sellers), "--seed", "7", "--out", str(network))
+    counts = json.loads(network.with_suffix(".truth.json").read_text())["counts"]
+    db = work / f"db-{args.sellers}" / "graph.db"
+    if db.parent.exists():
+        for f in db.parent.iterdir():
+            f.unlink()
+    run("org", "load", str(network.with_suffix(".orgs.json")), "--db", str(db))
+
+    start = time.perf_counter()
+    run("import", str(network), "--org", "bazaarhub", "--db", str(db), "--quiet")
+    seconds = time.perf_counter() - start
+    rows = sqlite3.connect(db).execute(
+        "SELECT (SELECT COUNT(*) FROM entity_facts) + (SELECT COUNT(*) FROM relation_facts)"
+    ).fetchone()[0]
+    emit("import", entities=counts["entities"], relations=counts["relations"],
+         assertions=rows, seconds=round(seconds, 1), per_second=round(rows / seconds),
+         peak_rss_gib=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20, 2))
+
+    server = Server(db)
+    start = time.perf_counter()
+    server.start()
+    emit("server_start", seconds=round(time.perf_counter() - start, 1))
+    try:
+        token = run("token", "issue", "--org", "bazaarhub", "--role", "investigator",
+                    "--db", str(db)).strip()
+        ids = work / "ids.txt"
+        ids.write_text("\n".join(r[0] for r in sqlite3.connect(db).execute(
+            "SELECT entity_id FROM entity_facts WHERE kind IN ('SELLER','STOREFRONT','LISTING') "
+            "ORDER BY random() LIMIT 20000")))
+        load = [sys.executable, str(ROOT / "bench" / "http_load.py"), server.url, token, str(ids)]
+        for concurrency in (1, 8):
+            out = subprocess.run([*load, "--requests", str(args.requests), "--concurrency",
+                                  str(concurrency)], check=True, capture_output=True, text=True)
+            emit("entity_http", concurrency=concurrency, **json.loads(out.stdout))
+    finally:
+        server.kill()
+
+
+if __name__ == "__main__":
+    main()
