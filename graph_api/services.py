@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from graph_api.access import Action, Scope, check_role_for_org
 from graph_api.config import Settings
@@ -25,6 +25,7 @@ from graph_api.store.base import GraphStore, SubmitResult
 __all__ = ["Services", "hash_token", "open_store", "slug"]
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -65,6 +66,7 @@ class Services:
     store: GraphStore
     clock: Clock = field(default=utc_now)
     secret: bytes = b""
+    _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(
@@ -113,6 +115,24 @@ class Services:
     def operator_scope(self, org: Org) -> Scope:
         """A local operator acting for an org from the command line (``--org``)."""
         return Scope(f"cli:{org.id}", org.id, org.type, "analyst")
+
+    # -- whole-graph results, cached per view ---------------------------------
+    def cached(self, scope: Scope, name: str, arg: Any, compute: Callable[[Any], T]) -> T:
+        """``compute(view)`` once per (caller's view, store version, name, arg).
+
+        Any applied write bumps the store version, so a cached answer never
+        outlives the data it was computed from; the cache keeps the latest
+        version only.
+        """
+        version = self.store.view_version()
+        key = (scope.view_key, version, name, arg)
+        if key not in self._cache:
+            stale = [k for k in self._cache if k[1] != version]
+            for k in stale:
+                del self._cache[k]
+            self._cache[key] = compute(self.store.view(scope))
+        result: T = self._cache[key]
+        return result
 
     # -- reports -------------------------------------------------------------
     def parse(self, scope: Scope, raw: Mapping[str, Any]) -> Report:

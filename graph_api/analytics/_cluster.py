@@ -12,21 +12,42 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ENGINES", "DEFAULT_ENGINE", "communities"]
+__all__ = ["ENGINES", "DEFAULT_ENGINE", "communities", "networkit_serial"]
 
 ENGINES = ("igraph-leiden", "igraph-louvain", "networkit-plm")
-DEFAULT_ENGINE = "igraph-leiden"
+DEFAULT_ENGINE = "networkit-plm"
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
-# igraph and networkit keep their random generator in process-wide state.
-_LOCK = threading.Lock()
+# igraph and networkit keep their random generator and thread count in process-wide state.
+_LOCK = threading.RLock()
+
+
+@contextmanager
+def networkit_serial(seed: int) -> Iterator[None]:
+    """Run networkit on one thread with a fixed seed, under the process-wide lock.
+
+    One thread makes results reproducible to the last bit (parallel sums and
+    node orders vary between runs); the previous thread count is restored.
+    """
+    import networkit as nk
+
+    with _LOCK:
+        threads = nk.engineering.getMaxNumberOfThreads()
+        nk.engineering.setNumberOfThreads(1)
+        nk.engineering.setSeed(seed, False)
+        try:
+            yield
+        finally:
+            nk.engineering.setNumberOfThreads(threads)
 
 
 def communities(
@@ -36,23 +57,34 @@ def communities(
     weight: FloatArray,
     seed: int = 42,
     engine: str = DEFAULT_ENGINE,
+    resolution: float = 1.0,
 ) -> IntArray:
-    """A community label per node (0..n-1) of the undirected weighted graph."""
+    """A community label per node (0..n-1) of the undirected weighted graph.
+
+    ``resolution`` is the modularity resolution (gamma): above 1, smaller communities.
+    """
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     order = np.lexsort((dst, src))
     src, dst, weight = src[order], dst[order], weight[order]
     with _LOCK:
         if engine == "networkit-plm":
-            return _networkit_plm(n, src, dst, weight, seed)
+            return _networkit_plm(n, src, dst, weight, seed, resolution)
         if engine in ("igraph-leiden", "igraph-louvain"):
-            return _igraph(n, src, dst, weight, seed, leiden=engine == "igraph-leiden")
+            return _igraph(n, src, dst, weight, seed, resolution, engine == "igraph-leiden")
     raise ValueError(f"unknown community engine {engine!r}; one of {ENGINES}")
 
 
 def _igraph(
-    n: int, src: IntArray, dst: IntArray, weight: FloatArray, seed: int, leiden: bool
+    n: int,
+    src: IntArray,
+    dst: IntArray,
+    weight: FloatArray,
+    seed: int,
+    resolution: float,
+    leiden: bool,
 ) -> IntArray:
+    # igraph is optional (not a declared dependency): imported only when chosen.
     import igraph as ig
 
     g = ig.Graph(n=n, edges=np.column_stack((src, dst)), directed=False)
@@ -61,27 +93,27 @@ def _igraph(
         clustering: Any
         if leiden:
             clustering = g.community_leiden(
-                objective_function="modularity", weights=weight, n_iterations=-1
+                objective_function="modularity",
+                weights=weight,
+                resolution=resolution,
+                n_iterations=-1,
             )
         else:
-            clustering = g.community_multilevel(weights=weight)
+            clustering = g.community_multilevel(weights=weight, resolution=resolution)
     finally:
         ig.set_random_number_generator(random)
     return np.asarray(clustering.membership, dtype=np.int64)
 
 
-def _networkit_plm(n: int, src: IntArray, dst: IntArray, weight: FloatArray, seed: int) -> IntArray:
+def _networkit_plm(
+    n: int, src: IntArray, dst: IntArray, weight: FloatArray, seed: int, resolution: float
+) -> IntArray:
     import networkit as nk
 
-    threads = nk.engineering.getMaxNumberOfThreads()
-    nk.engineering.setNumberOfThreads(1)
-    nk.engineering.setSeed(seed, False)
-    try:
+    with networkit_serial(seed):
         g = nk.graph.Graph(n, weighted=True, directed=False)
         g.addEdges((weight, (src, dst)))
-        plm = nk.community.PLM(g, refine=True, par="none")
+        plm = nk.community.PLM(g, refine=True, gamma=resolution, par="none")
         plm.run()
         labels = plm.getPartition().getVector()
-    finally:
-        nk.engineering.setNumberOfThreads(threads)
     return np.asarray(labels, dtype=np.int64)

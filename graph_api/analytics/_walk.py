@@ -22,6 +22,7 @@ __all__ = [
     "infringing_listings",
     "listing_groups",
     "node_kind",
+    "plain",
 ]
 
 TRACE_DEPTH = 6
@@ -40,12 +41,18 @@ def confidence_of(data: Any) -> float:
     return 1.0 if value is None else float(value)
 
 
-def node_kind(G: Any, n: str) -> str | None:
-    """The node's kind as a plain string (EntityKind values are str subclasses)."""
-    kind = G.nodes[n].get("kind")
-    if kind is None:
-        return None
+def plain(kind: Any) -> str:
+    """A kind as a plain string: EntityKind/RelationKind members give their value.
+
+    (``str()`` of a str-valued Enum member is "RelationKind.USES" in Python 3.11.)
+    """
     return str(getattr(kind, "value", kind))
+
+
+def node_kind(G: Any, n: str) -> str | None:
+    """The node's kind as a plain string, or None."""
+    kind = G.nodes[n].get("kind")
+    return None if kind is None else plain(kind)
 
 
 class UpstreamWalk:
@@ -79,20 +86,23 @@ class UpstreamWalk:
         floor = self.min_confidence
         out: list[Step] = []
         wanted = _FORWARD_SELLER if kind == "SELLER" else _FORWARD
-        # One pass over each keydict (usually one key) beats a get() per walked kind.
-        for v, keydict in self.G.succ[u].items():
-            for k, data in keydict.items():
+        # Plain iteration + indexing: about twice as fast as .items() on networkx views.
+        adj = self.G.succ[u]
+        for v in adj:
+            keydict = adj[v]
+            for k in keydict:
                 if k in wanted:
-                    c = confidence_of(data)
+                    c = confidence_of(keydict[k])
                     if c >= floor:
-                        out.append((v, c, (u, v, str(k))))
+                        out.append((v, c, (u, v, plain(k))))
         if kind == "LISTING":
-            for v, keydict in self.G.pred[u].items():
-                for k, data in keydict.items():
-                    if k == "LISTS":
-                        c = confidence_of(data)
-                        if c >= floor:
-                            out.append((v, c, (v, u, "LISTS")))
+            adj = self.G.pred[u]
+            for v in adj:
+                keydict = adj[v]
+                if "LISTS" in keydict:
+                    c = confidence_of(keydict["LISTS"])
+                    if c >= floor:
+                        out.append((v, c, (v, u, "LISTS")))
         out.sort(key=lambda s: (s[0], s[2][2]))
         return out
 

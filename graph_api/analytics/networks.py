@@ -11,7 +11,7 @@ from typing import Any
 
 import networkx as nx
 
-from graph_api.analytics._walk import confidence_of, node_kind
+from graph_api.analytics._walk import confidence_of, node_kind, plain
 from graph_api.analytics.results import Linkage, Path, Rel, Subgraph
 
 __all__ = ["network", "connections", "linked_entities"]
@@ -25,12 +25,12 @@ def _undirected_steps(G: Any, u: str) -> list[_Step]:
     out: list[_Step] = []
     for v, keydict in G.succ[u].items():
         for k, data in keydict.items():
-            out.append((v, confidence_of(data), (u, v, str(k))))
+            out.append((v, confidence_of(data), (u, v, plain(k))))
     for v, keydict in G.pred[u].items():
         if v == u:
             continue  # a self-loop was seen from the successor side
         for k, data in keydict.items():
-            out.append((v, confidence_of(data), (v, u, str(k))))
+            out.append((v, confidence_of(data), (v, u, plain(k))))
     out.sort(key=lambda s: (s[0], s[2]))
     return out
 
@@ -79,7 +79,7 @@ def network(
     -----
     Cost: O(nodes + relations returned); each node's adjacency is read once.
     """
-    wanted = None if kinds is None else {str(getattr(k, "value", k)) for k in kinds}
+    wanted = None if kinds is None else {plain(k) for k in kinds}
 
     def keep(rel: Rel, c: float) -> bool:
         return c >= min_confidence and (wanted is None or rel[2] in wanted)
@@ -121,7 +121,7 @@ def network(
             for v, keydict in G.succ[u].items():
                 if v in seen:
                     for k, data in keydict.items():
-                        rel = (u, v, str(k))
+                        rel = (u, v, plain(k))
                         if keep(rel, confidence_of(data)):
                             rels.add(rel)
     return Subgraph(nodes=tuple(order), relations=tuple(sorted(rels)), truncated=truncated)

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from graph_api.analytics._cluster import DEFAULT_ENGINE, communities
-from graph_api.analytics._walk import TRACE_DEPTH, UpstreamWalk, confidence_of
+from graph_api.analytics._cluster import DEFAULT_ENGINE, communities, networkit_serial
+from graph_api.analytics._walk import TRACE_DEPTH, UpstreamWalk, confidence_of, plain
 from graph_api.analytics.results import RankedEntity, RingCandidate
 
 __all__ = ["ring_candidates"]
@@ -29,7 +29,11 @@ BETWEENNESS_SAMPLES = 256
 
 
 def ring_candidates(
-    G: Any, min_size: int = 3, seed: int = 42, engine: str = DEFAULT_ENGINE
+    G: Any,
+    min_size: int = 3,
+    seed: int = 42,
+    engine: str = DEFAULT_ENGINE,
+    resolution: float = 1.0,
 ) -> list[RingCandidate]:
     """Communities of sellers and storefronts that look like rings.
 
@@ -43,6 +47,9 @@ def ring_candidates(
         Seed of the community detection (same view + same seed = same answer).
     engine : str
         One of `graph_api.analytics._cluster.ENGINES` (for benchmarks).
+    resolution : float
+        Modularity resolution; above 1 splits more (fewer merged rings, more
+        small false candidates: see bench/RESULTS-analytics.md).
 
     Returns
     -------
@@ -73,14 +80,12 @@ def ring_candidates(
     -----
     Cost: one pass over the clustered nodes' adjacency into numpy edge arrays
     (relation weight = confidence, summed over relation kinds), one run of the
-    community engine (igraph Leiden, about O(m) per pass), then per candidate an
-    igraph betweenness on its induced subgraph (exact up to 3,000 nodes,
-    256 seeded source samples above) and memoised upstream walks.
+    community engine (networkit PLM, about O(m) per pass), then per candidate an
+    networkit betweenness on its induced subgraph (exact up to 3,000 nodes,
+    estimated from 256 seeded samples above) and memoised upstream walks.
     """
     chosen_nodes = sorted(
-        (n, str(getattr(kind, "value", kind)))
-        for n, kind in G.nodes(data="kind")
-        if kind in CLUSTERED_KINDS
+        (n, plain(kind)) for n, kind in G.nodes(data="kind") if kind in CLUSTERED_KINDS
     )
     ids = [n for n, _ in chosen_nodes]
     kinds = [k for _, k in chosen_nodes]
@@ -90,18 +95,20 @@ def ring_candidates(
     dst: list[int] = []
     weight: list[float] = []
     member_of: dict[int, list[int]] = {}
+    joining = frozenset(JOINING_RELATIONS)
     for i, u in enumerate(ids):
-        for v, keydict in G.succ[u].items():
+        adj = G.succ[u]
+        for v in adj:
             j = index.get(v)
             if j is None or j == i:
                 continue
+            keydict = adj[v]
             w = 0.0
             joined = False
-            for k in JOINING_RELATIONS:
-                data = keydict.get(k)
-                if data is not None:
+            for k in keydict:
+                if k in joining:
                     joined = True
-                    w += confidence_of(data)
+                    w += confidence_of(keydict[k])
                     if k == "MEMBER_OF":
                         member_of.setdefault(i, []).append(j)
             if joined:
@@ -111,7 +118,7 @@ def ring_candidates(
     s = np.asarray(src, dtype=np.int64)
     d = np.asarray(dst, dtype=np.int64)
     w_arr = np.asarray(weight, dtype=np.float64)
-    labels = communities(len(ids), s, d, w_arr, seed=seed, engine=engine)
+    labels = communities(len(ids), s, d, w_arr, seed, engine, resolution)
 
     is_member = np.fromiter((k in MEMBER_KINDS for k in kinds), dtype=bool, count=len(ids))
     member_counts = np.bincount(labels[is_member], minlength=int(labels.max(initial=-1)) + 1)
@@ -188,24 +195,24 @@ def _candidate(
 def _key_players(
     ids: list[str], kinds: list[str], node_list: list[int], e_src: Any, e_dst: Any, seed: int
 ) -> tuple[RankedEntity, ...]:
-    import igraph as ig
+    """Betweenness within the community (undirected, unweighted, normalised as networkx)."""
+    import networkit as nk
 
     n = len(node_list)
-    local = np.searchsorted(np.asarray(node_list, dtype=np.int64), np.stack((e_src, e_dst), 1))
-    g = ig.Graph(n=n, edges=local, directed=False)
-    g.simplify()
-    if n <= 2:
-        scores = [0.0] * n
-    elif n <= EXACT_BETWEENNESS_UP_TO:
-        raw = g.betweenness(directed=False)
-        scores = [2.0 * b / ((n - 1) * (n - 2)) for b in raw]
-    else:
-        rng = np.random.default_rng(seed)
-        sample = sorted(rng.choice(n, BETWEENNESS_SAMPLES, replace=False).tolist())
-        raw = g.betweenness(directed=False, sources=sample)
-        scale = n / BETWEENNESS_SAMPLES  # each pair counted once from its sampled end
-        scores = [2.0 * scale * b / ((n - 1) * (n - 2)) for b in raw]
+    scores = [0.0] * n
+    if n > 2 and len(e_src):
+        local = np.searchsorted(np.asarray(node_list, dtype=np.int64), np.stack((e_src, e_dst)))
+        pairs = np.unique(np.sort(local, axis=0), axis=1)  # simple graph: no parallel edges
+        with networkit_serial(seed):
+            g = nk.graph.Graph(n, weighted=False, directed=False)
+            g.addEdges((np.ascontiguousarray(pairs[0]), np.ascontiguousarray(pairs[1])))
+            if n <= EXACT_BETWEENNESS_UP_TO:
+                algo: Any = nk.centrality.Betweenness(g, normalized=True)
+            else:
+                algo = nk.centrality.EstimateBetweenness(g, BETWEENNESS_SAMPLES, True, False)
+            algo.run()
+            scores = [float(x) for x in algo.scores()]
     ranked = sorted(
-        ((-scores[k], ids[i]) for k, i in enumerate(node_list) if kinds[i] in PLAYER_KINDS)
+        (-scores[k], ids[i]) for k, i in enumerate(node_list) if kinds[i] in PLAYER_KINDS
     )
     return tuple(RankedEntity(entity=e, score=-negs) for negs, e in ranked)

@@ -16,6 +16,7 @@ from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 from graph_api.access import Action
+from graph_api.api.analytics_fields import AnalyticsQuery
 from graph_api.api.inputs import ReportInput, report_mapping
 from graph_api.api.types import (
     Entity,
@@ -37,7 +38,7 @@ __all__ = ["Mutation", "Query", "build_schema", "error_extensions"]
 
 
 @strawberry.type
-class Query:
+class CoreQuery:
     @strawberry.field
     def me(self, info: Info) -> Principal:
         scope = info.context.scope
@@ -90,6 +91,11 @@ class Mutation:
             relations=result.relations,
             created=result.created,
         )
+
+
+@strawberry.type
+class Query(AnalyticsQuery, CoreQuery):
+    """Every read: the core (entities) and link analysis."""
 
 
 _LIMIT_MESSAGES = ("exceeds maximum operation depth", "aliases found", "more than", "token")

@@ -13,9 +13,7 @@ CHECKER = ROOT.parent / "shared" / "tools" / "check_contract.py"
 
 # Contract fields that belong to issues not done yet; each leaves this list as it lands.
 NOT_YET = {
-    "Query": {"traceToSource", "topSources", "network", "connections", "linkedEntities",
-              "rings", "hotspots", "notices", "notice", "alerts", "cases", "nameAndShame",
-              "auditLog"},
+    "Query": {"notices", "notice", "alerts", "cases", "nameAndShame", "auditLog"},
     "Mutation": {"fileNotice", "refuteNotice", "decideNotice", "withdrawNotice",
                  "recordTestBuy", "openCase", "exportCase"},
 }

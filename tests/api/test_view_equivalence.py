@@ -44,10 +44,14 @@ def every_page(services: Services, scope: Any, **filters: Any) -> list[Any]:
         after = page["pageInfo"]["endCursor"]
 
 
-def load(services: Services, lines: list[dict[str, Any]], folder: Path) -> None:
-    for org in orgs():
+def load(
+    services: Services, lines: list[dict[str, Any]], folder: Path,
+    org_list: list[dict[str, Any]] | None = None,
+) -> None:
+    org_list = org_list or orgs()
+    for org in org_list:
         services.add_org(org["name"], OrgType(org["type"]), org["trusted"], org["id"])
-    first = services.find_org(orgs()[0]["id"])
+    first = services.find_org(org_list[0]["id"])
     summary = import_ndjson(services, services.operator_scope(first),
                             write_lines(folder / "lines.ndjson", lines),
                             operator=True, progress=False)

@@ -1,0 +1,322 @@
+"""GraphQL for link analysis: trace to source, networks, rings, hotspots.
+
+Every resolver runs an analytics function on the caller's view; whole-graph
+results are cached per view and store version (``Services.cached``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import strawberry
+
+from graph_api import analytics
+from graph_api.access import Action
+from graph_api.analytics import results
+from graph_api.api.context import MAX_HOPS, MAX_LIMIT, check_limit
+from graph_api.api.types import Entity, Info, Relation, RelationKind, load_entity
+from graph_api.errors import BadUserInput, NotFound
+from graph_api.model import RelationKind as DomainRelationKind
+from graph_api.model import relation_id
+from graph_api.store.base import RelationRecord
+
+__all__ = ["AnalyticsQuery"]
+
+UPSTREAM_KINDS = frozenset(
+    {DomainRelationKind.SHIPS_FROM, DomainRelationKind.SUPPLIED_BY,
+     DomainRelationKind.LISTS, DomainRelationKind.OPERATES}
+)
+MAX_FIRST = 1000
+
+
+def relation_record(G: object, rel: results.Rel) -> RelationRecord:
+    """The caller's record of a relation, read from the view the analytics walked."""
+    source, target, kind = rel
+    data = G.succ[source][target][kind]  # type: ignore[attr-defined]
+    return RelationRecord(
+        id=relation_id(source, kind, target),
+        kind=DomainRelationKind(kind),
+        source=source,
+        target=target,
+        confidence=data["confidence"],
+        facts=tuple((f[0], f[2]) for f in data["facts"]),
+    )
+
+
+def _confidence_arg(value: float | None) -> float:
+    value = 0.0 if value is None else value
+    if not 0.0 <= value <= 1.0:
+        raise BadUserInput("minConfidence must be from 0 to 1", field="minConfidence")
+    return value
+
+
+def _first(value: int | None, default: int) -> int:
+    return check_limit("first", default if value is None else value, MAX_FIRST)
+
+
+@strawberry.type(
+    description="A walk through the caller's visible graph; "
+    "relations[i] joins nodes[i] and nodes[i+1]."
+)
+class Path:
+    confidence: float
+    _path: strawberry.Private[results.Path]
+    _relations: strawberry.Private[list[RelationRecord]]
+
+    @classmethod
+    def build(cls, G: object, path: results.Path) -> Path:
+        records = [relation_record(G, rel) for rel in path.relations]
+        return cls(confidence=path.confidence, _path=path, _relations=records)
+
+    @strawberry.field
+    async def nodes(self, info: Info) -> list[Entity]:
+        return [await load_entity(info, n) for n in self._path.nodes]
+
+    @strawberry.field
+    def relations(self) -> list[Relation]:
+        return [Relation.from_record(r) for r in self._relations]
+
+
+@strawberry.type
+class Source:
+    score: float = strawberry.field(
+        description="Confidence of the most confident path (product of relation confidences)."
+    )
+    depth: int = strawberry.field(description="Hops on the shortest path.")
+    _source: strawberry.Private[results.Source]
+    _graph: strawberry.Private[object]
+
+    @strawberry.field
+    async def entity(self, info: Info) -> Entity:
+        return await load_entity(info, self._source.entity)
+
+    @strawberry.field
+    def paths(self, first: int | None = 3) -> list[Path]:
+        return [Path.build(self._graph, p) for p in self._source.paths[: _first(first, 3)]]
+
+
+@strawberry.type
+class SourceTrace:
+    sources: list[Source]
+    _origin: strawberry.Private[str]
+
+    @strawberry.field
+    async def origin(self, info: Info) -> Entity:
+        return await load_entity(info, self._origin)
+
+
+@strawberry.type
+class Subgraph:
+    truncated: bool
+    _nodes: strawberry.Private[tuple[str, ...]]
+    _relations: strawberry.Private[list[RelationRecord]]
+
+    @strawberry.field
+    async def nodes(self, info: Info) -> list[Entity]:
+        records = await info.context.entity_loader.load_many(list(self._nodes))
+        return [Entity.from_record(r) for r in records if r is not None]
+
+    @strawberry.field
+    def relations(self) -> list[Relation]:
+        return [Relation.from_record(r) for r in self._relations]
+
+
+@strawberry.type
+class RankedEntity:
+    score: float
+    _entity: strawberry.Private[str]
+
+    @strawberry.field
+    async def entity(self, info: Info) -> Entity:
+        return await load_entity(info, self._entity)
+
+
+@strawberry.type
+class RingCandidate:
+    id: strawberry.ID
+    size: int
+    regions: list[str]
+    _ring: strawberry.Private[results.RingCandidate]
+
+    @strawberry.field
+    async def members(self, info: Info) -> list[Entity]:
+        return [await load_entity(info, m) for m in self._ring.members]
+
+    @strawberry.field
+    def key_players(self, first: int | None = 5) -> list[RankedEntity]:
+        ranked = self._ring.key_players[: _first(first, 5)]
+        return [RankedEntity(score=r.score, _entity=r.entity) for r in ranked]
+
+    @strawberry.field(description="Warehouses and factories that supply the ring's storefronts.")
+    async def sources(self, info: Info) -> list[Entity]:
+        return [await load_entity(info, s) for s in self._ring.sources]
+
+    @strawberry.field(description="A RING entity already recorded for most of these members, if any.")
+    async def known_ring(self, info: Info) -> Entity | None:
+        if self._ring.known_ring is None:
+            return None
+        return await load_entity(info, self._ring.known_ring)
+
+
+@strawberry.type
+class Linkage:
+    path: Path
+    _linkage: strawberry.Private[results.Linkage]
+
+    @strawberry.field
+    async def entity(self, info: Info) -> Entity:
+        return await load_entity(info, self._linkage.entity)
+
+    @strawberry.field
+    async def shared_identifiers(self, info: Info) -> list[Entity]:
+        return [await load_entity(info, i) for i in self._linkage.shared_identifiers]
+
+
+@strawberry.type
+class RegionShare:
+    region: str
+    listings: int
+    sources: int
+    share: float
+    cumulative_share: float
+
+
+@strawberry.type
+class HotspotReport:
+    total_listings: int
+    regions: list[RegionShare]
+
+
+def _kinds(kinds: list[RelationKind] | None) -> frozenset[DomainRelationKind] | None:  # type: ignore[valid-type]
+    return None if kinds is None else frozenset(DomainRelationKind(k.value) for k in kinds)
+
+
+@strawberry.type
+class AnalyticsQuery:
+    @strawberry.field
+    def trace_to_source(
+        self,
+        info: Info,
+        from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
+        max_depth: int | None = 6,
+        min_confidence: float | None = 0,
+    ) -> SourceTrace:
+        scope = info.context.require(Action.READ)
+        depth = check_limit("maxDepth", 6 if max_depth is None else max_depth, MAX_HOPS)
+        floor = _confidence_arg(min_confidence)
+        G = info.context.store.view(scope, [str(from_)], depth, UPSTREAM_KINDS)
+        if str(from_) not in G:
+            raise NotFound(f"no entity {from_!r}", field="from")
+        trace = analytics.trace_to_source(G, str(from_), max_depth=depth, min_confidence=floor)
+        return SourceTrace(
+            sources=[
+                Source(score=s.score, depth=s.depth, _source=s, _graph=G) for s in trace.sources
+            ],
+            _origin=trace.origin,
+        )
+
+    @strawberry.field(
+        description="Warehouses and factories ranked by how many visible infringing "
+        "listings of the brand they feed."
+    )
+    def top_sources(
+        self, info: Info, brand: strawberry.ID | None = None, first: int | None = 10
+    ) -> list[RankedEntity]:
+        scope = info.context.require(Action.READ)
+        count = _first(first, 10)
+        key = str(brand) if brand is not None else None
+        ranked = info.context.services.cached(
+            scope, "topSources", key,
+            lambda G: analytics.top_sources(G, key),
+        )
+        return [RankedEntity(score=r.score, _entity=r.entity) for r in ranked[:count]]
+
+    @strawberry.field
+    def network(
+        self,
+        info: Info,
+        seeds: list[strawberry.ID],
+        max_hops: int | None = 2,
+        kinds: list[RelationKind] | None = None,  # type: ignore[valid-type]
+        min_confidence: float | None = 0,
+        limit: int | None = 2000,
+    ) -> Subgraph:
+        scope = info.context.require(Action.READ)
+        hops = check_limit("maxHops", 2 if max_hops is None else max_hops, MAX_HOPS)
+        cap = check_limit("limit", 2000 if limit is None else limit, MAX_LIMIT, minimum=1)
+        check_limit("seeds", len(seeds), MAX_FIRST)
+        wanted = _kinds(kinds)
+        G = info.context.store.view(scope, [str(s) for s in seeds], hops, wanted)
+        found = analytics.network(
+            G, [str(s) for s in seeds if str(s) in G], max_hops=hops,
+            kinds=None if wanted is None else [k.value for k in wanted],
+            min_confidence=_confidence_arg(min_confidence), limit=cap,
+        )
+        return Subgraph(
+            truncated=found.truncated,
+            _nodes=found.nodes,
+            _relations=[relation_record(G, r) for r in found.relations],
+        )
+
+    @strawberry.field
+    def connections(
+        self,
+        info: Info,
+        from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
+        to: strawberry.ID,
+        max_hops: int | None = 6,
+        first: int | None = 5,
+    ) -> list[Path]:
+        scope = info.context.require(Action.READ)
+        hops = check_limit("maxHops", 6 if max_hops is None else max_hops, MAX_HOPS)
+        G = info.context.store.view(scope, [str(from_), str(to)], hops, None)
+        if str(from_) not in G or str(to) not in G:
+            return []
+        paths = analytics.connections(G, str(from_), str(to), max_hops=hops,
+                                      first=_first(first, 5))
+        return [Path.build(G, p) for p in paths]
+
+    @strawberry.field
+    def linked_entities(
+        self, info: Info, id: strawberry.ID, max_hops: int | None = 2
+    ) -> list[Linkage]:
+        scope = info.context.require(Action.READ)
+        hops = check_limit("maxHops", 2 if max_hops is None else max_hops, MAX_HOPS)
+        G = info.context.store.view(scope, [str(id)], 2 * hops,
+                                    frozenset({DomainRelationKind.USES}))
+        if str(id) not in G:
+            return []
+        return [
+            Linkage(path=Path.build(G, link.path), _linkage=link)
+            for link in analytics.linked_entities(G, str(id), max_hops=hops)
+        ]
+
+    @strawberry.field
+    def rings(
+        self, info: Info, min_size: int | None = 3, first: int | None = 20
+    ) -> list[RingCandidate]:
+        scope = info.context.require(Action.READ)
+        size = check_limit("minSize", 3 if min_size is None else min_size, MAX_LIMIT, minimum=1)
+        found = info.context.services.cached(
+            scope, "rings", size, lambda G: analytics.ring_candidates(G, min_size=size)
+        )
+        return [
+            RingCandidate(id=strawberry.ID(r.id), size=r.size, regions=list(r.regions), _ring=r)
+            for r in found[: _first(first, 20)]
+        ]
+
+    @strawberry.field
+    def hotspots(self, info: Info, first: int | None = 10) -> HotspotReport:
+        scope = info.context.require(Action.READ)
+        count = _first(first, 10)
+        report = info.context.services.cached(
+            scope, "hotspots", None, lambda G: analytics.hotspots(G, first=None)
+        )
+        return HotspotReport(
+            total_listings=report.total_listings,
+            regions=[
+                RegionShare(region=r.region, listings=r.listings, sources=r.sources,
+                            share=r.share, cumulative_share=r.cumulative_share)
+                for r in report.regions[:count]
+            ],
+        )

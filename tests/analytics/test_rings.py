@@ -1,0 +1,108 @@
+from __future__ import annotations
+
+import random
+
+import networkx as nx
+import pytest
+
+from graph_api.analytics import ring_candidates
+from graph_api.analytics._cluster import ENGINES
+from tests.analytics.support import graph
+
+
+def planted(
+    rings: int = 3, sellers: int = 4, shuffle_seed: int | None = None, in_known: int = 3
+) -> nx.MultiDiGraph:
+    """Rings of sellers, each with 2 storefronts, sharing a phone and a warehouse;
+    ring 0 is known (a RING entity); one weak link between consecutive rings."""
+    nodes: dict[str, str | tuple[str, str]] = {
+        "known": "RING",
+        "f0": ("FACTORY", "PRD"),
+        "lst": "LISTING",
+    }
+    edges: list[tuple[str, str, str, float]] = []
+    for r in range(rings):
+        region = ["PRD", "YRD", "SEC", "BR"][r % 4]
+        nodes[f"ph{r}"] = "IDENTIFIER"
+        nodes[f"bk{r}"] = "IDENTIFIER"
+        nodes[f"w{r}"] = ("WAREHOUSE", region)
+        for s in range(sellers):
+            seller = f"r{r}s{s}"
+            nodes[seller] = ("SELLER", region)
+            edges += [(seller, f"ph{r}", "USES", 0.9), (seller, f"bk{r}", "USES", 0.9)]
+            if r == 0 and s < in_known:
+                edges.append((seller, "known", "MEMBER_OF", 0.8))
+            for k in range(2):
+                store = f"r{r}s{s}f{k}"
+                nodes[store] = ("STOREFRONT", region)
+                edges += [
+                    (seller, store, "OPERATES", 1.0),
+                    (store, f"w{r}", "SHIPS_FROM", 0.7),
+                    (store, f"ph{r}", "USES", 0.6),
+                ]
+        if r:
+            edges.append((f"r{r - 1}s0", f"r{r}s0", "ASSOCIATED_WITH", 0.2))
+    edges += [("w0", "f0", "SUPPLIED_BY", 0.9), ("r0s0f0", "lst", "LISTS", 1.0)]
+    if shuffle_seed is not None:
+        random.Random(shuffle_seed).shuffle(edges)
+        items = list(nodes.items())
+        random.Random(shuffle_seed).shuffle(items)
+        nodes = dict(items)
+    return graph(nodes, edges)
+
+
+def test_planted_rings_are_found_with_known_ring_sources_regions_players() -> None:
+    cands = ring_candidates(planted())
+    assert [c.size for c in cands] == [12, 12, 12]
+    by_first = {c.members[0]: c for c in cands}
+    ring0 = by_first["r0s0"]
+    assert set(ring0.members) == {f"r0s{s}" for s in range(4)} | {
+        f"r0s{s}f{k}" for s in range(4) for k in range(2)
+    }
+    assert ring0.known_ring == "known"  # 3 of 4 sellers are MEMBER_OF it
+    assert ring0.sources == ("f0", "w0") and ring0.regions == ("PRD",)
+    assert by_first["r1s0"].known_ring is None and by_first["r1s0"].sources == ("w1",)
+    assert ring0.id.startswith("ringcand-") and len({c.id for c in cands}) == 3
+    # the warehouse every storefront ships from is the broker of the ring
+    assert ring0.key_players[0].entity == "w0"
+    scores = [p.score for p in ring0.key_players]
+    assert scores == sorted(scores, reverse=True)
+    assert not {p.entity for p in ring0.key_players} & {"ph0", "bk0", "known"}
+
+
+def test_min_size_and_empty_graphs() -> None:
+    assert ring_candidates(planted(), min_size=13) == []
+    assert ring_candidates(nx.MultiDiGraph()) == []
+    lone = graph({"s": "SELLER"}, [])
+    assert ring_candidates(lone, min_size=1)[0].members == ("s",)
+
+
+def test_known_ring_needs_more_than_half_of_the_sellers() -> None:
+    ring0 = [c for c in ring_candidates(planted(3, 4, in_known=2)) if "r0s0" in c.members]
+    assert ring0[0].size == 12 and ring0[0].known_ring is None  # 2 of 4 is not more than half
+    ring0 = [c for c in ring_candidates(planted(3, 4, in_known=4)) if "r0s0" in c.members]
+    assert ring0[0].known_ring == "known"
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_deterministic_whatever_the_load_order(engine: str) -> None:
+    first = ring_candidates(planted(5, 5, shuffle_seed=1), engine=engine)
+    again = ring_candidates(planted(5, 5, shuffle_seed=2), engine=engine)
+    assert first == again
+    assert first == ring_candidates(planted(5, 5, shuffle_seed=1), engine=engine)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_engines_agree_with_networkx_louvain_on_planted_structure(engine: str) -> None:
+    G = planted(6, 4)
+    H = nx.Graph()
+    for u, v, k, c in G.edges(keys=True, data="confidence"):
+        if k != "LISTS":
+            w = H.get_edge_data(u, v, {"weight": 0.0})["weight"]
+            H.add_edge(u, v, weight=w + c)
+    reference = nx.community.louvain_communities(H, weight="weight", seed=42)
+    members = {n for n, k in G.nodes(data="kind") if k in ("SELLER", "STOREFRONT")}
+    expected = sorted(sorted(c & members) for c in reference if len(c & members) >= 3)
+    got = sorted(list(c.members) for c in ring_candidates(G, engine=engine))
+    assert got == expected
+    assert len(got) == 6
