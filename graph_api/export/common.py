@@ -8,6 +8,8 @@ view does not hold, so a stray reference cannot leak what the caller may not rea
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 import uuid
 from abc import ABC, abstractmethod
@@ -29,6 +31,7 @@ __all__ = [
     "EXPORT_NAMESPACE",
     "Writer",
     "assertion_record",
+    "assertions_json",
     "dumps",
     "evidence_record",
     "export",
@@ -50,11 +53,19 @@ def stix_uuid(*key: str) -> str:
 
     >>> stix_uuid("a")[14]
     '4'
+    >>> stix_uuid("a")[15:] == str(stable_uuid("a"))[15:]
+    True
     """
-    raw = bytearray(stable_uuid(*key).bytes)
+    # The uuid5 digest taken directly (no UUID objects): ids are made per object.
+    raw = bytearray(
+        hashlib.sha1(
+            EXPORT_NAMESPACE.bytes + "\x1f".join(key).encode(), usedforsecurity=False
+        ).digest()[:16]
+    )
     raw[6] = (raw[6] & 0x0F) | 0x40
     raw[8] = (raw[8] & 0x3F) | 0x80
-    return str(uuid.UUID(bytes=bytes(raw)))
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def dumps(value: Any) -> str:
@@ -83,6 +94,12 @@ def assertion_record(assertion: Assertion) -> dict[str, Any]:
         "shared_with": list(assertion.shared_with),
         "evidence": [evidence_record(e) for e in assertion.evidence],
     }
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def assertions_json(assertions: tuple[Assertion, ...]) -> str:
+    """`dumps` of the assertions' records; shared by the formats that embed it as text."""
+    return dumps([assertion_record(a) for a in assertions])
 
 
 class Writer(ABC):

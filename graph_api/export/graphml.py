@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
 
-from graph_api.export.common import Writer, assertion_record, dumps, evidence_record, stable_uuid
+from graph_api.export.common import Writer, assertions_json, dumps, evidence_record, stable_uuid
 from graph_api.export.view import (
     CaseView,
     ExportEntity,
@@ -69,7 +69,7 @@ class GraphmlWriter(Writer):
             "reported_by": dumps(reporters(assertions)),
             "first_reported": iso(first_reported(assertions, self.view.created_at)),
             "last_reported": iso(last_reported(assertions, self.view.created_at)),
-            "assertions": dumps([assertion_record(a) for a in assertions]),
+            "assertions": assertions_json(assertions),
         }
 
     def write_entity(self, entity: ExportEntity) -> None:

@@ -16,7 +16,7 @@ import io
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from graph_api.export.common import Writer, assertion_record, dumps, evidence_record
+from graph_api.export.common import Writer, assertions_json, dumps, evidence_record
 from graph_api.export.graphml import outcome_id
 from graph_api.export.view import (
     ExportEntity,
@@ -100,7 +100,7 @@ class I2Writer(Writer):
             "reported_by_ids": "; ".join(who),
             "first_reported": iso(first_reported(assertions, self.view.created_at)),
             "last_reported": iso(last_reported(assertions, self.view.created_at)),
-            "assertions": dumps([assertion_record(a) for a in assertions]),
+            "assertions": assertions_json(assertions),
         }
 
     def _entity_row(self, **cells: str | None) -> None:

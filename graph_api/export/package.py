@@ -68,7 +68,7 @@ def zip_bytes(members: list[tuple[str, bytes]]) -> bytes:
             info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
             info.compress_type = zipfile.ZIP_DEFLATED
             info.external_attr = 0o644 << 16
-            archive.writestr(info, data, compresslevel=6)
+            archive.writestr(info, data, compresslevel=1)  # level 6: ~1.7 s more, ~25 % smaller
     return buffer.getvalue()
 
 

@@ -270,7 +270,7 @@ class StixWriter(Writer):
             **fields,
         }
         if entity.kind in _CUSTOM_TYPES:
-            obj.update(details)
+            obj.update(_full(details))
             obj["extensions"] = {OBJECTS_EXTENSION_ID: {"extension_type": "new-sdo"}}
         else:
             if entity.kind is EntityKind.SELLER:
@@ -496,4 +496,9 @@ def _identity_id(org_id: str) -> str:
 
 
 def _property_extension(details: dict[str, Any]) -> dict[str, Any]:
-    return {PROPERTIES_EXTENSION_ID: {"extension_type": "property-extension", **details}}
+    return {PROPERTIES_EXTENSION_ID: {"extension_type": "property-extension", **_full(details)}}
+
+
+def _full(details: dict[str, Any]) -> dict[str, Any]:
+    """Without empty lists and dicts: STIX forbids empty arrays."""
+    return {k: v for k, v in details.items() if v is not None and v != [] and v != {}}
