@@ -42,8 +42,12 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
-    emit("machine", cpus=os.cpu_count(), python=platform.python_version(),
-         date=time.strftime("%Y-%m-%d"))
+    emit(
+        "machine",
+        cpus=os.cpu_count(),
+        python=platform.python_version(),
+        date=time.strftime("%Y-%m-%d"),
+    )
 
     network = work / f"net-{args.sellers}.ndjson"
     if not network.exists():
@@ -58,28 +62,49 @@ def main() -> None:
     start = time.perf_counter()
     run("import", str(network), "--org", "bazaarhub", "--db", str(db), "--quiet")
     seconds = time.perf_counter() - start
-    rows = sqlite3.connect(db).execute(
-        "SELECT (SELECT COUNT(*) FROM entity_facts) + (SELECT COUNT(*) FROM relation_facts)"
-    ).fetchone()[0]
-    emit("import", entities=counts["entities"], relations=counts["relations"],
-         assertions=rows, seconds=round(seconds, 1), per_second=round(rows / seconds),
-         peak_rss_gib=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20, 2))
+    rows = (
+        sqlite3.connect(db)
+        .execute(
+            "SELECT (SELECT COUNT(*) FROM entity_facts) + (SELECT COUNT(*) FROM relation_facts)"
+        )
+        .fetchone()[0]
+    )
+    emit(
+        "import",
+        entities=counts["entities"],
+        relations=counts["relations"],
+        assertions=rows,
+        seconds=round(seconds, 1),
+        per_second=round(rows / seconds),
+        peak_rss_gib=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20, 2),
+    )
 
     server = Server(db)
     start = time.perf_counter()
     server.start()
     emit("server_start", seconds=round(time.perf_counter() - start, 1))
     try:
-        token = run("token", "issue", "--org", "bazaarhub", "--role", "investigator",
-                    "--db", str(db)).strip()
+        token = run(
+            "token", "issue", "--org", "bazaarhub", "--role", "investigator", "--db", str(db)
+        ).strip()
         ids = work / "ids.txt"
-        ids.write_text("\n".join(r[0] for r in sqlite3.connect(db).execute(
-            "SELECT entity_id FROM entity_facts WHERE kind IN ('SELLER','STOREFRONT','LISTING') "
-            "ORDER BY random() LIMIT 20000")))
+        ids.write_text(
+            "\n".join(
+                r[0]
+                for r in sqlite3.connect(db).execute(
+                    "SELECT entity_id FROM entity_facts WHERE kind IN "
+                    "('SELLER','STOREFRONT','LISTING') ORDER BY random() LIMIT 20000"
+                )
+            )
+        )
         load = [sys.executable, str(ROOT / "bench" / "http_load.py"), server.url, token, str(ids)]
         for concurrency in (1, 8):
-            out = subprocess.run([*load, "--requests", str(args.requests), "--concurrency",
-                                  str(concurrency)], check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [*load, "--requests", str(args.requests), "--concurrency", str(concurrency)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             emit("entity_http", concurrency=concurrency, **json.loads(out.stdout))
     finally:
         server.kill()

@@ -20,8 +20,9 @@ QUERY = """query($id: ID!) { entity(id: $id) { id kind name status confidence pr
   relations(first: 20) { totalCount edges { node { id kind confidence to { id kind } } } } } }"""
 
 
-async def run(url: str, token: str, ids: list[str], total: int, concurrency: int,
-              max_seconds: float) -> dict[str, float]:
+async def run(
+    url: str, token: str, ids: list[str], total: int, concurrency: int, max_seconds: float
+) -> dict[str, float]:
     latencies: list[float] = []
     errors = 0
     headers = {"Authorization": f"Bearer {token}"}
@@ -31,6 +32,7 @@ async def run(url: str, token: str, ids: list[str], total: int, concurrency: int
     counter = iter(range(total))
 
     async with httpx.AsyncClient(base_url=url, headers=headers, limits=limits, timeout=30) as c:
+
         async def worker() -> None:
             nonlocal errors
             for _ in counter:
@@ -49,7 +51,9 @@ async def run(url: str, token: str, ids: list[str], total: int, concurrency: int
         seconds = time.perf_counter() - start
     latencies.sort()
     return {
-        "requests": len(latencies), "errors": errors, "seconds": round(seconds, 2),
+        "requests": len(latencies),
+        "errors": errors,
+        "seconds": round(seconds, 2),
         "rps": round(len(latencies) / seconds, 1),
         "p50_ms": round(statistics.median(latencies) * 1000, 2),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
@@ -66,8 +70,13 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=120)
     args = parser.parse_args()
     ids = [line.strip() for line in open(args.ids) if line.strip()]
-    print(json.dumps(asyncio.run(run(args.url, args.token, ids, args.requests,
-                                     args.concurrency, args.max_seconds))))
+    print(
+        json.dumps(
+            asyncio.run(
+                run(args.url, args.token, ids, args.requests, args.concurrency, args.max_seconds)
+            )
+        )
+    )
 
 
 if __name__ == "__main__":

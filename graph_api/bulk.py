@@ -71,7 +71,9 @@ def import_ndjson(
         nonlocal rows
         if not batch:
             return
-        results = services.store.submit_many([(s, r) for _, s, r in batch])
+        lines = f"{batch[0][0]}-{batch[-1][0]}"
+        audit = services.operator_audit(f"cli import {path.name} lines {lines}", scope.org_id)
+        results = services.store.submit_many([(s, r) for _, s, r in batch], audit)
         for (number, _, _), result in zip(batch, results, strict=True):
             if isinstance(result, SubmitResult):
                 if result.created:

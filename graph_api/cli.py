@@ -74,8 +74,9 @@ def cmd_org_load(args: argparse.Namespace) -> int:
     added = 0
     for item in orjson.loads(Path(args.file).read_bytes()):
         if item["id"] not in known:
-            services.add_org(item["name"], OrgType(item["type"]), bool(item.get("trusted")),
-                             item["id"])
+            services.add_org(
+                item["name"], OrgType(item["type"]), bool(item.get("trusted")), item["id"]
+            )
             added += 1
     print(f"added {added} orgs")
     return 0
@@ -90,7 +91,7 @@ def cmd_token_issue(args: argparse.Namespace) -> int:
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
     services = _services(args)
-    if not services.store.revoke_principal(args.principal):
+    if not services.revoke(args.principal):
         raise ValueError(f"no active principal {args.principal!r}")
     print(f"revoked {args.principal}")
     return 0
@@ -118,9 +119,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from rich.progress import Progress
-
     import orjson
+    from rich.progress import Progress
 
     from graph_api.synthetic import orgs, write_network
 
@@ -147,6 +147,18 @@ def cmd_schema(args: argparse.Namespace) -> int:
         print(f"wrote {args.out}")
     else:
         print(sdl, end="")
+    return 0
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from graph_api.audit import verify_chain
+
+    services = _services(args, with_graph=False)
+    checked, broken = verify_chain(services.store.audit_records())
+    if broken is not None:
+        print(f"audit chain BROKEN at record {broken} ({checked} records before it hold)")
+        return 1
+    print(f"audit chain intact: {checked} records")
     return 0
 
 
@@ -213,6 +225,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--out", required=True)
     gen.set_defaults(run=cmd_generate, db=None)
+    audit = sub.add_parser("audit", help="the audit ledger").add_subparsers(
+        dest="audit_command", required=True
+    )
+    verify = audit.add_parser("verify", parents=[common], help="check the hash chain")
+    verify.set_defaults(run=cmd_audit_verify)
+
     schema = sub.add_parser("schema", help="print the GraphQL SDL (docs/schema.graphql)")
     schema.add_argument("--out", help="write it to this file")
     schema.set_defaults(run=cmd_schema, db=None)

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import re
 import secrets
@@ -15,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from graph_api.access import Action, Scope, check_role_for_org
+from graph_api.audit import AuditEntry, digest_of
 from graph_api.config import Settings
 from graph_api.errors import BadUserInput, Unauthenticated
 from graph_api.keyfiles import load_or_create_secret
@@ -69,9 +71,7 @@ class Services:
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
     @classmethod
-    def open(
-        cls, settings: Settings, clock: Clock = utc_now, with_graph: bool = True
-    ) -> Services:
+    def open(cls, settings: Settings, clock: Clock = utc_now, with_graph: bool = True) -> Services:
         """``with_graph=False``: a bulk writer that keeps no graph in memory."""
         store = open_store(settings, with_graph)
         secret = load_or_create_secret(settings.secrets_dir / "pseudonym.key")
@@ -84,7 +84,8 @@ class Services:
     def add_org(
         self, name: str, org_type: OrgType, trusted: bool = False, org_id: str | None = None
     ) -> Org:
-        return self.store.add_org(Org(org_id or slug(name), name, org_type, trusted))
+        org = Org(org_id or slug(name), name, org_type, trusted)
+        return self.store.add_org(org, self.operator_audit(f"cli org add {org.id}", org.id))
 
     def find_org(self, name_or_id: str) -> Org:
         for org in self.store.orgs():
@@ -96,7 +97,8 @@ class Services:
         check_role_for_org(role, org.type)
         token = "gapi_" + secrets.token_urlsafe(32)
         principal = Principal(f"p-{uuid.uuid4().hex[:16]}", org, role)
-        self.store.add_principal(principal, hash_token(token))
+        audit = self.operator_audit(f"cli token issue {principal.id} {role}", org.id)
+        self.store.add_principal(principal, hash_token(token), audit)
         return principal, token
 
     def authenticate(self, header: str | None) -> Scope:
@@ -107,6 +109,21 @@ class Services:
         if principal is None:
             raise Unauthenticated("the token is not valid (unknown or revoked)")
         return self.scope_for(principal)
+
+    def operator_audit(self, operation: str, org_id: str = "") -> AuditEntry:
+        """An audit entry for a local operator's command (``graph-api ...``)."""
+        return AuditEntry(
+            self.clock(),
+            f"cli:{getpass.getuser()}",
+            org_id,
+            operation,
+            digest_of({"operation": operation}),
+        )
+
+    def revoke(self, principal_id: str) -> bool:
+        return self.store.revoke_principal(
+            principal_id, self.operator_audit(f"cli token revoke {principal_id}")
+        )
 
     @staticmethod
     def scope_for(principal: Principal) -> Scope:
@@ -145,9 +162,12 @@ class Services:
             known_orgs={o.id for o in self.store.orgs()},
         )
 
-    def submit_report(self, scope: Scope, raw: Mapping[str, Any]) -> SubmitResult:
+    def submit_report(
+        self, scope: Scope, raw: Mapping[str, Any], audit: AuditEntry | None = None
+    ) -> SubmitResult:
+        """Validate and store a report; ``audit`` is recorded in the same transaction."""
         scope.require(Action.REPORT)
-        return self.store.submit(scope, self.parse(scope, raw))
+        return self.store.submit(scope, self.parse(scope, raw), audit)
 
     def reporter_scope(self, scope: Scope, raw: Mapping[str, Any], operator: bool) -> Scope:
         """The scope a bulk line reports under: its ``reportedBy`` for a local operator."""

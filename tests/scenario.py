@@ -32,10 +32,19 @@ def acme_ring() -> dict[str, Any]:
         "AMBER",
         [
             {"id": "seller-1", "kind": "SELLER", "name": "Shoe King", "status": "ACTIVE"},
-            {"id": "store-1", "kind": "STOREFRONT", "name": "Kicks4U", "region": "Fujian",
-             "properties": {"url": "https://bazaar.example/kicks4u"}},
-            {"id": "listing-1", "kind": "LISTING", "name": "Air Runner 90",
-             "properties": {"price": 19.9}},
+            {
+                "id": "store-1",
+                "kind": "STOREFRONT",
+                "name": "Kicks4U",
+                "region": "Fujian",
+                "properties": {"url": "https://bazaar.example/kicks4u"},
+            },
+            {
+                "id": "listing-1",
+                "kind": "LISTING",
+                "name": "Air Runner 90",
+                "properties": {"price": 19.9},
+            },
             {"id": "ph", "kind": "IDENTIFIER", "identifierKind": "PHONE", "value": PHONE},
         ],
         [
@@ -53,8 +62,13 @@ def rival_red() -> dict[str, Any]:
         "rival-1",
         "RED",
         [
-            {"id": "seller-1", "kind": "SELLER", "name": "Shoe King Ltd", "status": "WARNED",
-             "properties": {"secret_note": "rival-only"}},
+            {
+                "id": "seller-1",
+                "kind": "SELLER",
+                "name": "Shoe King Ltd",
+                "status": "WARNED",
+                "properties": {"secret_note": "rival-only"},
+            },
             {"id": "factory-9", "kind": "FACTORY", "name": "Hidden Works", "region": "Guangdong"},
         ],
         [{"kind": "OPERATES", "from": "seller-1", "to": "factory-9", "confidence": 0.7}],

@@ -46,7 +46,9 @@ def read_lines(path: Path) -> list[dict[str, Any]]:
     return [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
 
 
-def visible_lines(lines: Iterable[dict[str, Any]], scope: Scope, default_org: str) -> list[dict[str, Any]]:
+def visible_lines(
+    lines: Iterable[dict[str, Any]], scope: Scope, default_org: str
+) -> list[dict[str, Any]]:
     """The reports a caller may see: what a store holding only its view would be loaded with."""
     out = []
     for line in lines:

@@ -23,8 +23,12 @@ from graph_api.store.base import RelationRecord
 __all__ = ["AnalyticsQuery"]
 
 UPSTREAM_KINDS = frozenset(
-    {DomainRelationKind.SHIPS_FROM, DomainRelationKind.SUPPLIED_BY,
-     DomainRelationKind.LISTS, DomainRelationKind.OPERATES}
+    {
+        DomainRelationKind.SHIPS_FROM,
+        DomainRelationKind.SUPPLIED_BY,
+        DomainRelationKind.LISTS,
+        DomainRelationKind.OPERATES,
+    }
 )
 MAX_FIRST = 1000
 
@@ -151,7 +155,9 @@ class RingCandidate:
     async def sources(self, info: Info) -> list[Entity]:
         return [await load_entity(info, s) for s in self._ring.sources]
 
-    @strawberry.field(description="A RING entity already recorded for most of these members, if any.")
+    @strawberry.field(
+        description="A RING entity already recorded for most of these members, if any."
+    )
     async def known_ring(self, info: Info) -> Entity | None:
         if self._ring.known_ring is None:
             return None
@@ -226,7 +232,9 @@ class AnalyticsQuery:
         count = _first(first, 10)
         key = str(brand) if brand is not None else None
         ranked = info.context.services.cached(
-            scope, "topSources", key,
+            scope,
+            "topSources",
+            key,
             lambda G: analytics.top_sources(G, key),
         )
         return [RankedEntity(score=r.score, _entity=r.entity) for r in ranked[:count]]
@@ -248,9 +256,12 @@ class AnalyticsQuery:
         wanted = _kinds(kinds)
         G = info.context.store.view(scope, [str(s) for s in seeds], hops, wanted)
         found = analytics.network(
-            G, [str(s) for s in seeds if str(s) in G], max_hops=hops,
+            G,
+            [str(s) for s in seeds if str(s) in G],
+            max_hops=hops,
             kinds=None if wanted is None else [k.value for k in wanted],
-            min_confidence=_confidence_arg(min_confidence), limit=cap,
+            min_confidence=_confidence_arg(min_confidence),
+            limit=cap,
         )
         return Subgraph(
             truncated=found.truncated,
@@ -272,8 +283,7 @@ class AnalyticsQuery:
         G = info.context.store.view(scope, [str(from_), str(to)], hops, None)
         if str(from_) not in G or str(to) not in G:
             return []
-        paths = analytics.connections(G, str(from_), str(to), max_hops=hops,
-                                      first=_first(first, 5))
+        paths = analytics.connections(G, str(from_), str(to), max_hops=hops, first=_first(first, 5))
         return [Path.build(G, p) for p in paths]
 
     @strawberry.field
@@ -282,8 +292,9 @@ class AnalyticsQuery:
     ) -> list[Linkage]:
         scope = info.context.require(Action.READ)
         hops = check_limit("maxHops", 2 if max_hops is None else max_hops, MAX_HOPS)
-        G = info.context.store.view(scope, [str(id)], 2 * hops,
-                                    frozenset({DomainRelationKind.USES}))
+        G = info.context.store.view(
+            scope, [str(id)], 2 * hops, frozenset({DomainRelationKind.USES})
+        )
         if str(id) not in G:
             return []
         return [
@@ -315,8 +326,13 @@ class AnalyticsQuery:
         return HotspotReport(
             total_listings=report.total_listings,
             regions=[
-                RegionShare(region=r.region, listings=r.listings, sources=r.sources,
-                            share=r.share, cumulative_share=r.cumulative_share)
+                RegionShare(
+                    region=r.region,
+                    listings=r.listings,
+                    sources=r.sources,
+                    share=r.share,
+                    cumulative_share=r.cumulative_share,
+                )
                 for r in report.regions[:count]
             ],
         )

@@ -8,6 +8,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from graph_api.access import Action, Scope
+from graph_api.audit import AuditEntry
 from graph_api.errors import GraphAPIError, LimitExceeded, Unauthenticated
 from graph_api.model import Assertion
 from graph_api.services import Services
@@ -37,10 +38,16 @@ class Context:
     entity_loader: DataLoader[str, EntityRecord | None] = field(init=False)
     envelope_loader: DataLoader[int, Assertion] = field(init=False)
     extra: dict[str, Any] = field(default_factory=dict)
+    pending_audit: AuditEntry | None = None
 
     def __post_init__(self) -> None:
         self.entity_loader = DataLoader(load_fn=self._load_entities)
         self.envelope_loader = DataLoader(load_fn=self._load_envelopes)
+
+    def take_audit(self) -> AuditEntry | None:
+        """The operation's audit entry, once: a write records it in its own transaction."""
+        entry, self.pending_audit = self.pending_audit, None
+        return entry
 
     @property
     def scope(self) -> Scope:
@@ -56,7 +63,6 @@ class Context:
     @property
     def store(self) -> GraphStore:
         return self.services.store
-
 
     async def _load_entities(self, ids: list[str]) -> list[EntityRecord | None]:
         found = self.services.store.entities_by_id(self.scope, list(dict.fromkeys(ids)))

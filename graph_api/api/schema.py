@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -17,6 +18,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 
 from graph_api.access import Action
 from graph_api.api.analytics_fields import AnalyticsQuery
+from graph_api.api.auditing import AuditExtension
 from graph_api.api.inputs import ReportInput, report_mapping
 from graph_api.api.types import (
     Entity,
@@ -24,14 +26,16 @@ from graph_api.api.types import (
     EntityKind,
     Info,
     Org,
+    OrgType,
     Principal,
     ReportResult,
     check_first,
     wants_total,
 )
 from graph_api.config import Settings
-from graph_api.errors import GraphAPIError, Unauthenticated
+from graph_api.errors import Forbidden, GraphAPIError, Unauthenticated
 from graph_api.model import EntityKind as DomainEntityKind
+from graph_api.model import OrgType as DomainOrgType
 from graph_api.store.base import EntityFilter
 
 __all__ = ["Mutation", "Query", "build_schema", "error_extensions"]
@@ -84,7 +88,14 @@ class Mutation:
     @strawberry.mutation
     def submit_report(self, info: Info, input: ReportInput) -> ReportResult:
         scope = info.context.require(Action.REPORT)
-        result = info.context.services.submit_report(scope, report_mapping(input))
+        raw = report_mapping(input)
+        parsed = info.context.services.parse(scope, raw)  # refused input: audited as a read
+        entry = info.context.take_audit()
+        try:
+            result = info.context.services.store.submit(scope, parsed, entry)
+        except GraphAPIError:
+            info.context.pending_audit = entry  # refused: recorded after the operation
+            raise
         return ReportResult(
             report_id=strawberry.ID(result.report_id),
             entities=result.entities,
@@ -94,7 +105,49 @@ class Mutation:
 
 
 @strawberry.type
-class Query(AnalyticsQuery, CoreQuery):
+class AuditRecord:
+    seq: int
+    at: datetime
+    operation: str
+    digest: str
+    hash: str
+    _principal_id: strawberry.Private[str]
+
+    @strawberry.field
+    def principal(self, info: Info) -> Principal:
+        found = info.context.store.principal(self._principal_id)
+        if found is None:  # anonymous or operator records name no stored principal
+            org = Org(id=strawberry.ID(""), name="", type=OrgType.PLATFORM, trusted=False)
+            return Principal(id=strawberry.ID(self._principal_id), org=org, role="")
+        return Principal(id=strawberry.ID(found.id), org=Org.from_model(found.org), role=found.role)
+
+
+@strawberry.type
+class AuditQuery:
+    @strawberry.field
+    def audit_log(
+        self, info: Info, first: int | None = 100, after: int | None = None
+    ) -> list[AuditRecord]:
+        """The ledger, oldest first: admins of PLATFORM and REGULATOR orgs only."""
+        scope = info.context.require(Action.ADMIN)
+        if scope.org_type is DomainOrgType.BRAND:
+            raise Forbidden("the audit log is for PLATFORM and REGULATOR admins")
+        records = info.context.store.audit_records(after or 0, check_first(first, 100))
+        return [
+            AuditRecord(
+                seq=r.seq,
+                at=r.at,
+                operation=r.operation,
+                digest=r.digest,
+                hash=r.hash,
+                _principal_id=r.principal_id,
+            )
+            for r in records
+        ]
+
+
+@strawberry.type
+class Query(AuditQuery, AnalyticsQuery, CoreQuery):
     """Every read: the core (entities) and link analysis."""
 
 
@@ -131,6 +184,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         alias_rule(settings.max_aliases),
     ]
     extensions: list[Any] = [
+        AuditExtension,
         lambda: AddValidationRules(rules),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=256),

@@ -13,6 +13,7 @@ from typing import Any, Generic, Protocol, TypeVar
 import networkx as nx
 
 from graph_api.access import Scope
+from graph_api.audit import AuditEntry, AuditRecord
 from graph_api.model import (
     Assertion,
     EntityKind,
@@ -92,8 +93,8 @@ class GraphStore(Protocol):
     """What the API, the CLI and the workflows need from a store."""
 
     # -- orgs and principals -------------------------------------------------
-    def add_org(self, org: Org) -> Org:
-        """Record a new org; ValueError if its id or name is taken."""
+    def add_org(self, org: Org, audit: AuditEntry | None = None) -> Org:
+        """Record a new org (and ``audit``, in one transaction); ValueError if taken."""
         ...
 
     def orgs(self) -> list[Org]:
@@ -104,7 +105,9 @@ class GraphStore(Protocol):
         """One org by id (cached: orgs are never deleted)."""
         ...
 
-    def add_principal(self, principal: Principal, token_hash: str) -> None:
+    def add_principal(
+        self, principal: Principal, token_hash: str, audit: AuditEntry | None = None
+    ) -> None:
         """Record a principal with the SHA-256 of its bearer token (never the token)."""
         ...
 
@@ -112,22 +115,39 @@ class GraphStore(Protocol):
         """The principal holding this token hash, or None (also when revoked)."""
         ...
 
-    def revoke_principal(self, principal_id: str) -> bool:
+    def revoke_principal(self, principal_id: str, audit: AuditEntry | None = None) -> bool:
         """Revoke a principal's token; False when there is no such principal."""
         ...
 
     # -- writes --------------------------------------------------------------
-    def submit(self, scope: Scope, report: Report) -> SubmitResult:
+    def submit(self, scope: Scope, report: Report, audit: AuditEntry | None = None) -> SubmitResult:
         """Store a validated report atomically; idempotent per (org, report id).
 
         Raises Conflict for a known id with other content, BadUserInput or
         NotFound for endpoints the reporter cannot see or of the wrong kind.
-        Returns only after the report is durable.
+        Returns only after the report is durable. ``audit`` is appended to the
+        ledger in the same transaction.
         """
         ...
 
-    def submit_many(self, reports: list[tuple[Scope, Report]]) -> list[SubmitResult | Exception]:
-        """Bulk import: each report validated alone, the good ones stored in one transaction."""
+    def submit_many(
+        self, reports: list[tuple[Scope, Report]], audit: AuditEntry | None = None
+    ) -> list[SubmitResult | Exception]:
+        """Bulk import: each report validated alone, the good ones stored in one transaction
+        together with ``audit``."""
+        ...
+
+    # -- audit ledger --------------------------------------------------------
+    def append_audit(self, entry: AuditEntry) -> None:
+        """Append a record in a transaction of its own (reads, refused writes)."""
+        ...
+
+    def audit_records(self, after: int = 0, limit: int | None = None) -> list[AuditRecord]:
+        """Records with seq > after, oldest first."""
+        ...
+
+    def principal(self, principal_id: str) -> Principal | None:
+        """A principal by id, revoked or not (audit records name them)."""
         ...
 
     # -- reads ---------------------------------------------------------------

@@ -20,6 +20,7 @@ import networkx as nx
 import orjson
 
 from graph_api.access import Scope, VisibilityClass
+from graph_api.audit import AuditEntry, AuditRecord
 from graph_api.errors import BadUserInput, Conflict
 from graph_api.model import (
     Assertion,
@@ -151,8 +152,11 @@ class MemoryStore:
             data["confidence"] = 1.0 - data["miss"]
 
     # -- orgs and principals -------------------------------------------------
-    def add_org(self, org: Org) -> Org:
-        self.db.insert_org(org)
+    def add_org(self, org: Org, audit: AuditEntry | None = None) -> Org:
+        with self.db.transaction():
+            self.db.insert_org(org)
+            if audit is not None:
+                self.db.append_audit(audit)
         self._orgs.clear()
         return org
 
@@ -166,8 +170,26 @@ class MemoryStore:
             self._orgs = {o.id: o for o in self.db.orgs()}
         return self._orgs.get(org_id)
 
-    def add_principal(self, principal: Principal, token_hash: str) -> None:
-        self.db.insert_principal(principal, token_hash)
+    # -- audit ---------------------------------------------------------------
+    def append_audit(self, entry: AuditEntry) -> None:
+        with self.db.transaction():
+            self.db.append_audit(entry)
+
+    def audit_records(self, after: int = 0, limit: int | None = None) -> list[AuditRecord]:
+        return list(self.db.audit_records(after, limit))
+
+    def principal(self, principal_id: str) -> Principal | None:
+        row = self.db.principal(principal_id)
+        org = None if row is None else self.org(row[1])
+        return None if row is None or org is None else Principal(row[0], org, row[2])
+
+    def add_principal(
+        self, principal: Principal, token_hash: str, audit: AuditEntry | None = None
+    ) -> None:
+        with self.db.transaction():
+            self.db.insert_principal(principal, token_hash)
+            if audit is not None:
+                self.db.append_audit(audit)
 
     def principal_by_token_hash(self, token_hash: str) -> Principal | None:
         row = self.db.principal_by_token_hash(token_hash)
@@ -176,8 +198,12 @@ class MemoryStore:
         org = self.org(row[1])
         return None if org is None else Principal(row[0], org, row[2])
 
-    def revoke_principal(self, principal_id: str) -> bool:
-        return self.db.revoke_principal(principal_id)
+    def revoke_principal(self, principal_id: str, audit: AuditEntry | None = None) -> bool:
+        with self.db.transaction():
+            revoked = self.db.revoke_principal(principal_id)
+            if revoked and audit is not None:
+                self.db.append_audit(audit)
+        return revoked
 
     # -- visibility ----------------------------------------------------------
     def mask(self, scope: Scope) -> VisibilityMask:
@@ -221,18 +247,24 @@ class MemoryStore:
         return None
 
     # -- writes --------------------------------------------------------------
-    def submit(self, scope: Scope, report: Report) -> SubmitResult:
+    def submit(self, scope: Scope, report: Report, audit: AuditEntry | None = None) -> SubmitResult:
         self.catch_up()
         replay = self._replay(report)
         if replay is not None:
+            if audit is not None:
+                self.append_audit(audit)
             return replay
         self._check_against_view(scope, report)
         with self.db.transaction():
             self.db.insert_report(report)
+            if audit is not None:
+                self.db.append_audit(audit)
         self.catch_up()
         return SubmitResult(report.id, len(report.entities), len(report.relations), True)
 
-    def submit_many(self, reports: list[tuple[Scope, Report]]) -> list[SubmitResult | Exception]:
+    def submit_many(
+        self, reports: list[tuple[Scope, Report]], audit: AuditEntry | None = None
+    ) -> list[SubmitResult | Exception]:
         """Bulk import: each report checked alone, the good ones written in one transaction."""
         self.catch_up()
         results: list[SubmitResult | Exception] = []
@@ -252,7 +284,9 @@ class MemoryStore:
                     self._check_against_view(scope, report)
                     self.db.insert_report(report)
                     batch_ids.add((report.org_id, report.id))
-                    vc = VisibilityClass(report.org_id, report.marking, frozenset(report.shared_with))
+                    vc = VisibilityClass(
+                        report.org_id, report.marking, frozenset(report.shared_with)
+                    )
                     for entity in report.entities:  # later reports of the batch may name these
                         self._pending.setdefault(entity.id, []).append((vc, entity.kind.value))
                     results.append(
@@ -260,6 +294,8 @@ class MemoryStore:
                     )
                 except (BadUserInput, Conflict) as exc:
                     results.append(exc)
+            if audit is not None:
+                self.db.append_audit(audit)
         self._pending.clear()
         self.catch_up()
         return results

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from graph_api.access import VisibilityClass
+from graph_api.audit import GENESIS, AuditEntry, AuditRecord, chain_hash
 from graph_api.model import (
     Assertion,
     Evidence,
@@ -50,6 +51,10 @@ CREATE TABLE IF NOT EXISTS entity_facts (
     seq INTEGER NOT NULL, entity_id TEXT NOT NULL, kind TEXT NOT NULL, name TEXT,
     region TEXT, status TEXT, properties TEXT, identifier_kind TEXT, value TEXT,
     PRIMARY KEY (seq, entity_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+    seq INTEGER PRIMARY KEY, at TEXT NOT NULL, principal_id TEXT NOT NULL,
+    org_id TEXT NOT NULL, operation TEXT NOT NULL, digest TEXT NOT NULL,
+    prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS relation_facts (
     seq INTEGER NOT NULL, source TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,
     confidence REAL NOT NULL, PRIMARY KEY (seq, source, kind, target)) WITHOUT ROWID;
@@ -262,8 +267,49 @@ class Database:
                 )
         return out
 
+    # -- audit ---------------------------------------------------------------
+    def append_audit(self, entry: AuditEntry) -> int:
+        """Append one record inside the caller's open (IMMEDIATE) transaction."""
+        row = self.conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, prev = (row[0] + 1, row[1]) if row else (1, GENESIS)
+        self.conn.execute(
+            "INSERT INTO audit VALUES (?,?,?,?,?,?,?,?)",
+            (
+                seq,
+                entry.at.isoformat(),
+                entry.principal_id,
+                entry.org_id,
+                entry.operation,
+                entry.digest,
+                prev,
+                chain_hash(prev, seq, entry),
+            ),
+        )
+        return int(seq)
+
+    def audit_records(self, after: int = 0, limit: int | None = None) -> Iterator[AuditRecord]:
+        rows = self.conn.execute(
+            "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit or -1)
+        )
+        for seq, at, principal, org, operation, digest, prev, hash_ in rows:
+            yield AuditRecord(seq, _parse_time(at), principal, org, operation, digest, prev, hash_)
+
+    def principal(self, principal_id: str) -> tuple[str, str, str] | None:
+        row = self.conn.execute(
+            "SELECT id, org_id, role FROM principals WHERE id = ?", (principal_id,)
+        ).fetchone()
+        return None if row is None else (row[0], row[1], row[2])
+
     def transaction(self) -> _Transaction:
         return _Transaction(self.conn)
+
+
+def _parse_time(text: str) -> datetime:
+    """A stored time; an unreadable one (a tampered row) becomes the epoch, so its hash fails."""
+    try:
+        return datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _evidence(item: dict[str, Any]) -> Evidence:

@@ -35,12 +35,19 @@ ANALYTICS = """query($id: ID!, $to: ID!, $brand: ID) {
 
 
 def ids_of(kind: str) -> list[str]:
-    return sorted({e["id"] for line in DEMO for e in line["entities"]
-                   if e["kind"] == kind and "id" in e})
+    return sorted(
+        {e["id"] for line in DEMO for e in line["entities"] if e["kind"] == kind and "id" in e}
+    )
 
 
-def demo_store(make_services: MakeServices, kind: str, lines: list[dict[str, Any]],
-               folder: Path, name: str, key_from: Services | None = None) -> Services:
+def demo_store(
+    make_services: MakeServices,
+    kind: str,
+    lines: list[dict[str, Any]],
+    folder: Path,
+    name: str,
+    key_from: Services | None = None,
+) -> Services:
     folder.mkdir(parents=True, exist_ok=True)
     if key_from is not None:
         shutil.copy(key_from.settings.secrets_dir / "pseudonym.key", folder / "pseudonym.key")
@@ -66,8 +73,14 @@ def test_every_analytic_answers_as_on_the_callers_own_store(
     make_services: MakeServices, store_kind: str, full: Services, tmp_path: Path, org_id: str
 ) -> None:
     scope = scope_of(full, org_id)
-    own = demo_store(make_services, store_kind, visible_lines(DEMO, scope, DEMO_ORGS[0]["id"]),
-                     tmp_path / "own", "own", key_from=full)
+    own = demo_store(
+        make_services,
+        store_kind,
+        visible_lines(DEMO, scope, DEMO_ORGS[0]["id"]),
+        tmp_path / "own",
+        "own",
+        key_from=full,
+    )
     sellers, listings = ids_of("SELLER"), ids_of("LISTING")
     brand = ids_of("BRAND")[0]
     for origin in listings[::3] + ids_of("STOREFRONT")[::4]:
@@ -79,16 +92,20 @@ def test_every_analytic_answers_as_on_the_callers_own_store(
 
 def test_hidden_and_missing_origins_answer_alike(full: Services) -> None:
     scope = scope_of(full, "stridewell")
-    hidden = [e for e in ids_of("FACTORY") + ids_of("WAREHOUSE") + ids_of("LISTING")
-              if gql(full, scope, '{ entity(id: "%s") { id } }' % e)["data"]["entity"] is None]
+    hidden = [
+        e
+        for e in ids_of("FACTORY") + ids_of("WAREHOUSE") + ids_of("LISTING")
+        if gql(full, scope, '{ entity(id: "%s") { id } }' % e)["data"]["entity"] is None
+    ]
     assert hidden, "the demo should hide something from Stridewell"
-    query = 'query($id: ID!) { traceToSource(from: $id) { origin { id } } }'
+    query = "query($id: ID!) { traceToSource(from: $id) { origin { id } } }"
     for entity_id in hidden:
         answer = gql(full, scope, query, {"id": entity_id})
         missing = gql(full, scope, query, {"id": "no-such-" + entity_id})
         assert codes(answer) == codes(missing) == ["NOT_FOUND"]
-        assert answer["errors"][0]["message"].replace(entity_id, "X") == \
-            missing["errors"][0]["message"].replace("no-such-" + entity_id, "X")
+        assert answer["errors"][0]["message"].replace(entity_id, "X") == missing["errors"][0][
+            "message"
+        ].replace("no-such-" + entity_id, "X")
 
 
 @pytest.mark.parametrize(
@@ -100,7 +117,7 @@ def test_hidden_and_missing_origins_answer_alike(full: Services) -> None:
         ('{ traceToSource(from: "x", maxDepth: 9) { sources { score } } }', "LIMIT_EXCEEDED"),
         ('{ connections(from: "x", to: "y", maxHops: 12) { confidence } }', "LIMIT_EXCEEDED"),
         ('{ linkedEntities(id: "x", maxHops: 9) { path { confidence } } }', "LIMIT_EXCEEDED"),
-        ('{ topSources(first: 100000) { score } }', "LIMIT_EXCEEDED"),
+        ("{ topSources(first: 100000) { score } }", "LIMIT_EXCEEDED"),
     ],
 )
 def test_analytics_limits(full: Services, query: str, code: str) -> None:
@@ -110,16 +127,27 @@ def test_analytics_limits(full: Services, query: str, code: str) -> None:
 def test_whole_graph_results_follow_writes(full: Services) -> None:
     """A cached ranking is recomputed after a write that changes it."""
     scope = scope_of(full, "bazaarhub", "analyst")
-    query = '{ topSources(first: 100) { entity { id } score } }'
+    query = "{ topSources(first: 100) { entity { id } score } }"
     before = {r["entity"]["id"]: r["score"] for r in gql(full, scope, query)["data"]["topSources"]}
     listing, warehouse = ids_of("LISTING")[0], ids_of("WAREHOUSE")[0]
-    full.submit_report(scope, {
-        "reportId": "new-fact", "source": "TEST_BUY", "confidence": 0.9, "marking": "GREEN",
-        "entities": [{"id": "listing-new", "kind": "LISTING"}, {"id": warehouse, "kind": "WAREHOUSE"},
-                     {"id": ids_of("BRAND")[0], "kind": "BRAND"}],
-        "relations": [{"kind": "SHIPS_FROM", "from": "listing-new", "to": warehouse},
-                      {"kind": "INFRINGES", "from": "listing-new", "to": ids_of("BRAND")[0]}],
-    })
+    full.submit_report(
+        scope,
+        {
+            "reportId": "new-fact",
+            "source": "TEST_BUY",
+            "confidence": 0.9,
+            "marking": "GREEN",
+            "entities": [
+                {"id": "listing-new", "kind": "LISTING"},
+                {"id": warehouse, "kind": "WAREHOUSE"},
+                {"id": ids_of("BRAND")[0], "kind": "BRAND"},
+            ],
+            "relations": [
+                {"kind": "SHIPS_FROM", "from": "listing-new", "to": warehouse},
+                {"kind": "INFRINGES", "from": "listing-new", "to": ids_of("BRAND")[0]},
+            ],
+        },
+    )
     after = {r["entity"]["id"]: r["score"] for r in gql(full, scope, query)["data"]["topSources"]}
     assert after[warehouse] == before.get(warehouse, 0) + 1
     assert listing

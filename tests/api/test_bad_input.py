@@ -72,8 +72,12 @@ CASES = {
 def test_bad_report_is_refused_whole(
     services: Services, orgs: dict[str, Scope], change: str
 ) -> None:
-    assert gql(services, orgs["acme"], SUBMIT, {"input": report(
-        "seed", "GREEN", [{"id": "seller-0", "kind": "SELLER"}])})["data"]
+    assert gql(
+        services,
+        orgs["acme"],
+        SUBMIT,
+        {"input": report("seed", "GREEN", [{"id": "seller-0", "kind": "SELLER"}])},
+    )["data"]
     before = snapshot(services, orgs["bazaar"])
     answer = gql(services, orgs["acme"], SUBMIT, {"input": broken(change)})
     code, field = CASES[change]
@@ -88,7 +92,9 @@ def test_bad_report_is_refused_whole(
     assert gql(services, orgs["acme"], SUBMIT, {"input": fixed})["data"]["submitReport"]["created"]
 
 
-def test_same_report_id_same_content_is_a_replay(services: Services, orgs: dict[str, Scope]) -> None:
+def test_same_report_id_same_content_is_a_replay(
+    services: Services, orgs: dict[str, Scope]
+) -> None:
     first = gql(services, orgs["acme"], SUBMIT, {"input": acme_ring()})
     again = gql(services, orgs["acme"], SUBMIT, {"input": acme_ring()})
     assert first["data"]["submitReport"]["created"] is True
@@ -120,8 +126,12 @@ def test_kind_clash_only_with_what_the_reporter_can_see(
     services: Services, orgs: dict[str, Scope]
 ) -> None:
     """Rival's RED factory-9 must not make Acme's report of an id 'factory-9' fail."""
-    gql(services, orgs["rival"], SUBMIT, {"input": report(
-        "r", "RED", [{"id": "factory-9", "kind": "FACTORY"}])})
+    gql(
+        services,
+        orgs["rival"],
+        SUBMIT,
+        {"input": report("r", "RED", [{"id": "factory-9", "kind": "FACTORY"}])},
+    )
     mine = report("a", "AMBER", [{"id": "factory-9", "kind": "WAREHOUSE"}])
     assert gql(services, orgs["acme"], SUBMIT, {"input": mine})["data"]["submitReport"]["created"]
     clash = report("b", "AMBER", [{"id": "factory-9", "kind": "SELLER"}])
@@ -133,16 +143,27 @@ def test_kind_clash_only_with_what_the_reporter_can_see(
 def test_an_endpoint_invisible_to_the_reporter_is_refused_like_a_missing_one(
     services: Services, orgs: dict[str, Scope]
 ) -> None:
-    gql(services, orgs["rival"], SUBMIT, {"input": report(
-        "r", "RED", [{"id": "factory-9", "kind": "FACTORY"}])})
+    gql(
+        services,
+        orgs["rival"],
+        SUBMIT,
+        {"input": report("r", "RED", [{"id": "factory-9", "kind": "FACTORY"}])},
+    )
+
     def link(to: str) -> dict[str, Any]:
-        return report("x", "AMBER", [{"id": "s", "kind": "SELLER"}],
-                      [{"kind": "OPERATES", "from": "s", "to": to}])
+        return report(
+            "x",
+            "AMBER",
+            [{"id": "s", "kind": "SELLER"}],
+            [{"kind": "OPERATES", "from": "s", "to": to}],
+        )
+
     hidden = gql(services, orgs["acme"], SUBMIT, {"input": link("factory-9")})
     missing = gql(services, orgs["acme"], SUBMIT, {"input": link("factory-0")})
     assert codes(hidden) == codes(missing) == ["BAD_USER_INPUT"]
-    assert hidden["errors"][0]["message"].replace("factory-9", "X") == \
-        missing["errors"][0]["message"].replace("factory-0", "X")
+    assert hidden["errors"][0]["message"].replace("factory-9", "X") == missing["errors"][0][
+        "message"
+    ].replace("factory-0", "X")
 
 
 @pytest.mark.parametrize(

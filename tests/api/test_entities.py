@@ -39,7 +39,8 @@ def loaded(services: Services, orgs: dict[str, Scope]) -> dict[str, Scope]:
 def test_me_names_the_caller(services: Services, loaded: dict[str, Scope]) -> None:
     answer = gql(services, loaded["rival"], "{ me { role org { id type trusted } } }")
     assert answer["data"]["me"] == {
-        "role": "investigator", "org": {"id": "rival", "type": "BRAND", "trusted": False}
+        "role": "investigator",
+        "org": {"id": "rival", "type": "BRAND", "trusted": False},
     }
 
 
@@ -79,14 +80,19 @@ def test_an_invisible_id_answers_like_a_missing_one(
 def test_identifier_value_shown_to_its_reporter_platform_and_regulator(
     services: Services, loaded: dict[str, Scope]
 ) -> None:
-    query = '{ entities(kind: IDENTIFIER) { edges { node { id value identifierKind } } } }'
+    query = "{ entities(kind: IDENTIFIER) { edges { node { id value identifierKind } } } }"
     values = {
-        org: [e["node"]["value"] for e in gql(services, loaded[org], query)["data"]["entities"]["edges"]]
+        org: [
+            e["node"]["value"]
+            for e in gql(services, loaded[org], query)["data"]["entities"]["edges"]
+        ]
         for org in ("acme", "bazaar", "police", "rival")
     }
     assert values == {
-        "acme": ["+8613800138000"], "bazaar": ["+8613800138000"],
-        "police": ["+8613800138000"], "rival": [],
+        "acme": ["+8613800138000"],
+        "bazaar": ["+8613800138000"],
+        "police": ["+8613800138000"],
+        "rival": [],
     }
     node = gql(services, loaded["acme"], query)["data"]["entities"]["edges"][0]["node"]
     assert node["id"].startswith("idn-ph-") and "8000" not in node["id"]
@@ -113,7 +119,7 @@ def test_entities_pages_by_cursor_with_a_visible_total(
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        ('kind: STOREFRONT', ["store-1", "store-2"]),
+        ("kind: STOREFRONT", ["store-1", "store-2"]),
         ('region: "Fujian"', ["store-1"]),
         ('status: "ACTIVE"', ["seller-1"]),
         ('search: "kicks4u"', ["store-1"]),

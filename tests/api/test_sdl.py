@@ -13,9 +13,16 @@ CHECKER = ROOT.parent / "shared" / "tools" / "check_contract.py"
 
 # Contract fields that belong to issues not done yet; each leaves this list as it lands.
 NOT_YET = {
-    "Query": {"notices", "notice", "alerts", "cases", "nameAndShame", "auditLog"},
-    "Mutation": {"fileNotice", "refuteNotice", "decideNotice", "withdrawNotice",
-                 "recordTestBuy", "openCase", "exportCase"},
+    "Query": {"notices", "notice", "alerts", "cases", "nameAndShame"},
+    "Mutation": {
+        "fileNotice",
+        "refuteNotice",
+        "decideNotice",
+        "withdrawNotice",
+        "recordTestBuy",
+        "openCase",
+        "exportCase",
+    },
 }
 
 
@@ -29,7 +36,9 @@ def test_docs_schema_is_the_code_schema() -> None:
 def test_contract_names_are_all_there_but_for_later_issues() -> None:
     done = subprocess.run(
         [sys.executable, str(CHECKER), str(ROOT / "docs" / "schema.graphql")],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     gaps = [line for line in done.stdout.splitlines() if not line.startswith("contract:")]
     owned_later = set()

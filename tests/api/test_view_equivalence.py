@@ -45,16 +45,22 @@ def every_page(services: Services, scope: Any, **filters: Any) -> list[Any]:
 
 
 def load(
-    services: Services, lines: list[dict[str, Any]], folder: Path,
+    services: Services,
+    lines: list[dict[str, Any]],
+    folder: Path,
     org_list: list[dict[str, Any]] | None = None,
 ) -> None:
     org_list = org_list or orgs()
     for org in org_list:
         services.add_org(org["name"], OrgType(org["type"]), org["trusted"], org["id"])
     first = services.find_org(org_list[0]["id"])
-    summary = import_ndjson(services, services.operator_scope(first),
-                            write_lines(folder / "lines.ndjson", lines),
-                            operator=True, progress=False)
+    summary = import_ndjson(
+        services,
+        services.operator_scope(first),
+        write_lines(folder / "lines.ndjson", lines),
+        operator=True,
+        progress=False,
+    )
     assert summary.failed == 0, summary.errors[:3]
 
 
@@ -65,8 +71,11 @@ def network() -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize("org_id", [o["id"] for o in orgs()])
 def test_every_core_query_answers_as_on_the_callers_own_store(
-    make_services: MakeServices, store_kind: str, network: list[dict[str, Any]],
-    tmp_path: Path, org_id: str,
+    make_services: MakeServices,
+    store_kind: str,
+    network: list[dict[str, Any]],
+    tmp_path: Path,
+    org_id: str,
 ) -> None:
     full = make_services(store_kind, name="full")
     load(full, network, tmp_path / "full")
@@ -85,8 +94,13 @@ def test_every_core_query_answers_as_on_the_callers_own_store(
     assert every_page(full, scope) == every_page(own, scope)
     sample = {e["node"]["id"] for p in every_page(full, scope) for e in p["edges"]}
     hidden = {ent["id"] for line in network for ent in line["entities"] if "id" in ent} - sample
-    for filters in ({"kind": "STOREFRONT"}, {"region": "Pearl River Delta"},
-                    {"status": "BANNED"}, {"search": "warehouse"}, {"kind": "IDENTIFIER"}):
+    for filters in (
+        {"kind": "STOREFRONT"},
+        {"region": "Pearl River Delta"},
+        {"status": "BANNED"},
+        {"search": "warehouse"},
+        {"kind": "IDENTIFIER"},
+    ):
         assert every_page(full, scope, **filters) == every_page(own, scope, **filters), filters
     one = "query($id: ID!) { entity(id: $id) { %s } }" % ENTITY_FIELDS
     for entity_id in sorted(sample)[::17] + sorted(hidden)[:25]:

@@ -24,7 +24,10 @@ def free_port() -> int:
 
 def cli(db: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
-        [str(BIN), *args, "--db", str(db)], capture_output=True, text=True, timeout=120,
+        [str(BIN), *args, "--db", str(db)],
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={**os.environ, "GRAPH_API_DB": ""},
     )
     if check and done.returncode != 0:
@@ -45,7 +48,9 @@ class Server:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [str(BIN), "serve", "--db", str(self.db), "--port", str(self.port), *self.extra],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -63,11 +68,17 @@ class Server:
             os.killpg(self.proc.pid, sig)
             self.proc.wait(timeout=30)
 
-    def gql(self, token: str | None, query: str, variables: dict[str, Any] | None = None,
-            client: httpx.Client | None = None) -> dict[str, Any]:
+    def gql(
+        self,
+        token: str | None,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        client: httpx.Client | None = None,
+    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         body = {"query": query, "variables": variables or {}}
-        response = (client or httpx).post(self.url + "/graphql", json=body, headers=headers,
-                                          timeout=30)
+        response = (client or httpx).post(
+            self.url + "/graphql", json=body, headers=headers, timeout=30
+        )
         data: dict[str, Any] = response.json()
         return data

@@ -65,8 +65,12 @@ def test_revoked_token_stops_working(server: Server, db: Path) -> None:
 
 def test_oversized_body_is_limit_exceeded(server: Server, db: Path) -> None:
     big = {"query": "{ me { id } }", "variables": {"pad": "x" * (3 * 1024 * 1024)}}
-    response = httpx.post(server.url + "/graphql", json=big, timeout=30,
-                          headers={"Authorization": f"Bearer {token(db, 'acme')}"})
+    response = httpx.post(
+        server.url + "/graphql",
+        json=big,
+        timeout=30,
+        headers={"Authorization": f"Bearer {token(db, 'acme')}"},
+    )
     assert response.status_code == 413
     assert response.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
 
@@ -84,9 +88,15 @@ def test_acknowledged_reports_survive_sigkill(db: Path) -> None:
     acknowledged = []
     with httpx.Client() as client:
         for i in range(60):
-            raw = report(f"burst-{i}", "AMBER", [{"id": f"seller-{i}", "kind": "SELLER"},
-                                                  {"id": f"store-{i}", "kind": "STOREFRONT"}],
-                         [{"kind": "OPERATES", "from": f"seller-{i}", "to": f"store-{i}"}])
+            raw = report(
+                f"burst-{i}",
+                "AMBER",
+                [
+                    {"id": f"seller-{i}", "kind": "SELLER"},
+                    {"id": f"store-{i}", "kind": "STOREFRONT"},
+                ],
+                [{"kind": "OPERATES", "from": f"seller-{i}", "to": f"store-{i}"}],
+            )
             answer = server.gql(secret, SUBMIT, {"input": raw}, client=client)
             if answer.get("data") and answer["data"]["submitReport"]["created"]:
                 acknowledged.append(i)
@@ -94,18 +104,24 @@ def test_acknowledged_reports_survive_sigkill(db: Path) -> None:
     assert len(acknowledged) == 60
     again = Server(db).start()
     try:
-        query = '{ entities(kind: STOREFRONT, first: 1000) { totalCount } }'
+        query = "{ entities(kind: STOREFRONT, first: 1000) { totalCount } }"
         assert again.gql(secret, query)["data"]["entities"]["totalCount"] == 60
         for i in acknowledged[::7]:
-            rel = again.gql(secret, f'{{ entity(id: "seller-{i}") {{ relations {{ totalCount }} }} }}')
+            rel = again.gql(
+                secret, f'{{ entity(id: "seller-{i}") {{ relations {{ totalCount }} }} }}'
+            )
             assert rel["data"]["entity"]["relations"]["totalCount"] == 1
     finally:
         again.kill()
 
 
-def test_server_follows_an_import_by_another_process(server: Server, db: Path, tmp_path: Path) -> None:
+def test_server_follows_an_import_by_another_process(
+    server: Server, db: Path, tmp_path: Path
+) -> None:
     secret = token(db, "rival", "analyst")
-    lines = [report(f"imp-{i}", "GREEN", [{"id": f"wh-{i}", "kind": "WAREHOUSE"}]) for i in range(5)]
+    lines = [
+        report(f"imp-{i}", "GREEN", [{"id": f"wh-{i}", "kind": "WAREHOUSE"}]) for i in range(5)
+    ]
     lines.append({"reportId": "broken", "source": "OSINT"})
     path = write_lines(tmp_path / "in.ndjson", lines)
     done = cli(db, "import", str(path), "--token", secret, "--quiet", check=False)

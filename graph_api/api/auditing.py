@@ -1,0 +1,54 @@
+"""Every GraphQL operation goes into the audit ledger.
+
+A write records itself in its own transaction through ``Context.take_audit``;
+whatever was not recorded that way (reads, refused writes) is appended when
+the operation ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from graphql import OperationDefinitionNode
+from strawberry.extensions import SchemaExtension
+
+from graph_api.api.context import Context
+from graph_api.audit import AuditEntry, digest_of
+
+__all__ = ["AuditExtension"]
+
+
+def operation_label(document: object, operation_name: str | None) -> str:
+    """``query entity`` / ``mutation submitReport``: type and name (or root fields)."""
+    for node in getattr(document, "definitions", ()):
+        if isinstance(node, OperationDefinitionNode):
+            if operation_name and (node.name is None or node.name.value != operation_name):
+                continue
+            fields = [
+                sel.name.value for sel in node.selection_set.selections if hasattr(sel, "name")
+            ]
+            name = node.name.value if node.name else "+".join(fields)
+            return f"{node.operation.value} {name}"[:200]
+    return "invalid"
+
+
+class AuditExtension(SchemaExtension):
+    def on_execute(self) -> Iterator[None]:
+        context = self.execution_context.context
+        if not isinstance(context, Context):
+            yield
+            return
+        scope = context._scope
+        context.pending_audit = AuditEntry(
+            at=context.services.clock(),
+            principal_id=scope.principal_id if scope else "anonymous",
+            org_id=scope.org_id if scope else "",
+            operation=operation_label(
+                self.execution_context.graphql_document, self.execution_context.operation_name
+            ),
+            digest=digest_of(self.execution_context.variables),
+        )
+        yield
+        entry = context.take_audit()
+        if entry is not None:
+            context.services.store.append_audit(entry)
