@@ -7,6 +7,7 @@ last line.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -53,6 +54,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for org, role, token in tokens:
             print(f"  {org:<16} {role:<13} {token}")
     print(f"serving http://{args.host}:{args.port}/graphql", flush=True)
+    if args.workers > 1:
+        # Each worker keeps its own view of the one database and catches up before every
+        # read, so a write acknowledged by one worker is seen by the next read on any.
+        settings = services.settings
+        os.environ.update(GRAPH_API_DB=str(settings.db.resolve()), GRAPH_API_STORE=settings.store,
+                          GRAPH_API_NEO4J_URI=settings.neo4j_uri,
+                          GRAPH_API_NEO4J_USER=settings.neo4j_user,
+                          GRAPH_API_NEO4J_PASSWORD=settings.neo4j_password)
+        services.close()
+        uvicorn.run("graph_api.api.app:app_from_env", factory=True, workers=args.workers,
+                    host=args.host, port=args.port, log_level="warning")
+        return 0
     uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning")
     return 0
 
@@ -177,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--neo4j-user")
     serve.add_argument("--neo4j-password")
     serve.add_argument("--demo", action="store_true", help="load the demo network, print tokens")
+    serve.add_argument("--workers", type=int, default=1,
+                       help="uvicorn worker processes (each holds its own graph in memory)")
     serve.set_defaults(run=cmd_serve)
 
     org = sub.add_parser("org", help="manage orgs").add_subparsers(

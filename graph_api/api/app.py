@@ -141,6 +141,13 @@ class _TooLarge(Exception):
     pass
 
 
+def app_from_env() -> ASGIApp:
+    """The app of one uvicorn worker: its own store over the database of GRAPH_API_*."""
+    from graph_api.config import Settings
+
+    return create_app(Services.open(Settings.from_env()))
+
+
 def create_app(services: Services) -> ASGIApp:
     settings = services.settings
     schema = build_schema(settings)
