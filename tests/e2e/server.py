@@ -63,6 +63,15 @@ class Server:
                 time.sleep(0.1)
         raise AssertionError(f"server did not start: {self.log.read_text()[-2000:]}")
 
+    def demo_tokens(self) -> dict[tuple[str, str], str]:
+        """(org id, role) -> token, as ``serve --demo`` printed them."""
+        tokens = {}
+        for line in self.log.read_text().splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[2].startswith("gapi_"):
+                tokens[(parts[0], parts[1])] = parts[2]
+        return tokens
+
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, sig)
