@@ -36,7 +36,7 @@ def test_trace_comes_back_as_a_multidigraph(demo: Server) -> None:
     assert isinstance(G, nx.MultiDiGraph) and G.graph["origin"] == listing
     scored = {n: d["source_score"] for n, d in G.nodes(data=True) if "source_score" in d}
     assert scored == {s["entity"]["id"]: s["score"] for s in answer}
-    for u, v, kind, data in G.edges(keys=True, data=True):
+    for _, _, kind, data in G.edges(keys=True, data=True):
         assert data["kind"] == kind and 0 < data["confidence"] <= 1 and data["markings"]
     assert all(G.nodes[n]["kind"] for n in G)
 
