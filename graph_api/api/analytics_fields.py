@@ -6,7 +6,7 @@ results are cached per view and store version (``Services.cached``).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 
@@ -151,11 +151,13 @@ class RingCandidate:
         ranked = self._ring.key_players[: _first(first, 5)]
         return [RankedEntity(score=r.score, _entity=r.entity) for r in ranked]
 
-    @strawberry.field(description="Warehouses and factories that supply the ring's storefronts.")
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Warehouses and factories that supply the ring's storefronts."
+    )
     async def sources(self, info: Info) -> list[Entity]:
         return [await load_entity(info, s) for s in self._ring.sources]
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[untyped-decorator]
         description="A RING entity already recorded for most of these members, if any."
     )
     async def known_ring(self, info: Info) -> Entity | None:
@@ -193,7 +195,7 @@ class HotspotReport:
     regions: list[RegionShare]
 
 
-def _kinds(kinds: list[RelationKind] | None) -> frozenset[DomainRelationKind] | None:  # type: ignore[valid-type]
+def _kinds(kinds: list[Any] | None) -> frozenset[DomainRelationKind] | None:
     return None if kinds is None else frozenset(DomainRelationKind(k.value) for k in kinds)
 
 
@@ -221,7 +223,7 @@ class AnalyticsQuery:
             _origin=trace.origin,
         )
 
-    @strawberry.field(
+    @strawberry.field(  # type: ignore[untyped-decorator]
         description="Warehouses and factories ranked by how many visible infringing "
         "listings of the brand they feed."
     )

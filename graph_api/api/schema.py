@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
+from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaxTokensLimiter,
@@ -179,7 +179,7 @@ class QuietSchema(strawberry.Schema):
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     # Rule classes made once, so ValidationCache's key (document, rules) repeats.
-    rules = [
+    rules: list[type[ASTValidationRule]] = [
         depth_rule(settings.max_depth, None, None),
         alias_rule(settings.max_aliases),
     ]
