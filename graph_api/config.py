@@ -45,7 +45,7 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 5_000
     max_body_bytes: int = 2 * 1024 * 1024
-    request_seconds: float = 20.0
+    request_seconds: float = 30.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -58,6 +58,7 @@ class Settings:
             neo4j_user=env.get("GRAPH_API_NEO4J_USER", "neo4j"),
             neo4j_password=env.get("GRAPH_API_NEO4J_PASSWORD", ""),
             neo4j_database=env.get("GRAPH_API_NEO4J_DATABASE", "neo4j"),
+            request_seconds=float(env.get("GRAPH_API_REQUEST_SECONDS", "30")),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given)  # type: ignore[arg-type]

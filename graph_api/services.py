@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
+from graph_api import deadline
 from graph_api.access import Action, Scope, check_role_for_org
 from graph_api.audit import AuditEntry, digest_of
 from graph_api.config import Settings
@@ -147,7 +148,8 @@ class Services:
             stale = [k for k in self._cache if k[1] != version]
             for k in stale:
                 del self._cache[k]
-            self._cache[key] = compute(self.store.view(scope))
+            with deadline.suspended():  # shared by every request of this view
+                self._cache[key] = compute(self.store.view(scope))
         result: T = self._cache[key]
         return result
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from graphql import OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
+from graph_api import deadline
 from graph_api.api.context import Context
 from graph_api.audit import AuditEntry, digest_of
 
@@ -48,7 +49,8 @@ class AuditExtension(SchemaExtension):
             ),
             digest=digest_of(self.execution_context.variables),
         )
-        yield
+        with deadline.budget(context.services.settings.request_seconds):
+            yield
         entry = context.take_audit()
         if entry is not None:
             context.services.store.append_audit(entry)

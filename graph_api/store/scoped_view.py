@@ -17,6 +17,7 @@ from typing import Any
 
 import networkx as nx
 
+from graph_api import deadline
 from graph_api.model import noisy_or
 
 __all__ = ["VisibilityMask", "merged_node", "scoped_view"]
@@ -178,6 +179,7 @@ class _Adjacency(Mapping[str, Mapping[str, Mapping[str, Data]]]):
         self._mask = mask
 
     def __getitem__(self, node: str) -> _Neighbours:
+        deadline.check()  # every walk expands nodes through here
         if node not in self._nodes:
             raise KeyError(node)
         return _Neighbours(self._adj[node], self._nodes, self._mask)

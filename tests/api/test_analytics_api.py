@@ -151,3 +151,15 @@ def test_whole_graph_results_follow_writes(full: Services) -> None:
     after = {r["entity"]["id"]: r["score"] for r in gql(full, scope, query)["data"]["topSources"]}
     assert after[warehouse] == before.get(warehouse, 0) + 1
     assert listing
+
+
+def test_a_query_past_its_time_budget_is_limit_exceeded(full: Services) -> None:
+    import dataclasses
+
+    scope = scope_of(full, "bazaarhub")
+    query = '{ network(seeds: ["store-luxe-bag-vault"], maxHops: 8) { truncated } }'
+    assert "errors" not in gql(full, scope, query)
+    full.settings = dataclasses.replace(full.settings, request_seconds=-1.0)
+    answer = gql(full, scope, query)
+    assert codes(answer) == ["LIMIT_EXCEEDED"]
+    assert "time limit" in answer["errors"][0]["message"]
