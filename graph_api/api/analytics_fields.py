@@ -43,7 +43,7 @@ def relation_record(G: object, rel: results.Rel) -> RelationRecord:
         source=source,
         target=target,
         confidence=data["confidence"],
-        facts=tuple((f[0], f[2]) for f in data["facts"]),
+        facts=data["facts"],
     )
 
 

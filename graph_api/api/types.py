@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from typing import cast
@@ -11,7 +12,7 @@ from strawberry.scalars import JSON
 
 from graph_api import model
 from graph_api.api.context import Context, check_limit
-from graph_api.store.base import EntityRecord, Page, RelationRecord
+from graph_api.store.base import EntityRecord, Fact, Page, RelationRecord
 
 __all__ = [
     "Assertion",
@@ -127,10 +128,11 @@ def org_of(info: Info, org_id: str) -> Org:
     return Org.from_model(found)
 
 
-async def load_assertions(info: Info, facts: tuple[tuple[int, float], ...]) -> list[Assertion]:
-    envelopes = await info.context.envelope_loader.load_many([key for key, _ in facts])
+async def load_assertions(info: Info, facts: Sequence[Fact]) -> list[Assertion]:
+    """Assertions from store facts: fact[0] is the report key, fact[2] the confidence."""
+    envelopes = await info.context.envelope_loader.load_many([f[0] for f in facts])
     return [
-        Assertion.from_model(env, conf) for env, (_, conf) in zip(envelopes, facts, strict=True)
+        Assertion.from_model(env, f[2]) for env, f in zip(envelopes, facts, strict=True)
     ]
 
 

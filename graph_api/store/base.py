@@ -7,6 +7,7 @@ caller's ``Scope`` and answers from the assertions that scope may see alone.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -35,6 +36,8 @@ __all__ = [
 
 
 T = TypeVar("T")
+# An assertion as a store keeps it: fact[0] is its report key, fact[2] its confidence.
+Fact = tuple[Any, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +51,7 @@ class EntityRecord:
     status: str | None
     properties: dict[str, Any]
     confidence: float
-    facts: tuple[
-        tuple[int, float], ...
-    ]  # (report key, confidence) of visible assertions, oldest first
+    facts: Sequence[Fact]  # the visible assertions, oldest first
     identifier_kind: IdentifierKind | None = None
     value: str | None = None  # clear identifier value, None where the caller may not see it
 
@@ -62,7 +63,7 @@ class RelationRecord:
     source: str
     target: str
     confidence: float
-    facts: tuple[tuple[int, float], ...]
+    facts: Sequence[Fact]
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from graph_api.model import (
 )
 from graph_api.reports import validate_endpoints
 from graph_api.store.base import EntityFilter, EntityRecord, Page, RelationRecord, SubmitResult
-from graph_api.store.scoped_view import VisibilityMask, merged_node, scoped_view
+from graph_api.store.scoped_view import VisibilityMask, merged_node, scoped_view, visible_node
 from graph_api.store.sqlite import Database
 
 __all__ = ["MemoryStore", "decode_cursor", "encode_cursor"]
@@ -338,12 +338,7 @@ class MemoryStore:
     # -- reads ---------------------------------------------------------------
     def _visible(self, scope: Scope, data: Data) -> tuple[list[tuple[Any, ...]], Data] | None:
         """The caller's facts of a node and the fields merged from them."""
-        mask = self.mask(scope)
-        facts = data["facts"]
-        visible = [f for f in facts if mask[f[1]]]
-        if not visible:
-            return None
-        return visible, data if len(visible) == len(facts) else merged_node(visible)
+        return visible_node(data, self.mask(scope))
 
     def _record(
         self, scope: Scope, eid: str, data: Data, seen: tuple[list[Any], Data] | None = None
@@ -370,7 +365,7 @@ class MemoryStore:
             status=merged["status"],
             properties=properties,
             confidence=merged["confidence"],
-            facts=tuple((f[0], f[2]) for f in visible),
+            facts=visible,
             identifier_kind=IdentifierKind(ident_kind) if ident_kind else None,
             value=value,
         )
@@ -478,7 +473,7 @@ class MemoryStore:
                         source=source,
                         target=target,
                         confidence=data["confidence"],
-                        facts=tuple((f[0], f[2]) for f in data["facts"]),
+                        facts=data["facts"],
                     )
                     rows.append(((kind, other, side), record))
         rows.sort(key=lambda r: r[0])

@@ -20,9 +20,10 @@ import networkx as nx
 from graph_api import deadline
 from graph_api.model import noisy_or
 
-__all__ = ["VisibilityMask", "merged_node", "scoped_view"]
+__all__ = ["VisibilityMask", "merged_node", "scoped_view", "visible_node"]
 
 Data = dict[str, Any]
+Fact = tuple[Any, ...]
 
 
 class VisibilityMask:
@@ -58,18 +59,39 @@ def merged_node(facts: list[tuple[Any, ...]]) -> Data:
     return data
 
 
-def scoped_node_data(data: Data, mask: VisibilityMask) -> Data | None:
+HUB_FACTS = 32  # nodes stated this often (brands, public warehouses) cache their views
+
+
+def visible_node(data: Data, mask: VisibilityMask) -> tuple[list[Fact], Data] | None:
+    """The caller's facts of a node and the node's fields merged from them.
+
+    Facts only ever append, so a hub keeps, per mask, how far it has looked and
+    what it found, and only new facts are checked on the next call.
+    """
     facts = data["facts"]
-    visible = [f for f in facts if mask[f[1]]]
-    if len(visible) == len(facts):
-        return data
-    if not visible:
+    if len(facts) <= HUB_FACTS:
+        visible = [f for f in facts if mask[f[1]]]
+        if not visible:
+            return None
+        return visible, data if len(visible) == len(facts) else merged_node(visible)
+    seen = data.setdefault("seen", {})
+    hit = seen.get(mask)
+    if hit is None or hit[0] != len(facts):
+        checked, visible = (hit[0], list(hit[1])) if hit else (0, [])
+        visible.extend(f for f in facts[checked:] if mask[f[1]])
+        merged = data if len(visible) == len(facts) else merged_node(visible) if visible else {}
+        hit = seen[mask] = (len(facts), visible, merged)
+    return (hit[1], hit[2]) if hit[1] else None
+
+
+def scoped_node_data(data: Data, mask: VisibilityMask) -> Data | None:
+    found = visible_node(data, mask)
+    if found is None:
         return None
-    scoped = merged_node(visible)
-    for key in ("identifier_kind", "value"):
-        if key in data:
-            scoped[key] = data[key]
-    return scoped
+    merged = found[1]
+    if merged is data or "identifier_kind" not in data:
+        return merged
+    return {**merged, "identifier_kind": data["identifier_kind"], "value": data.get("value")}
 
 
 def scoped_edge_data(data: Data, mask: VisibilityMask) -> Data | None:
@@ -98,12 +120,12 @@ class _Nodes(Mapping[str, Data]):
 
     def __contains__(self, node: object) -> bool:
         data = self._atlas.get(node)  # type: ignore[call-overload]
-        return data is not None and any(self._mask[f[1]] for f in data["facts"])
+        return data is not None and visible_node(data, self._mask) is not None
 
     def __iter__(self) -> Iterator[str]:
         mask = self._mask
         for node, data in self._atlas.items():
-            if any(mask[f[1]] for f in data["facts"]):
+            if visible_node(data, mask) is not None:
                 yield node
 
     def __len__(self) -> int:
