@@ -17,7 +17,6 @@ from typing import Any
 __all__ = [
     "ALLOWED_ENDPOINTS",
     "Assertion",
-    "EntityFact",
     "EntityKind",
     "Evidence",
     "IdentifierKind",
@@ -25,7 +24,6 @@ __all__ = [
     "Org",
     "OrgType",
     "Principal",
-    "RelationFact",
     "RelationKind",
     "Report",
     "ReportedEntity",
@@ -162,29 +160,6 @@ class Assertion:
     marking: Marking
     shared_with: tuple[str, ...]
     evidence: tuple[Evidence, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class EntityFact:
-    """What one assertion says about an entity."""
-
-    assertion: Assertion
-    kind: EntityKind
-    name: str | None = None
-    region: str | None = None
-    status: str | None = None
-    properties: dict[str, Any] = field(default_factory=dict)
-    identifier_kind: IdentifierKind | None = None
-    value: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RelationFact:
-    assertion: Assertion
-    kind: RelationKind
-    source: str
-    target: str
-    confidence: float
 
 
 @dataclass(frozen=True, slots=True)
