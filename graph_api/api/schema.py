@@ -30,6 +30,7 @@ from graph_api.api.types import (
     Principal,
     ReportResult,
     check_first,
+    connection,
     wants_total,
 )
 from graph_api.config import Settings
@@ -80,7 +81,7 @@ class CoreQuery:
         page = info.context.store.find_entities(
             scope, where, check_first(first), after, wants_total(info)
         )
-        return EntityConnection.from_page(page)
+        return connection(page, Entity.from_record)
 
 
 @strawberry.type

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import Enum
-from typing import cast
+from typing import Generic, TypeVar, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -216,7 +216,7 @@ class Entity:
             after,
             wants_total(info),
         )
-        return RelationConnection.from_page(page)
+        return connection(page, Relation.from_record)
 
 
 async def load_entity(info: Info, entity_id: str) -> Entity:
@@ -250,15 +250,23 @@ class Relation:
         return await load_assertions(info, self._record.facts)
 
 
+Node = TypeVar("Node")
+Item = TypeVar("Item")
+
+
 @strawberry.type
-class EntityEdge:
+class Edge(Generic[Node]):
+    """Named ``EntityEdge`` / ``RelationEdge`` in the schema."""
+
     cursor: str
-    node: Entity
+    node: Node
 
 
 @strawberry.type
-class EntityConnection:
-    edges: list[EntityEdge]
+class Connection(Generic[Node]):
+    """A Relay-style page; named ``EntityConnection`` / ``RelationConnection``."""
+
+    edges: list[Edge[Node]]
     page_info: PageInfo
     _total: strawberry.Private[int | None]
 
@@ -268,46 +276,17 @@ class EntityConnection:
             raise RuntimeError("totalCount was not computed")
         return self._total
 
-    @classmethod
-    def from_page(cls, page: Page[EntityRecord]) -> EntityConnection:
-        return cls(
-            edges=[
-                EntityEdge(cursor=c, node=Entity.from_record(r))
-                for r, c in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=PageInfo.from_page(page),  # type: ignore[arg-type]
-            _total=page.total,
-        )
+
+def connection(page: Page[Item], node: Callable[[Item], Node]) -> Connection[Node]:
+    return Connection(
+        edges=[Edge(cursor=c, node=node(r)) for r, c in zip(page.items, page.cursors, strict=True)],
+        page_info=PageInfo.from_page(page),  # type: ignore[arg-type]
+        _total=page.total,
+    )
 
 
-@strawberry.type
-class RelationEdge:
-    cursor: str
-    node: Relation
-
-
-@strawberry.type
-class RelationConnection:
-    edges: list[RelationEdge]
-    page_info: PageInfo
-    _total: strawberry.Private[int | None]
-
-    @strawberry.field
-    def total_count(self) -> int:
-        if self._total is None:
-            raise RuntimeError("totalCount was not computed")
-        return self._total
-
-    @classmethod
-    def from_page(cls, page: Page[RelationRecord]) -> RelationConnection:
-        return cls(
-            edges=[
-                RelationEdge(cursor=c, node=Relation.from_record(r))
-                for r, c in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=PageInfo.from_page(page),  # type: ignore[arg-type]
-            _total=page.total,
-        )
+EntityConnection = Connection[Entity]
+RelationConnection = Connection[Relation]
 
 
 @strawberry.type
