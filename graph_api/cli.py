@@ -163,6 +163,17 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from graph_api.workflow import sweep_command
+
+    services = _services(args)
+    try:
+        print(sweep_command(services, args.now))
+    finally:
+        services.close()
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from graph_api.audit import verify_chain
 
@@ -240,6 +251,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--out", required=True)
     gen.set_defaults(run=cmd_generate, db=None)
+    sweep = sub.add_parser("sweep", parents=[common], help="uphold notices past their deadline")
+    sweep.add_argument("--now", help="ISO-8601 time (default: now; no zone = UTC)")
+    sweep.set_defaults(run=cmd_sweep)
+
     audit = sub.add_parser("audit", help="the audit ledger").add_subparsers(
         dest="audit_command", required=True
     )

@@ -79,6 +79,9 @@ class Services:
         return cls(settings=settings, store=store, clock=clock, secret=secret)
 
     def close(self) -> None:
+        from graph_api.workflow import close_workflow
+
+        close_workflow(self)
         self.store.close()
 
     # -- orgs and tokens -----------------------------------------------------
@@ -169,7 +172,18 @@ class Services:
     ) -> SubmitResult:
         """Validate and store a report; ``audit`` is recorded in the same transaction."""
         scope.require(Action.REPORT)
-        return self.store.submit(scope, self.parse(scope, raw), audit)
+        return self.commit_report(scope, self.parse(scope, raw), audit)
+
+    def commit_report(
+        self, scope: Scope, report: Report, audit: AuditEntry | None = None
+    ) -> SubmitResult:
+        """Store a parsed report, then let the workflows react (alerts)."""
+        from graph_api.workflow import on_report_committed
+
+        result = self.store.submit(scope, report, audit)
+        if result.created:
+            on_report_committed(self, scope, report)
+        return result
 
     def reporter_scope(self, scope: Scope, raw: Mapping[str, Any], operator: bool) -> Scope:
         """The scope a bulk line reports under: its ``reportedBy`` for a local operator."""

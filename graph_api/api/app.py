@@ -15,9 +15,10 @@ from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
@@ -25,6 +26,7 @@ from graph_api.api.context import Context
 from graph_api.api.schema import build_schema, error_extensions
 from graph_api.errors import GraphAPIError
 from graph_api.services import Services
+from graph_api.workflow import sweep_forever
 
 __all__ = ["create_app"]
 
@@ -71,6 +73,20 @@ class GraphQLApp(GraphQL[Context, None]):
         except GraphAPIError as exc:
             context.auth_error = exc
         return context
+
+    async def on_ws_connect(self, context: Context) -> None:
+        """Browsers cannot set headers on a WebSocket: the token may come in connection_init
+        as {"Authorization": "Bearer TOKEN"} (or {"token": "TOKEN"})."""
+        if context._scope is not None:
+            return
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        if header is None and params.get("token"):
+            header = f"Bearer {params['token']}"
+        try:
+            context._scope = self.services.authenticate(header)
+        except GraphAPIError as exc:
+            raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from None
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         self.metrics.requests["graphql"] += 1
@@ -166,15 +182,20 @@ def create_app(services: Services) -> ASGIApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        follower = asyncio.create_task(_follow(services))
+        tasks = [
+            asyncio.create_task(_follow(services)),
+            asyncio.create_task(sweep_forever(services)),  # notices past their deadline
+        ]
         try:
             yield
         finally:
-            follower.cancel()
+            for task in tasks:
+                task.cancel()
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql_app),  # subscriptions: alertRaised
             Route("/healthz", healthz),
             Route("/metrics", metrics_page),
             Route("/schema.graphql", sdl),

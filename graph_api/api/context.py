@@ -39,6 +39,7 @@ class Context:
     envelope_loader: DataLoader[int, Assertion] = field(init=False)
     extra: dict[str, Any] = field(default_factory=dict)
     pending_audit: AuditEntry | None = None
+    connection_params: dict[str, Any] | None = None  # WebSocket connection_init payload
 
     def __post_init__(self) -> None:
         self.entity_loader = DataLoader(load_fn=self._load_entities)

@@ -33,6 +33,7 @@ from graph_api.api.types import (
     connection,
     wants_total,
 )
+from graph_api.api.workflow_fields import WorkflowMutation, WorkflowQuery, WorkflowSubscription
 from graph_api.config import Settings
 from graph_api.errors import Forbidden, GraphAPIError, Unauthenticated
 from graph_api.model import EntityKind as DomainEntityKind
@@ -85,7 +86,7 @@ class CoreQuery:
 
 
 @strawberry.type
-class Mutation:
+class CoreMutation:
     @strawberry.mutation
     def submit_report(self, info: Info, input: ReportInput) -> ReportResult:
         scope = info.context.require(Action.REPORT)
@@ -93,7 +94,7 @@ class Mutation:
         parsed = info.context.services.parse(scope, raw)  # refused input: audited as a read
         entry = info.context.take_audit()
         try:
-            result = info.context.services.store.submit(scope, parsed, entry)
+            result = info.context.services.commit_report(scope, parsed, entry)
         except GraphAPIError:
             info.context.pending_audit = entry  # refused: recorded after the operation
             raise
@@ -148,8 +149,13 @@ class AuditQuery:
 
 
 @strawberry.type
-class Query(AuditQuery, AnalyticsQuery, CoreQuery):
+class Query(WorkflowQuery, AuditQuery, AnalyticsQuery, CoreQuery):
     """Every read: the core (entities) and link analysis."""
+
+
+@strawberry.type
+class Mutation(WorkflowMutation, CoreMutation):
+    """Every write: reports and the enforcement workflows."""
 
 
 _LIMIT_MESSAGES = ("exceeds maximum operation depth", "aliases found", "more than", "token")
@@ -191,4 +197,6 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]
-    return QuietSchema(query=Query, mutation=Mutation, extensions=extensions)
+    return QuietSchema(
+        query=Query, mutation=Mutation, subscription=WorkflowSubscription, extensions=extensions
+    )

@@ -1,0 +1,142 @@
+"""The deadline sweep: N overdue notices upheld, with their penalties, in bounded memory.
+
+    python bench/bench_sweep.py [--notices 100000] [--batch 500] [--work DIR]
+
+Setup (not timed): a marketplace of N listings (10 per seller, 5 per
+storefront) imported in bulk, and N OPEN notices written straight into the
+record store (the documents ``file_notice`` makes). Timed: one
+``sweep(services, now)`` past every deadline: each notice UPHELD, its listing
+DELISTED, buyers reimbursed, its seller struck (WARNED, RESTRICTED, then
+BANNED with storefronts closed). Memory: the sweep holds one batch of notices
+at a time; the process's peak RSS before and after the sweep is printed, and
+the Python heap's peak during one batch (tracemalloc). Prints JSON lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import sys
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from graph_api.config import Settings  # noqa: E402
+from graph_api.model import OrgType  # noqa: E402
+from graph_api.services import Services  # noqa: E402
+from graph_api.workflow.notices import new_notice, notice_terms, sweep, sweep_batch  # noqa: E402
+from graph_api.workflow.runtime import workflow_for  # noqa: E402
+
+LISTINGS_PER_STORE = 5
+STORES_PER_SELLER = 2
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+def emit(name: str, **values: object) -> None:
+    print(json.dumps({"bench": name, **values}), flush=True)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def marketplace(services: Services, scope: Any, listings: int) -> None:
+    per_seller = LISTINGS_PER_STORE * STORES_PER_SELLER
+    batch = []
+    for s in range((listings + per_seller - 1) // per_seller):
+        entities: list[dict[str, Any]] = [
+            {"id": f"seller-{s}", "kind": "SELLER", "name": f"Seller {s}", "status": "ACTIVE"}]
+        relations: list[dict[str, Any]] = []
+        for f in range(STORES_PER_SELLER):
+            store = f"store-{s}-{f}"
+            entities.append({"id": store, "kind": "STOREFRONT", "status": "OPEN"})
+            relations.append({"kind": "OPERATES", "from": f"seller-{s}", "to": store})
+            for i in range(LISTINGS_PER_STORE):
+                n = (s * STORES_PER_SELLER + f) * LISTINGS_PER_STORE + i
+                if n >= listings:
+                    break
+                entities.append({"id": f"listing-{n}", "kind": "LISTING", "status": "LIVE"})
+                relations.append({"kind": "LISTS", "from": store, "to": f"listing-{n}"})
+        raw = {"reportId": f"market-{s}", "source": "PLATFORM_DATA", "confidence": 0.9,
+               "marking": "GREEN", "entities": entities, "relations": relations}
+        batch.append((scope, services.parse(scope, raw)))
+        if len(batch) == 2000:
+            services.store.submit_many(batch)
+            batch = []
+    if batch:
+        services.store.submit_many(batch)
+
+
+def notices(services: Services, brand: Any, count: int) -> None:
+    records = workflow_for(services).records
+    window = services.settings.refutation_window
+    with records.transaction():
+        for n in range(count):
+            at = T0 + timedelta(seconds=n)
+            doc = new_notice(f"ntc-{n:08d}", brand, [f"listing-{n}"], "counterfeit", [], "AMBER",
+                             at, window, "bazaar", False, {f"listing-{n}": "LIVE"})
+            records.put("notice", doc["id"], doc, sort=doc["refuteBy"], terms=notice_terms(doc))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--notices", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--work", default=str(ROOT / "bench" / "out" / "sweep"))
+    args = parser.parse_args()
+    work = Path(args.work)
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    emit("machine", cpus=os.cpu_count(), python=platform.python_version(),
+         date=time.strftime("%Y-%m-%d"))
+
+    services = Services.open(Settings(db=work / "graph.db"), clock=lambda: T0)
+    bazaar = services.add_org("Bazaar", OrgType.PLATFORM, org_id="bazaar")
+    acme = services.add_org("Acme", OrgType.BRAND, org_id="acme")
+    plat_scope = services.scope_for(services.issue_token(bazaar, "analyst")[0])
+    brand_scope = services.scope_for(services.issue_token(acme, "investigator")[0])
+    start = time.perf_counter()
+    marketplace(services, plat_scope, args.notices)
+    notices(services, brand_scope, args.notices)
+    emit("sweep_setup", notices=args.notices, seconds=round(time.perf_counter() - start, 2),
+         rss_mb=round(rss_mb(), 1))
+
+    now = T0 + timedelta(seconds=args.notices) + services.settings.refutation_window
+    # One batch under tracemalloc: the sweep's own working set per batch.
+    tracemalloc.start()
+    first = sweep_batch(services, now, args.batch)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_before = rss_mb()
+    start = time.perf_counter()
+    upheld = first + sweep(services, now, args.batch)
+    seconds = time.perf_counter() - start
+    records = workflow_for(services).records
+    emit(
+        "sweep",
+        notices=args.notices,
+        upheld=upheld,
+        seconds=round(seconds, 2),
+        per_second=round(upheld / seconds) if seconds else None,
+        batch=args.batch,
+        batch_heap_peak_mb=round(peak / 2**20, 1),
+        rss_before_mb=round(rss_before, 1),
+        rss_after_mb=round(rss_mb(), 1),
+        open_left=records.count("notice", "status:OPEN"),
+        banned=records.count("penalty", "active:BAN"),
+        penalties=records.count("penalty"),
+    )
+    services.close()
+
+
+if __name__ == "__main__":
+    main()

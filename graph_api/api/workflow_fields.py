@@ -1,0 +1,466 @@
+"""GraphQL for the workflows: notices, penalties, alerts, test buys, cases.
+
+Thin adapters over the workflow records (``graph_api.workflow``). Entities
+inside them go through the request's ``entity_loader``, so an entity the
+caller cannot see is left out (or, where the contract needs it, the object
+that names it is hidden).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Mapping
+from datetime import datetime
+from typing import Any
+
+import strawberry
+
+from graph_api import model
+from graph_api.access import Action
+from graph_api.api.analytics_fields import Path
+from graph_api.api.inputs import EvidenceInput, evidence_mapping
+from graph_api.api.types import (
+    Entity,
+    Evidence,
+    Info,
+    Marking,
+    Org,
+    check_first,
+    load_entity,
+    org_of,
+)
+from graph_api.errors import BadUserInput
+from graph_api.workflow import alerts as wf_alerts
+from graph_api.workflow import cases as wf_cases
+from graph_api.workflow import model as wf
+from graph_api.workflow import notices as wf_notices
+from graph_api.workflow import testbuys as wf_testbuys
+from graph_api.workflow.penalties import PENALTY
+from graph_api.workflow.runtime import workflow_for
+
+__all__ = ["WorkflowMutation", "WorkflowQuery", "WorkflowSubscription"]
+
+NoticeStatus = strawberry.enum(wf.NoticeStatus)
+AlertKind = strawberry.enum(wf.AlertKind)
+CaseOutcomeKind = strawberry.enum(wf.OutcomeKind, name="CaseOutcomeKind")
+
+
+def _at(key: str | None) -> datetime | None:
+    return None if key is None else wf.from_key(key)
+
+
+def _evidence(items: list[Mapping[str, Any]]) -> list[Evidence]:
+    return [
+        Evidence.from_model(model.Evidence(e["id"], e["kind"], e.get("description"),
+                                           e.get("sha256"), e.get("uri")))
+        for e in items
+    ]
+
+
+async def _entities(info: Info, ids: list[str]) -> list[Entity]:
+    records = await info.context.entity_loader.load_many(ids)
+    return [Entity.from_record(r) for r in records if r is not None]
+
+
+@strawberry.type
+class Penalty:
+    kind: str
+    subject: Entity
+    applied_at: datetime
+    until: datetime | None
+    lifted_at: datetime | None
+
+
+async def _penalties(info: Info, docs: list[dict[str, Any]]) -> list[Penalty]:
+    """Penalties whose subject the caller can see."""
+    subjects = await info.context.entity_loader.load_many([d["subject"] for d in docs])
+    return [
+        Penalty(kind=d["kind"], subject=Entity.from_record(s),
+                applied_at=wf.from_key(d["appliedAt"]), until=_at(d.get("until")),
+                lifted_at=_at(d.get("liftedAt")))
+        for d, s in zip(docs, subjects, strict=True) if s is not None
+    ]
+
+
+@strawberry.type
+class Notice:
+    id: strawberry.ID
+    status: NoticeStatus  # type: ignore[valid-type]
+    filed_at: datetime
+    refute_by: datetime
+    decided_at: datetime | None
+    grounds: str
+    refutation: str | None
+    marking: Marking  # type: ignore[valid-type]
+    reason: str | None
+    evidence: list[Evidence]
+    _doc: strawberry.Private[dict[str, Any]]
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Notice:
+        return cls(
+            id=strawberry.ID(doc["id"]), status=wf.NoticeStatus(doc["status"]),
+            filed_at=wf.from_key(doc["filedAt"]), refute_by=wf.from_key(doc["refuteBy"]),
+            decided_at=_at(doc.get("decidedAt")), grounds=doc["grounds"],
+            refutation=doc.get("refutation"), marking=model.Marking(doc["marking"]),
+            reason=doc.get("reason"), evidence=_evidence(doc["evidence"]), _doc=doc,
+        )
+
+    @strawberry.field
+    def brand(self, info: Info) -> Org:
+        return org_of(info, self._doc["brand"])
+
+    @strawberry.field
+    async def listings(self, info: Info) -> list[Entity]:
+        return await _entities(info, self._doc["listings"])
+
+    @strawberry.field
+    async def penalties(self, info: Info) -> list[Penalty]:
+        records = workflow_for(info.context.services).records
+        found = records.get_many(PENALTY, self._doc.get("penalties", []))
+        docs = [found[i].doc for i in self._doc.get("penalties", []) if i in found]
+        return await _penalties(info, docs)
+
+
+@strawberry.type
+class NoticeStats:
+    filed: int
+    open: int
+    refuted: int
+    upheld: int
+    reversed: int
+    withdrawn: int
+    median_time_to_takedown_seconds: float | None
+    accuracy: float | None = strawberry.field(description="Upheld / (upheld + reversed).")
+
+
+@strawberry.type
+class Alert:
+    id: strawberry.ID
+    kind: AlertKind  # type: ignore[valid-type]
+    raised_at: datetime
+    subject: Entity
+    explanation: list[Path]
+
+
+def _alerts(info: Info, kind: str | None, first: int) -> list[Alert]:
+    scope = info.context.require(Action.READ)
+    G = info.context.store.view(scope)
+    out = []
+    for record, paths in wf_alerts.list_alerts(info.context.services, scope, G, kind, first):
+        subject = info.context.store.entities_by_id(scope, [record.doc["subject"]])
+        out.append(Alert(
+            id=strawberry.ID(record.id), kind=wf.AlertKind(record.doc["kind"]),
+            raised_at=wf.from_key(record.doc["raisedAt"]),
+            subject=Entity.from_record(subject[record.doc["subject"]]),
+            explanation=[Path.build(G, p) for p in paths],
+        ))
+    return out
+
+
+@strawberry.type
+class TestBuy:
+    __test__ = False  # not a pytest class
+
+    id: strawberry.ID
+    result: str
+    ordered_at: datetime
+    marking: Marking  # type: ignore[valid-type]
+    evidence: list[Evidence]
+    _doc: strawberry.Private[dict[str, Any]]
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> TestBuy:
+        return cls(id=strawberry.ID(doc["id"]), result=doc["result"],
+                   ordered_at=wf.from_key(doc["orderedAt"]), marking=model.Marking(doc["marking"]),
+                   evidence=_evidence(doc["evidence"]), _doc=doc)
+
+    @strawberry.field
+    async def listing(self, info: Info) -> Entity:
+        # The test buy's own report asserts the listing under the same marking.
+        return await load_entity(info, self._doc["listing"])
+
+    @strawberry.field
+    async def shipped_from(self, info: Info) -> Entity | None:
+        if not self._doc.get("shippedFrom"):
+            return None
+        record = await info.context.entity_loader.load(self._doc["shippedFrom"])
+        return None if record is None else Entity.from_record(record)
+
+
+@strawberry.type
+class CaseOutcome:
+    kind: CaseOutcomeKind  # type: ignore[valid-type]
+    description: str
+    value: float | None
+    at: datetime
+    _entity: strawberry.Private[str | None]
+
+    @strawberry.field
+    async def entity(self, info: Info) -> Entity | None:
+        if self._entity is None:
+            return None
+        record = await info.context.entity_loader.load(self._entity)
+        return None if record is None else Entity.from_record(record)
+
+
+@strawberry.type
+class Case:
+    id: strawberry.ID
+    title: str
+    status: str
+    opened_at: datetime
+    marking: Marking  # type: ignore[valid-type]
+    outcomes: list[CaseOutcome]
+    _doc: strawberry.Private[dict[str, Any]]
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Case:
+        return cls(
+            id=strawberry.ID(doc["id"]), title=doc["title"], status=doc["status"],
+            opened_at=wf.from_key(doc["openedAt"]), marking=model.Marking(doc["marking"]),
+            outcomes=[
+                CaseOutcome(kind=wf.OutcomeKind(o["kind"]), description=o["description"],
+                            value=o["value"], at=wf.from_key(o["at"]), _entity=o["entity"])
+                for o in doc["outcomes"]
+            ],
+            _doc=doc,
+        )
+
+    @strawberry.field
+    def opened_by(self, info: Info) -> Org:
+        return org_of(info, self._doc["org"])
+
+    @strawberry.field
+    async def entities(self, info: Info) -> list[Entity]:
+        return await _entities(info, self._doc["entities"])
+
+    @strawberry.field
+    def shared_with(self, info: Info) -> list[Org]:
+        return [org_of(info, o) for o in self._doc["sharedWith"]]
+
+
+@strawberry.input
+class NoticeInput:
+    listings: list[strawberry.ID]
+    grounds: str
+    evidence: list[EvidenceInput] | None = None
+    marking: Marking | None = model.Marking.AMBER  # type: ignore[valid-type]
+
+
+@strawberry.input
+class TestBuyInput:
+    __test__ = False
+
+    listing: strawberry.ID
+    result: str
+    ordered_at: datetime
+    shipped_from: strawberry.ID | None = None
+    evidence: list[EvidenceInput] | None = None
+    marking: Marking | None = model.Marking.AMBER  # type: ignore[valid-type]
+
+
+@strawberry.input
+class CaseInput:
+    title: str
+    entities: list[strawberry.ID]
+    marking: Marking | None = model.Marking.AMBER_STRICT  # type: ignore[valid-type]
+    shared_with: list[strawberry.ID] | None = None
+
+
+@strawberry.input
+class CaseOutcomeInput:
+    kind: CaseOutcomeKind  # type: ignore[valid-type]
+    entity: strawberry.ID | None = None
+    description: str | None = None
+    value: float | None = None
+
+
+def _marking(value: Any, default: model.Marking) -> str:
+    return (default if value is None else model.Marking(value)).value
+
+
+@strawberry.type
+class WorkflowQuery:
+    @strawberry.field
+    def notices(
+        self, info: Info, status: NoticeStatus | None = None,  # type: ignore[valid-type]
+        first: int | None = 50, after: str | None = None,
+    ) -> list[Notice]:
+        scope = info.context.require(Action.READ)
+        cursor = None
+        if after is not None:  # the id of the last notice of the previous page
+            doc = wf_notices.get_notice(info.context.services, scope, after)
+            if doc is None:
+                raise BadUserInput("after: not a notice id you were given", field="after")
+            cursor = (doc["refuteBy"], doc["id"])
+        docs = wf_notices.list_notices(
+            info.context.services, scope, None if status is None else status.value,
+            check_first(first), cursor,
+        )
+        return [Notice.from_doc(d) for d in docs]
+
+    @strawberry.field
+    def notice(self, info: Info, id: strawberry.ID) -> Notice | None:
+        scope = info.context.require(Action.READ)
+        doc = wf_notices.get_notice(info.context.services, scope, str(id))
+        return None if doc is None else Notice.from_doc(doc)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Counts over the caller's visible notices (of one brand)."
+    )
+    def notice_stats(self, info: Info, brand: strawberry.ID | None = None) -> NoticeStats:
+        scope = info.context.require(Action.READ)
+        stats = wf_notices.notice_stats(info.context.services, scope,
+                                        None if brand is None else str(brand))
+        c = stats["counts"]
+        return NoticeStats(
+            filed=stats["filed"], open=c["OPEN"], refuted=c["REFUTED"], upheld=c["UPHELD"],
+            reversed=c["REVERSED"], withdrawn=c["WITHDRAWN"],
+            median_time_to_takedown_seconds=stats["medianTakedownSeconds"],
+            accuracy=stats["accuracy"],
+        )
+
+    @strawberry.field
+    def alerts(
+        self, info: Info, kind: AlertKind | None = None,  # type: ignore[valid-type]
+        first: int | None = 50,
+    ) -> list[Alert]:
+        return _alerts(info, None if kind is None else kind.value, check_first(first))
+
+    @strawberry.field
+    def cases(self, info: Info) -> list[Case]:
+        scope = info.context.require(Action.READ)
+        return [Case.from_doc(d) for d in wf_cases.list_cases(info.context.services, scope)]
+
+    @strawberry.field
+    def case(self, info: Info, id: strawberry.ID) -> Case | None:
+        scope = info.context.require(Action.READ)
+        doc = wf_cases.get_case(info.context.services, scope, str(id))
+        return None if doc is None else Case.from_doc(doc)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Sellers banned for counterfeiting; CLEAR to every caller."
+    )
+    async def name_and_shame(self, info: Info, first: int | None = 100) -> list[Entity]:
+        info.context.require(Action.READ)
+        records = workflow_for(info.context.services).records
+        bans = records.find(PENALTY, term="active:BAN", limit=check_first(first, 100),
+                            descending=True)
+        return await _entities(info, list(dict.fromkeys(r.doc["subject"] for r in bans)))
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="Penalties on an entity, from the notices the caller can see (bans are public)."
+    )
+    async def penalties(self, info: Info, entity: strawberry.ID) -> list[Penalty]:
+        scope = info.context.require(Action.READ)
+        services = info.context.services
+        records = workflow_for(services).records
+        docs = []
+        seen: dict[str, bool] = {}
+        for r in records.find(PENALTY, term=f"subject:{entity}"):
+            notice = r.doc["notice"]
+            if notice not in seen:
+                seen[notice] = wf_notices.get_notice(services, scope, notice) is not None
+            if seen[notice] or (r.doc["kind"] == "BAN" and r.doc.get("liftedAt") is None):
+                docs.append(r.doc)
+        return await _penalties(info, docs)
+
+    @strawberry.field
+    def test_buys(
+        self, info: Info, listing: strawberry.ID | None = None, first: int | None = 50
+    ) -> list[TestBuy]:
+        scope = info.context.require(Action.READ)
+        docs = wf_testbuys.list_test_buys(
+            info.context.services, scope, None if listing is None else str(listing),
+            check_first(first),
+        )
+        return [TestBuy.from_doc(d) for d in docs]
+
+
+@strawberry.type
+class WorkflowMutation:
+    @strawberry.mutation
+    def file_notice(self, info: Info, input: NoticeInput) -> Notice:
+        doc = wf_notices.file_notice(
+            info.context.services, info.context.scope, [str(x) for x in input.listings],
+            input.grounds, evidence_mapping(input.evidence),
+            _marking(input.marking, model.Marking.AMBER),
+        )
+        return Notice.from_doc(doc)
+
+    @strawberry.mutation
+    def refute_notice(
+        self, info: Info, id: strawberry.ID, statement: str,
+        evidence: list[EvidenceInput] | None = None,
+    ) -> Notice:
+        doc = wf_notices.refute_notice(info.context.services, info.context.scope, str(id),
+                                       statement, evidence_mapping(evidence))
+        return Notice.from_doc(doc)
+
+    @strawberry.mutation
+    def decide_notice(self, info: Info, id: strawberry.ID, upheld: bool, reason: str) -> Notice:
+        doc = wf_notices.decide_notice(info.context.services, info.context.scope, str(id),
+                                       upheld, reason)
+        return Notice.from_doc(doc)
+
+    @strawberry.mutation
+    def withdraw_notice(self, info: Info, id: strawberry.ID) -> Notice:
+        doc = wf_notices.withdraw_notice(info.context.services, info.context.scope, str(id))
+        return Notice.from_doc(doc)
+
+    @strawberry.mutation
+    def record_test_buy(self, info: Info, input: TestBuyInput) -> TestBuy:
+        doc = wf_testbuys.record_test_buy(
+            info.context.services, info.context.scope, str(input.listing), input.result,
+            input.ordered_at, None if input.shipped_from is None else str(input.shipped_from),
+            evidence_mapping(input.evidence), _marking(input.marking, model.Marking.AMBER),
+        )
+        return TestBuy.from_doc(doc)
+
+    @strawberry.mutation
+    def open_case(self, info: Info, input: CaseInput) -> Case:
+        doc = wf_cases.open_case(
+            info.context.services, info.context.scope, input.title,
+            [str(x) for x in input.entities], _marking(input.marking, model.Marking.AMBER_STRICT),
+            [str(x) for x in input.shared_with or []],
+        )
+        return Case.from_doc(doc)
+
+    @strawberry.mutation
+    def add_case_outcome(self, info: Info, id: strawberry.ID, input: CaseOutcomeInput) -> Case:
+        doc = wf_cases.add_outcome(
+            info.context.services, info.context.scope, str(id), wf.OutcomeKind(input.kind).value,
+            None if input.entity is None else str(input.entity), input.description or "",
+            input.value,
+        )
+        return Case.from_doc(doc)
+
+
+@strawberry.type(name="Subscription")
+class WorkflowSubscription:
+    @strawberry.subscription
+    async def alert_raised(
+        self, info: Info, kind: AlertKind | None = None  # type: ignore[valid-type]
+    ) -> AsyncGenerator[Alert, None]:
+        """Alerts as they are raised, those whose whole explanation the caller can see."""
+        scope = info.context.require(Action.READ)
+        services = info.context.services
+        wfl = workflow_for(services)
+        with wfl.broker.subscribe() as queue:
+            while True:
+                alert_id = await queue.get()
+                record = wfl.records.get(wf_alerts.ALERT, alert_id)
+                if record is None or (kind is not None and record.doc["kind"] != kind.value):
+                    continue
+                G = services.store.view(scope)
+                paths = wf_alerts.visible_paths(G, record.doc)
+                if paths is None:
+                    continue
+                info.context.entity_loader.clear_all()
+                subject = services.store.entities_by_id(scope, [record.doc["subject"]])
+                yield Alert(
+                    id=strawberry.ID(record.id), kind=wf.AlertKind(record.doc["kind"]),
+                    raised_at=wf.from_key(record.doc["raisedAt"]),
+                    subject=Entity.from_record(subject[record.doc["subject"]]),
+                    explanation=[Path.build(G, p) for p in paths],
+                )

@@ -1,0 +1,336 @@
+"""Workflow records: notices, penalties, sellers' strikes, test buys, cases, alerts.
+
+The graph holds intelligence as assertions; the workflows also keep state of
+their own (a notice's status, a seller's strikes). That state is a set of JSON
+documents, each under ``(kind, id)`` with a version, a sort key and a few
+index terms. ``RecordStore`` is all the workflows need from a backend:
+
+- ``get`` / ``get_many`` by id;
+- ``put`` a whole document (optimistic: ``expect`` the version read, 0 for
+  "must not exist yet"; ``Conflict`` otherwise);
+- ``find`` documents carrying an index term (or every document of a kind) in
+  ``(sort, id)`` order, bounded by ``sort_max`` and a keyset cursor;
+- ``transaction()`` to make several puts one atomic, durable write.
+
+A Neo4j implementation maps a record to ``(:Record {kind, id, version, sort,
+doc})`` with a uniqueness constraint on ``(kind, id)`` and each term to a
+``(:Term {kind, term, sort, id})`` node (or a list property with a text
+index); ``find`` is one ``MATCH ... WHERE sort <= $max AND (sort, id) > $after
+ORDER BY sort, id LIMIT $n``. Nothing else is required.
+
+``SqliteRecordStore`` keeps its own two tables in the embedded store's file
+(own connection, WAL): the graph store's tables are untouched. Never call a
+graph-store write while holding one of its transactions: both take the same
+file's write lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import orjson
+
+from graph_api.errors import Conflict
+
+__all__ = ["PutItem", "Record", "RecordStore", "SqliteRecordStore"]
+
+PutItem = tuple[str, str, Mapping[str, Any], str, tuple[str, ...], "int | None"]
+"""(kind, id, doc, sort, terms, expected version or None) for ``put_many``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One stored document: ``doc`` is plain JSON, ``version`` counts its writes."""
+
+    kind: str
+    id: str
+    version: int
+    sort: str
+    terms: tuple[str, ...]
+    doc: dict[str, Any]
+
+
+class RecordStore(Protocol):
+    """Versioned JSON documents with index terms; see the module docstring."""
+
+    def transaction(self) -> Any:
+        """A context manager: the puts inside commit together or not at all.
+
+        Nested transactions join the outer one. Reads inside see the writes.
+        """
+        ...
+
+    def get(self, kind: str, id: str) -> Record | None:
+        """The document of ``kind`` with this id, or None."""
+        ...
+
+    def get_many(self, kind: str, ids: Iterable[str]) -> dict[str, Record]:
+        """The documents found among ``ids`` (missing ids are absent)."""
+        ...
+
+    def put(
+        self,
+        kind: str,
+        id: str,
+        doc: Mapping[str, Any],
+        *,
+        sort: str = "",
+        terms: Iterable[str] = (),
+        expect: int | None = None,
+    ) -> Record:
+        """Write the whole document with its sort key and index terms (replacing the old).
+
+        ``expect`` is the version the caller read (0: the record must not exist);
+        when the stored version differs, raise ``Conflict`` and write nothing.
+        """
+        ...
+
+    def put_many(self, items: Iterable[PutItem]) -> None:
+        """``put`` each ``(kind, id, doc, sort, terms, expect)`` in one transaction:
+        all or nothing (``Conflict`` on the first version that differs)."""
+        ...
+
+    def find(
+        self,
+        kind: str,
+        *,
+        term: str | None = None,
+        sort_max: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int | None = None,
+        descending: bool = False,
+    ) -> list[Record]:
+        """Documents of ``kind`` carrying ``term`` (all when None), ordered by (sort, id).
+
+        ``sort_max`` keeps sort <= it; ``after`` is a keyset cursor (sort, id):
+        only records strictly after it in the chosen order.
+        """
+        ...
+
+    def count(self, kind: str, term: str | None = None) -> int:
+        """How many documents of ``kind`` carry ``term`` (all when None)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS wf_records (
+    kind TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, sort TEXT NOT NULL,
+    terms TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS wf_records_sort ON wf_records (kind, sort, id);
+CREATE TABLE IF NOT EXISTS wf_terms (
+    kind TEXT NOT NULL, term TEXT NOT NULL, sort TEXT NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (kind, term, sort, id)) WITHOUT ROWID;
+"""
+
+_COLUMNS = "r.kind, r.id, r.version, r.sort, r.terms, r.doc"
+
+
+def _record(row: tuple[Any, ...]) -> Record:
+    kind, id_, version, sort, terms, doc = row
+    return Record(kind, id_, int(version), sort, tuple(orjson.loads(terms)), orjson.loads(doc))
+
+
+class SqliteRecordStore:
+    """``RecordStore`` over its own tables of a SQLite file (WAL, one connection).
+
+    >>> import tempfile, pathlib
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     rs = SqliteRecordStore(pathlib.Path(d) / "g.db")
+    ...     _ = rs.put("notice", "n1", {"status": "OPEN"}, sort="a", terms=["status:OPEN"])
+    ...     _ = rs.put("notice", "n2", {"status": "UPHELD"}, sort="b", terms=["status:UPHELD"])
+    ...     open_ids = [r.id for r in rs.find("notice", term="status:OPEN")]
+    ...     print(open_ids, rs.get("notice", "n2").version)
+    ...     rs.close()
+    ['n1'] 1
+    """
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA busy_timeout=30000")
+        self.conn.execute("PRAGMA cache_size=-65536")  # 64 MiB: term index pages stay hot
+        self.conn.executescript(SCHEMA)
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self.conn.execute("BEGIN IMMEDIATE")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self.conn.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self.conn.execute("COMMIT")
+
+    def get(self, kind: str, id: str) -> Record | None:
+        row = self.conn.execute(
+            f"SELECT {_COLUMNS} FROM wf_records r WHERE kind = ? AND id = ?", (kind, id)
+        ).fetchone()
+        return None if row is None else _record(row)
+
+    def get_many(self, kind: str, ids: Iterable[str]) -> dict[str, Record]:
+        wanted = list(dict.fromkeys(ids))
+        out: dict[str, Record] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM wf_records r WHERE kind = ? AND id IN ({marks})",
+                (kind, *chunk),
+            )
+            for row in rows:
+                out[row[1]] = _record(row)
+        return out
+
+    def put(
+        self,
+        kind: str,
+        id: str,
+        doc: Mapping[str, Any],
+        *,
+        sort: str = "",
+        terms: Iterable[str] = (),
+        expect: int | None = None,
+    ) -> Record:
+        new_terms = tuple(dict.fromkeys(terms))
+        with self.transaction():
+            old = self.conn.execute(
+                "SELECT version, sort, terms FROM wf_records WHERE kind = ? AND id = ?", (kind, id)
+            ).fetchone()
+            version = 0 if old is None else int(old[0])
+            if expect is not None and expect != version:
+                raise Conflict(f"{kind} {id!r} changed meanwhile; read it again")
+            if old is not None:
+                self.conn.executemany(
+                    "DELETE FROM wf_terms WHERE kind = ? AND term = ? AND sort = ? AND id = ?",
+                    [(kind, t, old[1], id) for t in orjson.loads(old[2])],
+                )
+            encoded = orjson.dumps(dict(doc)).decode()
+            self.conn.execute(
+                "INSERT OR REPLACE INTO wf_records VALUES (?, ?, ?, ?, ?, ?)",
+                (kind, id, version + 1, sort, orjson.dumps(list(new_terms)).decode(), encoded),
+            )
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO wf_terms VALUES (?, ?, ?, ?)",
+                [(kind, t, sort, id) for t in new_terms],
+            )
+        return Record(kind, id, version + 1, sort, new_terms, orjson.loads(encoded))
+
+    def put_many(self, items: Iterable[PutItem]) -> None:
+        todo = list(items)
+        with self.transaction():
+            old: dict[tuple[str, str], tuple[int, str, str]] = {}
+            by_kind: dict[str, list[str]] = {}
+            for kind, id_, *_, expect in todo:
+                if expect != 0:  # a record expected to be new is not read: INSERT checks it
+                    by_kind.setdefault(kind, []).append(id_)
+            for kind, ids in by_kind.items():
+                for start in range(0, len(ids), 500):
+                    chunk = ids[start : start + 500]
+                    marks = ",".join("?" * len(chunk))
+                    rows = self.conn.execute(
+                        f"SELECT id, version, sort, terms FROM wf_records "
+                        f"WHERE kind = ? AND id IN ({marks})",
+                        (kind, *chunk),
+                    )
+                    for id_, version, sort, terms in rows:
+                        old[(kind, id_)] = (int(version), sort, terms)
+            deletes: list[tuple[str, str, str, str]] = []
+            inserts: list[tuple[str, str, str, str]] = []
+            records: list[tuple[str, str, int, str, str, str]] = []
+            created: list[tuple[str, str, int, str, str, str]] = []
+            for kind, id_, doc, sort, terms, expect in todo:
+                prev = old.get((kind, id_))
+                version = 0 if prev is None else prev[0]
+                if expect is not None and expect != version:
+                    raise Conflict(f"{kind} {id_!r} changed meanwhile; read it again")
+                new_terms = list(dict.fromkeys(terms))
+                kept: set[str] = set()
+                if prev is not None:
+                    before = orjson.loads(prev[2])
+                    if prev[1] == sort:  # only the terms that changed are rewritten
+                        kept = set(before) & set(new_terms)
+                    deletes += [(kind, t, prev[1], id_) for t in before if t not in kept]
+                old[(kind, id_)] = (version + 1, sort, orjson.dumps(new_terms).decode())
+                row = (kind, id_, version + 1, sort, old[(kind, id_)][2],
+                       orjson.dumps(doc).decode())
+                (created if expect == 0 else records).append(row)
+                inserts += [(kind, t, sort, id_) for t in new_terms if t not in kept]
+            self.conn.executemany(
+                "DELETE FROM wf_terms WHERE kind = ? AND term = ? AND sort = ? AND id = ?", deletes
+            )
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO wf_records VALUES (?, ?, ?, ?, ?, ?)", records
+            )
+            try:
+                self.conn.executemany("INSERT INTO wf_records VALUES (?, ?, ?, ?, ?, ?)", created)
+            except sqlite3.IntegrityError:
+                raise Conflict("a record expected to be new exists; read it again") from None
+            self.conn.executemany("INSERT OR IGNORE INTO wf_terms VALUES (?, ?, ?, ?)", inserts)
+
+    def find(
+        self,
+        kind: str,
+        *,
+        term: str | None = None,
+        sort_max: str | None = None,
+        after: tuple[str, str] | None = None,
+        limit: int | None = None,
+        descending: bool = False,
+    ) -> list[Record]:
+        src = "wf_records r" if term is None else (
+            "wf_terms t JOIN wf_records r ON r.kind = t.kind AND r.id = t.id"
+        )
+        key = "r" if term is None else "t"
+        where = [f"{key}.kind = ?"]
+        params: list[Any] = [kind]
+        if term is not None:
+            where.append("t.term = ?")
+            params.append(term)
+        if sort_max is not None:
+            where.append(f"{key}.sort <= ?")
+            params.append(sort_max)
+        if after is not None:
+            where.append(f"({key}.sort, {key}.id) {'<' if descending else '>'} (?, ?)")
+            params.extend(after)
+        order = "DESC" if descending else "ASC"
+        sql = (
+            f"SELECT {_COLUMNS} FROM {src} WHERE {' AND '.join(where)} "
+            f"ORDER BY {key}.sort {order}, {key}.id {order} LIMIT ?"
+        )
+        params.append(-1 if limit is None else limit)
+        return [_record(row) for row in self.conn.execute(sql, params)]
+
+    def count(self, kind: str, term: str | None = None) -> int:
+        if term is None:
+            row = self.conn.execute("SELECT COUNT(*) FROM wf_records WHERE kind = ?", (kind,))
+        else:
+            row = self.conn.execute(
+                "SELECT COUNT(*) FROM wf_terms WHERE kind = ? AND term = ?", (kind, term)
+            )
+        return int(row.fetchone()[0])

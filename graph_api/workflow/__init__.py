@@ -1,0 +1,20 @@
+"""Notices, penalties, alerts, test buys and cases: the alliance's workflows.
+
+Workflow state lives in a ``RecordStore`` (``graph_api.store.records``); every
+effect on the graph is an ordinary report by the acting org.
+"""
+
+from __future__ import annotations
+
+from graph_api.workflow.alerts import on_report_committed
+from graph_api.workflow.notices import sweep, sweep_command, sweep_forever
+from graph_api.workflow.runtime import close_workflow, workflow_for
+
+__all__ = [
+    "close_workflow",
+    "on_report_committed",
+    "sweep",
+    "sweep_command",
+    "sweep_forever",
+    "workflow_for",
+]

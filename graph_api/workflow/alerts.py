@@ -1,0 +1,319 @@
+"""Alerts raised after a report commits, over its neighbourhood in the platform's view.
+
+- RECIDIVISM: a seller or storefront joined through shared identifiers (at most
+  2 identifier steps over USES) to a BANNED seller, or a storefront newly
+  operated by a BANNED seller. Subject: the newcomer; explanation: the path.
+- NEW_SOURCE: a warehouse or factory that becomes upstream of a brand's
+  infringing listings through relations this report states for the first
+  time (and was not upstream of any of them before). Subject: the source;
+  explanation: brand <-INFRINGES- listing -> ... -> source.
+- RING_GROWTH: a known RING (asserted before this report) gains a MEMBER_OF
+  member. Subject: the ring; explanation: member -MEMBER_OF-> ring.
+
+Alert ids are deterministic per (kind, subject, cause), so one fact alerts once.
+A caller sees an alert only when every node and relation of its explanation
+is in its own view; path confidences are the caller's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+import networkx as nx
+
+from graph_api.access import Scope
+from graph_api.analytics import linked_entities
+from graph_api.analytics._walk import confidence_of, node_kind
+from graph_api.analytics.results import Path, Rel
+from graph_api.model import Report
+from graph_api.store.records import Record
+from graph_api.workflow.model import AlertKind, time_key
+from graph_api.workflow.runtime import acting_scope, platform_org, workflow_for
+
+if TYPE_CHECKING:
+    from graph_api.services import Services
+
+__all__ = ["ALERT", "list_alerts", "on_report_committed", "visible_paths"]
+
+log = logging.getLogger("graph_api.workflow")
+ALERT = "alert"
+MAX_UPSTREAM = 6
+UPSTREAM = frozenset({"SHIPS_FROM", "SUPPLIED_BY", "LISTS", "INFRINGES"})
+Edge = tuple[str, str, str]
+Found = list[tuple[str, AlertKind, str, list[Path]]]
+"""(subject, kind, cause, explanation) of each alert found."""
+
+
+def on_report_committed(services: Services, scope: Scope, report: Report) -> list[str]:
+    """Detect alerts after ``report`` committed; returns the ids raised. Never raises."""
+    try:
+        return _detect(services, report)
+    except Exception:  # detection must never fail a write that already committed
+        log.exception("alert detection failed for report %s", report.id)
+        return []
+
+
+def _detect(services: Services, report: Report) -> list[str]:
+    platform = platform_org(services)
+    if platform is None:
+        return []
+    G = services.store.view(acting_scope(platform.id, platform.type, "detect"))
+    seq = _report_seq(services, G, report)
+    if seq is None:  # the platform cannot see this report: nothing to detect in its view
+        return []
+    new_edges = {
+        (r.source, r.target, r.kind.value) for r in report.relations
+        if _only_from(G, (r.source, r.target, r.kind.value), seq)
+    }
+    found: Found = []
+    found += _recidivism(G, report)
+    found += _new_sources(G, new_edges)
+    found += _ring_growth(G, new_edges, seq)
+    return _store(services, found)
+
+
+def _report_seq(services: Services, G: nx.MultiDiGraph, report: Report) -> int | None:
+    seqs: set[int] = set()
+    for e in report.entities:
+        if e.id in G:
+            seqs.update(f[0] for f in G.nodes[e.id]["facts"])
+    for r in report.relations:
+        data = _edge(G, (r.source, r.target, r.kind.value))
+        if data is not None:
+            seqs.update(f[0] for f in data["facts"])
+    for seq, env in services.store.envelopes(sorted(seqs, reverse=True)[:50]).items():
+        if env.report_id == report.id and env.reported_by == report.org_id:
+            return seq
+    return None
+
+
+def _edge(G: nx.MultiDiGraph, rel: Edge) -> Any:
+    source, target, kind = rel
+    if source not in G or target not in G.succ[source]:
+        return None
+    keys = G.succ[source][target]
+    return keys[kind] if kind in keys else None
+
+
+def _only_from(G: nx.MultiDiGraph, rel: Edge, seq: int) -> bool:
+    data = _edge(G, rel)
+    return data is not None and all(f[0] == seq for f in data["facts"])
+
+
+def _status(G: nx.MultiDiGraph, node: str) -> str | None:
+    return G.nodes[node].get("status") if node in G else None
+
+
+def _retired(G: nx.MultiDiGraph, node: str) -> bool:
+    return _status(G, node) in ("BANNED", "CLOSED")
+
+
+def _reverse(path: Path) -> Path:
+    return Path(tuple(reversed(path.nodes)), tuple(reversed(path.relations)), path.confidence)
+
+
+def _recidivism(G: nx.MultiDiGraph, report: Report) -> Found:
+    touched = {e.id for e in report.entities}
+    for r in report.relations:
+        touched.update((r.source, r.target))
+    candidates: set[str] = set()
+    for node in touched:
+        if node not in G:
+            continue
+        kind = node_kind(G, node)
+        if kind in ("SELLER", "STOREFRONT"):
+            candidates.add(node)
+        elif kind == "IDENTIFIER":
+            candidates.update(u for u, keys in G.pred[node].items() if "USES" in keys)
+    out = []
+    for c in sorted(candidates):
+        if node_kind(G, c) not in ("SELLER", "STOREFRONT"):
+            continue
+        banned = node_kind(G, c) == "SELLER" and _status(G, c) == "BANNED"
+        if not banned and _retired(G, c):
+            continue
+        for link in linked_entities(G, c, max_hops=2):
+            other = link.entity
+            if banned and not _retired(G, other):
+                out.append((other, AlertKind.RECIDIVISM, c, [_reverse(link.path)]))
+            elif not banned and node_kind(G, other) == "SELLER" and _status(G, other) == "BANNED":
+                out.append((c, AlertKind.RECIDIVISM, other, [link.path]))
+    for r in report.relations:
+        if r.kind.value == "OPERATES" and _status(G, r.source) == "BANNED" \
+                and r.target in G and node_kind(G, r.target) == "STOREFRONT" \
+                and not _retired(G, r.target):
+            rel = (r.source, r.target, "OPERATES")
+            conf = confidence_of(_edge(G, rel) or {})
+            out.append((r.target, AlertKind.RECIDIVISM, r.source,
+                        [Path((r.source, r.target), (rel,), conf)]))
+    return out
+
+
+def _downstream_listings(G: nx.MultiDiGraph, rel: Edge) -> set[str]:
+    """Listings whose upstream walk may cross ``rel``."""
+    source, target, kind = rel
+    if kind in ("INFRINGES", "SHIPS_FROM") and node_kind(G, source) == "LISTING":
+        return {source}
+    if kind == "LISTS":
+        return {target}
+    seen, queue, listings = {source}, deque([(source, 0)]), set()
+    while queue:
+        node, depth = queue.popleft()
+        kind_here = node_kind(G, node)
+        if kind_here == "LISTING":
+            listings.add(node)
+            continue
+        if kind_here == "STOREFRONT":
+            nxt = [v for v, keys in G.succ[node].items() if "LISTS" in keys]
+        else:
+            nxt = [u for u, keys in G.pred[node].items()
+                   if "SUPPLIED_BY" in keys or "SHIPS_FROM" in keys]
+        if depth < MAX_UPSTREAM:
+            for n in nxt:
+                if n not in seen:
+                    seen.add(n)
+                    queue.append((n, depth + 1))
+    return listings
+
+
+def _upstream(G: nx.MultiDiGraph, listing: str, skip: set[Edge]) -> dict[str, list[Edge]]:
+    """Every warehouse/factory upstream of ``listing`` with the relations of a shortest walk."""
+    paths: dict[str, list[Edge]] = {listing: []}
+    queue = deque([listing])
+    while queue:
+        node = queue.popleft()
+        if len(paths[node]) >= MAX_UPSTREAM:
+            continue
+        steps: list[tuple[str, Edge]] = []
+        for v, keys in G.succ[node].items():
+            steps += [(v, (node, v, k)) for k in ("SHIPS_FROM", "SUPPLIED_BY") if k in keys]
+        if node_kind(G, node) == "LISTING":
+            steps += [(u, (u, node, "LISTS"))
+                      for u, keys in G.pred[node].items() if "LISTS" in keys]
+        for nxt, rel in sorted(steps):
+            if rel in skip or nxt in paths:
+                continue
+            paths[nxt] = [*paths[node], rel]
+            queue.append(nxt)
+    return {n: p for n, p in paths.items() if node_kind(G, n) in ("WAREHOUSE", "FACTORY")}
+
+
+def _brands(G: nx.MultiDiGraph, listing: str, skip: set[Edge]) -> list[str]:
+    return sorted(b for b, keys in G.succ[listing].items()
+                  if "INFRINGES" in keys and (listing, b, "INFRINGES") not in skip)
+
+
+def _new_sources(G: nx.MultiDiGraph, new_edges: set[Edge]) -> Found:
+    walked = {e for e in new_edges if e[2] in UPSTREAM}
+    if not walked:
+        return []
+    listings: set[str] = set()
+    for rel in walked:
+        listings |= _downstream_listings(G, rel)
+    out = []
+    before: dict[str, set[str]] = {}  # brand -> sources upstream of its listings before
+    for listing in sorted(listings):
+        for brand in _brands(G, listing, set()):
+            for source, rels in sorted(_upstream(G, listing, set()).items()):
+                if brand not in before:
+                    before[brand] = _old_sources(G, brand, walked)
+                if source in before[brand]:
+                    continue
+                before[brand].add(source)
+                edges = [(listing, brand, "INFRINGES"), *rels]
+                nodes = [brand, listing]
+                for s, t, _ in rels:
+                    nodes.append(t if s == nodes[-1] else s)
+                out.append((source, AlertKind.NEW_SOURCE, brand,
+                            [Path(tuple(nodes), tuple(edges), _confidence(G, edges))]))
+    return out
+
+
+def _old_sources(G: nx.MultiDiGraph, brand: str, skip: set[Edge]) -> set[str]:
+    """Sources upstream of the brand's listings without this report's new relations."""
+    sources: set[str] = set()
+    for listing, keys in G.pred[brand].items():
+        if "INFRINGES" in keys and (listing, brand, "INFRINGES") not in skip:
+            sources |= set(_upstream(G, listing, skip))
+    return sources
+
+
+def _confidence(G: nx.MultiDiGraph, edges: Iterable[Edge]) -> float:
+    conf = 1.0
+    for rel in edges:
+        conf *= confidence_of(_edge(G, rel) or {})
+    return conf
+
+
+def _ring_growth(G: nx.MultiDiGraph, new_edges: set[Edge], seq: int) -> Found:
+    out = []
+    for member, ring, kind in sorted(new_edges):
+        if kind != "MEMBER_OF" or node_kind(G, ring) != "RING":
+            continue
+        if all(f[0] == seq for f in G.nodes[ring]["facts"]):
+            continue  # the ring itself is new: nothing grew
+        rel = (member, ring, kind)
+        out.append((ring, AlertKind.RING_GROWTH, member,
+                    [Path((member, ring), (rel,), _confidence(G, [rel]))]))
+    return out
+
+
+def _store(services: Services, found: Found) -> list[str]:
+    wf = workflow_for(services)
+    raised = []
+    now = time_key(services.clock())
+    for subject, kind, cause, paths in found:
+        alert_id = f"alert-{kind.value.lower().replace('_', '-')}-{subject}-{cause}"
+        if alert_id in raised or wf.records.get(ALERT, alert_id) is not None:
+            continue
+        doc = {
+            "id": alert_id, "kind": kind.value, "raisedAt": now, "subject": subject,
+            "cause": cause,
+            "paths": [{"nodes": list(p.nodes), "relations": [list(r) for r in p.relations]}
+                      for p in paths],
+        }
+        wf.records.put(ALERT, alert_id, doc, sort=now, terms=("all", f"kind:{kind.value}"))
+        raised.append(alert_id)
+    for alert_id in raised:
+        wf.broker.publish(alert_id)
+    return raised
+
+
+# -- reading -------------------------------------------------------------------
+def visible_paths(G: nx.MultiDiGraph, doc: dict[str, Any]) -> list[Path] | None:
+    """The alert's explanation in the caller's view ``G``, or None if any part is hidden."""
+    if doc["subject"] not in G:
+        return None
+    out = []
+    for p in doc["paths"]:
+        nodes = tuple(p["nodes"])
+        rels: tuple[Rel, ...] = tuple((r[0], r[1], r[2]) for r in p["relations"])
+        if any(n not in G for n in nodes) or any(_edge(G, r) is None for r in rels):
+            return None
+        out.append(Path(nodes, rels, _confidence(G, rels)))
+    return out
+
+
+def list_alerts(
+    services: Services, scope: Scope, G: nx.MultiDiGraph, kind: str | None, first: int
+) -> list[tuple[Record, list[Path]]]:
+    """The newest ``first`` alerts whose whole explanation the caller can see."""
+    records = workflow_for(services).records
+    term = "all" if kind is None else f"kind:{kind}"
+    out: list[tuple[Record, list[Path]]] = []
+    after = None
+    while len(out) < first:
+        page = records.find(ALERT, term=term, after=after, limit=200, descending=True)
+        for record in page:
+            paths = visible_paths(G, record.doc)
+            if paths is not None:
+                out.append((record, paths))
+                if len(out) >= first:
+                    break
+        if len(page) < 200:
+            break
+        after = (page[-1].sort, page[-1].id)
+    return out
