@@ -174,6 +174,33 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_key(args: argparse.Namespace) -> int:
+    from graph_api.export.keys import key_fingerprint, load_or_create_signing_key, public_key_pem
+
+    pem = public_key_pem(load_or_create_signing_key(_settings(args).secrets_dir))
+    print(pem.decode(), end="")
+    print(f"fingerprint {key_fingerprint(pem)}", file=sys.stderr)
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from graph_api.export.keys import load_or_create_signing_key, public_key_pem
+    from graph_api.export.verify import verify_package
+
+    if args.key:
+        pem = Path(args.key).read_bytes()
+    else:
+        pem = public_key_pem(load_or_create_signing_key(_settings(args).secrets_dir))
+    problems = verify_package(Path(args.package), pem)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"FAILED: {len(problems)} problem(s) in {args.package}")
+        return 1
+    print(f"OK: every file hash and the signature of {args.package} hold")
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from graph_api.audit import verify_chain
 
@@ -254,6 +281,14 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = sub.add_parser("sweep", parents=[common], help="uphold notices past their deadline")
     sweep.add_argument("--now", help="ISO-8601 time (default: now; no zone = UTC)")
     sweep.set_defaults(run=cmd_sweep)
+
+    key = sub.add_parser("export-key", parents=[common], help="print the export signing public key")
+    key.set_defaults(run=cmd_export_key)
+    check = sub.add_parser("verify", parents=[common], help="check a case package's hashes and "
+                           "signature")
+    check.add_argument("package")
+    check.add_argument("--key", help="the exporter's public key PEM (default: this database's)")
+    check.set_defaults(run=cmd_verify)
 
     audit = sub.add_parser("audit", help="the audit ledger").add_subparsers(
         dest="audit_command", required=True

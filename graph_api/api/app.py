@@ -14,7 +14,7 @@ import strawberry
 from graphql import GraphQLError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -23,8 +23,11 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.types import ExecutionResult
 
 from graph_api.api.context import Context
+from graph_api.api.export_fields import package_for
 from graph_api.api.schema import build_schema, error_extensions
+from graph_api.audit import AuditEntry, digest_of
 from graph_api.errors import GraphAPIError
+from graph_api.export.keys import load_or_create_signing_key, public_key_pem
 from graph_api.services import Services
 from graph_api.workflow import sweep_forever
 
@@ -177,6 +180,30 @@ def create_app(services: Services) -> ASGIApp:
     async def metrics_page(request: Request) -> Response:
         return PlainTextResponse(metrics.render(getattr(store, "applied_seq", 0)))
 
+    async def export_key(request: Request) -> Response:
+        key = load_or_create_signing_key(settings.secrets_dir)
+        return PlainTextResponse(public_key_pem(key).decode(), media_type="application/x-pem-file")
+
+    async def download(request: Request) -> Response:
+        """A package, to the exporting org's token only; anyone else gets 404 as for none."""
+        package_id = request.path_params["package_id"]
+        try:
+            scope = services.authenticate(request.headers.get("authorization"))
+        except GraphAPIError as exc:
+            return JSONResponse({"errors": [{"message": exc.message,
+                                             "extensions": exc.extensions()}]}, status_code=401)
+        services.store.append_audit(AuditEntry(
+            services.clock(), scope.principal_id, scope.org_id, f"GET /exports/{package_id}"[:200],
+            digest_of({"id": package_id}),
+        ))
+        path = package_for(services, scope, package_id)
+        if path is None or not path.is_file():
+            return JSONResponse({"errors": [{"message": f"no export {package_id!r}",
+                                             "extensions": {"code": "NOT_FOUND"}}]},
+                                status_code=404)
+        return FileResponse(path, media_type="application/zip",
+                            filename=f"case-package-{package_id}.zip")
+
     async def sdl(request: Request) -> Response:
         return PlainTextResponse(schema.as_str() + "\n")
 
@@ -199,6 +226,8 @@ def create_app(services: Services) -> ASGIApp:
             Route("/healthz", healthz),
             Route("/metrics", metrics_page),
             Route("/schema.graphql", sdl),
+            Route("/export-key", export_key),
+            Route("/exports/{package_id}", download),
         ],
         lifespan=lifespan,
     )

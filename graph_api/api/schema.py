@@ -19,6 +19,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from graph_api.access import Action
 from graph_api.api.analytics_fields import AnalyticsQuery
 from graph_api.api.auditing import AuditExtension
+from graph_api.api.export_fields import ExportMutation
 from graph_api.api.inputs import ReportInput, report_mapping
 from graph_api.api.types import (
     Entity,
@@ -154,7 +155,7 @@ class Query(WorkflowQuery, AuditQuery, AnalyticsQuery, CoreQuery):
 
 
 @strawberry.type
-class Mutation(WorkflowMutation, CoreMutation):
+class Mutation(ExportMutation, WorkflowMutation, CoreMutation):
     """Every write: reports and the enforcement workflows."""
 
 

@@ -1,0 +1,120 @@
+"""exportCase: a signed case package for police liaison, downloadable by its exporter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import orjson
+import strawberry
+
+from graph_api.access import Action, Scope
+from graph_api.api.types import Info
+from graph_api.api.workflow_fields import Case
+from graph_api.errors import BadUserInput, Forbidden, NotFound
+from graph_api.export.case_view import build_case_view
+from graph_api.export.keys import load_or_create_signing_key
+from graph_api.export.package import build_package
+from graph_api.model import OrgType
+from graph_api.services import Services
+from graph_api.workflow.cases import get_case
+
+__all__ = ["ExportMutation", "export_dir", "package_for"]
+
+MAX_RECIPIENT = 500
+
+
+@strawberry.enum
+class ExportFormat(Enum):
+    STIX21 = "STIX21"
+    GRAPHML = "GRAPHML"
+    I2_CSV = "I2_CSV"
+    FTM_JSONL = "FTM_JSONL"
+
+
+ALL_FORMATS = [ExportFormat.STIX21, ExportFormat.GRAPHML, ExportFormat.I2_CSV,
+               ExportFormat.FTM_JSONL]
+
+
+@strawberry.type
+class ExportFile:
+    name: str
+    sha256: str
+    bytes: int
+
+
+@strawberry.type
+class ExportPackage:
+    id: strawberry.ID
+    case: Case
+    created_at: datetime
+    files: list[ExportFile]
+    download_url: str
+    manifest_sha256: str
+
+
+def export_dir(services: Services) -> Path:
+    return services.settings.secrets_dir / "exports"
+
+
+def may_export(scope: Scope) -> bool:
+    """REGULATOR liaison officers, and the platform's admins and reviewers."""
+    if scope.can(Action.EXPORT):
+        return True
+    return scope.org_type is OrgType.PLATFORM and scope.role in ("admin", "reviewer")
+
+
+def package_for(services: Services, scope: Scope, package_id: str) -> Path | None:
+    """The zip of an export made by the caller's org, else None (as if it did not exist)."""
+    if not package_id.replace("-", "").isalnum():
+        return None
+    meta_path = export_dir(services) / f"{package_id}.json"
+    if not meta_path.is_file():
+        return None
+    meta: dict[str, Any] = orjson.loads(meta_path.read_bytes())
+    if meta["org"] != scope.org_id:
+        return None
+    return export_dir(services) / f"{package_id}.zip"
+
+
+@strawberry.type
+class ExportMutation:
+    @strawberry.mutation
+    def export_case(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        recipient: str,
+        formats: list[ExportFormat] = ALL_FORMATS,  # noqa: B006 - GraphQL default, never mutated
+    ) -> ExportPackage:
+        scope = info.context.scope
+        if not may_export(scope):
+            raise Forbidden("exports are for REGULATOR liaison and PLATFORM admins or reviewers")
+        services = info.context.services
+        case = get_case(services, scope, str(id))
+        if case is None:
+            raise NotFound(f"no case {id!r}", field="id")
+        if not recipient.strip() or len(recipient) > MAX_RECIPIENT:
+            raise BadUserInput("recipient: 1 to 500 characters", field="recipient")
+        if not formats:
+            raise BadUserInput("formats: name at least one", field="formats")
+        view = build_case_view(services, scope, case, recipient.strip())
+        key = load_or_create_signing_key(services.settings.secrets_dir)
+        folder = export_dir(services)
+        folder.mkdir(parents=True, exist_ok=True)
+        package = build_package(view, [f.value for f in formats], folder, key)
+        (folder / f"{package.id}.json").write_bytes(orjson.dumps(
+            {"id": package.id, "org": scope.org_id, "principal": scope.principal_id,
+             "case": case["id"], "recipient": view.recipient,
+             "createdAt": package.created_at.isoformat()}
+        ))
+        return ExportPackage(
+            id=strawberry.ID(package.id),
+            case=Case.from_doc(case),
+            created_at=package.created_at,
+            files=[ExportFile(name=n, sha256=h, bytes=b) for n, h, b in package.files],
+            download_url=f"/exports/{package.id}",
+            manifest_sha256=package.manifest_sha256,
+        )
