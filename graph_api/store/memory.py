@@ -8,16 +8,11 @@ from the database to memory.
 
 from __future__ import annotations
 
-import base64
-import bisect
 import gc
-import itertools
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import networkx as nx
-import orjson
 
 from graph_api.access import Scope, VisibilityClass
 from graph_api.audit import AuditEntry, AuditRecord
@@ -25,39 +20,23 @@ from graph_api.errors import BadUserInput, Conflict
 from graph_api.model import (
     Assertion,
     EntityKind,
-    IdentifierKind,
     Org,
     Principal,
     RelationKind,
     Report,
-    relation_id,
 )
 from graph_api.reports import validate_endpoints
-from graph_api.store.base import EntityFilter, EntityRecord, Page, RelationRecord, SubmitResult
-from graph_api.store.scoped_view import VisibilityMask, merged_node, scoped_view, visible_node
+from graph_api.store.base import SubmitResult
+from graph_api.store.reads import GraphReads
+from graph_api.store.scoped_view import VisibilityMask, merged_node, scoped_view
 from graph_api.store.sqlite import Database
 
-__all__ = ["MemoryStore", "decode_cursor", "encode_cursor"]
+__all__ = ["MemoryStore"]
 
 Data = dict[str, Any]
 
 
-def encode_cursor(key: Iterable[str]) -> str:
-    return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, parts: int) -> list[str]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        key = orjson.loads(base64.urlsafe_b64decode(padded))
-    except (ValueError, orjson.JSONDecodeError):
-        raise BadUserInput("after: not a cursor this API gave out", field="after") from None
-    if not isinstance(key, list) or len(key) != parts or not all(isinstance(k, str) for k in key):
-        raise BadUserInput("after: not a cursor this API gave out", field="after")
-    return key
-
-
-class MemoryStore:
+class MemoryStore(GraphReads):
     """SQLite (WAL) + an in-memory MultiDiGraph. Single-threaded by design.
 
     ``with_graph=False`` is the bulk importer's mode: it keeps only each
@@ -335,159 +314,21 @@ class MemoryStore:
                 kinds[ref] = kind
         validate_endpoints(report.relations, kinds.get)
 
-    # -- reads ---------------------------------------------------------------
-    def _visible(self, scope: Scope, data: Data) -> tuple[list[tuple[Any, ...]], Data] | None:
-        """The caller's facts of a node and the fields merged from them."""
-        return visible_node(data, self.mask(scope))
-
-    def _record(
-        self, scope: Scope, eid: str, data: Data, seen: tuple[list[Any], Data] | None = None
-    ) -> EntityRecord | None:
-        seen = seen or self._visible(scope, data)
-        if seen is None:
-            return None
-        visible, merged = seen
-        properties: dict[str, Any] = {}
-        for fact in visible:
-            if fact[7]:
-                properties.update(orjson.loads(fact[7]))
-        value = None
-        ident_kind = data.get("identifier_kind")
-        if ident_kind is not None:
-            reporters = (self.classes[f[1]].reporter for f in data["facts"])
-            if scope.sees_identifier_values(reporters):
-                value = data.get("value")
-        return EntityRecord(
-            id=eid,
-            kind=EntityKind(visible[0][3]),
-            name=merged["name"],
-            region=merged["region"],
-            status=merged["status"],
-            properties=properties,
-            confidence=merged["confidence"],
-            facts=visible,
-            identifier_kind=IdentifierKind(ident_kind) if ident_kind else None,
-            value=value,
-        )
-
-    def entities_by_id(self, scope: Scope, ids: list[str]) -> dict[str, EntityRecord]:
+    # -- reads (the rest is GraphReads) -----------------------------------------
+    def node_data(self, scope: Scope, ids: list[str]) -> dict[str, Data]:
         self.catch_up()
-        out: dict[str, EntityRecord] = {}
         nodes = self.graph._node
-        for eid in ids:
-            data = nodes.get(eid)
-            if data is not None:
-                record = self._record(scope, eid, data)
-                if record is not None:
-                    out[eid] = record
-        return out
+        return {eid: nodes[eid] for eid in ids if eid in nodes}
 
-    def _ids_in_order(self) -> list[str]:
+    def ids_in_order(self, scope: Scope) -> list[str]:
+        self.catch_up()
         ids = self._sorted_ids.get(None)
         if ids is None:
             ids = self._sorted_ids[None] = sorted(self.graph._node)
         return ids
 
-    def find_entities(
-        self, scope: Scope, where: EntityFilter, first: int, after: str | None, count: bool
-    ) -> Page[EntityRecord]:
-        self.catch_up()
-        ids = self._ids_in_order()
-        start = 0
-        if after is not None:
-            (last,) = decode_cursor(after, 1)
-            start = bisect.bisect_right(ids, last)
-        nodes = self.graph._node
-        items: list[EntityRecord] = []
-        has_next = False
-        for eid in itertools.islice(ids, start, None):
-            record = self._match(scope, eid, nodes[eid], where, build=True)
-            if not isinstance(record, EntityRecord):
-                continue
-            if len(items) == first:
-                has_next = True
-                break
-            items.append(record)
-        total = None
-        if count:
-            total = sum(1 for eid in ids if self._match(scope, eid, nodes[eid], where) is not None)
-        return Page(
-            items=items,
-            has_next=has_next,
-            total=total,
-            cursors=[encode_cursor([r.id]) for r in items],
-        )
-
-    def _match(
-        self, scope: Scope, eid: str, data: Data, where: EntityFilter, build: bool = False
-    ) -> EntityRecord | bool | None:
-        """The record (or True, when not ``build``) if the node matches for this caller."""
-        if where.kind is not None and all(f[3] != where.kind.value for f in data["facts"]):
-            return None
-        seen = self._visible(scope, data)
-        if seen is None:
-            return None
-        visible, merged = seen
-        if where.kind is not None and visible[0][3] != where.kind.value:
-            return None
-        if where.region is not None and merged["region"] != where.region:
-            return None
-        if where.status is not None and merged["status"] != where.status:
-            return None
-        if where.search:
-            needle = where.search.casefold()
-            texts = [eid, merged["name"] or ""] + [f[7] or "" for f in visible]
-            if not any(needle in t.casefold() for t in texts):
-                return None
-        return self._record(scope, eid, data, seen) if build else True
-
-    def relations_of(
-        self,
-        scope: Scope,
-        entity_id: str,
-        direction: str,
-        kinds: frozenset[RelationKind] | None,
-        first: int,
-        after: str | None,
-        count: bool,
-    ) -> Page[RelationRecord]:
-        view = self.view(scope)
-        if entity_id not in view:
-            return Page(items=[], has_next=False, total=0 if count else None)
-        wanted = None if kinds is None else {k.value for k in kinds}
-        rows: list[tuple[tuple[str, str, str], RelationRecord]] = []
-        sides = []
-        if direction in ("OUT", "BOTH"):
-            sides.append(("OUT", view.succ[entity_id]))
-        if direction in ("IN", "BOTH"):
-            sides.append(("IN", view.pred[entity_id]))
-        for side, nbrs in sides:
-            for other, keydict in nbrs.items():
-                for kind, data in keydict.items():
-                    if wanted is not None and kind not in wanted:
-                        continue
-                    source, target = (entity_id, other) if side == "OUT" else (other, entity_id)
-                    record = RelationRecord(
-                        id=relation_id(source, kind, target),
-                        kind=RelationKind(kind),
-                        source=source,
-                        target=target,
-                        confidence=data["confidence"],
-                        facts=data["facts"],
-                    )
-                    rows.append(((kind, other, side), record))
-        rows.sort(key=lambda r: r[0])
-        start = 0
-        if after is not None:
-            last = tuple(decode_cursor(after, 3))
-            start = next((i for i, r in enumerate(rows) if r[0] > last), len(rows))
-        page = rows[start : start + first]
-        return Page(
-            items=[r[1] for r in page],
-            has_next=start + first < len(rows),
-            total=len(rows) if count else None,
-            cursors=[encode_cursor(r[0]) for r in page],
-        )
+    def reporters(self, data: Data) -> list[str]:
+        return [self.classes[f[1]].reporter for f in data["facts"]]
 
     def envelopes(self, keys: list[int]) -> dict[int, Assertion]:
         return self.db.envelopes(keys, self.classes)

@@ -1,0 +1,212 @@
+"""The reads both stores share, over node data shaped like the embedded graph's.
+
+A store provides ``mask(scope)``, ``node_data(scope, ids)`` (node dicts with
+``facts`` — ``(seq, class, confidence, kind, name, region, status, properties)``
+— and the merged fields), ``ids_in_order(scope)``, ``reporters(data)`` and
+``view(...)``; this mixin turns them into records, pages and cursors, so the
+two stores answer alike by construction.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+import orjson
+
+from graph_api.access import Scope
+from graph_api.errors import BadUserInput
+from graph_api.model import EntityKind, IdentifierKind, RelationKind, relation_id
+from graph_api.store.base import EntityFilter, EntityRecord, Page, RelationRecord
+from graph_api.store.scoped_view import VisibilityMask, visible_node
+
+__all__ = ["GraphReads", "decode_cursor", "encode_cursor"]
+
+Data = dict[str, Any]
+CHUNK = 500
+
+
+def encode_cursor(key: Iterable[str]) -> str:
+    return base64.urlsafe_b64encode(orjson.dumps(list(key))).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, parts: int) -> list[str]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        key = orjson.loads(base64.urlsafe_b64decode(padded))
+    except (ValueError, orjson.JSONDecodeError):
+        raise BadUserInput("after: not a cursor this API gave out", field="after") from None
+    if not isinstance(key, list) or len(key) != parts or not all(isinstance(k, str) for k in key):
+        raise BadUserInput("after: not a cursor this API gave out", field="after")
+    return key
+
+
+class GraphReads:
+    """entities_by_id, find_entities and relations_of, written once."""
+
+    def mask(self, scope: Scope) -> VisibilityMask:
+        raise NotImplementedError
+
+    def node_data(self, scope: Scope, ids: list[str]) -> dict[str, Data]:
+        raise NotImplementedError
+
+    def ids_in_order(self, scope: Scope) -> list[str]:
+        raise NotImplementedError
+
+    def reporters(self, data: Data) -> list[str]:
+        raise NotImplementedError
+
+    def view(
+        self,
+        scope: Scope,
+        seeds: list[str] | None = None,
+        hops: int | None = None,
+        kinds: frozenset[RelationKind] | None = None,
+    ) -> nx.MultiDiGraph:
+        raise NotImplementedError
+
+    # -- records ---------------------------------------------------------------
+    def _record(
+        self, scope: Scope, eid: str, data: Data, seen: tuple[list[Any], Data] | None = None
+    ) -> EntityRecord | None:
+        seen = seen or visible_node(data, self.mask(scope))
+        if seen is None:
+            return None
+        visible, merged = seen
+        properties: dict[str, Any] = {}
+        for fact in visible:
+            if fact[7]:
+                properties.update(orjson.loads(fact[7]))
+        value = None
+        ident_kind = data.get("identifier_kind")
+        if ident_kind is not None and scope.sees_identifier_values(self.reporters(data)):
+            value = data.get("value")
+        return EntityRecord(
+            id=eid,
+            kind=EntityKind(visible[0][3]),
+            name=merged["name"],
+            region=merged["region"],
+            status=merged["status"],
+            properties=properties,
+            confidence=merged["confidence"],
+            facts=visible,
+            identifier_kind=IdentifierKind(ident_kind) if ident_kind else None,
+            value=value,
+        )
+
+    def entities_by_id(self, scope: Scope, ids: list[str]) -> dict[str, EntityRecord]:
+        out: dict[str, EntityRecord] = {}
+        for eid, data in self.node_data(scope, ids).items():
+            record = self._record(scope, eid, data)
+            if record is not None:
+                out[eid] = record
+        return out
+
+    def _match(self, scope: Scope, eid: str, data: Data, where: EntityFilter) -> Any:
+        """The visible facts and merged fields if the node matches ``where``, else None."""
+        if where.kind is not None and all(f[3] != where.kind.value for f in data["facts"]):
+            return None
+        seen = visible_node(data, self.mask(scope))
+        if seen is None:
+            return None
+        visible, merged = seen
+        if where.kind is not None and visible[0][3] != where.kind.value:
+            return None
+        if where.region is not None and merged["region"] != where.region:
+            return None
+        if where.status is not None and merged["status"] != where.status:
+            return None
+        if where.search:
+            needle = where.search.casefold()
+            texts = [eid, merged["name"] or ""] + [f[7] or "" for f in visible]
+            if not any(needle in t.casefold() for t in texts):
+                return None
+        return seen
+
+    def find_entities(
+        self, scope: Scope, where: EntityFilter, first: int, after: str | None, count: bool
+    ) -> Page[EntityRecord]:
+        ids = self.ids_in_order(scope)
+        start = 0
+        if after is not None:
+            (last,) = decode_cursor(after, 1)
+            start = bisect.bisect_right(ids, last)
+        items: list[EntityRecord] = []
+        has_next = False
+        for chunk_start in range(start, len(ids), CHUNK):
+            chunk = ids[chunk_start : chunk_start + CHUNK]
+            data = self.node_data(scope, chunk)
+            for eid in chunk:
+                seen = self._match(scope, eid, data[eid], where) if eid in data else None
+                if seen is None:
+                    continue
+                if len(items) == first:
+                    has_next = True
+                    break
+                record = self._record(scope, eid, data[eid], seen)
+                assert record is not None
+                items.append(record)
+            if has_next:
+                break
+        total = None
+        if count:
+            total = 0
+            for chunk_start in range(0, len(ids), CHUNK):
+                chunk = ids[chunk_start : chunk_start + CHUNK]
+                data = self.node_data(scope, chunk)
+                total += sum(
+                    1 for eid in chunk
+                    if eid in data and self._match(scope, eid, data[eid], where) is not None
+                )
+        return Page(
+            items=items, has_next=has_next, total=total,
+            cursors=[encode_cursor([r.id]) for r in items],
+        )
+
+    def relations_of(
+        self,
+        scope: Scope,
+        entity_id: str,
+        direction: str,
+        kinds: frozenset[RelationKind] | None,
+        first: int,
+        after: str | None,
+        count: bool,
+    ) -> Page[RelationRecord]:
+        view = self.view(scope, [entity_id], 1, kinds)
+        if entity_id not in view:
+            return Page(items=[], has_next=False, total=0 if count else None)
+        wanted = None if kinds is None else {k.value for k in kinds}
+        rows: list[tuple[tuple[str, str, str], RelationRecord]] = []
+        sides = []
+        if direction in ("OUT", "BOTH"):
+            sides.append(("OUT", view.succ[entity_id]))
+        if direction in ("IN", "BOTH"):
+            sides.append(("IN", view.pred[entity_id]))
+        for side, nbrs in sides:
+            for other, keydict in nbrs.items():
+                for kind, data in keydict.items():
+                    if wanted is not None and kind not in wanted:
+                        continue
+                    source, target = (entity_id, other) if side == "OUT" else (other, entity_id)
+                    record = RelationRecord(
+                        id=relation_id(source, kind, target), kind=RelationKind(kind),
+                        source=source, target=target, confidence=data["confidence"],
+                        facts=data["facts"],
+                    )
+                    rows.append(((kind, other, side), record))
+        rows.sort(key=lambda r: r[0])
+        start = 0
+        if after is not None:
+            last = tuple(decode_cursor(after, 3))
+            start = next((i for i, r in enumerate(rows) if r[0] > last), len(rows))
+        page = rows[start : start + first]
+        return Page(
+            items=[r[1] for r in page],
+            has_next=start + first < len(rows),
+            total=len(rows) if count else None,
+            cursors=[encode_cursor(r[0]) for r in page],
+        )
