@@ -24,8 +24,9 @@ JOINING_RELATIONS = (
 )
 MEMBER_KINDS = frozenset({"SELLER", "STOREFRONT"})
 PLAYER_KINDS = frozenset({"SELLER", "STOREFRONT", "WAREHOUSE", "FACTORY"})
-EXACT_BETWEENNESS_UP_TO = 3000
-BETWEENNESS_SAMPLES = 256
+EXACT_BETWEENNESS_UP_TO = 500
+BETWEENNESS_SAMPLES = 64
+BETWEENNESS_EDGE_BUDGET = 2_000_000  # samples * edges per estimated community
 
 
 def ring_candidates(
@@ -81,8 +82,8 @@ def ring_candidates(
     Cost: one pass over the clustered nodes' adjacency into numpy edge arrays
     (relation weight = confidence, summed over relation kinds), one run of the
     community engine (networkit PLM, about O(m) per pass), then per candidate an
-    networkit betweenness on its induced subgraph (exact up to 3,000 nodes,
-    estimated from 256 seeded samples above) and memoised upstream walks.
+    betweenness within its community (one exact networkit run over all the
+    communities up to 500 nodes, seeded 64-sample estimates above) and memoised upstream walks.
     """
     chosen_nodes = sorted(
         (n, plain(kind)) for n, kind in G.nodes(data="kind") if kind in CLUSTERED_KINDS
@@ -97,12 +98,10 @@ def ring_candidates(
     member_of: dict[int, list[int]] = {}
     joining = frozenset(JOINING_RELATIONS)
     for i, u in enumerate(ids):
-        adj = G.succ[u]
-        for v in adj:
+        for v, keydict in G.succ[u].items():
             j = index.get(v)
             if j is None or j == i:
                 continue
-            keydict = adj[v]
             w = 0.0
             joined = False
             for k in keydict:
@@ -125,26 +124,68 @@ def ring_candidates(
     chosen = np.flatnonzero(member_counts >= max(min_size, 1))
     if chosen.size == 0:
         return []
-    # Intra-community edges grouped by community, in one sort.
     inside = labels[s] == labels[d]
     e_src, e_dst = s[inside], d[inside]
     e_lab = labels[e_src]
-    by_label = np.argsort(e_lab, kind="stable")
-    e_src, e_dst, e_lab = e_src[by_label], e_dst[by_label], e_lab[by_label]
-    bounds = np.searchsorted(e_lab, np.arange(len(member_counts) + 1))
     node_order = np.argsort(labels, kind="stable")
     node_bounds = np.searchsorted(labels[node_order], np.arange(len(member_counts) + 1))
 
+    sizes = np.diff(node_bounds)
+    scores = _betweenness(chosen, sizes, e_src, e_dst, e_lab, seed)
     walk = UpstreamWalk(G, 0.0)
     out: list[RingCandidate] = []
     for lab in chosen.tolist():
         nodes = node_order[node_bounds[lab] : node_bounds[lab + 1]]
-        lo, hi = bounds[lab], bounds[lab + 1]
-        out.append(
-            _candidate(G, walk, ids, kinds, nodes, e_src[lo:hi], e_dst[lo:hi], member_of, seed)
-        )
+        out.append(_candidate(G, walk, ids, kinds, nodes, member_of, scores))
     out.sort(key=lambda c: (-c.size, c.id))
     return out
+
+
+def _betweenness(
+    chosen: Any, sizes: Any, e_src: Any, e_dst: Any, e_lab: Any, seed: int
+) -> dict[int, float]:
+    """Betweenness of every node of the chosen communities, within its community.
+
+    Undirected, unweighted, normalised as networkx does; one networkit run per
+    community (a single run over their disjoint union would be cheaper to call
+    but networkit resets O(n) state per source, so it is quadratic in the
+    union). Exact up to EXACT_BETWEENNESS_UP_TO nodes; above, estimated from
+    BETWEENNESS_SAMPLES seeded samples, fewer (down to 8) in communities so big
+    (tens of thousands of nodes: not a ring, a region's open market) that the
+    samples * edges budget would be exceeded.
+    """
+    import networkit as nk
+
+    keep = np.isin(e_lab, chosen)
+    e_src, e_dst, e_lab = e_src[keep], e_dst[keep], e_lab[keep]
+    order = np.argsort(e_lab, kind="stable")
+    e_src, e_dst, e_lab = e_src[order], e_dst[order], e_lab[order]
+    bounds = np.searchsorted(e_lab, chosen, side="left")
+    ends = np.searchsorted(e_lab, chosen, side="right")
+    scores: dict[int, float] = {}
+    with networkit_serial(seed):
+        for lab, lo, hi in zip(chosen.tolist(), bounds.tolist(), ends.tolist(), strict=True):
+            n = int(sizes[lab])
+            if hi == lo or n <= 2:
+                continue
+            a, b = e_src[lo:hi], e_dst[lo:hi]
+            pairs = np.unique(np.stack((np.minimum(a, b), np.maximum(a, b))), axis=1)
+            nodes, local = np.unique(pairs, return_inverse=True)
+            local = local.reshape(pairs.shape)
+            g = nk.graph.Graph(len(nodes), weighted=False, directed=False)
+            g.addEdges((np.ascontiguousarray(local[0]), np.ascontiguousarray(local[1])))
+            if n <= EXACT_BETWEENNESS_UP_TO:
+                algo: Any = nk.centrality.Betweenness(g, normalized=False)
+            else:
+                samples = max(8, min(BETWEENNESS_SAMPLES, BETWEENNESS_EDGE_BUDGET // len(a)))
+                algo = nk.centrality.EstimateBetweenness(g, samples, False, False)
+            algo.run()
+            # networkit counts ordered pairs, networkx normalises unordered ones
+            # by 2 / ((n - 1)(n - 2)): together raw / ((n - 1)(n - 2)).
+            scale = 1.0 / ((n - 1) * (n - 2))
+            for node, raw in zip(nodes.tolist(), algo.scores(), strict=True):
+                scores[node] = raw * scale
+    return scores
 
 
 def _candidate(
@@ -153,10 +194,8 @@ def _candidate(
     ids: list[str],
     kinds: list[str],
     nodes: Any,
-    e_src: Any,
-    e_dst: Any,
     member_of: dict[int, list[int]],
-    seed: int,
+    scores: dict[int, float],
 ) -> RingCandidate:
     node_list = sorted(nodes.tolist())
     members = tuple(ids[i] for i in node_list if kinds[i] in MEMBER_KINDS)
@@ -185,34 +224,13 @@ def _candidate(
         id=f"ringcand-{digest}",
         size=len(members),
         members=members,
-        key_players=_key_players(ids, kinds, node_list, e_src, e_dst, seed),
+        key_players=tuple(
+            RankedEntity(entity=e, score=-negs)
+            for negs, e in sorted(
+                (-scores.get(i, 0.0), ids[i]) for i in node_list if kinds[i] in PLAYER_KINDS
+            )
+        ),
         sources=tuple(sorted(sources)),
         regions=tuple(sorted(regions)),
         known_ring=known,
     )
-
-
-def _key_players(
-    ids: list[str], kinds: list[str], node_list: list[int], e_src: Any, e_dst: Any, seed: int
-) -> tuple[RankedEntity, ...]:
-    """Betweenness within the community (undirected, unweighted, normalised as networkx)."""
-    import networkit as nk
-
-    n = len(node_list)
-    scores = [0.0] * n
-    if n > 2 and len(e_src):
-        local = np.searchsorted(np.asarray(node_list, dtype=np.int64), np.stack((e_src, e_dst)))
-        pairs = np.unique(np.sort(local, axis=0), axis=1)  # simple graph: no parallel edges
-        with networkit_serial(seed):
-            g = nk.graph.Graph(n, weighted=False, directed=False)
-            g.addEdges((np.ascontiguousarray(pairs[0]), np.ascontiguousarray(pairs[1])))
-            if n <= EXACT_BETWEENNESS_UP_TO:
-                algo: Any = nk.centrality.Betweenness(g, normalized=True)
-            else:
-                algo = nk.centrality.EstimateBetweenness(g, BETWEENNESS_SAMPLES, True, False)
-            algo.run()
-            scores = [float(x) for x in algo.scores()]
-    ranked = sorted(
-        (-scores[k], ids[i]) for k, i in enumerate(node_list) if kinds[i] in PLAYER_KINDS
-    )
-    return tuple(RankedEntity(entity=e, score=-negs) for negs, e in ranked)

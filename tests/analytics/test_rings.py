@@ -106,3 +106,28 @@ def test_engines_agree_with_networkx_louvain_on_planted_structure(engine: str) -
     got = sorted(list(c.members) for c in ring_candidates(G, engine=engine))
     assert got == expected
     assert len(got) == 6
+
+
+def test_key_player_scores_are_networkx_betweenness_within_the_community() -> None:
+    G = planted()
+    (ring0,) = [c for c in ring_candidates(G) if "r0s0" in c.members]
+    community = set(ring0.members) | {"ph0", "bk0", "w0", "known", "f0"}
+    H = nx.Graph(G.subgraph(community).to_undirected())
+    expected = nx.betweenness_centrality(H)
+    assert {p.entity for p in ring0.key_players} == {
+        n for n in community if G.nodes[n]["kind"] not in ("IDENTIFIER", "RING")
+    }
+    for p in ring0.key_players:
+        assert p.score == pytest.approx(expected[p.entity], abs=1e-12)
+
+
+def test_large_communities_get_estimated_betweenness(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph_api.analytics import rings
+
+    exact = ring_candidates(planted())
+    monkeypatch.setattr(rings, "EXACT_BETWEENNESS_UP_TO", 5)
+    estimated = ring_candidates(planted())
+    assert [c.members for c in estimated] == [c.members for c in exact]
+    assert estimated == ring_candidates(planted())  # seeded: reproducible
+    for e, x in zip(estimated, exact, strict=True):
+        assert e.key_players[0].entity == x.key_players[0].entity
