@@ -6,7 +6,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install serve test test-memory lint bench neo4j-up neo4j-down clean
+ARC_VENV := .venv-arcadedb
+ARC_STAMP := $(ARC_VENV)/.installed-stamp
+EXPLORE_DEPS := explore/node_modules/.package-lock.json
+
+.PHONY: install serve test lint bench neo4j-up neo4j-down explore-deps chromium arcadedb clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -16,11 +20,37 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-serve: install
+# The explorer's drawing library, from the npm registry (package-lock.json pins it).
+$(EXPLORE_DEPS): explore/package.json explore/package-lock.json
+	npm ci --prefix explore --no-audit --no-fund
+	touch $@
+
+explore-deps: $(EXPLORE_DEPS)
+
+# Debian's Chromium for the browser tests (never a downloaded browser build).
+chromium:
+	test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
+# ArcadeDB speaks Bolt and Cypher: the real server the Neo4j store is tested on.
+$(ARC_STAMP):
+	test -x $(ARC_VENV)/bin/python || $(PY) -m venv $(ARC_VENV)
+	$(ARC_VENV)/bin/python -m pip install -q arcadedb-embedded==26.10.2.post1
+	touch $@
+
+arcadedb: $(ARC_STAMP)
+
+serve: install explore-deps
 	$(BIN)/graph-api serve --demo
 
-test: install
-	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+test: install explore-deps chromium arcadedb
+	scripts/test.sh $(PYTEST_ARGS)
+
+# A Bolt server for development: `make neo4j-up`, then source .arcadedb.env.
+neo4j-up: install arcadedb
+	$(BIN)/python scripts/arcadedb.py start --venv $(ARC_VENV) --data .arcadedb/dev --env-file .arcadedb.env
+
+neo4j-down: install
+	$(BIN)/python scripts/arcadedb.py stop --env-file .arcadedb.env
 
 lint: install
 	$(BIN)/ruff check graph_api tests bench
@@ -30,4 +60,4 @@ bench: install
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache
+	rm -rf $(VENV) $(ARC_VENV) .arcadedb data .pytest_cache .mypy_cache explore/node_modules

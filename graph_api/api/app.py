@@ -27,6 +27,7 @@ from graph_api.api.export_fields import package_for
 from graph_api.api.schema import build_schema, error_extensions
 from graph_api.audit import AuditEntry, digest_of
 from graph_api.errors import GraphAPIError
+from graph_api.explore import routes as explore_routes
 from graph_api.export.keys import load_or_create_signing_key, public_key_pem
 from graph_api.services import Services
 from graph_api.workflow import sweep_forever
@@ -226,6 +227,7 @@ def create_app(services: Services) -> ASGIApp:
             Route("/healthz", healthz),
             Route("/metrics", metrics_page),
             Route("/schema.graphql", sdl),
+            *explore_routes(),
             Route("/export-key", export_key),
             Route("/exports/{package_id}", download),
         ],

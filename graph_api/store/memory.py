@@ -327,6 +327,11 @@ class MemoryStore(GraphReads):
             ids = self._sorted_ids[None] = sorted(self.graph._node)
         return ids
 
+    def all_node_data(self, scope: Scope) -> dict[str, Data]:
+        self.catch_up()
+        nodes: dict[str, Data] = self.graph._node
+        return nodes
+
     def reporters(self, data: Data) -> list[str]:
         return [self.classes[f[1]].reporter for f in data["facts"]]
 

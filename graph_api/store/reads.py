@@ -56,6 +56,10 @@ class GraphReads:
     def ids_in_order(self, scope: Scope) -> list[str]:
         raise NotImplementedError
 
+    def all_node_data(self, scope: Scope) -> dict[str, Data]:
+        """Every node the caller may see (and possibly more, hidden by the mask)."""
+        raise NotImplementedError
+
     def reporters(self, data: Data) -> list[str]:
         raise NotImplementedError
 
@@ -134,11 +138,12 @@ class GraphReads:
         if after is not None:
             (last,) = decode_cursor(after, 1)
             start = bisect.bisect_right(ids, last)
+        everything = self.all_node_data(scope) if count else None
         items: list[EntityRecord] = []
         has_next = False
         for chunk_start in range(start, len(ids), CHUNK):
             chunk = ids[chunk_start : chunk_start + CHUNK]
-            data = self.node_data(scope, chunk)
+            data = everything if everything is not None else self.node_data(scope, chunk)
             for eid in chunk:
                 seen = self._match(scope, eid, data[eid], where) if eid in data else None
                 if seen is None:
@@ -152,15 +157,11 @@ class GraphReads:
             if has_next:
                 break
         total = None
-        if count:
-            total = 0
-            for chunk_start in range(0, len(ids), CHUNK):
-                chunk = ids[chunk_start : chunk_start + CHUNK]
-                data = self.node_data(scope, chunk)
-                total += sum(
-                    1 for eid in chunk
-                    if eid in data and self._match(scope, eid, data[eid], where) is not None
-                )
+        if everything is not None:
+            total = sum(
+                1 for eid in ids
+                if eid in everything and self._match(scope, eid, everything[eid], where) is not None
+            )
         return Page(
             items=items, has_next=has_next, total=total,
             cursors=[encode_cursor([r.id]) for r in items],

@@ -1,0 +1,233 @@
+"""Issue 8's numbers: /explore in headless Chromium.
+
+    python bench/bench_explore.py [--runs 5] [--screenshot docs/explore.png]
+
+A 501-node trace (a listing shipping from 10 warehouses, each supplied by 7
+warehouses, each supplied by 6 factories: 420 sources) is imported beside the demo
+network; the page traces it and expands nodes in the drawn view. Times come from
+performance.now() in the page: ``api`` is the GraphQL round trip, ``draw`` adding
+the elements, laying them out and two animation frames (so the canvas has
+painted), ``total`` both. Prints one JSON line per measurement; bench/RESULTS.md
+records them with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent / "graph-api"
+sys.path.insert(0, str(ROOT))
+
+from tests.e2e.server import Server  # noqa: E402
+from tests.explore.conftest import CHROMIUM, CHROMIUM_ARGS, _missing, parse_tokens  # noqa: E402
+
+LISTING = "listing-bench-500"
+TRACE = """query($id: ID!) { traceToSource(from: $id) {
+  sources { paths { nodes { id } } } } }"""
+
+
+def emit(name: str, **values: object) -> None:
+    print(json.dumps({"bench": name, **values}), flush=True)
+
+
+def tree_reports(fan: tuple[int, int, int] = (10, 7, 6)) -> list[dict[str, Any]]:
+    """Reports for listing -> 10 warehouses -> 70 warehouses -> 420 factories."""
+    markings = ["GREEN", "AMBER", "RED", "CLEAR"]
+    first = [f"wh-bench-{i}" for i in range(fan[0])]
+    reports: list[dict[str, Any]] = [{
+        "reportId": "bench-explore-0", "source": "TEST_BUY", "confidence": 0.9,
+        "marking": "GREEN",
+        "entities": [{"id": LISTING, "kind": "LISTING", "name": "Bench listing, 500-node trace"}]
+        + [{"id": w, "kind": "WAREHOUSE", "region": "Fujian"} for w in first],
+        "relations": [{"kind": "SHIPS_FROM", "from": LISTING, "to": w} for w in first],
+    }]
+    for i, w in enumerate(first):
+        for j in range(fan[1]):
+            mid = f"{w}-{j}"
+            factories = [f"factory-bench-{i}-{j}-{k}" for k in range(fan[2])]
+            reports.append({
+                "reportId": f"bench-explore-{i}-{j}", "source": "INVESTIGATION",
+                "confidence": 0.5 + 0.05 * j, "marking": markings[(i + j) % 4],
+                "entities": [{"id": w, "kind": "WAREHOUSE"},
+                             {"id": mid, "kind": "WAREHOUSE", "region": "Guangdong"}]
+                + [{"id": f, "kind": "FACTORY", "region": "Guangdong"} for f in factories],
+                "relations": [{"kind": "SUPPLIED_BY", "from": w, "to": mid}]
+                + [{"kind": "SUPPLIED_BY", "from": mid, "to": f} for f in factories],
+            })
+    # A hub beside the trace: a warehouse supplied by 200 of its factories and by 100
+    # factories of its own, to expand in the drawn view.
+    hub = [f"factory-bench-{i % fan[0]}-{(i // fan[0]) % fan[1]}-{i % fan[2]}" for i in range(200)]
+    own = [f"factory-bench-hub-{k}" for k in range(100)]
+    reports.append({
+        "reportId": "bench-explore-hub", "source": "OSINT", "confidence": 0.6, "marking": "AMBER",
+        "entities": [{"id": "wh-bench-hub", "kind": "WAREHOUSE", "name": "Bench hub"}]
+        + [{"id": f, "kind": "FACTORY"} for f in sorted(set(hub)) + own],
+        "relations": [{"kind": "SUPPLIED_BY", "from": "wh-bench-hub", "to": f}
+                      for f in sorted(set(hub)) + own],
+    })
+    return reports
+
+
+def wait_for_trace(server: Server, token: str, size: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        data = server.gql(token, TRACE, {"id": LISTING}).get("data") or {}
+        trace = data.get("traceToSource") or {"sources": []}
+        nodes = {n["id"] for s in trace["sources"] for p in s["paths"] for n in p["nodes"]}
+        if len(nodes) >= size:
+            return
+        time.sleep(0.5)
+    raise SystemExit("the imported bench network never showed up in the trace")
+
+
+def summary(samples: list[float]) -> dict[str, float]:
+    return {"median_ms": round(statistics.median(samples), 1), "max_ms": round(max(samples), 1),
+            "min_ms": round(min(samples), 1), "n": len(samples)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--screenshot", help="save a screenshot of a demo trace here")
+    args = parser.parse_args()
+    reason = _missing()
+    if reason:
+        print(f"bench_explore skipped: {reason}")
+        return 0
+    from playwright.sync_api import sync_playwright
+
+    emit("machine", cpus=os.cpu_count(), date=time.strftime("%Y-%m-%d"))
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        server = Server(work / "graph.db", "--demo").start()
+        try:
+            tokens = parse_tokens(server.log.read_text())
+            token = tokens[("stridewell", "investigator")]
+            if _status(server) == 404:
+                print("bench_explore skipped: /explore is not mounted in app.py")
+                return 0
+            network = work / "tree.ndjson"
+            network.write_text("".join(
+                json.dumps({**r, "reportedBy": "stridewell"}) + "\n" for r in tree_reports()))
+            subprocess.run([str(BIN), "import", str(network), "--org", "stridewell",
+                            "--db", str(server.db)], check=True, capture_output=True)
+            wait_for_trace(server, token, 501)
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                page = browser.new_page(viewport={"width": 1500, "height": 900})
+                page.goto(server.url + "/explore")
+                page.fill("#token", token)
+                page.click("#login-form button[type=submit]")
+                page.wait_for_selector("#app:not([hidden])")
+                measure(page, args.runs)
+                if args.screenshot:
+                    screenshot(page, Path(args.screenshot))
+                browser.close()
+        finally:
+            server.kill()
+    return 0
+
+
+def _status(server: Server) -> int:
+    import httpx
+
+    return httpx.get(server.url + "/explore", timeout=10).status_code
+
+
+def measure(page: Any, runs: int) -> None:
+    traces = []
+    for _ in range(runs + 1):  # the first is the cold run
+        page.evaluate(f"window.explorer.trace({json.dumps(LISTING)})")
+        traces.append(page.evaluate("window.explorer.timings.trace"))
+    emit("trace_500_cold", nodes=traces[0]["nodes"], api_ms=round(traces[0]["api"], 1),
+         draw_ms=round(traces[0]["draw"], 1), total_ms=round(traces[0]["total"], 1))
+    warm = traces[1:]
+    emit("trace_500_first_paint", nodes=warm[0]["nodes"],
+         total=summary([t["total"] for t in warm]), draw=summary([t["draw"] for t in warm]),
+         api=summary([t["api"] for t in warm]), layout=summary([t["layout"] for t in warm]))
+
+    # Expand nodes of the drawn 501-node view: warehouses of both levels, the listing.
+    targets = [LISTING, *(f"wh-bench-{i}" for i in range(5)),
+               *(f"wh-bench-{i}-3" for i in range(5))]
+    expands = []
+    for target in targets:
+        page.evaluate(f"window.explorer.expand({json.dumps(target)})")
+        expands.append(page.evaluate("window.explorer.timings.expand"))
+    emit("expand_in_500_view", elements=page.evaluate("window.explorer.cy.elements().length"),
+         total=summary([e["total"] for e in expands]), draw=summary([e["draw"] for e in expands]),
+         api=summary([e["api"] for e in expands]))
+    hubs = []
+    for _ in range(3):
+        page.evaluate(f"window.explorer.trace({json.dumps(LISTING)})")
+        page.evaluate("document.getElementById('keep').checked = true")
+        page.evaluate("window.explorer.expand('wh-bench-hub')")
+        page.evaluate("document.getElementById('keep').checked = false")
+        hubs.append(page.evaluate("window.explorer.timings.expand"))
+    emit("expand_hub_in_500_view", neighbours=hubs[0]["nodes"] - 1,
+         elements=page.evaluate("window.explorer.cy.elements().length"),
+         total=summary([e["total"] for e in hubs]), draw=summary([e["draw"] for e in hubs]),
+         api=summary([e["api"] for e in hubs]))
+
+    grouped = page.evaluate("""(() => {
+      const KINDS = ['SELLER', 'STOREFRONT', 'LISTING', 'WAREHOUSE', 'FACTORY', 'RING',
+        'IDENTIFIER', 'BRAND'];
+      const nodes = [], edges = [];
+      for (let i = 0; i < 4000; i++) {
+        nodes.push({ group: 'nodes', data: { id: 'g' + i, label: 'g' + i,
+          kind: KINDS[i % 8], marking: 'GREEN',
+          fill: '#33FF00', border: '#1E9600', shape: 'ellipse', confidence: 1 } });
+        if (i) edges.push({ group: 'edges', data: { id: 'ge' + i, source: 'g' + (i >> 1),
+          target: 'g' + i, relFrom: 'g' + (i >> 1), relTo: 'g' + i, kind: 'USES',
+          confidence: 0.5, marking: 'GREEN', line: '#33FF00', label: 'USES 0.50' } });
+      }
+      const t0 = performance.now();
+      window.explorer.draw(nodes, edges, { replace: true, layout: 'fcose' });
+      return new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() => done({
+        ms: performance.now() - t0, drawn: window.explorer.cy.elements().length }))));
+    })()""")
+    emit("grouped_8000_first_paint", loaded=8000 - 1, drawn=grouped["drawn"],
+         ms=round(grouped["ms"], 1))
+    opened = page.evaluate("""new Promise((done) => {
+      const t0 = performance.now();
+      window.explorer.toggleGroup('group:SELLER');
+      requestAnimationFrame(() => requestAnimationFrame(() => done({
+        ms: performance.now() - t0, drawn: window.explorer.cy.elements().length })));
+    })""")
+    emit("grouped_open_500_members", drawn=opened["drawn"], ms=round(opened["ms"], 1))
+
+
+def screenshot(page: Any, path: Path) -> None:
+    """A demo trace with its ranked sources and one source's assertions, for docs/explore.md."""
+    page.click("#clear")
+    page.select_option("#kind", "LISTING")
+    page.click("#search-form button[type=submit]")
+    page.wait_for_selector("#results li[data-id='listing-vt-gan65-01']")
+    # Two traces in one view: Voltra's shared AMBER suppliers and Stridewell's RED factory.
+    page.click("#results li[data-id='listing-sw-trailsurge-02'] button.trace")
+    page.wait_for_selector("#sources li[data-id='factory-putian-huangshi']")
+    page.click("#settings summary")
+    page.check("#keep")
+    page.click("#settings summary")
+    page.click("#results li[data-id='listing-vt-gan65-01'] button.trace")
+    page.wait_for_selector("#sources li[data-id='factory-shenzhen-baoan']")
+    page.click("#sources li:first-child button:text('Open')")
+    page.wait_for_selector("#details .assertion")
+    page.click("#sources li:first-child button:text('Show paths')")
+    page.wait_for_timeout(300)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(path))
+    emit("screenshot", path=str(path))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+MATCH (o:Org) WHERE o.id = $id OR o.name = $name RETURN count(o) AS clashes

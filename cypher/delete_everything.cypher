@@ -1,0 +1,2 @@
+// Tests only: an empty database.
+MATCH (n) DETACH DELETE n

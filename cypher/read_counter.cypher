@@ -1,0 +1,1 @@
+OPTIONAL MATCH (m:Meta {key: $key}) RETURN coalesce(m.value, 0) AS value

@@ -1,0 +1,116 @@
+// The public GraphQL API, and nothing else: every call is POST /graphql with the
+// caller's bearer token, so the page can show only what the API answers that caller.
+
+export const API_LIMIT = 10000; // DESIGN.md "Limits and errors": limit <= 10,000
+export const DEFAULT_LIMIT = 2000; // the API's own default for network(limit:)
+export const MAX_HOPS = 8;
+
+const TOKEN_KEY = "graph_api.explore.token";
+
+export function clampLimit(value) {
+  const n = Math.floor(Number(value));
+  if (!Number.isFinite(n) || n < 1) return DEFAULT_LIMIT;
+  return Math.min(n, API_LIMIT);
+}
+
+export class ApiError extends Error {
+  constructor(message, code) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export const token = {
+  get: () => sessionStorage.getItem(TOKEN_KEY),
+  set: (value) => sessionStorage.setItem(TOKEN_KEY, value),
+  clear: () => sessionStorage.removeItem(TOKEN_KEY),
+};
+
+export async function gql(query, variables = {}, bearer = token.get()) {
+  const endpoint = document.body.dataset.graphql || "/graphql";
+  const response = await fetch(endpoint, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${bearer}` },
+    body: JSON.stringify({ query, variables }),
+    credentials: "omit",
+    cache: "no-store",
+  });
+  let body;
+  try {
+    body = await response.json();
+  } catch {
+    throw new ApiError(`HTTP ${response.status}`, "INTERNAL");
+  }
+  if (body.errors && body.errors.length) {
+    const first = body.errors[0];
+    throw new ApiError(first.message, (first.extensions || {}).code || "INTERNAL");
+  }
+  return body.data;
+}
+
+// Fields every drawn element needs: its marking comes from its visible assertions.
+const N = `fragment N on Entity { id kind name region status confidence identifierKind value
+  assertions { marking } }`;
+const R = `fragment R on Relation { id kind confidence from { id } to { id }
+  assertions { marking } }`;
+
+export const Q = {
+  me: `{ me { id role org { id name type } } }`,
+
+  // Feature detection: the contract's openCase may not be served yet.
+  mutations: `{ __type(name: "Mutation") { fields { name } } }`,
+
+  search: `query Search($search: String, $kind: EntityKind, $first: Int, $after: String) {
+    entities(search: $search, kind: $kind, first: $first, after: $after) {
+      totalCount pageInfo { hasNextPage endCursor }
+      edges { node { ...N } }
+    } } ${N}`,
+
+  entity: `query Entity($id: ID!) { entity(id: $id) {
+    id kind name region status properties confidence value identifierKind
+    assertions { reportId reportedAt source confidence marking
+      reportedBy { id name type } sharedWith { id name }
+      evidence { id kind description sha256 uri } }
+    relations(first: 1) { totalCount }
+  } }`,
+
+  network: `query Net($seeds: [ID!]!, $maxHops: Int, $kinds: [RelationKind!], $limit: Int) {
+    network(seeds: $seeds, maxHops: $maxHops, kinds: $kinds, limit: $limit) {
+      truncated nodes { ...N } relations { ...R } } } ${N} ${R}`,
+
+  trace: `query Trace($from: ID!, $maxDepth: Int, $minConfidence: Float) {
+    traceToSource(from: $from, maxDepth: $maxDepth, minConfidence: $minConfidence) {
+      origin { ...N }
+      sources { score depth entity { ...N }
+        paths(first: 3) { confidence nodes { ...N } relations { ...R } } }
+    } } ${N} ${R}`,
+
+  // The trace's shape only: ids are cheap to resolve, and one network() call then
+  // fetches each entity and relation once instead of once per path.
+  traceIds: `query TraceIds($from: ID!, $maxDepth: Int, $minConfidence: Float) {
+    traceToSource(from: $from, maxDepth: $maxDepth, minConfidence: $minConfidence) {
+      origin { id name }
+      sources { score depth entity { id }
+        paths(first: 3) { confidence nodes { id } relations { id } } }
+    } }`,
+
+  linked: `query Linked($id: ID!, $maxHops: Int) {
+    linkedEntities(id: $id, maxHops: $maxHops) {
+      entity { ...N } sharedIdentifiers { ...N }
+      path { confidence nodes { ...N } relations { ...R } }
+    } } ${N} ${R}`,
+
+  rings: `query Rings($minSize: Int, $first: Int) { rings(minSize: $minSize, first: $first) {
+      id size regions
+      members { ...N } sources { ...N } knownRing { id name }
+      keyPlayers(first: 5) { score entity { ...N } }
+    } } ${N}`,
+
+  openCase: `mutation OpenCase($input: CaseInput!) {
+    openCase(input: $input) { id title status } }`,
+};
+
+// The relation kinds rings are computed over (DESIGN.md "rings").
+export const RING_KINDS = [
+  "OPERATES", "USES", "SUPPLIED_BY", "SHIPS_FROM", "MEMBER_OF", "ASSOCIATED_WITH",
+];

@@ -1,0 +1,418 @@
+"""The scale-out store: Neo4j through the official driver, every query in ``cypher/``.
+
+The API is stateless over it: orgs, principals, reports, facts and the audit
+ledger live in the database, so any number of workers and replicas serve one
+database. Reads filter by visibility inside Cypher (``cypher/_visible.cypher``)
+and come back as node data shaped like the embedded graph's, so the shared
+reads (``GraphReads``) and the analytics run unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import networkx as nx
+import orjson
+from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j.exceptions import (
+    ConstraintError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
+
+from graph_api import deadline
+from graph_api.access import Scope
+from graph_api.audit import GENESIS, AuditEntry, AuditRecord, chain_hash
+from graph_api.config import Settings
+from graph_api.errors import BadUserInput, Conflict, Unavailable
+from graph_api.model import (
+    Assertion,
+    EntityKind,
+    Evidence,
+    Marking,
+    Org,
+    OrgType,
+    Principal,
+    RelationKind,
+    Report,
+    SourceKind,
+)
+from graph_api.reports import validate_endpoints
+from graph_api.store.base import SubmitResult
+from graph_api.store.cypher import query, schema_statements
+from graph_api.store.reads import GraphReads
+from graph_api.store.scoped_view import VisibilityMask, merged_node
+
+__all__ = ["Neo4jStore"]
+
+T = TypeVar("T")
+Data = dict[str, Any]
+ALL_VISIBLE = VisibilityMask(lambda _: True)  # what Cypher returns is already filtered
+RETRIES = 5
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class Neo4jStore(GraphReads):
+    def __init__(self, settings: Settings) -> None:
+        self.database = settings.neo4j_database
+        self.driver: Driver = GraphDatabase.driver(
+            settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password)
+        )
+        self._orgs: dict[str, Org] = {}
+        self._write(lambda tx: [tx.run(s).consume() for s in schema_statements()])
+
+    def close(self) -> None:
+        self.driver.close()
+
+    # -- plumbing ---------------------------------------------------------------
+    def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
+        """One write transaction, retried on transient errors and MERGE races."""
+        for attempt in range(RETRIES):
+            try:
+                with self.driver.session(database=self.database) as session:
+                    return session.execute_write(work)
+            except ConstraintError:
+                if attempt == RETRIES - 1:
+                    raise
+                time.sleep(0.05 * 2**attempt)
+            except (ServiceUnavailable, SessionExpired) as exc:
+                raise Unavailable(f"the graph database is unavailable: {exc}") from None
+        raise AssertionError("unreachable")
+
+    def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        deadline.check()  # every round trip is a chance to stop a runaway request
+        try:
+            with self.driver.session(database=self.database) as session:
+                return session.execute_read(
+                    lambda tx: [r.data() for r in tx.run(query(name), params)]
+                )
+        except (ServiceUnavailable, SessionExpired, TransientError) as exc:
+            raise Unavailable(f"the graph database is unavailable: {exc}") from None
+
+    @staticmethod
+    def _who(scope: Scope) -> dict[str, str]:
+        return {"org": scope.org_id, "org_type": scope.org_type.value}
+
+    def reset(self) -> None:
+        """Empty the database (tests only)."""
+        self._write(lambda tx: tx.run(query("delete_everything")).consume())
+        self._orgs.clear()
+
+    # -- orgs and principals ----------------------------------------------------
+    def add_org(self, org: Org, audit: AuditEntry | None = None) -> Org:
+        def work(tx: ManagedTransaction) -> None:
+            clashes = tx.run(query("count_org_clashes"), id=org.id, name=org.name).single()
+            if clashes is not None and clashes["clashes"]:
+                raise ValueError(f"an org with id {org.id!r} or name {org.name!r} exists")
+            tx.run(query("create_org"), id=org.id, name=org.name, type=org.type.value,
+                   trusted=org.trusted, created_at=_now()).consume()
+            if audit is not None:
+                self._append_audit(tx, audit)
+
+        self._write(work)
+        self._orgs.clear()
+        return org
+
+    def orgs(self) -> list[Org]:
+        if not self._orgs:
+            rows = self._read("list_orgs")
+            self._orgs = {r["id"]: Org(r["id"], r["name"], OrgType(r["type"]), bool(r["trusted"]))
+                          for r in rows}
+        return list(self._orgs.values())
+
+    def org(self, org_id: str) -> Org | None:
+        if org_id not in self._orgs:
+            self._orgs.clear()
+            self.orgs()
+        return self._orgs.get(org_id)
+
+    def add_principal(
+        self, principal: Principal, token_hash: str, audit: AuditEntry | None = None
+    ) -> None:
+        def work(tx: ManagedTransaction) -> None:
+            tx.run(query("create_principal"), id=principal.id, org=principal.org.id,
+                   role=principal.role, token_hash=token_hash, created_at=_now()).consume()
+            if audit is not None:
+                self._append_audit(tx, audit)
+
+        self._write(work)
+
+    def _principal(self, rows: list[dict[str, Any]]) -> Principal | None:
+        if not rows:
+            return None
+        org = self.org(rows[0]["org"])
+        return None if org is None else Principal(rows[0]["id"], org, rows[0]["role"])
+
+    def principal_by_token_hash(self, token_hash: str) -> Principal | None:
+        return self._principal(self._read("find_principal_by_token", token_hash=token_hash))
+
+    def principal(self, principal_id: str) -> Principal | None:
+        return self._principal(self._read("find_principal", id=principal_id))
+
+    def revoke_principal(self, principal_id: str, audit: AuditEntry | None = None) -> bool:
+        def work(tx: ManagedTransaction) -> bool:
+            row = tx.run(query("revoke_principal"), id=principal_id, revoked_at=_now()).single()
+            revoked = bool(row and row["revoked"])
+            if revoked and audit is not None:
+                self._append_audit(tx, audit)
+            return revoked
+
+        return self._write(work)
+
+    # -- audit -------------------------------------------------------------------
+    def _append_audit(self, tx: ManagedTransaction, entry: AuditEntry) -> None:
+        head = tx.run(query("lock_audit_head"), genesis=GENESIS, at=_now()).single()
+        assert head is not None
+        seq, prev = int(head["seq"]) + 1, str(head["hash"])
+        tx.run(query("create_audit"), seq=seq, at=entry.at.isoformat(),
+               principal_id=entry.principal_id, org_id=entry.org_id, operation=entry.operation,
+               digest=entry.digest, prev_hash=prev, hash=chain_hash(prev, seq, entry)).consume()
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        self._write(lambda tx: self._append_audit(tx, entry))
+
+    def audit_records(self, after: int = 0, limit: int | None = None) -> list[AuditRecord]:
+        rows = self._read("list_audit", after=after, limit=limit or 10**9)
+        out = []
+        for r in rows:
+            try:
+                at = datetime.fromisoformat(r["at"])
+            except (TypeError, ValueError):
+                at = datetime(1970, 1, 1, tzinfo=UTC)
+            out.append(AuditRecord(r["seq"], at, r["principal_id"], r["org_id"], r["operation"],
+                                   r["digest"], r["prev_hash"], r["hash"]))
+        return out
+
+    # -- writes ------------------------------------------------------------------
+    def _replay(self, report: Report) -> SubmitResult | None:
+        rows = self._read("find_report", org=report.org_id, report_id=report.id)
+        if not rows:
+            return None
+        if rows[0]["digest"] != report.digest:
+            raise Conflict(
+                f"reportId {report.id!r} was already used for a different report", field="reportId"
+            )
+        return SubmitResult(report.id, rows[0]["entities"], rows[0]["relations"], False)
+
+    def visible_kinds(self, scope: Scope, ids: list[str]) -> dict[str, EntityKind]:
+        return {eid: EntityKind(data["facts"][0][3])
+                for eid, data in self.node_data(scope, ids).items()}
+
+    def _check_against_view(self, scope: Scope, report: Report) -> None:
+        """The same checks, in the same order and words, as the embedded store's."""
+        local = {e.id: e.kind for e in report.entities}
+        outside = [ref for rel in report.relations for ref in (rel.source, rel.target)
+                   if ref not in local]
+        seen = self.visible_kinds(scope, list(local) + outside)
+        for i, entity in enumerate(report.entities):
+            kind = seen.get(entity.id)
+            if kind is not None and kind is not entity.kind:
+                raise BadUserInput(
+                    f"entities[{i}].kind: {entity.id!r} is a {kind.value}, not {entity.kind.value}",
+                    field=f"entities[{i}].kind",
+                )
+        kinds: dict[str, EntityKind | None] = dict(local)
+        for i, rel in enumerate(report.relations):
+            for end, ref in (("from", rel.source), ("to", rel.target)):
+                if ref in kinds:
+                    continue
+                if ref not in seen:
+                    raise BadUserInput(
+                        f"relations[{i}].{end}: no entity {ref!r} in the report or visible to you",
+                        field=f"relations[{i}].{end}",
+                    )
+                kinds[ref] = seen[ref]
+        validate_endpoints(report.relations, kinds.get)
+
+    def _write_report(self, tx: ManagedTransaction, report: Report) -> None:
+        row = tx.run(query("next_counter"), key="seq").single()
+        assert row is not None
+        envelope: dict[str, Any] = {"seq": int(row["value"]), "org": report.org_id,
+                    "marking": report.marking.value, "shared": list(report.shared_with)}
+        evidence = orjson.dumps([
+            {"id": e.id, "kind": e.kind, "description": e.description, "sha256": e.sha256,
+             "uri": e.uri} for e in report.evidence
+        ]).decode()
+        tx.run(query("create_report"), **envelope, report_id=report.id,
+               principal=report.principal_id, received_at=report.received_at.isoformat(),
+               source=report.source.value, confidence=report.confidence, digest=report.digest,
+               evidence=evidence, entities=len(report.entities),
+               relations=len(report.relations)).consume()
+        tx.run(query("create_entity_facts"), **envelope, confidence=report.confidence, rows=[
+            {"id": e.id, "kind": e.kind.value, "name": e.name, "region": e.region,
+             "status": e.status,
+             "properties": orjson.dumps(e.properties).decode() if e.properties else None,
+             "identifier_kind": e.identifier_kind.value if e.identifier_kind else None,
+             "value": e.value}
+            for e in report.entities
+        ]).consume()
+        tx.run(query("create_relation_facts"), **envelope, rows=[
+            {"source": r.source, "target": r.target, "kind": r.kind.value,
+             "confidence": r.confidence}
+            for r in report.relations
+        ]).consume()
+
+    def submit(self, scope: Scope, report: Report, audit: AuditEntry | None = None) -> SubmitResult:
+        replay = self._replay(report)
+        if replay is not None:
+            if audit is not None:
+                self.append_audit(audit)
+            return replay
+        self._check_against_view(scope, report)
+
+        def work(tx: ManagedTransaction) -> None:
+            self._write_report(tx, report)
+            if audit is not None:
+                self._append_audit(tx, audit)
+
+        self._write(work)
+        return SubmitResult(report.id, len(report.entities), len(report.relations), True)
+
+    def submit_many(
+        self, reports: list[tuple[Scope, Report]], audit: AuditEntry | None = None
+    ) -> list[SubmitResult | Exception]:
+        """Each report checked alone; the good ones written in one transaction."""
+        results: list[SubmitResult | Exception] = []
+        good: list[Report] = []
+        batch_ids: set[tuple[str, str]] = set()
+        for scope, report in reports:
+            try:
+                if (report.org_id, report.id) in batch_ids:
+                    raise Conflict(f"reportId {report.id!r} repeats in this import",
+                                   field="reportId")
+                replay = self._replay(report)
+                if replay is not None:
+                    results.append(replay)
+                    continue
+                self._check_against_view(scope, report)
+                batch_ids.add((report.org_id, report.id))
+                good.append(report)
+                results.append(
+                    SubmitResult(report.id, len(report.entities), len(report.relations), True)
+                )
+            except (BadUserInput, Conflict) as exc:
+                results.append(exc)
+
+        def work(tx: ManagedTransaction) -> None:
+            for report in good:
+                self._write_report(tx, report)
+            if audit is not None:
+                self._append_audit(tx, audit)
+
+        if good or audit is not None:
+            self._write(work)
+        return results
+
+    # -- reads ---------------------------------------------------------------------
+    def mask(self, scope: Scope) -> VisibilityMask:
+        return ALL_VISIBLE
+
+    def reporters(self, data: Data) -> list[str]:
+        reporters: list[str] = data.get("reporters") or []
+        return reporters
+
+    def _nodes(self, rows: list[dict[str, Any]]) -> dict[str, Data]:
+        facts: dict[str, list[tuple[Any, ...]]] = {}
+        extra: dict[str, dict[str, Any]] = {}
+        for r in rows:  # ordered by seq
+            facts.setdefault(r["id"], []).append(
+                (r["seq"], 0, r["confidence"], r["kind"], r["name"], r["region"], r["status"],
+                 r["properties"])
+            )
+            if r["identifier_kind"] is not None:
+                extra[r["id"]] = {"identifier_kind": r["identifier_kind"], "value": r["value"]}
+            extra.setdefault(r["id"], {})["reporters"] = r["reporters"]
+        out = {}
+        for eid, node_facts in facts.items():
+            data = merged_node(node_facts)
+            data.update(extra.get(eid, {}))
+            out[eid] = data
+        return out
+
+    def node_data(self, scope: Scope, ids: list[str]) -> dict[str, Data]:
+        if not ids:
+            return {}
+        return self._nodes(self._read("read_entity_facts", ids=list(ids), **self._who(scope)))
+
+    def all_node_data(self, scope: Scope) -> dict[str, Data]:
+        return self._nodes(self._read("read_all_entity_facts", **self._who(scope)))
+
+    def ids_in_order(self, scope: Scope) -> list[str]:
+        return [r["id"] for r in self._read("list_entity_ids", **self._who(scope))]
+
+    def _graph(self, nodes: dict[str, Data], rows: list[dict[str, Any]]) -> nx.MultiDiGraph:
+        G = nx.MultiDiGraph()
+        for eid, data in nodes.items():
+            G.add_node(eid, **data)
+        for r in sorted(rows, key=lambda r: r["seq"]):
+            if r["source"] not in nodes or r["target"] not in nodes:
+                continue  # a relation is visible only with both ends
+            keydict = G.succ[r["source"]].get(r["target"], {})
+            data = keydict.get(r["kind"])
+            fact = (r["seq"], 0, r["confidence"])
+            if data is None:
+                miss = 1.0 - r["confidence"]
+                G.add_edge(r["source"], r["target"], key=r["kind"], confidence=1.0 - miss,
+                           miss=miss, facts=[fact])
+            else:
+                data["facts"].append(fact)
+                data["miss"] *= 1.0 - r["confidence"]
+                data["confidence"] = 1.0 - data["miss"]
+        return G
+
+    def view(
+        self,
+        scope: Scope,
+        seeds: list[str] | None = None,
+        hops: int | None = None,
+        kinds: frozenset[RelationKind] | None = None,
+    ) -> nx.MultiDiGraph:
+        """The caller's visible graph: all of it, or the neighbourhood the caller promised
+        to stay in (one relations query and one facts query per hop)."""
+        who = self._who(scope)
+        if seeds is None:
+            nodes = self._nodes(self._read("read_all_entity_facts", **who))
+            return self._graph(nodes, self._read("read_all_relations", **who))
+        kind_names = None if kinds is None else sorted(k.value for k in kinds)
+        nodes = self.node_data(scope, list(dict.fromkeys(seeds)))
+        frontier = list(nodes)
+        rows: dict[tuple[str, str, str, int], dict[str, Any]] = {}
+        for _ in range(hops if hops is not None else 8):
+            if not frontier:
+                break
+            found = self._read("read_relations_around", ids=frontier, kinds=kind_names, **who)
+            new: list[str] = []
+            for r in found:
+                rows[(r["source"], r["target"], r["kind"], r["seq"])] = r
+                for end in (r["source"], r["target"]):
+                    if end not in nodes and end not in new:
+                        new.append(end)
+            nodes.update(self.node_data(scope, new))
+            frontier = [n for n in new if n in nodes]
+        return self._graph(nodes, list(rows.values()))
+
+    def view_version(self) -> int:
+        return int(self._read("read_counter", key="seq")[0]["value"])
+
+    def envelopes(self, keys: list[int]) -> dict[int, Assertion]:
+        out: dict[int, Assertion] = {}
+        for r in self._read("read_envelopes", seqs=list(dict.fromkeys(keys))):
+            out[r["seq"]] = Assertion(
+                report_id=r["report_id"], reported_by=r["org"],
+                reported_at=datetime.fromisoformat(r["received_at"]),
+                source=SourceKind(r["source"]), confidence=r["confidence"],
+                marking=Marking(r["marking"]), shared_with=tuple(sorted(r["shared"] or [])),
+                evidence=tuple(
+                    Evidence(e["id"], e["kind"], e.get("description"), e.get("sha256"),
+                             e.get("uri"))
+                    for e in orjson.loads(r["evidence"])
+                ),
+            )
+        return out
