@@ -374,8 +374,9 @@ class Neo4jStore(GraphReads):
         hops: int | None = None,
         kinds: frozenset[RelationKind] | None = None,
     ) -> nx.MultiDiGraph:
-        """The caller's visible graph: all of it, or the neighbourhood the caller promised
-        to stay in (one relations query and one facts query per hop)."""
+        """The caller's visible graph: all of it, or the subgraph induced by the nodes
+        within ``hops`` of the seeds over ``kinds`` (a relations query and a facts query
+        per hop, and one more relations query for the relations among the last ring)."""
         who = self._who(scope)
         if seeds is None:
             nodes = self._nodes(self._read("read_all_entity_facts", **who))
@@ -384,7 +385,8 @@ class Neo4jStore(GraphReads):
         nodes = self.node_data(scope, list(dict.fromkeys(seeds)))
         frontier = list(nodes)
         rows: dict[tuple[str, str, str, int], dict[str, Any]] = {}
-        for _ in range(hops if hops is not None else 8):
+        steps = hops if hops is not None else 8
+        for step in range(steps + 1):
             if not frontier:
                 break
             found = self._read("read_relations_around", ids=frontier, kinds=kind_names, **who)
@@ -394,6 +396,8 @@ class Neo4jStore(GraphReads):
                 for end in (r["source"], r["target"]):
                     if end not in nodes and end not in new:
                         new.append(end)
+            if step == steps:
+                break  # the last round only adds relations among the nodes already reached
             nodes.update(self.node_data(scope, new))
             frontier = [n for n in new if n in nodes]
         return self._graph(nodes, list(rows.values()))

@@ -1,0 +1,61 @@
+"""cypher/ tested as data: every file is used, its $parameters are passed, and every
+read of assertions goes through the one visibility fragment."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from graph_api.store.cypher import CYPHER_DIR, VISIBLE_MARK, query
+
+CODE = (Path(__file__).resolve().parent.parent / "graph_api" / "store" / "neo4j.py").read_text()
+FILES = sorted(p.stem for p in CYPHER_DIR.glob("*.cypher") if not p.stem.startswith("_"))
+# Reads that are not of assertions: orgs, principals, counters, the audit ledger, and
+# provenance looked up by keys taken from facts the caller already sees.
+NOT_ASSERTION_READS = {"count_org_clashes", "list_orgs", "find_principal", "find_principal_by_token",
+                       "read_counter", "find_report", "read_envelopes", "list_audit"}
+# Parameters every call passes through a shared dict (see Neo4jStore._write_report, _who).
+SPREAD = {"seq", "org", "marking", "shared", "org_type"}
+PARAM = re.compile(r"\$([a-z_]\w*)")
+
+
+def call_sites(name: str) -> list[str]:
+    """The argument text of every ``query("name")`` / ``_read("name", ...)`` call."""
+    sites = re.findall(r'(?:query|_read)\("%s"\)?(.*)' % re.escape(name), CODE)
+    return sites
+
+
+@pytest.mark.parametrize("name", FILES)
+def test_every_query_file_is_used_by_the_store(name: str) -> None:
+    if name == "schema":
+        assert "schema_statements()" in CODE
+        return
+    assert call_sites(name), f"cypher/{name}.cypher is used nowhere"
+
+
+@pytest.mark.parametrize("name", [f for f in FILES if f != "schema"])
+def test_parameters_match_the_calls(name: str) -> None:
+    text = query(name)
+    wanted = set(PARAM.findall(text))
+    block = CODE[CODE.index(f'"{name}"'):]
+    call = block[: block.index(")\n") + 1] if ")\n" in block else block
+    for param in wanted - SPREAD:
+        assert re.search(rf"\b{param}=", call), f"{name}: ${param} is not passed at its call"
+
+
+@pytest.mark.parametrize("name", [f for f in FILES if f.startswith(("read_", "list_", "find_",
+                                                                      "count_"))])
+def test_reads_of_assertions_filter_by_visibility(name: str) -> None:
+    raw = (CYPHER_DIR / f"{name}.cypher").read_text()
+    if name in NOT_ASSERTION_READS:
+        assert not VISIBLE_MARK.search(raw)
+        return
+    assert VISIBLE_MARK.search(raw), f"{name} reads assertions without the visibility fragment"
+    assert "$org" in query(name) and "$org_type" in query(name)
+
+
+def test_no_cypher_is_built_from_strings_in_code() -> None:
+    assert not re.search(r'\.run\(f"|execute_query\(f"', CODE)
+    assert "MATCH" not in re.sub(r'""".*?"""', "", CODE, flags=re.S)
