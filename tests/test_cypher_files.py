@@ -14,7 +14,8 @@ CODE = (Path(__file__).resolve().parent.parent / "graph_api" / "store" / "neo4j.
 FILES = sorted(p.stem for p in CYPHER_DIR.glob("*.cypher") if not p.stem.startswith("_"))
 # Reads that are not of assertions: orgs, principals, counters, the audit ledger, and
 # provenance looked up by keys taken from facts the caller already sees.
-NOT_ASSERTION_READS = {"count_org_clashes", "list_orgs", "find_principal", "find_principal_by_token",
+NOT_ASSERTION_READS = {"count_org_clashes", "list_orgs", "find_principal",
+                       "find_principal_by_token",
                        "read_counter", "find_report", "read_envelopes", "list_audit"}
 # Parameters every call passes through a shared dict (see Neo4jStore._write_report, _who).
 SPREAD = {"seq", "org", "marking", "shared", "org_type"}
