@@ -1,4 +1,4 @@
 UNWIND $rows AS row
 MATCH (a:Entity {id: row.source}), (b:Entity {id: row.target})
-CREATE (a)-[:REL {seq: $seq, org: $org, marking: $marking, shared: $shared,
+CREATE (a)-[:REL {seq: row.seq, org: row.org, marking: row.marking, shared: row.shared,
                   kind: row.kind, confidence: row.confidence}]->(b)

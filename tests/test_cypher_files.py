@@ -16,9 +16,10 @@ FILES = sorted(p.stem for p in CYPHER_DIR.glob("*.cypher") if not p.stem.startsw
 # provenance looked up by keys taken from facts the caller already sees.
 NOT_ASSERTION_READS = {"count_org_clashes", "list_orgs", "find_principal",
                        "find_principal_by_token",
-                       "read_counter", "find_report", "read_envelopes", "list_audit"}
-# Parameters every call passes through a shared dict (see Neo4jStore._write_report, _who).
-SPREAD = {"seq", "org", "marking", "shared", "org_type"}
+                       "read_counter", "find_report", "find_reports", "read_envelopes",
+                       "list_audit"}
+# Parameters every call passes through a shared dict (see Neo4jStore._who).
+SPREAD = {"org", "org_type"}
 PARAM = re.compile(r"\$([a-z_]\w*)")
 
 

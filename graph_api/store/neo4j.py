@@ -25,7 +25,7 @@ from neo4j.exceptions import (
 )
 
 from graph_api import deadline
-from graph_api.access import Scope
+from graph_api.access import Scope, VisibilityClass
 from graph_api.audit import GENESIS, AuditEntry, AuditRecord, chain_hash
 from graph_api.config import Settings
 from graph_api.errors import BadUserInput, Conflict, Unavailable
@@ -191,8 +191,13 @@ class Neo4jStore(GraphReads):
         return out
 
     # -- writes ------------------------------------------------------------------
-    def _replay(self, report: Report) -> SubmitResult | None:
-        rows = self._read("find_report", org=report.org_id, report_id=report.id)
+    def _replay(self, report: Report, known: dict[tuple[str, str], Any] | None = None
+                ) -> SubmitResult | None:
+        if known is not None:
+            row = known.get((report.org_id, report.id))
+            rows = [row] if row else []
+        else:
+            rows = self._read("find_report", org=report.org_id, report_id=report.id)
         if not rows:
             return None
         if rows[0]["digest"] != report.digest:
@@ -205,12 +210,18 @@ class Neo4jStore(GraphReads):
         return {eid: EntityKind(data["facts"][0][3])
                 for eid, data in self.node_data(scope, ids).items()}
 
-    def _check_against_view(self, scope: Scope, report: Report) -> None:
+    @staticmethod
+    def _mentioned(report: Report) -> list[str]:
+        local = [e.id for e in report.entities]
+        return local + [ref for rel in report.relations for ref in (rel.source, rel.target)]
+
+    def _check_against_view(
+        self, scope: Scope, report: Report, seen: dict[str, EntityKind] | None = None
+    ) -> None:
         """The same checks, in the same order and words, as the embedded store's."""
         local = {e.id: e.kind for e in report.entities}
-        outside = [ref for rel in report.relations for ref in (rel.source, rel.target)
-                   if ref not in local]
-        seen = self.visible_kinds(scope, list(local) + outside)
+        if seen is None:
+            seen = self.visible_kinds(scope, list(dict.fromkeys(self._mentioned(report))))
         for i, entity in enumerate(report.entities):
             kind = seen.get(entity.id)
             if kind is not None and kind is not entity.kind:
@@ -231,33 +242,41 @@ class Neo4jStore(GraphReads):
                 kinds[ref] = seen[ref]
         validate_endpoints(report.relations, kinds.get)
 
-    def _write_report(self, tx: ManagedTransaction, report: Report) -> None:
-        row = tx.run(query("next_counter"), key="seq").single()
+    def _write_reports(self, tx: ManagedTransaction, reports: list[Report]) -> None:
+        """Every report of a batch in four statements: seqs, reports, entity and relation facts."""
+        row = tx.run(query("next_counter"), key="seq", by=len(reports)).single()
         assert row is not None
-        envelope: dict[str, Any] = {"seq": int(row["value"]), "org": report.org_id,
-                    "marking": report.marking.value, "shared": list(report.shared_with)}
-        evidence = orjson.dumps([
-            {"id": e.id, "kind": e.kind, "description": e.description, "sha256": e.sha256,
-             "uri": e.uri} for e in report.evidence
-        ]).decode()
-        tx.run(query("create_report"), **envelope, report_id=report.id,
-               principal=report.principal_id, received_at=report.received_at.isoformat(),
-               source=report.source.value, confidence=report.confidence, digest=report.digest,
-               evidence=evidence, entities=len(report.entities),
-               relations=len(report.relations)).consume()
-        tx.run(query("create_entity_facts"), **envelope, confidence=report.confidence, rows=[
-            {"id": e.id, "kind": e.kind.value, "name": e.name, "region": e.region,
-             "status": e.status,
-             "properties": orjson.dumps(e.properties).decode() if e.properties else None,
-             "identifier_kind": e.identifier_kind.value if e.identifier_kind else None,
-             "value": e.value}
-            for e in report.entities
-        ]).consume()
-        tx.run(query("create_relation_facts"), **envelope, rows=[
-            {"source": r.source, "target": r.target, "kind": r.kind.value,
-             "confidence": r.confidence}
-            for r in report.relations
-        ]).consume()
+        first = int(row["value"]) - len(reports) + 1
+        heads, entities, relations = [], [], []
+        for seq, report in enumerate(reports, first):
+            envelope = {"seq": seq, "org": report.org_id, "marking": report.marking.value,
+                        "shared": list(report.shared_with)}
+            heads.append({
+                **envelope, "report_id": report.id, "principal": report.principal_id,
+                "received_at": report.received_at.isoformat(), "source": report.source.value,
+                "confidence": report.confidence, "digest": report.digest,
+                "entities": len(report.entities), "relations": len(report.relations),
+                "evidence": orjson.dumps([
+                    {"id": e.id, "kind": e.kind, "description": e.description,
+                     "sha256": e.sha256, "uri": e.uri} for e in report.evidence
+                ]).decode(),
+            })
+            entities += [{
+                **envelope, "confidence": report.confidence, "id": e.id, "kind": e.kind.value,
+                "name": e.name, "region": e.region, "status": e.status,
+                "properties": orjson.dumps(e.properties).decode() if e.properties else None,
+                "identifier_kind": e.identifier_kind.value if e.identifier_kind else None,
+                "value": e.value,
+            } for e in report.entities]
+            relations += [{
+                **envelope, "source": r.source, "target": r.target, "kind": r.kind.value,
+                "confidence": r.confidence,
+            } for r in report.relations]
+        tx.run(query("create_reports"), rows=heads).consume()
+        if entities:
+            tx.run(query("create_entity_facts"), rows=entities).consume()
+        if relations:
+            tx.run(query("create_relation_facts"), rows=relations).consume()
 
     def submit(self, scope: Scope, report: Report, audit: AuditEntry | None = None) -> SubmitResult:
         replay = self._replay(report)
@@ -268,7 +287,7 @@ class Neo4jStore(GraphReads):
         self._check_against_view(scope, report)
 
         def work(tx: ManagedTransaction) -> None:
-            self._write_report(tx, report)
+            self._write_reports(tx, [report])
             if audit is not None:
                 self._append_audit(tx, audit)
 
@@ -278,20 +297,45 @@ class Neo4jStore(GraphReads):
     def submit_many(
         self, reports: list[tuple[Scope, Report]], audit: AuditEntry | None = None
     ) -> list[SubmitResult | Exception]:
-        """Each report checked alone; the good ones written in one transaction."""
+        """Each report checked alone; the good ones written in one transaction.
+
+        The lookups are batched: one query for known report ids, one per reporting
+        org for the kinds its reports mention.
+        """
         results: list[SubmitResult | Exception] = []
         good: list[Report] = []
         batch_ids: set[tuple[str, str]] = set()
+        known = {
+            (r["org"], r["report_id"]): r
+            for r in self._read("find_reports", keys=[
+                {"org": rep.org_id, "report_id": rep.id} for _, rep in reports
+            ])
+        }
+        by_scope: dict[str, tuple[Scope, list[str]]] = {}
+        for scope, report in reports:
+            by_scope.setdefault(scope.view_key, (scope, []))[1].extend(self._mentioned(report))
+        seen_by_scope = {
+            key: self.visible_kinds(scope, list(dict.fromkeys(ids)))
+            for key, (scope, ids) in by_scope.items()
+        }
+        pending: dict[str, dict[str, EntityKind]] = {}  # what earlier reports of the batch add
         for scope, report in reports:
             try:
                 if (report.org_id, report.id) in batch_ids:
                     raise Conflict(f"reportId {report.id!r} repeats in this import",
                                    field="reportId")
-                replay = self._replay(report)
+                replay = self._replay(report, known)
                 if replay is not None:
                     results.append(replay)
                     continue
-                self._check_against_view(scope, report)
+                seen = dict(pending.get(scope.view_key, {}))
+                seen.update(seen_by_scope[scope.view_key])
+                self._check_against_view(scope, report, seen)
+                for entity in report.entities:  # visible to every scope that sees this report
+                    for key, (other, _) in by_scope.items():
+                        if other.sees(VisibilityClass(report.org_id, report.marking,
+                                                      frozenset(report.shared_with))):
+                            pending.setdefault(key, {}).setdefault(entity.id, entity.kind)
                 batch_ids.add((report.org_id, report.id))
                 good.append(report)
                 results.append(
@@ -302,7 +346,7 @@ class Neo4jStore(GraphReads):
 
         def work(tx: ManagedTransaction) -> None:
             for report in good:
-                self._write_report(tx, report)
+                self._write_reports(tx, [report])
             if audit is not None:
                 self._append_audit(tx, audit)
 
