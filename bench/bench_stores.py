@@ -31,7 +31,6 @@ from graph_api.store.neo4j import Neo4jStore  # noqa: E402
 from graph_api.synthetic import orgs, write_network  # noqa: E402
 
 
-
 def p50(samples: list[float]) -> float:
     return round(statistics.median(samples) * 1000, 2)
 
