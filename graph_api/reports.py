@@ -32,7 +32,14 @@ from graph_api.model import (
     pseudonym,
 )
 
-__all__ = ["MAX_REPORT_ITEMS", "canonical_digest", "parse_report", "validate_endpoints"]
+__all__ = [
+    "MAX_REPORT_ITEMS",
+    "canonical_digest",
+    "check_against_view",
+    "mentioned_ids",
+    "parse_report",
+    "validate_endpoints",
+]
 
 MAX_REPORT_ITEMS = 50_000
 MAX_STRING = 10_000
@@ -297,3 +304,38 @@ def validate_endpoints(
                     f"here, not {kind.value}",
                     field=f"relations[{i}].{end}",
                 )
+
+
+def mentioned_ids(report: Report) -> list[str]:
+    """Every entity id a report names: its entities, then its relations' ends."""
+    ids = [e.id for e in report.entities]
+    ids += [ref for rel in report.relations for ref in (rel.source, rel.target)]
+    return list(dict.fromkeys(ids))
+
+
+def check_against_view(report: Report, seen: Mapping[str, EntityKind]) -> None:
+    """Check a report against the kinds its reporter already sees (``seen``).
+
+    An entity of the report may not contradict a kind the reporter sees; a
+    relation end outside the report must be an entity the reporter sees. What
+    the reporter cannot see never matters, so an error reveals nothing hidden.
+    """
+    for i, entity in enumerate(report.entities):
+        kind = seen.get(entity.id)
+        if kind is not None and kind is not entity.kind:
+            raise BadUserInput(
+                f"entities[{i}].kind: {entity.id!r} is a {kind.value}, not {entity.kind.value}",
+                field=f"entities[{i}].kind",
+            )
+    kinds: dict[str, EntityKind | None] = {e.id: e.kind for e in report.entities}
+    for i, rel in enumerate(report.relations):
+        for end, ref in (("from", rel.source), ("to", rel.target)):
+            if ref in kinds:
+                continue
+            if ref not in seen:
+                raise BadUserInput(
+                    f"relations[{i}].{end}: no entity {ref!r} in the report or visible to you",
+                    field=f"relations[{i}].{end}",
+                )
+            kinds[ref] = seen[ref]
+    validate_endpoints(report.relations, kinds.get)

@@ -25,7 +25,7 @@ from graph_api.model import (
     RelationKind,
     Report,
 )
-from graph_api.reports import validate_endpoints
+from graph_api.reports import check_against_view, mentioned_ids
 from graph_api.store.base import SubmitResult
 from graph_api.store.reads import GraphReads
 from graph_api.store.scoped_view import VisibilityMask, merged_node, scoped_view
@@ -291,28 +291,9 @@ class MemoryStore(GraphReads):
         return SubmitResult(report.id, entities, relations, False)
 
     def _check_against_view(self, scope: Scope, report: Report) -> None:
-        """Endpoints outside the report must be entities the reporter can see."""
-        local = {e.id: e.kind for e in report.entities}
-        for i, entity in enumerate(report.entities):
-            seen = self.visible_kind(scope, entity.id)
-            if seen is not None and seen is not entity.kind:
-                raise BadUserInput(
-                    f"entities[{i}].kind: {entity.id!r} is a {seen.value}, not {entity.kind.value}",
-                    field=f"entities[{i}].kind",
-                )
-        kinds: dict[str, EntityKind | None] = dict(local)
-        for i, rel in enumerate(report.relations):
-            for end, ref in (("from", rel.source), ("to", rel.target)):
-                if ref in kinds:
-                    continue
-                kind = self.visible_kind(scope, ref)
-                if kind is None:
-                    raise BadUserInput(
-                        f"relations[{i}].{end}: no entity {ref!r} in the report or visible to you",
-                        field=f"relations[{i}].{end}",
-                    )
-                kinds[ref] = kind
-        validate_endpoints(report.relations, kinds.get)
+        seen = {ref: kind for ref in mentioned_ids(report)
+                if (kind := self.visible_kind(scope, ref)) is not None}
+        check_against_view(report, seen)
 
     # -- reads (the rest is GraphReads) -----------------------------------------
     def node_data(self, scope: Scope, ids: list[str]) -> dict[str, Data]:

@@ -41,7 +41,7 @@ from graph_api.model import (
     Report,
     SourceKind,
 )
-from graph_api.reports import validate_endpoints
+from graph_api.reports import check_against_view, mentioned_ids
 from graph_api.store.base import SubmitResult
 from graph_api.store.cypher import query, schema_statements
 from graph_api.store.reads import GraphReads
@@ -210,38 +210,6 @@ class Neo4jStore(GraphReads):
         return {eid: EntityKind(data["facts"][0][3])
                 for eid, data in self.node_data(scope, ids).items()}
 
-    @staticmethod
-    def _mentioned(report: Report) -> list[str]:
-        local = [e.id for e in report.entities]
-        return local + [ref for rel in report.relations for ref in (rel.source, rel.target)]
-
-    def _check_against_view(
-        self, scope: Scope, report: Report, seen: dict[str, EntityKind] | None = None
-    ) -> None:
-        """The same checks, in the same order and words, as the embedded store's."""
-        local = {e.id: e.kind for e in report.entities}
-        if seen is None:
-            seen = self.visible_kinds(scope, list(dict.fromkeys(self._mentioned(report))))
-        for i, entity in enumerate(report.entities):
-            kind = seen.get(entity.id)
-            if kind is not None and kind is not entity.kind:
-                raise BadUserInput(
-                    f"entities[{i}].kind: {entity.id!r} is a {kind.value}, not {entity.kind.value}",
-                    field=f"entities[{i}].kind",
-                )
-        kinds: dict[str, EntityKind | None] = dict(local)
-        for i, rel in enumerate(report.relations):
-            for end, ref in (("from", rel.source), ("to", rel.target)):
-                if ref in kinds:
-                    continue
-                if ref not in seen:
-                    raise BadUserInput(
-                        f"relations[{i}].{end}: no entity {ref!r} in the report or visible to you",
-                        field=f"relations[{i}].{end}",
-                    )
-                kinds[ref] = seen[ref]
-        validate_endpoints(report.relations, kinds.get)
-
     def _write_reports(self, tx: ManagedTransaction, reports: list[Report]) -> None:
         """Every report of a batch in four statements: seqs, reports, entity and relation facts."""
         row = tx.run(query("next_counter"), key="seq", by=len(reports)).single()
@@ -284,7 +252,7 @@ class Neo4jStore(GraphReads):
             if audit is not None:
                 self.append_audit(audit)
             return replay
-        self._check_against_view(scope, report)
+        check_against_view(report, self.visible_kinds(scope, mentioned_ids(report)))
 
         def work(tx: ManagedTransaction) -> None:
             self._write_reports(tx, [report])
@@ -313,7 +281,7 @@ class Neo4jStore(GraphReads):
         }
         by_scope: dict[str, tuple[Scope, list[str]]] = {}
         for scope, report in reports:
-            by_scope.setdefault(scope.view_key, (scope, []))[1].extend(self._mentioned(report))
+            by_scope.setdefault(scope.view_key, (scope, []))[1].extend(mentioned_ids(report))
         seen_by_scope = {
             key: self.visible_kinds(scope, list(dict.fromkeys(ids)))
             for key, (scope, ids) in by_scope.items()
@@ -330,7 +298,7 @@ class Neo4jStore(GraphReads):
                     continue
                 seen = dict(pending.get(scope.view_key, {}))
                 seen.update(seen_by_scope[scope.view_key])
-                self._check_against_view(scope, report, seen)
+                check_against_view(report, seen)
                 for entity in report.entities:  # visible to every scope that sees this report
                     for key, (other, _) in by_scope.items():
                         if other.sees(VisibilityClass(report.org_id, report.marking,
