@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -32,6 +33,47 @@ def run(*args: str) -> str:
 
 def emit(name: str, **values: object) -> None:
     print(json.dumps({"bench": name, **values}), flush=True)
+
+
+def load(url: str, token: str, ids: Path, concurrency: int, requests: int) -> dict[str, object]:
+    """wrk (C, from Debian) when present, so the load generator costs little CPU;
+    else the Python one."""
+    if shutil.which("wrk"):
+        seconds = max(5, requests // 500)
+        out = subprocess.run(
+            [
+                "wrk",
+                "-t1",
+                f"-c{concurrency}",
+                f"-d{seconds}s",
+                "-s",
+                str(ROOT / "bench" / "entity.lua"),
+                url,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "IDS": str(ids), "TOKEN": token},
+        )
+        result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+        return {"generator": "wrk", **result}
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "http_load.py"),
+            url,
+            token,
+            str(ids),
+            "--requests",
+            str(requests),
+            "--concurrency",
+            str(concurrency),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return {"generator": "python", **json.loads(out.stdout)}
 
 
 def main() -> None:
@@ -97,15 +139,25 @@ def main() -> None:
                 )
             )
         )
-        load = [sys.executable, str(ROOT / "bench" / "http_load.py"), server.url, token, str(ids)]
         for concurrency in (1, 8):
-            out = subprocess.run(
-                [*load, "--requests", str(args.requests), "--concurrency", str(concurrency)],
-                check=True,
-                capture_output=True,
-                text=True,
+            emit(
+                "entity_http",
+                concurrency=concurrency,
+                workers=1,
+                **load(server.url, token, ids, concurrency, args.requests),
             )
-            emit("entity_http", concurrency=concurrency, **json.loads(out.stdout))
+    finally:
+        server.kill()
+    # Two workers: each follows the one database (see docs/deploy.md).
+    server = Server(db, "--workers", "2")
+    server.start()
+    try:
+        emit(
+            "entity_http",
+            concurrency=8,
+            workers=2,
+            **load(server.url, token, ids, 8, args.requests),
+        )
     finally:
         server.kill()
 

@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any
 
+import orjson
 import strawberry
 from graphql import GraphQLError
 from starlette.applications import Starlette
@@ -91,6 +92,12 @@ class GraphQLApp(GraphQL[Context, None]):
             context._scope = self.services.authenticate(header)
         except GraphAPIError as exc:
             raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from None
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)  # several times faster than json on large answers
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
 
     async def process_result(self, request: Any, result: ExecutionResult) -> GraphQLHTTPResponse:
         self.metrics.requests["graphql"] += 1
