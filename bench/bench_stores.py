@@ -29,6 +29,14 @@ from graph_api.model import OrgType  # noqa: E402
 from graph_api.services import Services  # noqa: E402
 from graph_api.store.neo4j import Neo4jStore  # noqa: E402
 from graph_api.synthetic import orgs, write_network  # noqa: E402
+from tests.support import gql  # noqa: E402
+
+
+ENTITY = """query($id: ID!) { entity(id: $id) { id kind name status confidence properties
+  assertions { reportId reportedBy { id } marking confidence source }
+  relations(first: 20) { totalCount edges { node { id kind confidence to { id kind } } } } } }"""
+TRACE = """query($id: ID!) { traceToSource(from: $id) { sources { entity { id } score depth
+  paths { confidence nodes { id } } } } }"""
 
 
 def p50(samples: list[float]) -> float:
@@ -46,19 +54,28 @@ def measure(services: Services, name: str, path: Path, sample: list[str]) -> dic
     assertions = summary.entities + summary.relations
     from graph_api.export.case_view import UPSTREAM_KINDS
 
-    by_id, trace = [], []
+    by_id, trace, api_entity, api_trace = [], [], [], []
+    principal, _ = services.issue_token(services.find_org("bazaarhub"), "investigator")
+    caller = services.scope_for(principal)
     for eid in sample:
+        t = time.perf_counter()
+        gql(services, caller, ENTITY, {"id": eid})
+        api_entity.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        gql(services, caller, TRACE, {"id": eid})
+        api_trace.append(time.perf_counter() - t)
         t = time.perf_counter()
         services.store.entities_by_id(scope, [eid])
         by_id.append(time.perf_counter() - t)
         t = time.perf_counter()
-        G = services.store.view(scope, [eid], 6, UPSTREAM_KINDS)
+        G = services.store.view(scope, [eid], 6, UPSTREAM_KINDS, upstream=True)
         if eid in G:
             analytics.trace_to_source(G, eid, max_depth=6)
         trace.append(time.perf_counter() - t)
     return {"store": name, "assertions": assertions, "import_s": round(seconds, 1),
             "assertions_per_s": round(assertions / seconds), "entity_p50_ms": p50(by_id),
-            "trace_p50_ms": p50(trace)}
+            "trace_p50_ms": p50(trace), "api_entity_p50_ms": p50(api_entity),
+            "api_trace_p50_ms": p50(api_trace)}
 
 
 def main() -> None:
@@ -105,8 +122,12 @@ def main() -> None:
     for r in results:
         print(json.dumps(r))
     base, other = results
-    print(json.dumps({"ratio_entity_p50": round(other["entity_p50_ms"] / base["entity_p50_ms"], 1),
-                      "ratio_trace_p50": round(other["trace_p50_ms"] / base["trace_p50_ms"], 1)}))
+    print(json.dumps({
+        "ratio_store_entity_p50": round(other["entity_p50_ms"] / base["entity_p50_ms"], 1),
+        "ratio_store_trace_p50": round(other["trace_p50_ms"] / base["trace_p50_ms"], 1),
+        "ratio_api_entity_p50": round(other["api_entity_p50_ms"] / base["api_entity_p50_ms"], 1),
+        "ratio_api_trace_p50": round(other["api_trace_p50_ms"] / base["api_trace_p50_ms"], 1),
+    }))
 
 
 if __name__ == "__main__":

@@ -212,7 +212,7 @@ class AnalyticsQuery:
         scope = info.context.require(Action.READ)
         depth = check_limit("maxDepth", 6 if max_depth is None else max_depth, MAX_HOPS)
         floor = _confidence_arg(min_confidence)
-        G = info.context.store.view(scope, [str(from_)], depth, UPSTREAM_KINDS)
+        G = info.context.store.view(scope, [str(from_)], depth, UPSTREAM_KINDS, upstream=True)
         if str(from_) not in G:
             raise NotFound(f"no entity {from_!r}", field="from")
         trace = analytics.trace_to_source(G, str(from_), max_depth=depth, min_confidence=floor)

@@ -33,7 +33,7 @@ def build_case_view(
     store = services.store
     visible = store.entities_by_id(scope, list(case["entities"]))
     members = [e for e in case["entities"] if e in visible]
-    upstream = store.view(scope, members, TRACE_DEPTH, UPSTREAM_KINDS)
+    upstream = store.view(scope, members, TRACE_DEPTH, UPSTREAM_KINDS, upstream=True)
     included = set(members)
     for origin in members:
         for source in analytics.trace_to_source(upstream, origin, max_depth=TRACE_DEPTH).sources:

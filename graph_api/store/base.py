@@ -186,6 +186,7 @@ class GraphStore(Protocol):
         seeds: list[str] | None = None,
         hops: int | None = None,
         kinds: frozenset[RelationKind] | None = None,
+        upstream: bool = False,
     ) -> nx.MultiDiGraph:
         """The caller's visible graph for analytics (nodes: kind, name, region, status;
         edges keyed by relation kind with the caller's ``confidence``).
@@ -193,6 +194,7 @@ class GraphStore(Protocol):
         ``seeds``/``hops``/``kinds`` promise that the caller will only walk that far
         from the seeds (undirected) over those relation kinds: a remote store may
         fetch just that neighbourhood; the embedded store hands out its lazy view.
+        ``upstream`` narrows the promise to traceToSource's directed walk.
         """
         ...
 

@@ -201,6 +201,7 @@ class MemoryStore(GraphReads):
         seeds: list[str] | None = None,
         hops: int | None = None,
         kinds: frozenset[RelationKind] | None = None,
+        upstream: bool = False,
     ) -> nx.MultiDiGraph:
         self.catch_up()
         return scoped_view(self.graph, self.mask(scope))

@@ -42,7 +42,7 @@ from graph_api.model import (
     SourceKind,
 )
 from graph_api.reports import check_against_view, mentioned_ids
-from graph_api.store.base import SubmitResult
+from graph_api.store.base import Page, RelationRecord, SubmitResult
 from graph_api.store.cypher import query, schema_statements
 from graph_api.store.reads import GraphReads
 from graph_api.store.scoped_view import VisibilityMask, merged_node
@@ -207,8 +207,11 @@ class Neo4jStore(GraphReads):
         return SubmitResult(report.id, rows[0]["entities"], rows[0]["relations"], False)
 
     def visible_kinds(self, scope: Scope, ids: list[str]) -> dict[str, EntityKind]:
-        return {eid: EntityKind(data["facts"][0][3])
-                for eid, data in self.node_data(scope, ids).items()}
+        """One row per id (hubs such as brands carry thousands of facts)."""
+        if not ids:
+            return {}
+        rows = self._read("read_entity_kinds", ids=ids, **self._who(scope))
+        return {r["id"]: EntityKind(r["kind"]) for r in rows}
 
     def _write_reports(self, tx: ManagedTransaction, reports: list[Report]) -> None:
         """Every report of a batch in four statements: seqs, reports, entity and relation facts."""
@@ -385,6 +388,7 @@ class Neo4jStore(GraphReads):
         seeds: list[str] | None = None,
         hops: int | None = None,
         kinds: frozenset[RelationKind] | None = None,
+        upstream: bool = False,
     ) -> nx.MultiDiGraph:
         """The caller's visible graph: all of it, or the subgraph induced by the nodes
         within ``hops`` of the seeds over ``kinds`` (a relations query and a facts query
@@ -401,7 +405,11 @@ class Neo4jStore(GraphReads):
         for step in range(steps + 1):
             if not frontier:
                 break
-            found = self._read("read_relations_around", ids=frontier, kinds=kind_names, **who)
+            if upstream:
+                found = self._read("read_upstream_around", ids=frontier, **who)
+            else:
+                found = self._read("read_relations_around", ids=frontier, kinds=kind_names,
+                                   **who)
             new: list[str] = []
             for r in found:
                 rows[(r["source"], r["target"], r["kind"], r["seq"])] = r
@@ -413,6 +421,27 @@ class Neo4jStore(GraphReads):
             nodes.update(self.node_data(scope, new))
             frontier = [n for n in new if n in nodes]
         return self._graph(nodes, list(rows.values()))
+
+    def relations_of(
+        self,
+        scope: Scope,
+        entity_id: str,
+        direction: str,
+        kinds: frozenset[RelationKind] | None,
+        first: int,
+        after: str | None,
+        count: bool,
+    ) -> Page[RelationRecord]:
+        """Only the entity's own relations and whether their other ends are visible:
+        a hub neighbour's facts are not fetched."""
+        kind_names = None if kinds is None else sorted(k.value for k in kinds)
+        rows = self._read("read_relations_around", ids=[entity_id], kinds=kind_names,
+                          **self._who(scope))
+        ends = {entity_id} | {r[end] for r in rows for end in ("source", "target")}
+        visible = self.visible_kinds(scope, sorted(ends))
+        nodes: dict[str, Data] = {eid: {"kind": kind.value, "facts": []} for eid, kind in visible.items()}
+        return self.relations_page(self._graph(nodes, rows), entity_id, direction, kinds,
+                                   first, after, count)
 
     def view_version(self) -> int:
         return int(self._read("read_counter", key="seq")[0]["value"])

@@ -69,6 +69,7 @@ class GraphReads:
         seeds: list[str] | None = None,
         hops: int | None = None,
         kinds: frozenset[RelationKind] | None = None,
+        upstream: bool = False,
     ) -> nx.MultiDiGraph:
         raise NotImplementedError
 
@@ -177,7 +178,22 @@ class GraphReads:
         after: str | None,
         count: bool,
     ) -> Page[RelationRecord]:
-        view = self.view(scope, [entity_id], 1, kinds)
+        return self.relations_page(
+            self.view(scope, [entity_id], 1, kinds), entity_id, direction, kinds, first, after,
+            count,
+        )
+
+    @staticmethod
+    def relations_page(
+        view: nx.MultiDiGraph,
+        entity_id: str,
+        direction: str,
+        kinds: frozenset[RelationKind] | None,
+        first: int,
+        after: str | None,
+        count: bool,
+    ) -> Page[RelationRecord]:
+        """A page of the relations at ``entity_id`` in ``view``, by kind, other end, side."""
         if entity_id not in view:
             return Page(items=[], has_next=False, total=0 if count else None)
         wanted = None if kinds is None else {k.value for k in kinds}
