@@ -31,7 +31,6 @@ from graph_api.store.neo4j import Neo4jStore  # noqa: E402
 from graph_api.synthetic import orgs, write_network  # noqa: E402
 from tests.support import gql  # noqa: E402
 
-
 ENTITY = """query($id: ID!) { entity(id: $id) { id kind name status confidence properties
   assertions { reportId reportedBy { id } marking confidence source }
   relations(first: 20) { totalCount edges { node { id kind confidence to { id kind } } } } } }"""
