@@ -33,6 +33,20 @@ def operation_label(document: object, operation_name: str | None) -> str:
     return "invalid"
 
 
+_labels: dict[tuple[str, str | None], str] = {}
+
+
+def cached_label(query: str, operation_name: str | None, document: object) -> str:
+    """``operation_label`` once per distinct query text (clients repeat theirs)."""
+    key = (query, operation_name)
+    label = _labels.get(key)
+    if label is None:
+        label = operation_label(document, operation_name)
+        if len(_labels) < 4096:
+            _labels[key] = label
+    return label
+
+
 class AuditExtension(SchemaExtension):
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
@@ -44,8 +58,9 @@ class AuditExtension(SchemaExtension):
             at=context.services.clock(),
             principal_id=scope.principal_id if scope else "anonymous",
             org_id=scope.org_id if scope else "",
-            operation=operation_label(
-                self.execution_context.graphql_document, self.execution_context.operation_name
+            operation=cached_label(
+                self.execution_context.query or "", self.execution_context.operation_name,
+                self.execution_context.graphql_document,
             ),
             digest=digest_of(self.execution_context.variables),
         )
