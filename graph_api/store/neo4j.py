@@ -439,7 +439,9 @@ class Neo4jStore(GraphReads):
                           **self._who(scope))
         ends = {entity_id} | {r[end] for r in rows for end in ("source", "target")}
         visible = self.visible_kinds(scope, sorted(ends))
-        nodes: dict[str, Data] = {eid: {"kind": kind.value, "facts": []} for eid, kind in visible.items()}
+        nodes: dict[str, Data] = {
+            eid: {"kind": kind.value, "facts": []} for eid, kind in visible.items()
+        }
         return self.relations_page(self._graph(nodes, rows), entity_id, direction, kinds,
                                    first, after, count)
 
