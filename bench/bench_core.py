@@ -152,12 +152,10 @@ def main() -> None:
     server = Server(db, "--workers", "2")
     server.start()
     try:
-        emit(
-            "entity_http",
-            concurrency=8,
-            workers=2,
-            **load(server.url, token, ids, 8, args.requests),
-        )
+        time.sleep(30)  # /healthz answers from the first worker up; let both load the graph
+        for concurrency in (4, 8):
+            emit("entity_http", concurrency=concurrency, workers=2,
+                 **load(server.url, token, ids, concurrency, args.requests))
     finally:
         server.kill()
 

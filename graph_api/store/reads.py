@@ -21,7 +21,7 @@ from graph_api.access import Scope
 from graph_api.errors import BadUserInput
 from graph_api.model import EntityKind, IdentifierKind, RelationKind, relation_id
 from graph_api.store.base import EntityFilter, EntityRecord, Page, RelationRecord
-from graph_api.store.scoped_view import VisibilityMask, visible_node
+from graph_api.store.scoped_view import HUB_FACTS, VisibilityMask, visible_node
 
 __all__ = ["GraphReads", "decode_cursor", "encode_cursor"]
 
@@ -42,6 +42,29 @@ def decode_cursor(cursor: str, parts: int) -> list[str]:
     if not isinstance(key, list) or len(key) != parts or not all(isinstance(k, str) for k in key):
         raise BadUserInput("after: not a cursor this API gave out", field="after")
     return key
+
+
+def merged_properties(data: Data, visible: list[Any], mask: VisibilityMask) -> dict[str, Any]:
+    """Properties merged over the visible facts, oldest first (later values win).
+
+    Hubs (brands, public warehouses) are stated thousands of times: their merge is
+    kept per mask and extended by the facts added since, like ``visible_node``.
+    """
+    if len(visible) <= HUB_FACTS:
+        merged: dict[str, Any] = {}
+        for fact in visible:
+            if fact[7]:
+                merged.update(orjson.loads(fact[7]))
+        return merged
+    cache = data.setdefault("merged_properties", {})
+    done, merged = cache.get(mask, (0, {}))
+    if done != len(visible):
+        merged = dict(merged)
+        for fact in visible[done:]:
+            if fact[7]:
+                merged.update(orjson.loads(fact[7]))
+        cache[mask] = (len(visible), merged)
+    return dict(merged)
 
 
 class GraphReads:
@@ -81,10 +104,7 @@ class GraphReads:
         if seen is None:
             return None
         visible, merged = seen
-        properties: dict[str, Any] = {}
-        for fact in visible:
-            if fact[7]:
-                properties.update(orjson.loads(fact[7]))
+        properties = merged_properties(data, visible, self.mask(scope))
         value = None
         ident_kind = data.get("identifier_kind")
         if ident_kind is not None and scope.sees_identifier_values(self.reporters(data)):
