@@ -15,8 +15,8 @@ __all__ = ["DEMO_ROLES", "load_demo"]
 # The roles a demo org gets a token for, by org type.
 DEMO_ROLES = {
     OrgType.BRAND: ("investigator",),
-    OrgType.PLATFORM: ("investigator", "reviewer"),
-    OrgType.REGULATOR: ("investigator", "liaison"),
+    OrgType.PLATFORM: ("investigator", "reviewer", "admin"),
+    OrgType.REGULATOR: ("investigator", "liaison", "admin"),
 }
 
 
