@@ -35,6 +35,11 @@ def emit(name: str, **values: object) -> None:
     print(json.dumps({"bench": name, **values}), flush=True)
 
 
+ENTITY_QUERY = """query($id: ID!) { entity(id: $id) { id kind name status confidence properties
+  assertions { reportId reportedBy { id } marking confidence source }
+  relations(first: 20) { totalCount edges { node { id kind confidence to { id kind } } } } } }"""
+
+
 def load(url: str, token: str, ids: Path, concurrency: int, requests: int) -> dict[str, object]:
     """wrk (C, from Debian) when present, so the load generator costs little CPU;
     else the Python one."""
@@ -47,13 +52,18 @@ def load(url: str, token: str, ids: Path, concurrency: int, requests: int) -> di
                 f"-c{concurrency}",
                 f"-d{seconds}s",
                 "-s",
-                str(ROOT / "bench" / "entity.lua"),
+                str(ROOT / "bench" / "graphql.lua"),
                 url,
             ],
             check=True,
             capture_output=True,
             text=True,
-            env={**os.environ, "IDS": str(ids), "TOKEN": token},
+            env={
+                **os.environ,
+                "IDS": str(ids),
+                "TOKEN": token,
+                "QUERY": " ".join(ENTITY_QUERY.split()),
+            },
         )
         result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
         return {"generator": "wrk", **result}
@@ -154,8 +164,12 @@ def main() -> None:
     try:
         time.sleep(30)  # /healthz answers from the first worker up; let both load the graph
         for concurrency in (4, 8):
-            emit("entity_http", concurrency=concurrency, workers=2,
-                 **load(server.url, token, ids, concurrency, args.requests))
+            emit(
+                "entity_http",
+                concurrency=concurrency,
+                workers=2,
+                **load(server.url, token, ids, concurrency, args.requests),
+            )
     finally:
         server.kill()
 
