@@ -1,3 +1,3 @@
-MATCH (e:Entity)<-[:OF]-(f:EFact)
+MATCH (f:EFact)
 WHERE /*visible:f*/
-RETURN DISTINCT e.id AS id ORDER BY id
+RETURN DISTINCT f.eid AS id ORDER BY id

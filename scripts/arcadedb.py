@@ -13,6 +13,7 @@ and writes GRAPH_API_TEST_NEO4J_* lines (and the PID) to the env file, which
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import secrets
 import signal
@@ -41,12 +42,15 @@ def package_dir(venv: Path) -> Path:
 def wait_for_cypher(uri: str, password: str, seconds: float, log: Path) -> None:
     from neo4j import GraphDatabase
 
+    logging.getLogger("neo4j").setLevel(logging.CRITICAL)  # refusals are expected here
     deadline = time.monotonic() + seconds
     last: Exception | None = None
     while time.monotonic() < deadline:
         try:
-            with GraphDatabase.driver(uri, auth=("root", password)) as driver:
-                driver.execute_query("RETURN 1 AS ok", database_="neo4j")
+            with GraphDatabase.driver(uri, auth=("root", password), connection_timeout=2,
+                                      max_transaction_retry_time=0) as driver:
+                with driver.session(database="neo4j") as session:  # auto-commit: no retries
+                    session.run("RETURN 1 AS ok").consume()
             return
         except Exception as exc:  # not up yet: refused, handshake, database not ready
             last = exc

@@ -10,7 +10,8 @@ import pytest
 
 from graph_api.store.cypher import CYPHER_DIR, VISIBLE_MARK, query
 
-CODE = (Path(__file__).resolve().parent.parent / "graph_api" / "store" / "neo4j.py").read_text()
+STORE = Path(__file__).resolve().parent.parent / "graph_api" / "store"
+CODE = "\n".join(p.read_text() for p in sorted(STORE.glob("neo4j*.py")))
 FILES = sorted(p.stem for p in CYPHER_DIR.glob("*.cypher") if not p.stem.startswith("_"))
 # Reads that are not of assertions: orgs, principals, counters, the audit ledger, and
 # provenance looked up by keys taken from facts the caller already sees.
