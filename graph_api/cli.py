@@ -213,6 +213,22 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from graph_api.backup import backup
+
+    print(backup(_settings(args).db, Path(args.dest)).line())
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from graph_api.backup import restore
+
+    db = _settings(args).db
+    info = restore(Path(args.src), db, force=args.force)
+    print(f"restored {info.reports} reports and {len(info.files)} files into {db.parent}")
+    return 0
+
+
 # -- parser ------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graph-api", description=__doc__)
@@ -295,6 +311,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify = audit.add_parser("verify", parents=[common], help="check the hash chain")
     verify.set_defaults(run=cmd_audit_verify)
+
+    save = sub.add_parser("backup", parents=[common],
+                          help="consistent online backup of the database and its secrets")
+    save.add_argument("dest", help="a new or empty folder")
+    save.set_defaults(run=cmd_backup)
+    back = sub.add_parser("restore", parents=[common], help="restore a backup folder to --db")
+    back.add_argument("src", help="a folder written by `graph-api backup`")
+    back.add_argument("--force", action="store_true",
+                      help="replace an existing database and differing secrets")
+    back.set_defaults(run=cmd_restore)
 
     schema = sub.add_parser("schema", help="print the GraphQL SDL (docs/schema.graphql)")
     schema.add_argument("--out", help="write it to this file")

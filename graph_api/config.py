@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
+
+from graph_api.ratelimit import RateSettings
 
 __all__ = ["Settings", "parse_duration"]
 
@@ -46,6 +48,7 @@ class Settings:
     max_tokens: int = 5_000
     max_body_bytes: int = 2 * 1024 * 1024
     request_seconds: float = 30.0
+    rate: RateSettings = field(default_factory=RateSettings)  # per token
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -59,6 +62,7 @@ class Settings:
             neo4j_password=env.get("GRAPH_API_NEO4J_PASSWORD", ""),
             neo4j_database=env.get("GRAPH_API_NEO4J_DATABASE", "neo4j"),
             request_seconds=float(env.get("GRAPH_API_REQUEST_SECONDS", "30")),
+            rate=RateSettings.from_env(),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given)  # type: ignore[arg-type]

@@ -30,6 +30,7 @@ from graph_api.audit import AuditEntry, digest_of
 from graph_api.errors import GraphAPIError
 from graph_api.explore import routes as explore_routes
 from graph_api.export.keys import load_or_create_signing_key, public_key_pem
+from graph_api.ratelimit import RateLimit
 from graph_api.services import Services
 from graph_api.workflow import sweep_forever
 
@@ -241,7 +242,7 @@ def create_app(services: Services) -> ASGIApp:
         lifespan=lifespan,
     )
     timed = _Timed(app, metrics)
-    return BodyLimit(timed, settings.max_body_bytes)
+    return RateLimit(BodyLimit(timed, settings.max_body_bytes), settings.rate)
 
 
 class _Timed:

@@ -169,6 +169,8 @@ def error_extensions(error: GraphQLError) -> dict[str, str]:
         return original.extensions()
     if original is None or isinstance(original, GraphQLError):  # parse, validate, coerce
         message = error.message
+        if "Document contains more than" in message:  # the token limit, raised as a parse error
+            return {"code": "LIMIT_EXCEEDED"}
         if any(m in message for m in _LIMIT_MESSAGES) and "Syntax Error" not in message:
             return {"code": "LIMIT_EXCEEDED"}
         return {"code": "BAD_USER_INPUT"}

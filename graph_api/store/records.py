@@ -37,6 +37,7 @@ from typing import Any, Protocol
 import orjson
 
 from graph_api.errors import Conflict
+from graph_api.store.sqlite_faults import write_transaction
 
 __all__ = ["PutItem", "Record", "RecordStore", "SqliteRecordStore"]
 
@@ -176,16 +177,12 @@ class SqliteRecordStore:
                 finally:
                     self._depth -= 1
                 return
-            self.conn.execute("BEGIN IMMEDIATE")
             self._depth = 1
             try:
-                yield
-            except BaseException:
+                with write_transaction(self.conn):
+                    yield
+            finally:
                 self._depth = 0
-                self.conn.execute("ROLLBACK")
-                raise
-            self._depth = 0
-            self.conn.execute("COMMIT")
 
     def get(self, kind: str, id: str) -> Record | None:
         row = self.conn.execute(

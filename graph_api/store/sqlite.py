@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from graph_api.model import (
     Report,
     SourceKind,
 )
+from graph_api.store.sqlite_faults import write_transaction
 
 __all__ = ["Database", "EntityRow", "RelationRow"]
 
@@ -300,8 +302,9 @@ class Database:
         ).fetchone()
         return None if row is None else (row[0], row[1], row[2])
 
-    def transaction(self) -> _Transaction:
-        return _Transaction(self.conn)
+    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        """``with db.transaction():`` one write; storage faults raise Unavailable."""
+        return write_transaction(self.conn)
 
 
 def _parse_time(text: str) -> datetime:
@@ -320,20 +323,3 @@ def _evidence(item: dict[str, Any]) -> Evidence:
         sha256=item.get("sha256"),
         uri=item.get("uri"),
     )
-
-
-class _Transaction:
-    """``with db.transaction():`` BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error."""
-
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        self.conn.execute("BEGIN IMMEDIATE")
-        return self.conn
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if exc_type is None:
-            self.conn.execute("COMMIT")
-        else:
-            self.conn.execute("ROLLBACK")

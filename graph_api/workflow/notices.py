@@ -35,7 +35,14 @@ from graph_api.workflow.penalties import (
     lift_notice,
     new_penalty,
 )
-from graph_api.workflow.runtime import Plan, acting_scope, effect, platform_org, workflow_for
+from graph_api.workflow.runtime import (
+    Plan,
+    acting_scope,
+    effect,
+    effect_marking,
+    platform_org,
+    workflow_for,
+)
 
 if TYPE_CHECKING:
     from graph_api.services import Services
@@ -187,19 +194,36 @@ def file_notice(
     plan = Plan(services)
     _put(plan, doc)
     status = "DELISTED" if trusted else "NOTIFIED"
-    entities = []
+    already: list[dict[str, Any]] = []  # other notices' standing delistings of these listings
     for lid in wanted:
         if trusted:
             doc["penalties"].append(new_penalty(plan, notice_id, "DELISTED", lid, now)["id"])
-        elif any(p["kind"] == "DELISTED" and p.get("liftedAt") is None
-                 for p in plan.find("penalty", f"subject:{lid}")):
-            continue  # already delisted by another notice: stays so
-        entities.append({"id": lid, "kind": "LISTING", "status": status})
-    if entities:
-        plan.report(actor, effect(f"notice-{notice_id}-filed", "NOTICE", "AMBER", entities,
-                                  shared_with=[scope.org_id]))
+        already += [p for p in plan.find("penalty", f"subject:{lid}")
+                    if p["kind"] == "DELISTED" and p.get("liftedAt") is None
+                    and p["notice"] != notice_id]
+    entities = [{"id": lid, "kind": "LISTING", "status": status} for lid in wanted]
+    plan.report(actor, effect(f"notice-{notice_id}-filed", "NOTICE", effect_marking(marking),
+                              entities, shared_with=[scope.org_id]))
+    _restate_delistings(plan, actor, notice_id, already)
     plan.commit()
     return doc
+
+
+def _restate_delistings(
+    plan: Plan, actor: Scope, notice_id: str, delistings: list[dict[str, Any]]
+) -> None:
+    """Say DELISTED again, after the new notice's NOTIFIED, to each audience that was
+    told of a standing delisting: the filer, who may not know of the other notice,
+    sees NOTIFIED as it would without it; everyone who knew still sees DELISTED."""
+    others = {n["id"]: n for n in plan.get_many(NOTICE, sorted({p["notice"] for p in delistings}))}
+    for other_id in sorted(others):
+        other = others[other_id]
+        listings = sorted({p["subject"] for p in delistings if p["notice"] == other_id})
+        plan.report(actor, effect(
+            f"notice-{notice_id}-keeps-{other_id}", "NOTICE", effect_marking(other["marking"]),
+            [{"id": lid, "kind": "LISTING", "status": "DELISTED"} for lid in listings],
+            shared_with=[other["brand"]],
+        ))
 
 
 def refute_notice(

@@ -24,7 +24,7 @@ import networkx as nx
 from graph_api.access import Scope
 from graph_api.analytics._walk import node_kind
 from graph_api.workflow.model import time_key
-from graph_api.workflow.runtime import Plan, effect
+from graph_api.workflow.runtime import Plan, effect, effect_marking
 
 __all__ = [
     "LADDER",
@@ -214,8 +214,9 @@ def apply_uphold(
         plan.report(actor, effect(f"notice-{nid}-ban-{seller}", "NOTICE", "CLEAR", [public]),
                     detect=True)
     if amber:
-        plan.report(actor, effect(f"notice-{nid}-upheld", "NOTICE", "AMBER",
-                                  list(amber.values()), shared_with=[brand]))
+        plan.report(actor, effect(f"notice-{nid}-upheld", "NOTICE",
+                                  effect_marking(notice["marking"]), list(amber.values()),
+                                  shared_with=[brand]))
     return ids
 
 
@@ -263,5 +264,6 @@ def lift_notice(
             amber[seller] = {"id": seller, "kind": "SELLER", "status": restored}
     if public:
         plan.report(actor, effect(f"notice-{nid}-{label}-public", "NOTICE", "CLEAR", public))
-    plan.report(actor, effect(f"notice-{nid}-{label}", "NOTICE", "AMBER", list(amber.values()),
+    plan.report(actor, effect(f"notice-{nid}-{label}", "NOTICE",
+                              effect_marking(notice["marking"]), list(amber.values()),
                               shared_with=[brand]))

@@ -34,6 +34,7 @@ __all__ = [
     "acting_scope",
     "close_workflow",
     "effect",
+    "effect_marking",
     "platform_org",
     "workflow_for",
 ]
@@ -114,6 +115,18 @@ def platform_org(services: Services) -> Org | None:
 def acting_scope(org_id: str, org_type: OrgType, what: str = "workflow") -> Scope:
     """The scope a workflow writes effects under when no person acts (sweep, detection)."""
     return Scope(f"{what}:{org_id}", org_id, org_type, "analyst")
+
+
+def effect_marking(notice_marking: str) -> str:
+    """The marking of what a notice does to the graph: no wider than the notice itself.
+
+    The platform reports the effects, shared with the filing brand; AMBER lets
+    regulators see them, so a RED or AMBER_STRICT notice keeps its own marking.
+
+    >>> effect_marking("CLEAR"), effect_marking("RED")
+    ('AMBER', 'RED')
+    """
+    return notice_marking if notice_marking in ("AMBER_STRICT", "RED") else "AMBER"
 
 
 def effect(

@@ -1,0 +1,484 @@
+"""The leak matrix: every root field of the served schema, asked by competing brands,
+the platform and a regulator of twin stores that differ only by what the caller may
+not read (tests/security/world.py). Every answer — data, totalCount, cursors,
+hasNextPage, order, scores, confidences, counts, error codes and messages — must be
+equal.
+
+``REGISTRY`` names the leak tests of each field; ``test_every_field_has_a_leak_test``
+fails for a field of the schema without one (add it here when you add a field).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+import pytest
+
+from graph_api.api.schema import build_schema
+from tests.security.conftest import MakeTwins
+from tests.security.support import Twins, cursors_in, decode_cursor, encode_cursor, phase_uuid
+from tests.security.world import ALL_IDS, HIDDEN_IDS, SHA, VISIBLE_IDS
+
+CALLERS = ["acme", "rival", "police", "bazaar"]
+RELATION_KINDS = ["OPERATES", "LISTS", "INFRINGES", "SHIPS_FROM", "SUPPLIED_BY", "MEMBER_OF",
+                  "USES", "ASSOCIATED_WITH"]
+ENTITY_KINDS = ["SELLER", "STOREFRONT", "LISTING", "WAREHOUSE", "FACTORY", "RING",
+                "IDENTIFIER", "BRAND"]
+
+ASSERTION = """reportId reportedBy { id } reportedAt source confidence marking
+  sharedWith { id } evidence { id kind sha256 uri }"""
+ENTITY = """id kind name region status properties confidence value identifierKind
+  assertions { %s }
+  relations(first: 1000) { totalCount edges { cursor node { id kind confidence
+      from { id } to { id } assertions { reportId confidence marking } } }
+      pageInfo { hasNextPage endCursor } }""" % ASSERTION
+PATH = "confidence nodes { id } relations { id kind confidence assertions { reportId } }"
+NOTICE = """id status filedAt refuteBy decidedAt grounds refutation marking reason
+  brand { id } listings { id status } evidence { id kind sha256 }
+  penalties { kind subject { id status } appliedAt until liftedAt }"""
+CASE = """id title status openedAt marking openedBy { id } entities { id name status }
+  sharedWith { id } outcomes { kind description value at entity { id status } }"""
+TEST_BUY = "id result orderedAt marking listing { id status } shippedFrom { id region } " \
+           "evidence { kind sha256 }"
+
+
+def secret_notice_id(phase: str) -> str:
+    return f"ntc-{phase_uuid(f'secret-{phase}').hex[:20]}"
+
+
+SECRET_NOTICES = [secret_notice_id("rival-red-notice"), secret_notice_id("trusty-red-notice")]
+SECRET_CASE = f"case-{phase_uuid('secret-police-case').hex[:20]}"
+
+
+def shared_case(twins: Twins) -> str:
+    """The police case shared with Acme (made in the shared phase, so equal in A and B)."""
+    in_a, _ = twins.ask("{ cases { id title } }", as_="police:liaison")
+    (case_id,) = [c["id"] for c in in_a["data"]["cases"] if c["title"] == "Putian ring"]
+    return str(case_id)
+
+
+def check_cursors(twins: Twins, answer: dict[str, Any]) -> None:
+    """Every id inside a cursor is one the caller may read (it is in store B)."""
+    words = set(RELATION_KINDS) | {"OUT", "IN"}
+    for cursor in cursors_in(answer):
+        for part in decode_cursor(cursor):
+            if part in words:
+                continue
+            found = twins.same('query($id: ID!) { entity(id: $id) { id } }', {"id": part})
+            assert found["data"]["entity"] is not None, f"cursor {cursor} names {part!r}"
+
+
+# -- reads -------------------------------------------------------------------------
+@pytest.mark.parametrize("caller", CALLERS)
+def test_me(twins_for: MakeTwins, caller: str) -> None:
+    twins_for(caller).same("{ me { id role org { id name type trusted } } }")
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_entity(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    for entity_id in ALL_IDS:
+        answer = twins.same("query($id: ID!) { entity(id: $id) { %s } }" % ENTITY,
+                            {"id": entity_id})
+        check_cursors(twins, answer)
+    # relations paged one by one, with kinds and directions, and after a hidden cursor
+    query = """query($id: ID!, $after: String, $d: Direction, $k: [RelationKind!]) {
+      entity(id: $id) { relations(first: 1, after: $after, direction: $d, kinds: $k) {
+        totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } } }"""
+    for entity_id in VISIBLE_IDS:
+        for direction in ("OUT", "IN", "BOTH"):
+            after = None
+            for _ in range(20):
+                answer = twins.same(query, {"id": entity_id, "after": after, "d": direction})
+                check_cursors(twins, answer)
+                page = answer["data"]["entity"]["relations"]
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                after = page["pageInfo"]["endCursor"]
+        for kind in RELATION_KINDS:
+            twins.same(query, {"id": entity_id, "k": [kind]})
+        for hidden in HIDDEN_IDS:
+            twins.same(query, {"id": entity_id, "after": encode_cursor(["SHIPS_FROM", hidden,
+                                                                        "OUT"])})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_entities(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    query = """query($first: Int, $after: String, $kind: EntityKind, $search: String,
+                     $region: String, $status: String) {
+      entities(first: $first, after: $after, kind: $kind, search: $search, region: $region,
+               status: $status) {
+        totalCount edges { cursor node { id name region status confidence } }
+        pageInfo { hasNextPage endCursor } } }"""
+    filters: list[dict[str, Any]] = [{}]
+    filters += [{"kind": k} for k in ENTITY_KINDS]
+    filters += [{"search": s} for s in ("secret", "SECRET NAME", "hidden", "wh", "dock", "99",
+                                        "Mr X", "tip", "New name", "Putian")]
+    filters += [{"region": r} for r in ("Secret Region", "Strict Region", "Amber Region",
+                                        "Pearl River Delta", "Fujian")]
+    filters += [{"status": s} for s in ("BANNED", "CLOSED", "DELISTED", "NOTIFIED", "RAIDED",
+                                        "LIVE")]
+    filters += [{"kind": "WAREHOUSE", "region": "Secret Region"}]
+    for where in filters:
+        for first in (1, 2, 50):
+            after = None
+            for _ in range(60):
+                answer = twins.same(query, {**where, "first": first, "after": after})
+                check_cursors(twins, answer)
+                page = answer["data"]["entities"]
+                if not page["pageInfo"]["hasNextPage"]:
+                    break
+                after = page["pageInfo"]["endCursor"]
+    for hidden in HIDDEN_IDS + ["wh-1a", "zzz"]:  # a cursor made up from a hidden id
+        twins.same(query, {"first": 3, "after": encode_cursor([hidden])})
+    twins.same(query, {"first": 3, "after": "not-a-cursor"})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_trace_to_source(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    query = """query($id: ID!, $d: Int, $c: Float) {
+      traceToSource(from: $id, maxDepth: $d, minConfidence: $c) { origin { id }
+        sources { entity { id region } score depth paths(first: 5) { %s } } } }""" % PATH
+    for entity_id in ALL_IDS:
+        for depth, floor in ((6, 0.0), (1, 0.0), (2, 0.5), (6, 0.9)):
+            twins.same(query, {"id": entity_id, "d": depth, "c": floor})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_top_sources(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    query = """query($b: ID, $n: Int) { topSources(brand: $b, first: $n) {
+        entity { id name region } score } }"""
+    for brand in (None, "brand-acme", "no-brand", "wh-secret"):
+        for first in (1, 3, 100):
+            twins.same(query, {"b": brand, "n": first})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_network(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    query = """query($s: [ID!]!, $h: Int, $k: [RelationKind!], $c: Float, $l: Int) {
+      network(seeds: $s, maxHops: $h, kinds: $k, minConfidence: $c, limit: $l) { truncated
+        nodes { id name confidence } relations { id kind confidence from { id } to { id } } } }"""
+    seeds_list = [["listing-1"], ["wh-1"], ["seller-1", "wh-secret"], ["wh-secret"],
+                  ["listing-2", "fac-1"], HIDDEN_IDS]
+    for seeds in seeds_list:
+        for hops, kinds, floor, limit in ((1, None, 0.0, 2000), (3, None, 0.0, 2000),
+                                          (2, ["SHIPS_FROM", "SUPPLIED_BY"], 0.0, 2000),
+                                          (3, None, 0.75, 2000), (3, None, 0.0, 2),
+                                          (3, None, 0.0, 5), (8, ["USES"], 0.0, 3)):
+            twins.same(query, {"s": seeds, "h": hops, "k": kinds, "c": floor, "l": limit})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_connections(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    query = """query($a: ID!, $b: ID!, $h: Int, $n: Int) {
+      connections(from: $a, to: $b, maxHops: $h, first: $n) { %s } }""" % PATH
+    pairs = [("listing-1", "fac-1"), ("listing-2", "wh-1"), ("seller-1", "seller-2"),
+             ("listing-3", "brand-acme"), ("seller-2", "store-2"), ("listing-1", "wh-secret"),
+             ("wh-2", "fac-1"), ("listing-9", "wh-1"), ("seller-1", "store-1")]
+    for a, b in pairs:
+        for hops, first in ((6, 5), (2, 1), (1, 10), (8, 50)):
+            twins.same(query, {"a": a, "b": b, "h": hops, "n": first})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_linked_entities(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    query = """query($id: ID!, $h: Int) { linkedEntities(id: $id, maxHops: $h) {
+        entity { id status } sharedIdentifiers { id value identifierKind } path { %s } } }""" % (
+        PATH
+    )
+    for entity_id in ["seller-1", "seller-2", "store-1", "store-9", "seller-3", "no-such"]:
+        for hops in (1, 2, 4):
+            twins.same(query, {"id": entity_id, "h": hops})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_rings(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    query = """query($m: Int, $n: Int) { rings(minSize: $m, first: $n) { id size
+        members { id } keyPlayers(first: 10) { entity { id } score } sources { id }
+        regions knownRing { id } } }"""
+    for min_size in (1, 2, 3):
+        for first in (1, 20):
+            twins.same(query, {"m": min_size, "n": first})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_hotspots(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    for first in (1, 2, 10):
+        twins.same("""query($n: Int) { hotspots(first: $n) { totalListings
+            regions { region listings sources share cumulativeShare } } }""", {"n": first})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_notices_and_notice(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    query = """query($s: NoticeStatus, $n: Int, $after: String) {
+      notices(status: $s, first: $n, after: $after) { %s } }""" % NOTICE
+    for status in (None, "OPEN", "UPHELD", "WITHDRAWN"):
+        for first in (1, 50):
+            after = None
+            for _ in range(10):
+                page = twins.same(query, {"s": status, "n": first, "after": after})["data"]
+                if not page or len(page["notices"]) < first:
+                    break
+                after = page["notices"][-1]["id"]
+    for notice_id in [*SECRET_NOTICES, "ntc-missing"]:
+        twins.same(query, {"n": 5, "after": notice_id})
+        twins.same("query($id: ID!) { notice(id: $id) { %s } }" % NOTICE, {"id": notice_id})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_notice_stats(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    for brand in (None, "acme", "rival", "trusty", "nobody"):
+        twins.same("""query($b: ID) { noticeStats(brand: $b) { filed open refuted upheld
+            reversed withdrawn medianTimeToTakedownSeconds accuracy } }""", {"b": brand})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_alerts(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    for kind in (None, "RECIDIVISM", "NEW_SOURCE", "RING_GROWTH"):
+        for first in (1, 50):
+            twins.same("""query($k: AlertKind, $n: Int) { alerts(kind: $k, first: $n) {
+                id kind raisedAt subject { id status } explanation { %s } } }""" % PATH,
+                       {"k": kind, "n": first})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_cases_and_case(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    twins.same("{ cases { %s } }" % CASE)
+    for case_id in (SECRET_CASE, shared_case(twins), "case-missing"):
+        twins.same("query($id: ID!) { case(id: $id) { %s } }" % CASE, {"id": case_id})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_name_and_shame(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    for first in (1, 100):
+        twins.same("query($n: Int) { nameAndShame(first: $n) { id name status } }", {"n": first})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_penalties(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    for entity_id in ALL_IDS:
+        twins.same("""query($id: ID!) { penalties(entity: $id) { kind subject { id }
+            appliedAt until liftedAt } }""", {"id": entity_id})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_test_buys(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    for listing in (None, "listing-1", "listing-2", "wh-depot", "no-such"):
+        for first in (1, 50):
+            twins.same("query($l: ID, $n: Int) { testBuys(listing: $l, first: $n) { %s } }"
+                       % TEST_BUY, {"l": listing, "n": first})
+
+
+@pytest.mark.parametrize("caller", ["acme:admin", "acme", "rival", "police", "bazaar"])
+def test_audit_log_is_refused_to_brands_and_non_admins(twins_for: MakeTwins, caller: str) -> None:
+    """The ledger is the whole ledger, for PLATFORM and REGULATOR admins only (DESIGN.md
+    "Audit"); everyone else is refused alike, whatever it holds."""
+    twins = twins_for(caller.split(":")[0])
+    answer = twins.same("{ auditLog(first: 5) { seq operation } }", as_=caller)
+    assert [e["extensions"]["code"] for e in answer["errors"]] == ["FORBIDDEN"]
+
+
+# -- writes: each mutation's answer and what it leaves behind ----------------------------
+def entity_state(twins: Twins, ids: list[str]) -> None:
+    for entity_id in ids:
+        twins.same("query($id: ID!) { entity(id: $id) { %s } }" % ENTITY, {"id": entity_id})
+
+
+SUBMIT = """mutation($r: ReportInput!) { submitReport(input: $r) {
+    reportId entities relations created } }"""
+
+
+def submitted(report_id: str, entities: list[Any], relations: list[Any]) -> dict[str, Any]:
+    return {"r": {"reportId": report_id, "source": "OSINT", "confidence": 0.5,
+                  "marking": "AMBER", "entities": entities, "relations": relations}}
+
+
+@pytest.mark.parametrize("caller", ["acme", "police"])
+def test_submit_report(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    for hidden in HIDDEN_IDS + ["no-such"]:  # a relation to a hidden end: refused like a missing
+        answer = twins.same(SUBMIT, submitted(f"to-{hidden}", [{"id": "listing-1",
+                                                                "kind": "LISTING"}],
+                                              [{"kind": "SHIPS_FROM", "from": "listing-1",
+                                                "to": hidden}]))
+        if caller == "acme":
+            assert answer["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    # a kind that clashes only with a hidden assertion is accepted, and keeps its own kind
+    twins.same(SUBMIT, submitted("clash", [{"id": "wh-secret", "kind": "FACTORY"},
+                                           {"id": "seller-3", "kind": "LISTING"}], []))
+    # report ids are per org: another org's id is free; one's own id is a CONFLICT
+    for report_id in ("rival-strict", "rival-amber", "rival-depot", "rival-to-acme"):
+        answer = twins.same(SUBMIT, submitted(report_id, [{"id": "x-" + report_id,
+                                                           "kind": "SELLER"}], []))
+    own = twins.same(SUBMIT, submitted("mine", [{"id": "wh-1", "kind": "WAREHOUSE"}], []))
+    assert own["data"]["submitReport"]["created"]
+    twins.same(SUBMIT, submitted("mine", [{"id": "wh-2", "kind": "WAREHOUSE"}], []))
+    twins.same(SUBMIT, submitted("mine", [{"id": "wh-1", "kind": "WAREHOUSE"}], []))
+    entity_state(twins, ["wh-secret", "seller-3", "wh-1", "x-rival-strict"])
+
+
+NOTICE_MUTATION = """mutation($i: NoticeInput!) { fileNotice(input: $i) { %s } }""" % NOTICE
+
+
+@pytest.mark.parametrize("caller", ["acme", "rival"])
+def test_file_notice(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    for listing in ["seller-3", "wh-depot", "store-9", "no-such"]:  # hidden or missing
+        answer = twins.same(NOTICE_MUTATION, {"i": {"listings": ["listing-1", listing],
+                                                    "grounds": "x"}})
+        if caller == "acme":
+            assert answer["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    for listing in ("listing-1", "listing-2", "listing-3", "listing-5"):  # others filed on these
+        twins.same(NOTICE_MUTATION, {"i": {"listings": [listing], "grounds": "fake",
+                                           "marking": "RED"}})
+    entity_state(twins, ["listing-1", "listing-2", "listing-3", "listing-5"])
+    twins.same("{ notices(first: 50) { %s } }" % NOTICE)
+
+
+@pytest.mark.parametrize("caller", ["acme", "police"])
+@pytest.mark.parametrize("mutation", [
+    'mutation($id: ID!) { refuteNotice(id: $id, statement: "genuine") { id status } }',
+    'mutation($id: ID!) { decideNotice(id: $id, upheld: true, reason: "r") { id status } }',
+    'mutation($id: ID!) { withdrawNotice(id: $id) { id status } }',
+])
+def test_notice_transitions(twins_for: MakeTwins, caller: str, mutation: str) -> None:
+    twins = twins_for(caller)
+    for role in (caller, f"{caller}:admin", f"{caller}:liaison" if caller == "police" else caller):
+        for notice_id in [*SECRET_NOTICES, "ntc-missing"]:
+            answer = twins.same(mutation, {"id": notice_id}, as_=role)
+            assert answer["errors"][0]["extensions"]["code"] in ("NOT_FOUND", "FORBIDDEN")
+
+
+TEST_BUY_MUTATION = """mutation($i: TestBuyInput!) { recordTestBuy(input: $i) { %s } }""" % (
+    TEST_BUY
+)
+
+
+@pytest.mark.parametrize("caller", ["acme", "police"])
+def test_record_test_buy(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    base = {"result": "COUNTERFEIT", "orderedAt": "2026-10-30T12:00:00+00:00",
+            "evidence": [{"kind": "parcel", "sha256": SHA}]}
+    for listing, shipped in (("seller-3", None), ("listing-2", "wh-depot"),
+                             ("listing-2", "wh-secret"), ("listing-2", "no-such"),
+                             ("listing-2", "wh-2"), ("listing-1", "wh-1")):
+        twins.same(TEST_BUY_MUTATION, {"i": {**base, "listing": listing, "shippedFrom": shipped}})
+    entity_state(twins, ["listing-2", "listing-1", "wh-2"])
+
+
+@pytest.mark.parametrize("caller", ["police", "acme"])
+def test_open_case(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    query = "mutation($i: CaseInput!) { openCase(input: $i) { %s } }" % CASE
+    for entities in (["wh-secret"], ["seller-1", "fac-secret"], ["no-such"], ["seller-1", "wh-2"],
+                     ["fac-1", "wh-1"]):
+        twins.same(query, {"i": {"title": "t", "entities": entities}}, as_=f"{caller}:liaison"
+                   if caller == "police" else caller)
+
+
+@pytest.mark.parametrize("caller", ["police", "acme"])
+def test_add_case_outcome(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    query = """mutation($id: ID!, $i: CaseOutcomeInput!) { addCaseOutcome(id: $id, input: $i) {
+        %s } }""" % CASE
+    who = "police:liaison" if caller == "police" else caller
+    for case_id in (SECRET_CASE, shared_case(twins), "case-missing"):
+        for outcome in ({"kind": "RAID", "entity": "wh-secret"}, {"kind": "ARREST"},
+                        {"kind": "RAID", "entity": "wh-1"},
+                        {"kind": "CLOSURE", "entity": "wh-amber"}):
+            twins.same(query, {"id": case_id, "i": outcome}, as_=who)
+    entity_state(twins, ["wh-1", "wh-secret"])
+
+
+@pytest.mark.parametrize("caller", ["police", "acme"])
+def test_export_case(twins_for: MakeTwins, caller: str) -> None:
+    """The package's every file is byte-equal (same SHA-256) with and without the secrets."""
+    twins = twins_for(caller)
+    who = "police:liaison" if caller == "police" else caller
+    query = """mutation($id: ID!) { exportCase(id: $id, recipient: "Court") { id createdAt
+        files { name sha256 bytes } manifestSha256 downloadUrl case { id title } } }"""
+    for case_id in (shared_case(twins), SECRET_CASE, "case-missing"):
+        twins.same(query, {"id": case_id}, as_=who)
+
+
+# -- the registry --------------------------------------------------------------------
+HERE = "tests/security/test_leak_matrix.py"
+REGISTRY: dict[str, tuple[str, ...]] = {
+    "Query.me": (f"{HERE}::test_me",),
+    "Query.entity": (f"{HERE}::test_entity",),
+    "Query.entities": (f"{HERE}::test_entities",),
+    "Query.traceToSource": (f"{HERE}::test_trace_to_source",),
+    "Query.topSources": (f"{HERE}::test_top_sources",),
+    "Query.network": (f"{HERE}::test_network",),
+    "Query.connections": (f"{HERE}::test_connections",),
+    "Query.linkedEntities": (f"{HERE}::test_linked_entities",),
+    "Query.rings": (f"{HERE}::test_rings",),
+    "Query.hotspots": (f"{HERE}::test_hotspots",),
+    "Query.notices": (f"{HERE}::test_notices_and_notice",),
+    "Query.notice": (f"{HERE}::test_notices_and_notice",),
+    "Query.noticeStats": (f"{HERE}::test_notice_stats",),
+    "Query.alerts": (f"{HERE}::test_alerts",),
+    "Query.cases": (f"{HERE}::test_cases_and_case",),
+    "Query.case": (f"{HERE}::test_cases_and_case",),
+    "Query.nameAndShame": (f"{HERE}::test_name_and_shame",),
+    "Query.penalties": (f"{HERE}::test_penalties",),
+    "Query.testBuys": (f"{HERE}::test_test_buys",),
+    "Query.auditLog": (f"{HERE}::test_audit_log_is_refused_to_brands_and_non_admins",),
+    "Mutation.submitReport": (f"{HERE}::test_submit_report",),
+    "Mutation.fileNotice": (f"{HERE}::test_file_notice",),
+    "Mutation.refuteNotice": (f"{HERE}::test_notice_transitions",),
+    "Mutation.decideNotice": (f"{HERE}::test_notice_transitions",),
+    "Mutation.withdrawNotice": (f"{HERE}::test_notice_transitions",),
+    "Mutation.recordTestBuy": (f"{HERE}::test_record_test_buy",),
+    "Mutation.openCase": (f"{HERE}::test_open_case",),
+    "Mutation.addCaseOutcome": (f"{HERE}::test_add_case_outcome",),
+    "Mutation.exportCase": (f"{HERE}::test_export_case",),
+    "Subscription.alertRaised": (
+        "tests/e2e/test_subscription.py::test_a_brand_that_cannot_see_the_whole_path_hears_nothing",
+    ),
+}
+
+
+def schema_fields() -> set[str]:
+    schema = build_schema()._schema
+    out: set[str] = set()
+    for root in (schema.query_type, schema.mutation_type, schema.subscription_type):
+        if root is not None:
+            out.update(f"{root.name}.{name}" for name in root.fields)
+    return out
+
+
+def test_every_field_has_a_leak_test() -> None:
+    fields = schema_fields()
+    missing = sorted(fields - set(REGISTRY))
+    assert not missing, (
+        "these root fields have no leak test; add one to tests/security/test_leak_matrix.py "
+        "(twins.same(...) as acme, rival, police and bazaar) and name it in REGISTRY: "
+        + ", ".join(missing)
+    )
+    gone = sorted(set(REGISTRY) - fields)
+    assert not gone, f"REGISTRY names fields the schema no longer has: {', '.join(gone)}"
+
+
+def test_every_registered_test_exists() -> None:
+    for names in REGISTRY.values():
+        for name in names:
+            path, function = name.split("::")
+            module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+            assert callable(getattr(module, function, None)), name

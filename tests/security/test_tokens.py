@@ -1,0 +1,43 @@
+"""Tokens end to end: stored only as SHA-256 hashes (never in the database's bytes),
+revoked with ``graph-api token revoke`` while a server runs, refused alike when unknown
+or revoked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from graph_api.services import hash_token
+from tests.e2e.server import Server, cli
+
+pytestmark = pytest.mark.e2e
+
+ME = "{ me { id org { id } role } }"
+
+
+def test_revoke_ends_a_token_at_once_and_only_that_one(tmp_path: Path) -> None:
+    db = tmp_path / "graph.db"
+    cli(db, "org", "add", "Acme", "--type", "BRAND", "--id", "acme")
+    first = cli(db, "token", "issue", "--org", "acme", "--role", "investigator").stdout.split()[-1]
+    second = cli(db, "token", "issue", "--org", "acme", "--role", "analyst").stdout.split()[-1]
+    server = Server(db).start()
+    try:
+        me = server.gql(first, ME)["data"]["me"]
+        assert me["org"]["id"] == "acme"
+        done = cli(db, "token", "revoke", me["id"])  # another process, the server keeps running
+        assert done.stdout.strip().splitlines()[-1] == f"revoked {me['id']}"
+        revoked = server.gql(first, ME)
+        unknown = server.gql("gapi_" + "x" * 43, ME)
+        codes = [[e["extensions"]["code"] for e in a["errors"]] for a in (revoked, unknown)]
+        assert codes == [["UNAUTHENTICATED"], ["UNAUTHENTICATED"]]
+        assert revoked["errors"][0]["message"] == unknown["errors"][0]["message"]
+        assert server.gql(second, ME)["data"]["me"]["role"] == "analyst"
+        again = cli(db, "token", "revoke", me["id"], check=False)
+        assert again.returncode != 0 and "no active principal" in again.stderr
+    finally:
+        server.kill()
+    stored = b"".join(p.read_bytes() for p in tmp_path.glob("graph.db*"))
+    for token in (first, second):
+        assert token.encode() not in stored
+        assert hash_token(token).encode() in stored
