@@ -63,8 +63,8 @@ def start(args: argparse.Namespace) -> None:
     home = package_dir(Path(args.venv))
     data = Path(args.data).resolve()
     data.mkdir(parents=True, exist_ok=True)
-    bolt, http = free_port(), free_port()
-    password = secrets.token_hex(12)
+    bolt, http = args.bolt_port or free_port(), free_port()
+    password = args.password or secrets.token_hex(12)
     log = data / "server.log"
     command = [
         str(home / "jre" / "bin" / "java"), f"-Xmx{args.heap}",
@@ -130,6 +130,8 @@ def main() -> None:
     up.add_argument("--env-file", default=".arcadedb.env")
     up.add_argument("--heap", default="1g")
     up.add_argument("--wait", type=float, default=120)
+    up.add_argument("--bolt-port", type=int, help="default: a free port (a restart reuses one)")
+    up.add_argument("--password", help="root password (default: a random one)")
     up.set_defaults(run=start)
     down = sub.add_parser("stop")
     down.add_argument("--env-file", default=".arcadedb.env")

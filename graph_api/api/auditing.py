@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from graphql import OperationDefinitionNode
+from graphql import ExecutionResult as GraphQLExecutionResult
+from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
 from graph_api import deadline
 from graph_api.api.context import Context
 from graph_api.audit import AuditEntry, digest_of
+from graph_api.errors import GraphAPIError
 
 __all__ = ["AuditExtension"]
 
@@ -67,5 +69,13 @@ class AuditExtension(SchemaExtension):
         with deadline.budget(context.services.settings.request_seconds):
             yield
         entry = context.take_audit()
-        if entry is not None:
+        if entry is None:
+            return
+        try:
             context.services.store.append_audit(entry)
+        except GraphAPIError as exc:  # no answer that is not in the ledger
+            result = self.execution_context.result
+            if isinstance(result, GraphQLExecutionResult):
+                result.data = None
+                result.errors = [*(result.errors or []), GraphQLError(exc.message,
+                                                                      original_error=exc)]

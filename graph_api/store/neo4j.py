@@ -17,18 +17,13 @@ from typing import Any, TypeVar
 import networkx as nx
 import orjson
 from neo4j import Driver, GraphDatabase, ManagedTransaction
-from neo4j.exceptions import (
-    ConstraintError,
-    ServiceUnavailable,
-    SessionExpired,
-    TransientError,
-)
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
 
 from graph_api import deadline
 from graph_api.access import Scope, VisibilityClass
 from graph_api.audit import GENESIS, AuditEntry, AuditRecord, chain_hash
 from graph_api.config import Settings
-from graph_api.errors import BadUserInput, Conflict, Unavailable
+from graph_api.errors import BadUserInput, Conflict
 from graph_api.model import (
     Assertion,
     EntityKind,
@@ -44,6 +39,7 @@ from graph_api.model import (
 from graph_api.reports import check_against_view, mentioned_ids
 from graph_api.store.base import Page, RelationRecord, SubmitResult
 from graph_api.store.cypher import query, schema_statements
+from graph_api.store.neo4j_faults import outage
 from graph_api.store.neo4j_rows import batch_rows, chunks, graph_from_rows, nodes_from_rows
 from graph_api.store.reads import GraphReads
 from graph_api.store.scoped_view import VisibilityMask
@@ -63,8 +59,12 @@ def _now() -> str:
 class Neo4jStore(GraphReads):
     def __init__(self, settings: Settings) -> None:
         self.database = settings.neo4j_database
+        # While the database is down a request answers UNAVAILABLE within seconds
+        # instead of retrying for the driver's default 30 s; the pool reconnects after.
         self.driver: Driver = GraphDatabase.driver(
-            settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password)
+            settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password),
+            connection_timeout=5.0, max_transaction_retry_time=5.0,
+            connection_acquisition_timeout=10.0,
         )
         self._orgs: dict[str, Org] = {}
         self._write(lambda tx: [tx.run(s).consume() for s in schema_statements()])
@@ -83,8 +83,10 @@ class Neo4jStore(GraphReads):
                 if attempt == RETRIES - 1:
                     raise
                 time.sleep(0.05 * 2**attempt)
-            except (ServiceUnavailable, SessionExpired) as exc:
-                raise Unavailable(f"the graph database is unavailable: {exc}") from None
+            except (Neo4jError, DriverError) as exc:
+                if (fault := outage(exc)) is None:
+                    raise
+                raise fault from None
         raise AssertionError("unreachable")
 
     def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
@@ -94,8 +96,10 @@ class Neo4jStore(GraphReads):
                 return session.execute_read(
                     lambda tx: [r.data() for r in tx.run(query(name), params)]
                 )
-        except (ServiceUnavailable, SessionExpired, TransientError) as exc:
-            raise Unavailable(f"the graph database is unavailable: {exc}") from None
+        except (Neo4jError, DriverError) as exc:
+            if (fault := outage(exc)) is None:
+                raise
+            raise fault from None
 
     @staticmethod
     def _who(scope: Scope) -> dict[str, str]:

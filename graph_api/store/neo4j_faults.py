@@ -1,0 +1,37 @@
+"""The Bolt server's outages as answers: down, restarting, or dropping sessions.
+
+While the graph database is stopped or restarting, the driver raises
+``ServiceUnavailable``/``SessionExpired``, a shutting-down server invalidates
+credentials (``AuthError``) or refuses requests in the wrong protocol state
+(``Neo.ClientError.Request.*``), and a busy one raises ``TransientError``. Each
+becomes :class:`~graph_api.errors.Unavailable` (UNAVAILABLE, retry); any other
+error is a bug and stays as it is.
+
+>>> from neo4j.exceptions import ServiceUnavailable
+>>> outage(ServiceUnavailable("connection refused")).code
+'UNAVAILABLE'
+>>> outage(ValueError("x")) is None
+True
+"""
+
+from __future__ import annotations
+
+from neo4j.exceptions import (
+    AuthError,
+    ClientError,
+    ServiceUnavailable,
+    SessionExpired,
+    TransientError,
+)
+
+from graph_api.errors import Unavailable
+
+__all__ = ["outage"]
+
+
+def outage(exc: BaseException) -> Unavailable | None:
+    """UNAVAILABLE for an outage of the graph database, None for anything else."""
+    down = isinstance(exc, ServiceUnavailable | SessionExpired | TransientError | AuthError) or (
+        isinstance(exc, ClientError) and (exc.code or "").startswith("Neo.ClientError.Request.")
+    )
+    return Unavailable(f"the graph database is unavailable: {exc}") if down else None
