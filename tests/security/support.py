@@ -30,6 +30,7 @@ from graph_api.export.keys import load_or_create_signing_key
 from graph_api.model import Org, OrgType, Principal
 from graph_api.services import Services, hash_token
 from tests.conftest import FixedClock
+from tests.security.coverage import record
 from tests.support import gql
 
 ORGS = (
@@ -109,6 +110,7 @@ class Twins:
     def ask(self, query: str, variables: dict[str, Any] | None = None,
             as_: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
         scope = self.scopes[as_ or self.caller]
+        record(query, variables)
         self.phase_n += 1
         phase = f"ask-{self.phase_n}"
         with self.ids.at("A", phase):
