@@ -14,8 +14,12 @@ STORE = Path(__file__).resolve().parent.parent / "graph_api" / "store"
 CODE = "\n".join(p.read_text() for p in sorted(STORE.glob("neo4j*.py")))
 FILES = sorted(p.stem for p in CYPHER_DIR.glob("*.cypher") if not p.stem.startswith("_"))
 # Reads that are not of assertions: orgs, principals, counters, the audit ledger, and
-# provenance looked up by keys taken from facts the caller already sees.
+# provenance looked up by keys taken from facts the caller already sees, and the
+# workflow records (their own access rules apply above the store).
 NOT_ASSERTION_READS = {"count_org_clashes", "list_orgs", "find_principal",
+                       "read_records", "list_records", "list_records_desc",
+                       "find_records_by_term", "find_records_by_term_desc", "count_records",
+                       "count_records_by_term",
                        "find_principal_by_token",
                        "read_counter", "find_report", "find_reports", "read_envelopes",
                        "list_audit"}

@@ -93,9 +93,22 @@ def workflow_for(services: Services) -> Workflow:
     found = services.__dict__.get("_workflow")
     if isinstance(found, Workflow):
         return found
-    wf = Workflow(records=SqliteRecordStore(services.settings.db))
+    wf = Workflow(records=record_store(services))
     services.__dict__["_workflow"] = wf
     return wf
+
+
+def record_store(services: Services) -> RecordStore:
+    """Where the workflow records live: in Neo4j beside the graph with the Neo4j store
+    (every replica shares them), else in the embedded store's SQLite file."""
+    from graph_api.store.neo4j import Neo4jStore
+
+    store = services.store
+    if isinstance(store, Neo4jStore):
+        from graph_api.store.neo4j_records import Neo4jRecordStore
+
+        return Neo4jRecordStore(store.driver, store.database)
+    return SqliteRecordStore(services.settings.db)
 
 
 def close_workflow(services: Services) -> None:

@@ -1,0 +1,1 @@
+MATCH (t:Term {tkey: $tkey}) RETURN count(t) AS count
