@@ -72,7 +72,19 @@ def test_bolt_server_stopped_and_restarted_under_load(bolt: Any, tmp_path: Path)
     cli(db, "org", "add", "Bazaar", "--type", "PLATFORM", "--id", "bazaar")
     token = cli(db, "token", "issue", "--org", "acme", "--role", "analyst").stdout.split()[-1]
     server = Server(db).start()
-    answers: list[tuple[str, dict[str, Any], float]] = []
+    try:
+        answers, acknowledged = _under_load(server, token, lambda seen: _outage(up, down, seen))
+        _check(server, token, answers, acknowledged)
+    finally:
+        server.kill()
+
+
+Answers = list[tuple[str, dict[str, Any], float]]  # (read or write, answer, seconds)
+
+
+def _under_load(server: Server, token: str, during: Any) -> tuple[Answers, list[str]]:
+    """One client writing and reading in a loop while ``during(answers)`` runs."""
+    answers: Answers = []
     acknowledged: list[str] = []
     stop = threading.Event()
 
@@ -95,31 +107,35 @@ def test_bolt_server_stopped_and_restarted_under_load(bolt: Any, tmp_path: Path)
     worker.start()
     try:
         _wait(lambda: len(acknowledged) >= 5, "no write went through before the outage")
-        down()
-        during = len(answers)
-        _wait(lambda: any(codes_of(a) for _, a, _ in answers[during:]),
-              "no request noticed the outage")
-        time.sleep(3)  # a few more requests meet the closed port
-        up()
-        back = len(answers)
-        _wait(lambda: any(k == "write" and not codes_of(a) for k, a, _ in answers[back:]),
-              "the API did not recover without a restart", seconds=120)
+        during(answers)
     finally:
         stop.set()
         worker.join(timeout=120)
-    try:
-        refused = [(k, a) for k, a, _ in answers if codes_of(a)]
-        assert refused, "the outage was never seen"
-        assert {c for _, a in refused for c in codes_of(a)} == {"UNAVAILABLE"}, refused[:3]
-        assert all("unavailable" in a["errors"][0]["message"] for _, a in refused)
-        slowest = max(seconds for _, a, seconds in answers if codes_of(a))
-        assert slowest < 25, f"a refusal took {slowest:.1f} s: the request deadline is 30 s"
-        for rid in acknowledged:  # every acknowledged write survived the outage, whole
-            seen = server.gql(token, '{ entity(id: "seller-%s") { id relations { totalCount } } }'
-                              % rid)
-            assert seen["data"]["entity"] is not None, rid
-    finally:
-        server.kill()
+    return answers, acknowledged
+
+
+def _outage(up: Any, down: Any, answers: Answers) -> None:
+    down()
+    start = len(answers)
+    _wait(lambda: any(codes_of(a) for _, a, _ in answers[start:]), "no request noticed the outage")
+    time.sleep(3)  # a few more requests meet the closed port
+    up()
+    back = len(answers)
+    _wait(lambda: any(k == "write" and not codes_of(a) for k, a, _ in answers[back:]),
+          "the API did not recover without a restart", seconds=120)
+
+
+def _check(server: Server, token: str, answers: Answers, acknowledged: list[str]) -> None:
+    refused = [(k, a) for k, a, _ in answers if codes_of(a)]
+    assert refused, "the outage was never seen"
+    assert {c for _, a in refused for c in codes_of(a)} == {"UNAVAILABLE"}, refused[:3]
+    assert all("unavailable" in a["errors"][0]["message"] for _, a in refused)
+    slowest = max(seconds for _, a, seconds in answers if codes_of(a))
+    assert slowest < 25, f"a refusal took {slowest:.1f} s: the request deadline is 30 s"
+    for rid in acknowledged:  # every acknowledged write survived the outage, whole
+        seen = server.gql(token, '{ entity(id: "seller-%s") { id relations { totalCount } } }'
+                          % rid)
+        assert seen["data"]["entity"] is not None, rid
 
 
 def _wait(predicate: Any, message: str, seconds: float = 60) -> None:

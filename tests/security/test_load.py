@@ -1,5 +1,5 @@
 """The load test, short: 50 concurrent clients of mixed reads and writes for ~10 s
-against a real server (bench/load_test.py; the 60 s run is the benchmark). Zero
+against a real server (bench/bench_load.py; the 60 s run is the benchmark). Zero
 errors, zero lost acknowledged writes."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "load_test.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "bench" / "bench_load.py"
 
 
 def test_fifty_clients_mixed_reads_and_writes(tmp_path: Path) -> None:

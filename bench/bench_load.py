@@ -9,7 +9,7 @@ entities page, traceToSource, network, linkedEntities) or, with probability
 Prints one JSON summary (latency percentiles per operation, errors, lost writes)
 and exits non-zero on any error or lost acknowledged write.
 
-    python bench/load_test.py --duration 60 --clients 50
+    python bench/bench_load.py --duration 60 --clients 50
 """
 
 from __future__ import annotations
