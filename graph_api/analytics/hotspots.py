@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph_api.analytics._walk import (
-    TRACE_DEPTH,
-    UpstreamWalk,
-    infringing_listings,
-    listing_groups,
-)
+import numpy as np
+
+from graph_api.analytics._reach import infringing, is_source, reach
+from graph_api.analytics._walk import TRACE_DEPTH
 from graph_api.analytics.results import HotspotReport, RegionShare
+from graph_api.analytics.snapshot import distinct, snapshot
 
 __all__ = ["hotspots"]
 
@@ -56,68 +55,47 @@ def hotspots(G: Any, first: int | None = 10) -> HotspotReport:
 
     Notes
     -----
-    One pass like `top_sources`: listings grouped by first-hop nodes; the
-    regions upstream of each first hop are memoised (each depth-bounded reach
-    set is scanned once), so a listing costs a union of a few small region
-    sets; then O(listings) to rank.
+    One breadth-first search for all the listings at once on the view's
+    `snapshot`, like `top_sources` (O(P log P) for P = the sum of the listings'
+    reach sizes), then sorts of (listing, region) pairs; the snapshot is read
+    from the view once and shared with the other whole-graph steps.
     """
-    walk = UpstreamWalk(G, 0.0)
-    listings = infringing_listings(G, None)
+    sn = snapshot(G)
+    listings = infringing(sn, None)
     total = len(listings)
-    below = TRACE_DEPTH - 1
-    # A node's contribution: its region when it is a storefront or a trace source.
-    own: dict[str, str | None] = {}
-    feeding: dict[str, set[str]] = {}
-
-    def own_region(n: str) -> str | None:
-        if n not in own:
-            kind = walk.kind(n)
-            value = None
-            if kind == "STOREFRONT" or walk.is_source(n):
-                value = G.nodes[n].get("region")
-            own[n] = str(value) if value else None
-            if own[n] is not None and kind != "STOREFRONT":
-                feeding.setdefault(str(value), set()).add(n)
-        return own[n]
-
-    # Regions met upstream of a first hop, memoised per first hop: each node's
-    # depth-bounded reach set is scanned once, not once per listing.
-    upstream: dict[str, frozenset[str]] = {}
-
-    def regions_from(v: str) -> frozenset[str]:
-        got = upstream.get(v)
-        if got is None:
-            found = {r for n in walk.reach(v, below) if (r := own_region(n)) is not None}
-            mine = own_region(v)
-            if mine is not None:
-                found.add(mine)
-            got = upstream[v] = frozenset(found)
-        return got
-
-    counts: dict[str, int] = {}
-    groups: list[tuple[frozenset[str], int]] = []
-    for first_hops, size in listing_groups(walk, listings).items():
-        regions = frozenset().union(*[regions_from(v) for v in first_hops])
-        for r in regions:
-            counts[r] = counts.get(r, 0) + size
-        groups.append((regions, size))
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
-    rank = {r: i for i, (r, _) in enumerate(ranked)}
+    rows, nodes = reach(sn, listings, TRACE_DEPTH)  # rows: positions in listings
+    # A node's own region counts when it is a storefront or a trace source.
+    storefront = sn.of_kind("STOREFRONT")
+    own = np.where(storefront | is_source(sn), sn.region, -1)
+    counted = own[nodes] >= 0
+    rows, nodes = rows[counted], nodes[counted]
+    n_regions = max(len(sn.regions), 1)
+    pairs = distinct(rows * n_regions + own[nodes])  # (listing, region), once each
+    listing_of, region_of = pairs // n_regions, pairs % n_regions
+    counts = np.bincount(region_of, minlength=n_regions)
+    met = np.zeros(len(sn), dtype=bool)
+    met[nodes[~storefront[nodes]]] = True  # the sources met, once each
+    sources = np.bincount(own[met], minlength=n_regions)
+    ranked = sorted(
+        (r for r in range(n_regions) if counts[r]),
+        key=lambda r: (-counts[r], sn.regions[r]),
+    )
+    rank = np.full(n_regions, len(ranked), dtype=np.int64)
+    rank[ranked] = np.arange(len(ranked))
     # Listings newly covered at each rank: those whose best-ranked region it is.
-    newly = [0] * len(ranked)
-    for group_regions, size in groups:
-        if group_regions:
-            newly[min(rank[r] for r in group_regions)] += size
+    best = np.full(total, len(ranked), dtype=np.int64)
+    np.minimum.at(best, listing_of, rank[region_of])
+    newly = np.bincount(best, minlength=len(ranked) + 1)
     out: list[RegionShare] = []
     covered = 0
-    for i, (r, c) in enumerate(ranked[:first] if first is not None else ranked):
-        covered += newly[i]
+    for i, r in enumerate(ranked[:first] if first is not None else ranked):
+        covered += int(newly[i])
         out.append(
             RegionShare(
-                region=r,
-                listings=c,
-                sources=len(feeding.get(r, ())),
-                share=c / total,
+                region=str(sn.regions[r]),
+                listings=int(counts[r]),
+                sources=int(sources[r]),
+                share=int(counts[r]) / total,
                 cumulative_share=covered / total,
             )
         )

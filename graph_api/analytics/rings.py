@@ -7,9 +7,12 @@ from typing import Any
 
 import numpy as np
 
-from graph_api.analytics._cluster import DEFAULT_ENGINE, communities, networkit_serial
-from graph_api.analytics._walk import TRACE_DEPTH, UpstreamWalk, confidence_of, plain
+from graph_api.analytics._betweenness import within_communities
+from graph_api.analytics._cluster import DEFAULT_ENGINE, communities
+from graph_api.analytics._reach import reach
+from graph_api.analytics._walk import TRACE_DEPTH
 from graph_api.analytics.results import RankedEntity, RingCandidate
+from graph_api.analytics.snapshot import BoolArray, IntArray, Snapshot, distinct, snapshot
 
 __all__ = ["ring_candidates"]
 
@@ -24,6 +27,9 @@ JOINING_RELATIONS = (
 )
 MEMBER_KINDS = frozenset({"SELLER", "STOREFRONT"})
 PLAYER_KINDS = frozenset({"SELLER", "STOREFRONT", "WAREHOUSE", "FACTORY"})
+HUB_KINDS = frozenset({"WAREHOUSE", "FACTORY", "IDENTIFIER"})
+HUB_DEGREE = 20
+"""A shared entity joined to more clustered entities than this is a hub (see `ring_candidates`)."""
 EXACT_BETWEENNESS_UP_TO = 500
 BETWEENNESS_SAMPLES = 64
 BETWEENNESS_EDGE_BUDGET = 2_000_000  # samples * edges per estimated community
@@ -35,6 +41,7 @@ def ring_candidates(
     seed: int = 42,
     engine: str = DEFAULT_ENGINE,
     resolution: float = 1.0,
+    hub_degree: int | None = HUB_DEGREE,
 ) -> list[RingCandidate]:
     """Communities of sellers and storefronts that look like rings.
 
@@ -51,6 +58,14 @@ def ring_candidates(
     resolution : float
         Modularity resolution; above 1 splits more (fewer merged rings, more
         small false candidates: see bench/RESULTS-analytics.md).
+    hub_degree : int, optional
+        Warehouses, factories and identifiers joined to more than this many
+        distinct clustered entities are hubs: public infrastructure shared by
+        unrelated sellers (a regional fulfilment warehouse, a marketplace-wide
+        address). Their relations are left out of the clustering, so they no
+        longer glue a region's independent sellers into one giant community;
+        they still appear in ``sources`` of the rings that ship from them.
+        None clusters every relation.
 
     Returns
     -------
@@ -79,158 +94,197 @@ def ring_candidates(
 
     Notes
     -----
-    Cost: one pass over the clustered nodes' adjacency into numpy edge arrays
-    (relation weight = confidence, summed over relation kinds), one run of the
-    community engine (networkit PLM, about O(m) per pass), then per candidate an
-    betweenness within its community (one exact networkit run over all the
-    communities up to 500 nodes, seeded 64-sample estimates above) and memoised upstream walks.
+    Cost: the view's `snapshot` (read once, shared with the other whole-graph
+    steps), numpy edge arrays cut from it (relation weight = confidence,
+    summed over relation kinds), one run of the community engine (networkit
+    PLM, about O(m) per pass), betweenness within each candidate's community
+    (exact networkit runs up to 500 nodes, seeded 64-sample estimates above),
+    one breadth-first search from every candidate storefront at once for the
+    sources, then sorts that group players, regions and known rings per
+    candidate.
     """
-    chosen_nodes = sorted(
-        (n, plain(kind)) for n, kind in G.nodes(data="kind") if kind in CLUSTERED_KINDS
-    )
-    ids = [n for n, _ in chosen_nodes]
-    kinds = [k for _, k in chosen_nodes]
-    del chosen_nodes
-    index = {n: i for i, n in enumerate(ids)}
-    src: list[int] = []
-    dst: list[int] = []
-    weight: list[float] = []
-    member_of: dict[int, list[int]] = {}
-    joining = frozenset(JOINING_RELATIONS)
-    for i, u in enumerate(ids):
-        for v, keydict in G.succ[u].items():
-            j = index.get(v)
-            if j is None or j == i:
-                continue
-            w = 0.0
-            joined = False
-            for k in keydict:
-                if k in joining:
-                    joined = True
-                    w += confidence_of(keydict[k])
-                    if k == "MEMBER_OF":
-                        member_of.setdefault(i, []).append(j)
-            if joined:
-                src.append(i)
-                dst.append(j)
-                weight.append(w)
-    s = np.asarray(src, dtype=np.int64)
-    d = np.asarray(dst, dtype=np.int64)
-    w_arr = np.asarray(weight, dtype=np.float64)
-    labels = communities(len(ids), s, d, w_arr, seed, engine, resolution)
+    sn = snapshot(G)
+    clustered = np.flatnonzero(sn.of_kind(*CLUSTERED_KINDS))  # sorted by id
+    position = np.full(len(sn), -1, dtype=np.int64)
+    position[clustered] = np.arange(len(clustered))
+    n = len(clustered)
+    kind = sn.kind[clustered]
+    joined = sn.rel_is(*JOINING_RELATIONS) & (sn.src != sn.dst)
+    joined &= (position[sn.src] >= 0) & (position[sn.dst] >= 0)
+    a, b = position[sn.src[joined]], position[sn.dst[joined]]
+    member_of = sn.rel_is("MEMBER_OF")[joined]
+    member_of_pairs = (a[member_of], b[member_of])
+    s, d, w = _pair_weights(a, b, sn.conf[joined])
+    if hub_degree is not None:
+        hub = _hubs(s, d, np.isin(kind, _codes(sn, HUB_KINDS)), hub_degree)
+        kept = ~(hub[s] | hub[d])
+        s, d, w = s[kept], d[kept], w[kept]
+    labels = communities(n, s, d, w, seed, engine, resolution)
 
-    is_member = np.fromiter((k in MEMBER_KINDS for k in kinds), dtype=bool, count=len(ids))
+    is_member = np.isin(kind, _codes(sn, MEMBER_KINDS))
     member_counts = np.bincount(labels[is_member], minlength=int(labels.max(initial=-1)) + 1)
     chosen = np.flatnonzero(member_counts >= max(min_size, 1))
     if chosen.size == 0:
         return []
-    inside = labels[s] == labels[d]
-    e_src, e_dst = s[inside], d[inside]
-    e_lab = labels[e_src]
-    node_order = np.argsort(labels, kind="stable")
-    node_bounds = np.searchsorted(labels[node_order], np.arange(len(member_counts) + 1))
-
-    sizes = np.diff(node_bounds)
-    scores = _betweenness(chosen, sizes, e_src, e_dst, e_lab, seed)
-    walk = UpstreamWalk(G, 0.0)
+    sizes = np.bincount(labels, minlength=len(member_counts))
+    scores = within_communities(
+        labels,
+        chosen,
+        sizes,
+        s,
+        d,
+        seed,
+        EXACT_BETWEENNESS_UP_TO,
+        BETWEENNESS_SAMPLES,
+        BETWEENNESS_EDGE_BUDGET,
+    )
+    # Every grouping below is a sort by community, then by id (= position).
+    in_chosen = np.zeros(len(member_counts), dtype=bool)
+    in_chosen[chosen] = True
+    ids = sn.ids
+    members = _by_label(labels, in_chosen, is_member, clustered, ids)
+    players = np.flatnonzero(in_chosen[labels] & np.isin(kind, _codes(sn, PLAYER_KINDS)))
+    players = players[np.lexsort((players, -scores[players], labels[players]))]
+    player_groups = _groups(labels[players], chosen)
+    source_pairs = _ring_sources(sn, clustered, kind, labels, in_chosen)
+    regions = _ring_regions(sn, clustered, labels, is_member & in_chosen[labels], source_pairs)
+    sources: dict[int, list[str]] = {}
+    for lab, node in zip(*(part.tolist() for part in source_pairs), strict=True):
+        sources.setdefault(lab, []).append(ids[node])
+    known = _known_rings(sn, clustered, kind, labels, in_chosen, member_of_pairs)
     out: list[RingCandidate] = []
-    for lab in chosen.tolist():
-        nodes = node_order[node_bounds[lab] : node_bounds[lab + 1]]
-        out.append(_candidate(G, walk, ids, kinds, nodes, member_of, scores))
+    for lab, (p0, p1) in zip(chosen.tolist(), player_groups, strict=True):
+        names = members.get(lab, ())
+        digest = hashlib.sha256("\x1f".join(names).encode()).hexdigest()[:16]
+        out.append(
+            RingCandidate(
+                id=f"ringcand-{digest}",
+                size=len(names),
+                members=names,
+                key_players=tuple(
+                    RankedEntity(entity=ids[clustered[i]], score=float(scores[i]))
+                    for i in players[p0:p1].tolist()
+                ),
+                sources=tuple(sources.get(lab, ())),
+                regions=regions.get(lab, ()),
+                known_ring=known.get(lab),
+            )
+        )
     out.sort(key=lambda c: (-c.size, c.id))
     return out
 
 
-def _betweenness(
-    chosen: Any, sizes: Any, e_src: Any, e_dst: Any, e_lab: Any, seed: int
-) -> dict[int, float]:
-    """Betweenness of every node of the chosen communities, within its community.
+def _codes(sn: Snapshot, names: frozenset[str]) -> list[int]:
+    return [i for i, k in enumerate(sn.kinds) if k in names]
 
-    Undirected, unweighted, normalised as networkx does; one networkit run per
-    community (a single run over their disjoint union would be cheaper to call
-    but networkit resets O(n) state per source, so it is quadratic in the
-    union). Exact up to EXACT_BETWEENNESS_UP_TO nodes; above, estimated from
-    BETWEENNESS_SAMPLES seeded samples, fewer (down to 8) in communities so big
-    (tens of thousands of nodes: not a ring, a region's open market) that the
-    samples * edges budget would be exceeded.
+
+def _groups(sorted_labels: IntArray, chosen: IntArray) -> list[tuple[int, int]]:
+    """(start, end) of each chosen label's run in ``sorted_labels``."""
+    starts = np.searchsorted(sorted_labels, chosen, side="left").tolist()
+    ends = np.searchsorted(sorted_labels, chosen, side="right").tolist()
+    return list(zip(starts, ends, strict=True))
+
+
+def _by_label(
+    labels: IntArray, in_chosen: Any, which: Any, clustered: IntArray, ids: list[str]
+) -> dict[int, tuple[str, ...]]:
+    """Per chosen community: the ids of its nodes selected by ``which``, sorted."""
+    nodes = np.flatnonzero(which & in_chosen[labels])  # by position, i.e. by id
+    nodes = nodes[np.argsort(labels[nodes], kind="stable")]
+    lab = labels[nodes]
+    if lab.size == 0:
+        return {}
+    cut = np.flatnonzero(np.concatenate(([True], lab[1:] != lab[:-1], [True]))).tolist()
+    names = [ids[i] for i in clustered[nodes].tolist()]
+    return {int(lab[a]): tuple(names[a:b]) for a, b in zip(cut[:-1], cut[1:], strict=True)}
+
+
+def _pair_weights(a: Any, b: Any, conf: Any) -> tuple[Any, Any, Any]:
+    """One edge per (a, b) run with the sum of its confidences, added in run order.
+
+    Runs of a pair are contiguous (a snapshot keeps a pair's kinds together);
+    the sum is sequential, as a Python loop would add it, so that the weights
+    and hence the communities are exactly those of the plain-networkx reading.
     """
-    import networkit as nk
-
-    keep = np.isin(e_lab, chosen)
-    e_src, e_dst, e_lab = e_src[keep], e_dst[keep], e_lab[keep]
-    order = np.argsort(e_lab, kind="stable")
-    e_src, e_dst, e_lab = e_src[order], e_dst[order], e_lab[order]
-    bounds = np.searchsorted(e_lab, chosen, side="left")
-    ends = np.searchsorted(e_lab, chosen, side="right")
-    scores: dict[int, float] = {}
-    with networkit_serial(seed):
-        for lab, lo, hi in zip(chosen.tolist(), bounds.tolist(), ends.tolist(), strict=True):
-            n = int(sizes[lab])
-            if hi == lo or n <= 2:
-                continue
-            a, b = e_src[lo:hi], e_dst[lo:hi]
-            pairs = np.unique(np.stack((np.minimum(a, b), np.maximum(a, b))), axis=1)
-            nodes, local = np.unique(pairs, return_inverse=True)
-            local = local.reshape(pairs.shape)
-            g = nk.graph.Graph(len(nodes), weighted=False, directed=False)
-            g.addEdges((np.ascontiguousarray(local[0]), np.ascontiguousarray(local[1])))
-            if n <= EXACT_BETWEENNESS_UP_TO:
-                algo: Any = nk.centrality.Betweenness(g, normalized=False)
-            else:
-                samples = max(8, min(BETWEENNESS_SAMPLES, BETWEENNESS_EDGE_BUDGET // len(a)))
-                algo = nk.centrality.EstimateBetweenness(g, samples, False, False)
-            algo.run()
-            # networkit counts ordered pairs, networkx normalises unordered ones
-            # by 2 / ((n - 1)(n - 2)): together raw / ((n - 1)(n - 2)).
-            scale = 1.0 / ((n - 1) * (n - 2))
-            for node, raw in zip(nodes.tolist(), algo.scores(), strict=True):
-                scores[node] = raw * scale
-    return scores
+    if len(a) == 0:
+        return a, b, conf
+    starts = np.flatnonzero(np.r_[True, (a[1:] != a[:-1]) | (b[1:] != b[:-1])])
+    lengths = np.diff(np.r_[starts, len(a)])
+    weight = conf[starts].copy()
+    for k in range(1, int(lengths.max())):
+        longer = lengths > k
+        weight[longer] += conf[starts[longer] + k]
+    return a[starts], b[starts], weight
 
 
-def _candidate(
-    G: Any,
-    walk: UpstreamWalk,
-    ids: list[str],
-    kinds: list[str],
-    nodes: Any,
-    member_of: dict[int, list[int]],
-    scores: dict[int, float],
-) -> RingCandidate:
-    node_list = sorted(nodes.tolist())
-    members = tuple(ids[i] for i in node_list if kinds[i] in MEMBER_KINDS)
-    sellers = [i for i in node_list if kinds[i] == "SELLER"]
-    rings: dict[int, int] = {}
-    for i in sellers:
-        for r in set(member_of.get(i, ())):
-            rings[r] = rings.get(r, 0) + 1
-    known = None
-    if rings:
-        r, count = min(rings.items(), key=lambda item: (-item[1], ids[item[0]]))
-        if 2 * count > len(sellers):
-            known = ids[r]
-    sources: set[str] = set()
-    for i in node_list:
-        if kinds[i] == "STOREFRONT":
-            reached = walk.reach(ids[i], TRACE_DEPTH)
-            sources.update(n for n in reached if walk.kind(n) in ("WAREHOUSE", "FACTORY"))
-    regions = set()
-    for n in (*members, *sources):
-        region = G.nodes[n].get("region")
-        if region:
-            regions.add(str(region))
-    digest = hashlib.sha256("\x1f".join(members).encode()).hexdigest()[:16]
-    return RingCandidate(
-        id=f"ringcand-{digest}",
-        size=len(members),
-        members=members,
-        key_players=tuple(
-            RankedEntity(entity=e, score=-negs)
-            for negs, e in sorted(
-                (-scores.get(i, 0.0), ids[i]) for i in node_list if kinds[i] in PLAYER_KINDS
-            )
-        ),
-        sources=tuple(sorted(sources)),
-        regions=tuple(sorted(regions)),
-        known_ring=known,
-    )
+def _hubs(s: IntArray, d: IntArray, shared: BoolArray, hub_degree: int) -> BoolArray:
+    """Per clustered node: ``shared`` and more than ``hub_degree`` distinct neighbours."""
+    n = len(shared)
+    pairs = distinct(np.minimum(s, d) * n + np.maximum(s, d))
+    degree = np.bincount(pairs // n, minlength=n) + np.bincount(pairs % n, minlength=n)
+    return shared & (degree > hub_degree)
+
+
+def _ring_sources(
+    sn: Snapshot, clustered: IntArray, kind: IntArray, labels: IntArray, in_chosen: BoolArray
+) -> tuple[IntArray, IntArray]:
+    """(community, snapshot position) of every warehouse and factory the trace walk
+    (depth 6) reaches from a storefront of a chosen community; sorted, unique."""
+    storefront = np.isin(kind, _codes(sn, frozenset({"STOREFRONT"})))
+    starts = np.flatnonzero(storefront & in_chosen[labels])
+    rows, reached = reach(sn, clustered[starts], TRACE_DEPTH)
+    site = sn.of_kind("WAREHOUSE", "FACTORY")[reached]
+    n = max(len(sn), 1)
+    pairs = distinct(labels[starts[rows[site]]] * n + reached[site])
+    return pairs // n, pairs % n
+
+
+def _ring_regions(
+    sn: Snapshot,
+    clustered: IntArray,
+    labels: IntArray,
+    members: BoolArray,
+    sources: tuple[IntArray, IntArray],
+) -> dict[int, tuple[str, ...]]:
+    """Per community: the regions of its members and sources, sorted."""
+    nodes = np.flatnonzero(members)
+    lab = np.concatenate((labels[nodes], sources[0]))
+    region = np.concatenate((sn.region[clustered[nodes]], sn.region[sources[1]]))
+    known = region >= 0
+    width = max(len(sn.regions), 1)
+    pairs = distinct(lab[known] * width + region[known])
+    found: dict[int, list[str]] = {}
+    for a, r in zip((pairs // width).tolist(), (pairs % width).tolist(), strict=True):
+        found.setdefault(a, []).append(sn.regions[r])
+    return {a: tuple(sorted(names)) for a, names in found.items()}
+
+
+def _known_rings(
+    sn: Snapshot,
+    clustered: IntArray,
+    kind: IntArray,
+    labels: IntArray,
+    in_chosen: BoolArray,
+    member_of: tuple[IntArray, IntArray],
+) -> dict[int, str]:
+    """Per community: the entity that MEMBER_OF links more than half of its sellers
+    to (the most linked, ties by id), when there is one."""
+    seller = np.isin(kind, _codes(sn, frozenset({"SELLER"})))
+    sellers = np.bincount(labels[seller], minlength=len(in_chosen))
+    a, b = member_of
+    n = max(len(clustered), 1)
+    ours = seller[a] & in_chosen[labels[a]]
+    linked = distinct(a[ours] * n + b[ours])  # each seller counts once per entity
+    a, b = linked // n, linked % n
+    keys = np.sort(labels[a] * n + b)
+    if keys.size == 0:
+        return {}
+    cut = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1], [True])))
+    lab, ring, count = keys[cut[:-1]] // n, keys[cut[:-1]] % n, np.diff(cut)
+    best = np.lexsort((ring, -count, lab))
+    first = best[np.concatenate(([True], lab[best][1:] != lab[best][:-1]))]
+    return {
+        int(lab[i]): sn.ids[int(clustered[ring[i]])]
+        for i in first.tolist()
+        if 2 * int(count[i]) > int(sellers[lab[i]])
+    }

@@ -7,18 +7,15 @@ The walk rules and the meaning of source, score and depth are in DESIGN.md
 from __future__ import annotations
 
 import heapq
-from collections import Counter
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
-from graph_api.analytics._walk import (
-    TRACE_DEPTH,
-    UpstreamWalk,
-    infringing_listings,
-    listing_groups,
-)
+from graph_api.analytics._reach import infringing, reach
+from graph_api.analytics._walk import TRACE_DEPTH, UpstreamWalk
 from graph_api.analytics.results import Path, RankedEntity, Rel, Source, SourceTrace
+from graph_api.analytics.snapshot import snapshot
 
 __all__ = ["trace_to_source", "top_sources"]
 
@@ -210,28 +207,17 @@ def top_sources(G: Any, brand: str | None = None, first: int | None = None) -> l
 
     Notes
     -----
-    One pass, not one traversal per listing: listings are grouped by their
-    first-hop nodes, and each node's depth-bounded reach set is memoised per
-    remaining depth (`UpstreamWalk.reach`), so the cost is about
-    O(listings + sum over distinct groups of their reach sizes) plus one scan of
-    node kinds (skipped when ``first`` entries already have a score).
+    One breadth-first search for all the listings at once, over (listing, node)
+    pairs in numpy arrays (`graph_api.analytics._reach.reach`) on the view's
+    `snapshot`: O(P log P) for P = the sum of the listings' reach sizes, after
+    the snapshot's one read of the view (reused by every whole-graph step on
+    the same view).
     """
-    walk = UpstreamWalk(G, 0.0)
-    below = TRACE_DEPTH - 1
-    reached_by: Counter[str] = Counter()
-    for first_hops, size in listing_groups(walk, infringing_listings(G, brand)).items():
-        reached = first_hops.union(*[walk.reach(v, below) for v in first_hops])
-        if size == 1:
-            reached_by.update(reached)  # counted in C
-        else:
-            for n in reached:
-                reached_by[n] += size
-    counts = {n: c for n, c in reached_by.items() if walk.kind(n) in ("WAREHOUSE", "FACTORY")}
-    if first is None or len(counts) < first:
-        for n, kind in G.nodes(data="kind"):
-            if kind in ("WAREHOUSE", "FACTORY") and n not in counts:
-                counts[n] = 0
-    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    sn = snapshot(G)
+    _, reached = reach(sn, infringing(sn, brand), TRACE_DEPTH)
+    counts = np.bincount(reached, minlength=len(sn))
+    sites = np.flatnonzero(sn.of_kind("WAREHOUSE", "FACTORY"))  # in id order
+    ranked = sites[np.argsort(-counts[sites], kind="stable")]
     if first is not None:
         ranked = ranked[:first]
-    return [RankedEntity(entity=n, score=float(c)) for n, c in ranked]
+    return [RankedEntity(entity=sn.ids[i], score=float(counts[i])) for i in ranked.tolist()]

@@ -13,14 +13,24 @@ Edge facts: ``(seq, vclass, confidence)``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any
 
 import networkx as nx
+import numpy as np
 
 from graph_api import deadline
 from graph_api.model import noisy_or
 
-__all__ = ["VisibilityMask", "merged_node", "scoped_view", "visible_node"]
+__all__ = [
+    "VisibilityMask",
+    "merged_node",
+    "scoped_view",
+    "visible_node",
+    "visible_nodes",
+    "visible_relations",
+]
 
 Data = dict[str, Any]
 Fact = tuple[Any, ...]
@@ -240,3 +250,96 @@ def scoped_view(G: nx.MultiDiGraph, mask: VisibilityMask) -> nx.MultiDiGraph:
     view._pred = _Adjacency(G._pred, nodes, mask)
     view._adj = view._succ
     return view
+
+
+# -- whole-graph reads ---------------------------------------------------------
+# Analytics over the whole view (graph_api.analytics.snapshot) read every node
+# and relation once. Through the mappings above that costs a visibility check
+# per neighbour and per direction in Python; these read the shared graph in
+# C-level passes (map, itemgetter) and decide in Python only for what was
+# stated more than once, with the same functions as the mappings, so they
+# answer exactly as the mappings do.
+
+
+def visible_nodes(G: nx.MultiDiGraph) -> tuple[list[str], list[Data]] | None:
+    """The visible nodes of a scoped view and the caller's data of each.
+
+    Two parallel lists, in the shared graph's order; None when ``G`` is not a
+    `scoped_view`.
+    """
+    nodes = G._node
+    if not isinstance(nodes, _Nodes):
+        return None
+    mask = nodes._mask
+    ids = list(nodes._atlas)
+    datas = list(nodes._atlas.values())
+    facts = list(map(itemgetter("facts"), datas))
+    single = np.fromiter(map(len, facts), dtype=np.int64, count=len(facts)) == 1
+    seen = _seen(mask, map(itemgetter(1), map(itemgetter(0), facts)), len(facts))
+    keep = single & seen  # a node stated once: its data is the caller's data
+    for i in np.flatnonzero(~single).tolist():
+        found = visible_node(datas[i], mask)
+        if found is not None:
+            keep[i] = True
+            datas[i] = found[1]
+    chosen = np.flatnonzero(keep).tolist()
+    return list(map(ids.__getitem__, chosen)), list(map(datas.__getitem__, chosen))
+
+
+def visible_relations(
+    G: nx.MultiDiGraph, sources: list[str], index: Mapping[str, int]
+) -> tuple[Any, Any, list[Any], Any] | None:
+    """Every visible relation of a scoped view, as columns.
+
+    ``sources`` are the visible nodes and ``index`` their positions. Returns
+    numpy arrays of source and target positions, the kinds, and a numpy array
+    of the caller's confidences, by source in ``sources`` order and, per
+    source, in the shared graph's order (a pair's kinds together). None when
+    ``G`` is not a `scoped_view`.
+    """
+    nodes = G._node
+    if not isinstance(nodes, _Nodes):
+        return None
+    mask = nodes._mask
+    succ = G._succ._adj
+    nbrs = list(map(succ.__getitem__, sources))
+    degree = np.fromiter(map(len, nbrs), dtype=np.int64, count=len(nbrs))
+    # keys and values, not items: no tuple per neighbour
+    n_pairs = int(degree.sum())
+    target = np.fromiter(
+        map(index.get, chain.from_iterable(map(dict.keys, nbrs)), repeat(-1)),
+        dtype=np.int64,
+        count=n_pairs,
+    )
+    keydicts = list(chain.from_iterable(map(dict.values, nbrs)))
+    del nbrs
+    width = np.fromiter(map(len, keydicts), dtype=np.int64, count=n_pairs)
+    keys = list(chain.from_iterable(map(dict.keys, keydicts)))
+    datas = list(chain.from_iterable(map(dict.values, keydicts)))
+    del keydicts
+    facts = list(map(itemgetter("facts"), datas))
+    m = len(facts)
+    single = np.fromiter(map(len, facts), dtype=np.int64, count=m) == 1
+    seen = _seen(mask, map(itemgetter(1), map(itemgetter(0), facts)), m)
+    conf = np.fromiter(map(itemgetter("confidence"), datas), dtype=np.float64, count=m)
+    keep = single & seen
+    for i in np.flatnonzero(~single).tolist():
+        scoped = scoped_edge_data(datas[i], mask)
+        if scoped is not None:
+            keep[i] = True
+            conf[i] = scoped["confidence"]
+    src = np.repeat(np.repeat(np.arange(len(sources), dtype=np.int64), degree), width)
+    dst = np.repeat(target, width)
+    keep &= dst >= 0  # a relation is visible only when both ends are
+    chosen = np.flatnonzero(keep)
+    return src[chosen], dst[chosen], list(map(keys.__getitem__, chosen.tolist())), conf[chosen]
+
+
+def _seen(mask: VisibilityMask, classes: Iterator[int], count: int) -> Any:
+    """Per visibility class id of ``classes``: does ``mask`` admit it? (numpy bools)"""
+    ids = np.fromiter(classes, dtype=np.int64, count=count)
+    top = int(ids.max(initial=-1))
+    if top < 0:
+        return np.zeros(count, dtype=bool)
+    mask[top]  # decides every class up to the highest used
+    return np.asarray(mask.bits[: top + 1], dtype=bool)[ids]
