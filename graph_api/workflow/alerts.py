@@ -207,6 +207,10 @@ def _brands(G: nx.MultiDiGraph, listing: str, skip: set[Edge]) -> list[str]:
 
 
 def _new_sources(G: nx.MultiDiGraph, new_edges: set[Edge]) -> Found:
+    """Sources that this report's relations put upstream of a brand's listings for
+    the first time. Cost: the upstream walks of the listings the new relations
+    feed, and for each (brand, source) found a walk down from the source that
+    stops at the first listing of that brand it reaches without them."""
     walked = {e for e in new_edges if e[2] in UPSTREAM}
     if not walked:
         return []
@@ -214,15 +218,15 @@ def _new_sources(G: nx.MultiDiGraph, new_edges: set[Edge]) -> Found:
     for rel in walked:
         listings |= _downstream_listings(G, rel)
     out = []
-    before: dict[str, set[str]] = {}  # brand -> sources upstream of its listings before
+    decided: set[tuple[str, str]] = set()  # (brand, source) pairs already looked at
     for listing in sorted(listings):
         for brand in _brands(G, listing, set()):
             for source, rels in sorted(_upstream(G, listing, set()).items()):
-                if brand not in before:
-                    before[brand] = _old_sources(G, brand, walked)
-                if source in before[brand]:
+                if (brand, source) in decided:
                     continue
-                before[brand].add(source)
+                decided.add((brand, source))
+                if _was_upstream(G, source, brand, walked):
+                    continue
                 edges = [(listing, brand, "INFRINGES"), *rels]
                 nodes = [brand, listing]
                 for s, t, _ in rels:
@@ -232,13 +236,30 @@ def _new_sources(G: nx.MultiDiGraph, new_edges: set[Edge]) -> Found:
     return out
 
 
-def _old_sources(G: nx.MultiDiGraph, brand: str, skip: set[Edge]) -> set[str]:
-    """Sources upstream of the brand's listings without this report's new relations."""
-    sources: set[str] = set()
-    for listing, keys in G.pred[brand].items():
-        if "INFRINGES" in keys and (listing, brand, "INFRINGES") not in skip:
-            sources |= set(_upstream(G, listing, skip))
-    return sources
+def _was_upstream(G: nx.MultiDiGraph, source: str, brand: str, skip: set[Edge]) -> bool:
+    """Whether ``source`` was upstream of a listing infringing ``brand`` without the
+    relations in ``skip``: ``_upstream``'s walk run backwards from the source, to the
+    same depth, stopping at the first such listing."""
+    depth = {source: 0}
+    queue = deque([source])
+    while queue:
+        node = queue.popleft()
+        if node_kind(G, node) == "LISTING":
+            keys = G.succ[node].get(brand, {})
+            if "INFRINGES" in keys and (node, brand, "INFRINGES") not in skip:
+                return True
+        if depth[node] >= MAX_UPSTREAM:
+            continue
+        steps = [(u, (u, node, k)) for u, keys in G.pred[node].items()
+                 for k in ("SHIPS_FROM", "SUPPLIED_BY") if k in keys]
+        steps += [(v, (node, v, "LISTS")) for v, keys in G.succ[node].items()
+                  if "LISTS" in keys and node_kind(G, v) == "LISTING"]
+        for nxt, rel in steps:
+            if rel in skip or nxt in depth:
+                continue
+            depth[nxt] = depth[node] + 1
+            queue.append(nxt)
+    return False
 
 
 def _confidence(G: nx.MultiDiGraph, edges: Iterable[Edge]) -> float:

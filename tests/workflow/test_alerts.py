@@ -125,3 +125,51 @@ def test_new_source_and_ring_growth(services: Services, world: dict[str, Any]) -
     grown = ok(gql(services, world["police"], ALERTS, {"kind": "RING_GROWTH"}))["alerts"]
     assert [(a["subject"]["id"], [n["id"] for n in a["explanation"][0]["nodes"]])
             for a in grown] == [("ring-1", ["seller-2", "ring-1"])]
+
+
+def test_new_source_walks_down_exactly_as_the_brands_listings_walk_up() -> None:
+    """``_was_upstream`` (one walk down from a source) agrees with the definition:
+    the source is among the upstream sources of some listing infringing the brand,
+    with the skipped relations left out — on random supply chains, random skips."""
+    import random
+
+    import networkx as nx
+
+    from graph_api.workflow.alerts import _upstream, _was_upstream
+
+    rng = random.Random(5)
+    for _ in range(200):
+        G = nx.MultiDiGraph()
+        kinds = {"b": "BRAND", **{f"l{i}": "LISTING" for i in range(12)},
+                 **{f"s{i}": "STOREFRONT" for i in range(4)},
+                 **{f"w{i}": "WAREHOUSE" for i in range(10)},
+                 **{f"f{i}": "FACTORY" for i in range(3)}}
+        for node, kind in kinds.items():
+            G.add_node(node, kind=kind)
+        names = list(kinds)
+
+        def pick(prefix: str, names: list[str] = names) -> str:
+            return rng.choice([n for n in names if n[0] == prefix])
+
+        for _ in range(8):  # storefronts list, listings infringe and ship, chains of supply
+            G.add_edge(pick("s"), pick("l"), key="LISTS")
+            G.add_edge(pick("l"), "b", key="INFRINGES")
+            G.add_edge(pick(rng.choice("ls")), pick("w"), key="SHIPS_FROM")
+        for i in range(9):  # a long chain w0 <- ... <- w9: walks up to and past six steps
+            if rng.random() < 0.85:
+                G.add_edge(f"w{i}", f"w{i + 1}", key="SUPPLIED_BY")
+        for _ in range(4):
+            G.add_edge(pick("w"), pick("f"), key="SUPPLIED_BY")
+        for _ in range(8):  # noise in every direction
+            u, v = rng.sample(names, 2)
+            G.add_edge(u, v, key=rng.choice(["SHIPS_FROM", "SUPPLIED_BY", "LISTS"]))
+        edges = [(u, v, k) for u, v, k in G.edges(keys=True)]
+        skip = set(rng.sample(edges, 4))
+        infringing = [n for n in G.pred["b"] if "INFRINGES" in G.pred["b"][n]
+                      and (n, "b", "INFRINGES") not in skip and kinds[n] == "LISTING"]
+        expected = set()
+        for listing in infringing:
+            expected |= set(_upstream(G, listing, skip))
+        for source in names:
+            if kinds[source] in ("WAREHOUSE", "FACTORY"):
+                assert _was_upstream(G, source, "b", skip) == (source in expected), source
