@@ -87,11 +87,39 @@ def visible_node(data: Data, mask: VisibilityMask) -> tuple[list[Fact], Data] | 
     seen = data.setdefault("seen", {})
     hit = seen.get(mask)
     if hit is None or hit[0] != len(facts):
-        checked, visible = (hit[0], list(hit[1])) if hit else (0, [])
-        visible.extend(f for f in facts[checked:] if mask[f[1]])
-        merged = data if len(visible) == len(facts) else merged_node(visible) if visible else {}
+        checked, before, merged = hit if hit else (0, [], {})
+        more = [f for f in facts[checked:] if mask[f[1]]]
+        visible = before + more if more else before
+        if len(visible) == len(facts):
+            merged = data
+        elif not visible:
+            merged = {}
+        elif merged and merged is not data:
+            merged = _merged_more(merged, more, visible) if more else merged
+        else:  # all was visible (``data`` has moved on since) or nothing was
+            merged = merged_node(visible)
         hit = seen[mask] = (len(facts), visible, merged)
     return (hit[1], hit[2]) if hit[1] else None
+
+
+def _merged_more(merged: Data, more: list[Fact], visible: list[Fact]) -> Data:
+    """``merged_node(visible)`` from ``merged`` (that of the facts before ``more``):
+    O(new facts), where a hub stated 200,000 times took 40 ms to merge again."""
+    out: Data = {"kind": merged["kind"], "name": merged["name"], "region": merged["region"],
+                 "status": merged["status"]}
+    miss = merged["miss"]
+    for fact in more:
+        if fact[4] is not None:
+            out["name"] = fact[4]
+        if fact[5] is not None:
+            out["region"] = fact[5]
+        if fact[6] is not None:
+            out["status"] = fact[6]
+        miss *= 1.0 - fact[2]
+    out["miss"] = miss
+    out["confidence"] = 1.0 - miss
+    out["facts"] = visible
+    return out
 
 
 def scoped_node_data(data: Data, mask: VisibilityMask) -> Data | None:

@@ -70,7 +70,7 @@ def _detect(services: Services, report: Report) -> list[str]:
     }
     found: Found = []
     found += _recidivism(G, report)
-    found += _new_sources(G, new_edges)
+    found += _new_sources(G, new_edges, workflow_for(services).upstream_known)
     found += _ring_growth(G, new_edges, seq)
     return _store(services, found)
 
@@ -206,11 +206,12 @@ def _brands(G: nx.MultiDiGraph, listing: str, skip: set[Edge]) -> list[str]:
                   if "INFRINGES" in keys and (listing, b, "INFRINGES") not in skip)
 
 
-def _new_sources(G: nx.MultiDiGraph, new_edges: set[Edge]) -> Found:
+def _new_sources(G: nx.MultiDiGraph, new_edges: set[Edge], known: set[tuple[str, str]]) -> Found:
     """Sources that this report's relations put upstream of a brand's listings for
     the first time. Cost: the upstream walks of the listings the new relations
-    feed, and for each (brand, source) found a walk down from the source that
-    stops at the first listing of that brand it reaches without them."""
+    feed, and for each (brand, source) reached through them and not in ``known``
+    a walk down from the source that stops at the first listing of that brand it
+    reaches without them; every pair checked is added to ``known``."""
     walked = {e for e in new_edges if e[2] in UPSTREAM}
     if not walked:
         return []
@@ -220,12 +221,24 @@ def _new_sources(G: nx.MultiDiGraph, new_edges: set[Edge]) -> Found:
     out = []
     decided: set[tuple[str, str]] = set()  # (brand, source) pairs already looked at
     for listing in sorted(listings):
-        for brand in _brands(G, listing, set()):
-            for source, rels in sorted(_upstream(G, listing, set()).items()):
-                if (brand, source) in decided:
+        brands = _brands(G, listing, set())
+        if not brands:
+            continue
+        now = _upstream(G, listing, set())
+        before: set[str] | None = None  # the listing's sources without the new relations
+        for brand in brands:
+            if (listing, brand, "INFRINGES") in walked:
+                fresh = now  # newly infringing: any of its sources may be new to the brand
+            else:
+                before = set(_upstream(G, listing, walked)) if before is None else before
+                fresh = {s: rels for s, rels in now.items() if s not in before}
+            for source, rels in sorted(fresh.items()):
+                if (brand, source) in decided or (brand, source) in known:
                     continue
                 decided.add((brand, source))
-                if _was_upstream(G, source, brand, walked):
+                was = _was_upstream(G, source, brand, walked)
+                known.add((brand, source))  # upstream now, whatever it was before
+                if was:
                     continue
                 edges = [(listing, brand, "INFRINGES"), *rels]
                 nodes = [brand, listing]

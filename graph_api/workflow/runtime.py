@@ -83,6 +83,9 @@ class Workflow:
 
     records: RecordStore
     broker: AlertBroker = field(default_factory=AlertBroker)
+    # (brand, source) pairs known to be upstream in the platform's view. Reports only
+    # add relations, so a pair once upstream stays so: NEW_SOURCE checks it once.
+    upstream_known: set[tuple[str, str]] = field(default_factory=set)
 
 
 def workflow_for(services: Services) -> Workflow:
