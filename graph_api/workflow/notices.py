@@ -18,7 +18,7 @@ import asyncio
 import heapq
 import logging
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,7 +31,10 @@ from graph_api.store.records import Record
 from graph_api.workflow.model import NoticeStatus, from_key, sees_record, time_key
 from graph_api.workflow.penalties import (
     NOTICE,
+    PENALTY,
+    RESTRICTION_DAYS,
     apply_uphold,
+    end_restriction,
     lift_notice,
     new_penalty,
 )
@@ -328,14 +331,46 @@ def sweep_batch(services: Services, now: datetime, limit: int = 500) -> int:
     return len(due)
 
 
-def sweep(services: Services, now: datetime, batch: int = 500) -> int:
-    """Uphold every OPEN notice past its deadline, ``batch`` at a time (bounded memory)."""
+def expire_batch(services: Services, now: datetime, limit: int = 500) -> int:
+    """End up to ``limit`` RESTRICTIONs whose 30 days have passed; returns how many."""
+    records = workflow_for(services).records
+    due = records.find(PENALTY, term="active:RESTRICTION", limit=limit,
+                       sort_max=time_key(now - timedelta(days=RESTRICTION_DAYS)))
+    due = [r for r in due if r.doc.get("until") and r.doc["until"] <= time_key(now)]
+    if not due:
+        return 0
+    platform = platform_org(services)
+    if platform is None:
+        return 0
+    actor = acting_scope(platform.id, OrgType.PLATFORM, "sweep")
+    plan = Plan(services)
+    for record in due:
+        end_restriction(plan, actor, plan.seen(record))
+    plan.commit(AuditEntry(
+        at=now, principal_id="system:sweep", org_id=platform.id,
+        operation="mutation sweep", digest=digest_of({"served": [r.id for r in due]}),
+    ))
+    return len(due)
+
+
+def _batches(step: Callable[[Services, datetime, int], int], services: Services,
+             now: datetime, batch: int) -> int:
     total = 0
     while True:
-        done = sweep_batch(services, now, batch)
+        done = step(services, now, batch)
         total += done
         if done < batch:
             return total
+
+
+def sweep(services: Services, now: datetime, batch: int = 500) -> int:
+    """Uphold every OPEN notice past its deadline, ``batch`` at a time (bounded memory)."""
+    return _batches(sweep_batch, services, now, batch)
+
+
+def expire(services: Services, now: datetime, batch: int = 500) -> int:
+    """End every restriction served by ``now``, ``batch`` at a time."""
+    return _batches(expire_batch, services, now, batch)
 
 
 def sweep_command(services: Services, now: str | None = None) -> str:
@@ -346,8 +381,9 @@ def sweep_command(services: Services, now: str | None = None) -> str:
     at = services.clock() if now is None else datetime.fromisoformat(now)
     if at.tzinfo is None:
         at = at.replace(tzinfo=UTC)
-    upheld = sweep(services, at)
-    return f"upheld {upheld} notices past their deadline as of {at.isoformat()}"
+    upheld, served = sweep(services, at), expire(services, at)
+    return (f"upheld {upheld} notices past their deadline as of {at.isoformat()}"
+            + (f"; {served} restrictions served" if served else ""))
 
 
 async def sweep_forever(services: Services, every: float = 60.0, batch: int = 200) -> None:
@@ -356,6 +392,8 @@ async def sweep_forever(services: Services, every: float = 60.0, batch: int = 20
         await asyncio.sleep(every)
         try:
             while sweep_batch(services, services.clock(), batch) == batch:
+                await asyncio.sleep(0)
+            while expire_batch(services, services.clock(), batch) == batch:
                 await asyncio.sleep(0)
         except Exception:  # keep sweeping; the next tick retries
             log.exception("the notice sweep failed")

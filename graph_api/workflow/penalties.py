@@ -32,6 +32,7 @@ __all__ = [
     "RESTRICTION_DAYS",
     "SELLER",
     "apply_uphold",
+    "end_restriction",
     "lift_notice",
     "listing_status",
     "new_penalty",
@@ -69,6 +70,8 @@ def penalty_terms(doc: dict[str, Any]) -> tuple[str, ...]:
     if doc.get("liftedAt") is None:
         if doc["kind"] == "BAN":
             terms.append("active:BAN")
+        if doc["kind"] == "RESTRICTION":
+            terms.append("active:RESTRICTION")
         if doc["kind"] == "STOREFRONT_CLOSED":
             terms.append(f"closed-for:{doc['seller']}")
     return tuple(terms)
@@ -267,3 +270,23 @@ def lift_notice(
     plan.report(actor, effect(f"notice-{nid}-{label}", "NOTICE",
                               effect_marking(notice["marking"]), list(amber.values()),
                               shared_with=[brand]))
+
+
+def end_restriction(plan: Plan, actor: Scope, penalty: dict[str, Any]) -> None:
+    """Plan the end of a RESTRICTION whose 30 days are served: the penalty lifted at its
+    ``until``, the seller back to WARNED (two strikes stand: the next one bans), told
+    to the audience of the notice that restricted it."""
+    at = datetime.fromisoformat(penalty["until"].replace("Z", "+00:00"))
+    _lift(plan, penalty, at, "restriction served")
+    seller = plan.get(SELLER, penalty["subject"])
+    if seller is None or seller["status"] != "RESTRICTED":
+        return
+    seller["status"] = "WARNED"
+    _put_seller(plan, seller)
+    notice = plan.get(NOTICE, penalty["notice"]) or {}
+    plan.report(actor, effect(
+        f"restriction-{penalty['id']}-served", "NOTICE",
+        effect_marking(notice.get("marking", "AMBER")),
+        [{"id": seller["id"], "kind": "SELLER", "status": "WARNED"}],
+        shared_with=[notice["brand"]] if notice.get("brand") else None,
+    ))

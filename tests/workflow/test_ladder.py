@@ -74,3 +74,29 @@ def test_three_strikes_ban_and_a_reversal_restores(
     assert status(services, world["bazaar"], "seller-1") == "WARNED"
     assert codes(gql(services, world["reviewer"], DECIDE,
                      {"id": first["id"], "upheld": False})) == ["CONFLICT"]
+
+
+def test_a_restriction_ends_after_thirty_days_and_the_next_strike_still_bans(
+    services: Services, world: dict[str, Any]
+) -> None:
+    from graph_api.workflow import sweep_command
+
+    competitor_saw = status(services, world["acme"], "seller-1")
+    uphold(services, world, "listing-1")
+    second = uphold(services, world, "listing-2")
+    assert status(services, world["bazaar"], "seller-1") == "RESTRICTED"
+    until = next(p["until"] for p in second["penalties"] if p["kind"] == "RESTRICTION")
+    assert sweep_command(services, "2026-12-01T10:59:59Z").startswith("upheld 0 notices")
+    assert status(services, world["bazaar"], "seller-1") == "RESTRICTED"  # a second early
+    line = sweep_command(services, "2026-12-01T11:00:00Z")
+    assert line.endswith("; 1 restrictions served"), line
+    assert status(services, world["bazaar"], "seller-1") == "WARNED"
+    assert status(services, world["rival"], "seller-1") == "WARNED"  # the filing brand hears
+    assert status(services, world["acme"], "seller-1") == competitor_saw  # a competitor does not
+    served = ok(gql(services, world["rival"], PENALTIES, {"id": "seller-1"}))["penalties"]
+    restriction = next(p for p in served if p["kind"] == "RESTRICTION")
+    assert restriction["liftedAt"] == until
+    again = sweep_command(services, "2026-12-02T11:00:00Z")
+    assert again.endswith("as of 2026-12-02T11:00:00+00:00"), again  # served once only
+    uphold(services, world, "listing-3")  # two strikes stand: the third bans
+    assert status(services, world["bazaar"], "seller-1") == "BANNED"
