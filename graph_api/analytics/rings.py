@@ -146,6 +146,8 @@ def ring_candidates(
     players = np.flatnonzero(in_chosen[labels] & np.isin(kind, _codes(sn, PLAYER_KINDS)))
     players = players[np.lexsort((players, -scores[players], labels[players]))]
     player_groups = _groups(labels[players], chosen)
+    player_ids = [ids[i] for i in clustered[players].tolist()]
+    player_scores = scores[players].tolist()
     source_pairs = _ring_sources(sn, clustered, kind, labels, in_chosen)
     regions = _ring_regions(sn, clustered, labels, is_member & in_chosen[labels], source_pairs)
     sources: dict[int, list[str]] = {}
@@ -161,10 +163,7 @@ def ring_candidates(
                 id=f"ringcand-{digest}",
                 size=len(names),
                 members=names,
-                key_players=tuple(
-                    RankedEntity(entity=ids[clustered[i]], score=float(scores[i]))
-                    for i in players[p0:p1].tolist()
-                ),
+                key_players=tuple(map(RankedEntity, player_ids[p0:p1], player_scores[p0:p1])),
                 sources=tuple(sources.get(lab, ())),
                 regions=regions.get(lab, ()),
                 known_ring=known.get(lab),

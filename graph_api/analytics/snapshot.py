@@ -39,9 +39,10 @@ class Snapshot:
     order on ids); ``kind`` and ``region`` are codes into ``kinds`` and
     ``regions`` (region -1: none; a region is ``str(value)`` of a truthy value).
     Relations are ``src -> dst`` of kind ``rels[rel]`` with the view's
-    confidence ``conf``, grouped by source in position order and, per pair, in
-    the view's key order. ``derived`` holds what steps compute from the arrays
-    (walk steps, ...) so that they too are computed once per snapshot.
+    confidence ``conf``, grouped by source and, per pair, in the view's key
+    order; the groups come in the view's order, so no answer may depend on it.
+    ``derived`` holds what steps compute from the arrays (walk steps, ...) so
+    that they too are computed once per snapshot.
     """
 
     __slots__ = (
@@ -63,21 +64,15 @@ class Snapshot:
         self,
         ids: list[str],
         index: dict[str, int],
-        kinds_of: list[Any],
-        regions_of: list[Any],
-        src: Any,
-        dst: Any,
-        rels_of: list[Any],
-        conf: Any,
+        kind: tuple[IntArray, list[str]],
+        region: tuple[IntArray, list[str]],
+        edges: tuple[IntArray, IntArray, IntArray, list[str], FloatArray],
     ) -> None:
         self.ids = ids
         self.index = index
-        self.kind, self.kinds = _codes(kinds_of, _kind)
-        self.region, self.regions = _codes(regions_of, _region)
-        self.src = np.asarray(src, dtype=np.int64)
-        self.dst = np.asarray(dst, dtype=np.int64)
-        self.rel, self.rels = _codes(rels_of, plain)
-        self.conf = np.asarray(conf, dtype=np.float64)
+        self.kind, self.kinds = kind
+        self.region, self.regions = region
+        self.src, self.dst, self.rel, self.rels, self.conf = edges
         self.derived: dict[str, Any] = {}
 
     def __len__(self) -> int:
@@ -181,41 +176,68 @@ def _build(G: Any) -> Snapshot:
 
 
 def _read(G: Any) -> Snapshot:
-    found = visible_nodes(G)
+    found = visible_nodes(G, ("kind", "region"))
     if found is None:
-        found = ([], [])
-        for n, data in G.nodes(data=True):
-            found[0].append(n)
-            found[1].append(data)
-    unsorted, datas = found
-    order = sorted(range(len(unsorted)), key=unsorted.__getitem__)
-    ids = list(map(unsorted.__getitem__, order))
-    datas = list(map(datas.__getitem__, order))
-    del unsorted, order
-    kinds = [data.get("kind") for data in datas]
-    regions = [data.get("region") for data in datas]
-    del datas
+        found = _plain_nodes(G)
+    unsorted, (kinds, regions) = found
+    ids = sorted(unsorted)
     index = dict(zip(ids, range(len(ids)), strict=True))
-    columns = visible_relations(G, ids, index)
+    at = np.fromiter(map(index.__getitem__, unsorted), dtype=np.int64, count=len(ids))
+    del unsorted
+    columns = visible_relations(G, index)
     if columns is None:
-        columns = _plain_relations(G, ids, index)
-    return Snapshot(ids, index, kinds, regions, *columns)
+        columns = _plain_relations(G, index)
+    sources, counts, dst, keys, confs = columns
+    del columns
+    return Snapshot(
+        ids,
+        index,
+        _placed(_codes(kinds, _kind), at),
+        _placed(_codes(regions, _region), at),
+        (
+            np.repeat(np.asarray(sources, dtype=np.int64), counts),
+            np.asarray(dst, dtype=np.int64),
+            *_codes(keys, plain),
+            np.asarray(confs, dtype=np.float64),
+        ),
+    )
+
+
+def _placed(coded: tuple[IntArray, list[str]], at: IntArray) -> tuple[IntArray, list[str]]:
+    """Codes listed in the view's node order, moved to sorted-id positions ``at``."""
+    codes, names = coded
+    out = np.empty_like(codes)
+    out[at] = codes
+    return out, names
+
+
+def _plain_nodes(G: Any) -> tuple[list[str], list[list[Any]]]:
+    ids: list[str] = []
+    kinds: list[Any] = []
+    regions: list[Any] = []
+    for n, data in G.nodes(data=True):
+        ids.append(n)
+        kinds.append(data.get("kind"))
+        regions.append(data.get("region"))
+    return ids, [kinds, regions]
 
 
 def _plain_relations(
-    G: Any, sources: list[str], index: dict[str, int]
-) -> tuple[list[int], list[int], list[Any], list[float]]:
-    src: list[int] = []
+    G: Any, index: dict[str, int]
+) -> tuple[list[int], list[int], list[int], list[Any], list[float]]:
+    sources: list[int] = []
+    counts: list[int] = []
     dst: list[int] = []
     keys: list[Any] = []
     confs: list[float] = []
-    succ = G.succ
-    for i, u in enumerate(sources):
-        for v, keydict in succ[u].items():
+    for u, nbrs in G.succ.items():
+        before = len(dst)
+        for v, keydict in nbrs.items():
             j = index[v]
             for key, data in keydict.items():
-                src.append(i)
                 dst.append(j)
                 keys.append(key)
                 confs.append(confidence_of(data))
-    return src, dst, keys, confs
+        sources.append(index[u])
+        counts.append(len(dst) - before)
+    return sources, counts, dst, keys, confs
