@@ -19,6 +19,7 @@ from graph_api.errors import GraphAPIError
 from graph_api.model import Report
 from graph_api.services import Services
 from graph_api.store.base import SubmitResult
+from graph_api.workflow import on_report_committed
 
 __all__ = ["ImportSummary", "import_ndjson"]
 
@@ -30,12 +31,15 @@ class ImportSummary:
     failed: int = 0
     entities: int = 0
     relations: int = 0
+    alerts: int = 0
     errors: list[tuple[int, str]] = field(default_factory=list)
 
     def line(self) -> str:
+        raised = f", {self.alerts} alerts raised" if self.alerts else ""
         return (
             f"imported {self.imported} reports ({self.entities} entity and {self.relations} "
             f"relation assertions), {self.unchanged} already present, {self.failed} failed"
+            + raised
         )
 
 
@@ -54,8 +58,13 @@ def import_ndjson(
     batch_rows: int = 50_000,
     progress: bool = True,
     errors_to: TextIO = sys.stderr,
+    alerts: bool = False,
 ) -> ImportSummary:
-    """Import every line of ``path``; each bad line is reported and skipped."""
+    """Import every line of ``path``; each bad line is reported and skipped.
+
+    With ``alerts`` (``services`` must hold the graph), every new report is run
+    through alert detection after its batch commits, as ``submitReport`` does.
+    """
     scope.require(Action.IMPORT)
     summary = ImportSummary()
     batch: list[tuple[int, Scope, Report]] = []
@@ -74,9 +83,11 @@ def import_ndjson(
         lines = f"{batch[0][0]}-{batch[-1][0]}"
         audit = services.operator_audit(f"cli import {path.name} lines {lines}", scope.org_id)
         results = services.store.submit_many([(s, r) for _, s, r in batch], audit)
-        for (number, _, _), result in zip(batch, results, strict=True):
+        for (number, reporter, report), result in zip(batch, results, strict=True):
             if isinstance(result, SubmitResult):
                 if result.created:
+                    if alerts:
+                        summary.alerts += len(on_report_committed(services, reporter, report))
                     summary.imported += 1
                     summary.entities += result.entities
                     summary.relations += result.relations

@@ -114,7 +114,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from graph_api.bulk import import_ndjson
 
-    services = _services(args, with_graph=False)
+    services = _services(args, with_graph=args.alerts)  # detection reads the graph
     if args.token:
         scope, operator = services.authenticate(f"Bearer {args.token}"), False
     else:
@@ -126,6 +126,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         operator=operator,
         batch_rows=args.batch_rows,
         progress=not args.quiet,
+        alerts=args.alerts,
     )
     print(summary.line())
     return 1 if summary.failed and not summary.imported else 0
@@ -287,6 +288,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--neo4j-password")
     imp.add_argument("--batch-rows", type=int, default=50_000, help="rows per transaction")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
+    imp.add_argument("--alerts", action="store_true",
+                     help="raise RECIDIVISM, NEW_SOURCE and RING_GROWTH alerts for the new "
+                          "reports, as submitReport does (loads the graph; slower)")
     imp.set_defaults(run=cmd_import)
 
     gen = sub.add_parser("generate", help="write a synthetic alliance network as NDJSON")

@@ -173,3 +173,35 @@ def test_new_source_walks_down_exactly_as_the_brands_listings_walk_up() -> None:
         for source in names:
             if kinds[source] in ("WAREHOUSE", "FACTORY"):
                 assert _was_upstream(G, source, "b", skip) == (source in expected), source
+
+
+def test_bulk_import_with_alerts_raises_recidivism(
+    services: Services, world: dict[str, Any], tmp_path: Any
+) -> None:
+    """``graph-api import --alerts``: a banned seller's comeback arriving in an NDJSON
+    file raises the same alert as when it is submitted; without the flag, none."""
+    import orjson
+
+    from graph_api.bulk import import_ndjson
+
+    ban_seller_1(services, world)
+    lines = tmp_path / "comeback.ndjson"
+    comeback = report("bulk-new", "AMBER", [
+        {"id": "store-bulk", "kind": "STOREFRONT", "name": "Bulk Kicks", "status": "OPEN"},
+        {"id": "acct", "kind": "IDENTIFIER", "identifierKind": "BANK_ACCOUNT", "value": BANK},
+    ], [{"kind": "USES", "from": "store-bulk", "to": "acct", "confidence": 0.8}])
+    quiet = dict(comeback, reportId="bulk-quiet", entities=[
+        {**comeback["entities"][0], "id": "store-quiet"}, comeback["entities"][1]],
+        relations=[{**comeback["relations"][0], "from": "store-quiet"}])
+    lines.write_bytes(orjson.dumps(quiet) + b"\n")
+    operator = services.operator_scope(services.find_org(world["bazaar"].org_id))
+    summary = import_ndjson(services, operator, lines, operator=True, progress=False)
+    assert summary.imported == 1 and summary.alerts == 0
+    lines.write_bytes(orjson.dumps(comeback) + b"\n")
+    summary = import_ndjson(services, operator, lines, operator=True, progress=False,
+                            alerts=True)
+    # The account is touched again: the comeback, and the quiet one through it, are found.
+    assert summary.imported == 1 and summary.alerts == 2, summary
+    assert summary.line().endswith(", 2 alerts raised")
+    police = ok(gql(services, world["police"], ALERTS, {"kind": "RECIDIVISM"}))["alerts"]
+    assert sorted(a["subject"]["id"] for a in police) == ["store-bulk", "store-quiet"]
