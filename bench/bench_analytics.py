@@ -1,12 +1,23 @@
 """Benchmark graph_api.analytics on a generated network.
 
     .venv/bin/python bench/bench_analytics.py [ENTITIES] [--no-nx] [--view | --scoped]
+    .venv/bin/python bench/bench_analytics.py --http [--sellers 150000] [--org bazaarhub]
+        [--work DIR] [--runs 2] [--code CHECKOUT]
 
 ENTITIES defaults to 100000 (about 6.7 entities per generated seller). Prints a
 Markdown report (paste into bench/RESULTS-analytics.md). ``--view`` runs every
 function on a lazily filtered ``nx.subgraph_view`` (trivial filters);
 ``--scoped`` on the store's own ``scoped_view`` (every assertion visible), the
 view callers really get; ``--no-nx`` skips the networkx comparisons.
+
+``--http`` measures the whole-graph queries (topSources, hotspots, rings)
+through a real ``graph-api serve`` on the network of bench/bench_core.py
+(``generate --sellers N --seed 7``, imported once under ``--work``, default
+/tmp/graph-api-bench): each cold after a write (a one-entity ``submitReport``,
+so the view has a new version), then cached, then the three in a row after one
+write (they share the view's snapshot). ``--code`` serves another checkout's
+graph_api (e.g. a ``git worktree`` of an older commit) for a before/after
+comparison. Prints one JSON line per measurement.
 """
 
 from __future__ import annotations
@@ -219,5 +230,167 @@ def main() -> None:
         row("networkx louvain_communities", "skipped", "> 900 s at 1M (PERFORMANCE.md)", "")
 
 
+WHOLE_GRAPH = {
+    "topSources": "{ topSources(first: 10) { entity { id kind } score } }",
+    "hotspots": "{ hotspots(first: 10) { totalListings regions { region listings sources share "
+    "cumulativeShare } } }",
+    "rings": "{ rings(first: 20) { id size members { id } keyPlayers { entity { id } score } "
+    "sources { id } regions knownRing { id } } }",
+}
+
+
+def http_main() -> None:
+    import argparse
+    import json
+    import os
+    import subprocess
+
+    import httpx
+
+    from tests.e2e.server import Server
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--http", action="store_true")
+    parser.add_argument("--sellers", type=int, default=150_000)
+    parser.add_argument("--org", default="bazaarhub")
+    parser.add_argument("--work", default="/tmp/graph-api-bench")
+    parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument("--code", default=None)
+    args = parser.parse_args()
+    cli = str(Path(sys.executable).parent / "graph-api")
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+
+    def emit(name: str, **values: object) -> None:
+        print(json.dumps({"bench": name, **values}), flush=True)
+
+    emit(
+        "machine",
+        cpus=os.cpu_count(),
+        python=platform.python_version(),
+        date=time.strftime("%Y-%m-%d"),
+        load=os.getloadavg(),
+        code=args.code or "this checkout",
+    )
+    network = work / f"net-{args.sellers}.ndjson"
+    if not network.exists():
+        subprocess.run(
+            [cli, "generate", "--sellers", str(args.sellers), "--seed", "7", "--out", str(network)],
+            check=True,
+        )
+    db = work / f"db-{args.sellers}" / "graph.db"
+    if not db.exists():
+        db.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [cli, "org", "load", str(network.with_suffix(".orgs.json")), "--db", str(db)],
+            check=True,
+        )
+        subprocess.run(
+            [cli, "import", str(network), "--org", args.org, "--db", str(db), "--quiet"],
+            check=True,
+        )
+    token = subprocess.run(
+        [cli, "token", "issue", "--org", args.org, "--role", "investigator", "--db", str(db)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+    server = Server(db)
+    env = dict(os.environ)
+    if args.code:  # serve another checkout's graph_api
+        env["PYTHONPATH"] = args.code
+    with server.log.open("ab") as log:
+        server.proc = subprocess.Popen(
+            [cli, "serve", "--db", str(db), "--port", str(server.port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env=env,
+        )
+    client = httpx.Client(
+        base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=900
+    )
+    start = time.perf_counter()
+    while True:
+        try:
+            if client.get("/healthz").status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if server.proc.poll() is not None or time.perf_counter() - start > 900:
+            raise SystemExit(f"server did not start: {server.log.read_text()[-2000:]}")
+        time.sleep(0.5)
+    emit("server_start", seconds=round(time.perf_counter() - start, 1))
+
+    def rss_gib() -> float:
+        status = Path(f"/proc/{server.proc.pid}/status").read_text()  # type: ignore[union-attr]
+        kib = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS"))
+        return round(kib / 2**20, 2)
+
+    def query(text: str) -> tuple[float, Any]:
+        t0 = time.perf_counter()
+        answer = client.post("/graphql", json={"query": text}).json()
+        seconds = time.perf_counter() - t0
+        if answer.get("errors"):
+            raise SystemExit(f"{text}: {answer['errors']}")
+        return seconds, answer["data"]
+
+    ticks = 0
+
+    def write() -> None:
+        """A one-entity report: the store's version moves, every cached answer goes."""
+        nonlocal ticks
+        ticks += 1
+        tick = f"bench-tick-{os.getpid()}-{ticks}"
+        report = {
+            "reportId": tick,
+            "source": "OSINT",
+            "confidence": 0.5,
+            "marking": "GREEN",
+            "entities": [{"id": tick, "kind": "LISTING", "name": "tick"}],
+            "relations": [],
+        }
+        mutation = "mutation($r: ReportInput!) { submitReport(input: $r) { reportId } }"
+        answer = client.post("/graphql", json={"query": mutation, "variables": {"r": report}})
+        if answer.json().get("errors"):
+            raise SystemExit(f"write failed: {answer.json()['errors']}")
+
+    try:
+        query("{ hotspots(first: 1) { totalListings } }")  # the first query, on a warm process
+        emit("rss_after_first_query", gib=rss_gib())
+        for run in range(args.runs):
+            for name, text in WHOLE_GRAPH.items():
+                write()
+                cold, data = query(text)
+                cached, _ = query(text)
+                emit(
+                    "cold_alone",
+                    run=run,
+                    query=name,
+                    cold_s=round(cold, 2),
+                    cached_s=round(cached, 3),
+                    load=round(os.getloadavg()[0], 2),
+                    rss_gib=rss_gib(),
+                    answer=len(json.dumps(data)),
+                )
+            write()
+            for name, text in WHOLE_GRAPH.items():
+                cold, _ = query(text)
+                emit(
+                    "cold_in_a_row",
+                    run=run,
+                    query=name,
+                    cold_s=round(cold, 2),
+                    load=round(os.getloadavg()[0], 2),
+                )
+    finally:
+        client.close()
+        server.kill()
+
+
 if __name__ == "__main__":
-    main()
+    if "--http" in sys.argv:
+        http_main()
+    else:
+        main()

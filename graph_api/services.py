@@ -152,7 +152,18 @@ class Services:
             for k in stale:
                 del self._cache[k]
             with deadline.suspended():  # shared by every request of this view
-                self._cache[key] = compute(self.store.view(scope))
+                view = self.store.view(scope)
+                # What whole-graph analytics derive from the view (the numpy
+                # snapshot, graph_api.analytics.snapshot) is kept in networkx's
+                # per-graph cache: share one per view version, and only for the
+                # latest view asked (a 1M-entity snapshot is a few hundred MB).
+                derived = (scope.view_key, version, "__networkx_cache__", None)
+                if derived not in self._cache:
+                    for k in [k for k in self._cache if k[2] == derived[2]]:
+                        del self._cache[k]
+                    self._cache[derived] = {}
+                view.__networkx_cache__ = self._cache[derived]
+                self._cache[key] = compute(view)
         result: T = self._cache[key]
         return result
 

@@ -5,7 +5,7 @@ import random
 import networkx as nx
 import pytest
 
-from graph_api.analytics import ring_candidates
+from graph_api.analytics import RingCandidate, ring_candidates
 from graph_api.analytics._cluster import ENGINES
 from tests.analytics.support import graph
 
@@ -131,3 +131,47 @@ def test_large_communities_get_estimated_betweenness(monkeypatch: pytest.MonkeyP
     assert estimated == ring_candidates(planted())  # seeded: reproducible
     for e, x in zip(estimated, exact, strict=True):
         assert e.key_players[0].entity == x.key_players[0].entity
+
+
+def with_public_warehouse(independents: int = 40) -> nx.MultiDiGraph:
+    """planted() plus a public warehouse that every ring and many unrelated sellers
+    ship from; each unrelated seller has its own phone and one or two storefronts."""
+    G = planted()
+    G.add_node("pub", kind="WAREHOUSE", region="PRD")
+    for r in range(3):
+        for s in range(2):
+            G.add_edge(f"r{r}s{s}f0", "pub", key="SHIPS_FROM", confidence=0.7)
+    for i in range(independents):
+        seller, phone = f"ind{i:02d}", f"ph-ind{i:02d}"
+        G.add_node(seller, kind="SELLER", region="PRD")
+        G.add_node(phone, kind="IDENTIFIER")
+        G.add_edge(seller, phone, key="USES", confidence=0.9)
+        for k in range(1 + i % 2):
+            store = f"{seller}f{k}"
+            G.add_node(store, kind="STOREFRONT", region="PRD")
+            G.add_edge(seller, store, key="OPERATES", confidence=0.9)
+            G.add_edge(store, "pub", key="SHIPS_FROM", confidence=0.8)
+            G.add_edge(store, phone, key="USES", confidence=0.9)
+    return G
+
+
+def test_hubs_do_not_glue_unrelated_sellers_into_a_ring() -> None:
+    G = with_public_warehouse()
+
+    def sellers(c: RingCandidate) -> set[str]:
+        return {m[:5] if m.startswith("ind") else m[:2] for m in c.members}
+
+    glued = ring_candidates(G, hub_degree=None)
+    assert any(len(sellers(c)) > 1 for c in glued)  # unrelated sellers in one "ring"
+    cands = ring_candidates(G)  # "pub" is joined to 66 entities: a hub
+    assert all(len(sellers(c)) == 1 for c in cands)
+    rings = [c for c in cands if c.members[0].startswith("r")]
+    assert sorted(c.members[0] for c in rings) == ["r0s0", "r1s0", "r2s0"]
+    assert [c.size for c in rings] == [12, 12, 12]
+    # an unrelated seller with two storefronts is a community of three, nothing more
+    assert sorted(c.members for c in cands if c.size == 3) == [
+        (f"ind{i:02d}", f"ind{i:02d}f0", f"ind{i:02d}f1") for i in range(1, 40, 2)
+    ]
+    assert "pub" in {c.members[0]: c for c in rings}["r0s0"].sources  # still a source
+    assert "pub" not in {p.entity for c in cands for p in c.key_players}
+    assert ring_candidates(G, hub_degree=70) == glued  # under the threshold: not a hub
