@@ -111,6 +111,7 @@ def main() -> None:
     parser.add_argument("--sellers", type=int, default=150_000)
     parser.add_argument("--writes", type=int, default=300)
     parser.add_argument("--work", default=str(ROOT / "bench" / "out"))
+    parser.add_argument("--shapes", default="listing,comeback,supplier")
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -139,7 +140,7 @@ def main() -> None:
     rng = random.Random(11)
     timings: dict[str, dict[str, list[float]]] = {}
     raised: dict[str, int] = {}
-    shapes = ["listing", "comeback", "supplier"] if have["PHONE"] else ["listing", "supplier"]
+    shapes = [s for s in args.shapes.split(",") if s != "comeback" or have["PHONE"]]
     for n in range(args.writes):
         shape = shapes[n % len(shapes)]
         parsed = services.parse(scope, report(shape, n, rng, have, view))

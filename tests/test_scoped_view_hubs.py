@@ -35,3 +35,32 @@ def test_hub_merge_kept_per_mask_equals_a_merge_from_scratch() -> None:
                     got = found[1]
                     for key in ("kind", "name", "region", "status", "confidence"):
                         assert got[key] == expected[key], (key, seq)
+
+
+def test_related_by_on_a_view_equals_filtering_its_adjacency() -> None:
+    import networkx as nx
+
+    from graph_api.store.scoped_view import related_by, scoped_view
+
+    rng = random.Random(9)
+    kinds = ("SHIPS_FROM", "SUPPLIED_BY", "LISTS")
+    for _ in range(30):
+        G = nx.MultiDiGraph()
+        for n in range(15):
+            G.add_node(f"n{n}", **merged_node([fact(rng, n)]))
+        for seq in range(60):
+            u, v = rng.sample(list(G.nodes), 2)
+            key = rng.choice(kinds)
+            facts = [(100 + seq, rng.randrange(4), 0.5)]
+            if G.has_edge(u, v, key):
+                G.edges[u, v, key]["facts"].extend(facts)
+            else:
+                G.add_edge(u, v, key=key, confidence=0.5, facts=facts)
+        allowed = frozenset(rng.sample(range(4), 2))
+        V = scoped_view(G, VisibilityMask(allowed.__contains__))
+        for node in V.nodes:
+            for incoming, adjacency in ((True, V.pred), (False, V.succ)):
+                for wanted in (kinds, ("LISTS",)):
+                    expected = [(o, k) for o, keys in adjacency[node].items()
+                                for k in wanted if k in keys]
+                    assert related_by(V, node, wanted, incoming) == expected

@@ -383,3 +383,36 @@ def visible_relations(
             sources.append(i)
             counts.append(len(dst) - before)
     return sources, counts, dst, keys, confs
+
+
+def related_by(
+    G: nx.MultiDiGraph, node: str, kinds: tuple[str, ...], incoming: bool
+) -> list[tuple[str, str]]:
+    """``(neighbour, kind)`` for each visible relation of one of ``kinds`` into
+    (``incoming``) or out of a visible ``node``: what ``G.pred[node]`` /
+    ``G.succ[node]`` filtered by kind give, but on a scoped view only those
+    relations' facts and ends are checked, not every neighbour's.
+
+    >>> G = nx.MultiDiGraph()
+    >>> for n, kind in (("l", "LISTING"), ("w", "WAREHOUSE"), ("b", "BRAND")):
+    ...     _ = G.add_node(n, **merged_node([(1, 0, 0.5, kind, n, None, None)]))
+    >>> _ = G.add_edge("l", "w", key="SHIPS_FROM", confidence=0.5, facts=[(1, 0, 0.5)])
+    >>> _ = G.add_edge("l", "b", key="INFRINGES", confidence=0.5, facts=[(2, 1, 0.5)])
+    >>> V = scoped_view(G, VisibilityMask(lambda c: c == 0))
+    >>> related_by(V, "l", ("SHIPS_FROM", "INFRINGES"), incoming=False)
+    [('w', 'SHIPS_FROM')]
+    >>> related_by(G, "w", ("SHIPS_FROM",), incoming=True)
+    [('l', 'SHIPS_FROM')]
+    """
+    shared = getattr(G, "_graph", None)
+    if shared is None or not isinstance(G._succ, _Adjacency):
+        adjacency = G.pred if incoming else G.succ
+        return [(other, k) for other, keys in adjacency[node].items() for k in kinds if k in keys]
+    mask, nodes = G._succ._mask, G._node
+    out = []
+    for other, keydict in (shared._pred if incoming else shared._succ)[node].items():
+        for k in kinds:
+            data = keydict.get(k)
+            if data is not None and any(mask[f[1]] for f in data["facts"]) and other in nodes:
+                out.append((other, k))
+    return out

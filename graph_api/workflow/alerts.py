@@ -30,6 +30,7 @@ from graph_api.analytics._walk import confidence_of, node_kind
 from graph_api.analytics.results import Path, Rel
 from graph_api.model import Report
 from graph_api.store.records import Record
+from graph_api.store.scoped_view import related_by
 from graph_api.workflow.model import AlertKind, time_key
 from graph_api.workflow.runtime import acting_scope, platform_org, workflow_for
 
@@ -187,12 +188,10 @@ def _upstream(G: nx.MultiDiGraph, listing: str, skip: set[Edge]) -> dict[str, li
         node = queue.popleft()
         if len(paths[node]) >= MAX_UPSTREAM:
             continue
-        steps: list[tuple[str, Edge]] = []
-        for v, keys in G.succ[node].items():
-            steps += [(v, (node, v, k)) for k in ("SHIPS_FROM", "SUPPLIED_BY") if k in keys]
+        steps = [(v, (node, v, k))
+                 for v, k in related_by(G, node, ("SHIPS_FROM", "SUPPLIED_BY"), incoming=False)]
         if node_kind(G, node) == "LISTING":
-            steps += [(u, (u, node, "LISTS"))
-                      for u, keys in G.pred[node].items() if "LISTS" in keys]
+            steps += [(u, (u, node, "LISTS")) for u, _ in related_by(G, node, ("LISTS",), True)]
         for nxt, rel in sorted(steps):
             if rel in skip or nxt in paths:
                 continue
@@ -263,10 +262,10 @@ def _was_upstream(G: nx.MultiDiGraph, source: str, brand: str, skip: set[Edge]) 
                 return True
         if depth[node] >= MAX_UPSTREAM:
             continue
-        steps = [(u, (u, node, k)) for u, keys in G.pred[node].items()
-                 for k in ("SHIPS_FROM", "SUPPLIED_BY") if k in keys]
-        steps += [(v, (node, v, "LISTS")) for v, keys in G.succ[node].items()
-                  if "LISTS" in keys and node_kind(G, v) == "LISTING"]
+        steps = [(u, (u, node, k))
+                 for u, k in related_by(G, node, ("SHIPS_FROM", "SUPPLIED_BY"), incoming=True)]
+        steps += [(v, (node, v, "LISTS")) for v, _ in related_by(G, node, ("LISTS",), False)
+                  if node_kind(G, v) == "LISTING"]
         for nxt, rel in steps:
             if rel in skip or nxt in depth:
                 continue
