@@ -59,7 +59,7 @@ def infringing(sn: Snapshot, brand: str | None = None) -> IntArray:
         target = sn.of_kind("BRAND")
     else:
         target = np.zeros(len(sn), dtype=bool)
-        b = sn.index.get(brand)
+        b = sn.position(brand)
         if b is None:
             return np.zeros(0, dtype=np.int64)
         target[b] = True

@@ -14,6 +14,7 @@ layer keeps one per view version, see `graph_api.services.Services.cached`).
 from __future__ import annotations
 
 import gc
+from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
@@ -47,7 +48,6 @@ class Snapshot:
 
     __slots__ = (
         "ids",
-        "index",
         "kind",
         "kinds",
         "region",
@@ -63,13 +63,11 @@ class Snapshot:
     def __init__(
         self,
         ids: list[str],
-        index: dict[str, int],
         kind: tuple[IntArray, list[str]],
         region: tuple[IntArray, list[str]],
         edges: tuple[IntArray, IntArray, IntArray, list[str], FloatArray],
     ) -> None:
         self.ids = ids
-        self.index = index
         self.kind, self.kinds = kind
         self.region, self.regions = region
         self.src, self.dst, self.rel, self.rels, self.conf = edges
@@ -77,6 +75,11 @@ class Snapshot:
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    def position(self, node: str) -> int | None:
+        """The position of ``node``, None when the view does not have it."""
+        at = bisect_left(self.ids, node)
+        return at if at < len(self.ids) and self.ids[at] == node else None
 
     def of_kind(self, *names: str) -> BoolArray:
         """Per node: is its kind one of ``names``?"""
@@ -189,9 +192,9 @@ def _read(G: Any) -> Snapshot:
         columns = _plain_relations(G, index)
     sources, counts, dst, keys, confs = columns
     del columns
+    del index  # 100 bytes a node; positions are found by bisection later
     return Snapshot(
         ids,
-        index,
         _placed(_codes(kinds, _kind), at),
         _placed(_codes(regions, _region), at),
         (
