@@ -1,5 +1,5 @@
-// Entity assertions as nodes of their own, found by the entity id (eid): no edge to
-// write per assertion, and a hub's thousands of facts never weigh on its relations.
+// The facts of hub classes (stated more often than a summary keeps inline), found by
+// the entity id (eid): read only when someone asks for a hub's every assertion.
 UNWIND $rows AS row
 CREATE (:EFact {eid: row.id, seq: row.seq, org: row.org, marking: row.marking,
                 shared: row.shared, confidence: row.confidence, kind: row.kind,

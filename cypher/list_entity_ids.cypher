@@ -1,3 +1,3 @@
-MATCH (f:EFact)
-WHERE /*visible:f*/
-RETURN DISTINCT f.eid AS id ORDER BY id
+MATCH (s:ESum)
+WHERE /*visible:s*/
+RETURN DISTINCT s.eid AS id ORDER BY id

@@ -1,5 +1,6 @@
-// The kind each entity is known by to the caller: that of its first visible fact.
-MATCH (f:EFact)
-WHERE f.eid IN $ids AND /*visible:f*/
-WITH f.eid AS id, f ORDER BY f.seq
-RETURN id, collect(f.kind)[0] AS kind
+// The kind each entity is known by to the caller: that of its first visible fact,
+// the first fact of its earliest visible class.
+MATCH (s:ESum)
+WHERE s.eid IN $ids AND /*visible:s*/
+WITH s.eid AS id, s ORDER BY s.first_seq
+RETURN id, collect(s.kind)[0] AS kind

@@ -9,4 +9,6 @@ CREATE INDEX report_seq IF NOT EXISTS FOR (r:Report) ON (r.seq);
 CREATE INDEX audit_seq IF NOT EXISTS FOR (a:Audit) ON (a.seq);
 CREATE CONSTRAINT record_key IF NOT EXISTS FOR (r:Record) REQUIRE r.key IS UNIQUE;
 CREATE INDEX record_kind IF NOT EXISTS FOR (r:Record) ON (r.kind);
-CREATE INDEX term_key IF NOT EXISTS FOR (t:Term) ON (t.tkey)
+CREATE INDEX term_key IF NOT EXISTS FOR (t:Term) ON (t.tkey);
+CREATE CONSTRAINT esum_key IF NOT EXISTS FOR (s:ESum) REQUIRE s.skey IS UNIQUE;
+CREATE INDEX esum_eid IF NOT EXISTS FOR (s:ESum) ON (s.eid)

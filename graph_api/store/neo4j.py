@@ -1,54 +1,48 @@
 """The scale-out store: Neo4j through the official driver, every query in ``cypher/``.
 
-The API is stateless over it: orgs, principals, reports, facts and the audit
-ledger live in the database, so any number of workers and replicas serve one
-database. Reads filter by visibility inside Cypher (``cypher/_visible.cypher``)
-and come back as node data shaped like the embedded graph's, so the shared
-reads (``GraphReads``) and the analytics run unchanged.
+The API is stateless over it: orgs, principals, reports, facts, workflow
+records and the audit ledger live in the database, so any number of workers
+and replicas serve one database. Reads (``neo4j_reads``) filter by visibility
+inside Cypher (``cypher/_visible.cypher``) and come back as node data shaped
+like the embedded graph's, so the shared reads and the analytics run unchanged.
+
+A round trip costs more than most queries here, so: reads are auto-commit
+queries on a session each thread keeps (one round trip each, retried on
+transient errors); an audit record is one statement chained to the ledger head
+this process saw last (re-read under lock when another process moved it); a
+batch of reports writes entity facts as per-class summaries (``neo4j_summaries``)
+that reads merge from a handful of rows.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import networkx as nx
-import orjson
-from neo4j import Driver, GraphDatabase, ManagedTransaction
-from neo4j.exceptions import ConstraintError, DriverError, Neo4jError
+from neo4j import READ_ACCESS, WRITE_ACCESS, Driver, GraphDatabase, ManagedTransaction, Session
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, TransientError
 
 from graph_api import deadline
 from graph_api.access import Scope, VisibilityClass
 from graph_api.audit import GENESIS, AuditEntry, AuditRecord, chain_hash
 from graph_api.config import Settings
-from graph_api.errors import BadUserInput, Conflict
-from graph_api.model import (
-    Assertion,
-    EntityKind,
-    Evidence,
-    Marking,
-    Org,
-    OrgType,
-    Principal,
-    RelationKind,
-    Report,
-    SourceKind,
-)
+from graph_api.errors import BadUserInput, Conflict, Unavailable
+from graph_api.model import EntityKind, Org, OrgType, Principal, Report
 from graph_api.reports import check_against_view, mentioned_ids
-from graph_api.store.base import Page, RelationRecord, SubmitResult
+from graph_api.store.base import SubmitResult
 from graph_api.store.cypher import query, schema_statements
 from graph_api.store.neo4j_faults import outage
-from graph_api.store.neo4j_rows import batch_rows, chunks, graph_from_rows, nodes_from_rows
-from graph_api.store.reads import GraphReads
-from graph_api.store.scoped_view import VisibilityMask
+from graph_api.store.neo4j_migrate import migrate
+from graph_api.store.neo4j_reads import Neo4jReads
+from graph_api.store.neo4j_rows import batch_rows, chunks, class_keys, summary_rows
+from graph_api.store.neo4j_summaries import ClassState
 
 __all__ = ["Neo4jStore"]
 
 T = TypeVar("T")
-Data = dict[str, Any]
-ALL_VISIBLE = VisibilityMask(lambda _: True)  # what Cypher returns is already filtered
 RETRIES = 5
 
 
@@ -56,7 +50,14 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-class Neo4jStore(GraphReads):
+def _close_quietly(session: Session) -> None:
+    try:
+        session.close()
+    except Exception:  # noqa: BLE001 - a broken session is being thrown away
+        pass
+
+
+class Neo4jStore(Neo4jReads):
     def __init__(self, settings: Settings) -> None:
         self.database = settings.neo4j_database
         # While the database is down a request answers UNAVAILABLE within seconds
@@ -66,49 +67,96 @@ class Neo4jStore(GraphReads):
             connection_timeout=5.0, max_transaction_retry_time=5.0,
             connection_acquisition_timeout=10.0,
         )
+        # every session of this store chains its bookmarks: a read after a write of
+        # this process sees it, also on a cluster's followers
+        self.bookmarks = GraphDatabase.bookmark_manager()
+        self._local = threading.local()
+        self._sessions: list[Session] = []  # every thread's, closed with the store
+        self._sessions_lock = threading.Lock()
         self._orgs: dict[str, Org] = {}
+        self._audit_head: tuple[int, str] | None = None  # (seq, hash) this process saw last
         self._write(lambda tx: [tx.run(s).consume() for s in schema_statements()])
+        migrate(self)  # a database written before entity summaries gets them, once
 
     def close(self) -> None:
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            _close_quietly(session)
         self.driver.close()
 
     # -- plumbing ---------------------------------------------------------------
+    def _session(self, mode: str) -> Session:
+        """This thread's session for ``mode`` (made once: sessions are cheap to keep and
+        not free to open)."""
+        session: Session | None = getattr(self._local, mode, None)
+        if session is None:
+            session = self.driver.session(database=self.database, default_access_mode=mode,
+                                          bookmark_manager=self.bookmarks)
+            setattr(self._local, mode, session)
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
+
+    def _drop_session(self, mode: str) -> None:
+        """Forget this thread's session after an error (the next call opens another)."""
+        session: Session | None = getattr(self._local, mode, None)
+        setattr(self._local, mode, None)
+        if session is not None:
+            with self._sessions_lock:
+                if session in self._sessions:
+                    self._sessions.remove(session)
+            _close_quietly(session)
+
     def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
         """One write transaction, retried on transient errors and MERGE races."""
         for attempt in range(RETRIES):
             try:
-                with self.driver.session(database=self.database) as session:
-                    return session.execute_write(work)
+                done: T = self._session(WRITE_ACCESS).execute_write(work)
+                return done
             except ConstraintError:
+                self._drop_session(WRITE_ACCESS)
                 if attempt == RETRIES - 1:
                     raise
                 time.sleep(0.05 * 2**attempt)
             except (Neo4jError, DriverError) as exc:
+                self._drop_session(WRITE_ACCESS)
                 if (fault := outage(exc)) is None:
                     raise
                 raise fault from None
+            except BaseException:
+                self._drop_session(WRITE_ACCESS)
+                raise
+        raise AssertionError("unreachable")
+
+    def _run(self, mode: str, text: str, **params: Any) -> list[dict[str, Any]]:
+        """One auto-commit query (one round trip), retried like a managed transaction:
+        on transient errors, and once on a connection that died with a restart."""
+        for attempt in range(RETRIES):
+            try:
+                return [r.data() for r in self._session(mode).run(text, params)]
+            except (Neo4jError, DriverError) as exc:
+                self._drop_session(mode)
+                fault = outage(exc)
+                if fault is None:
+                    raise
+                if attempt == RETRIES - 1 or not (isinstance(exc, TransientError) or attempt == 0):
+                    raise fault from None
+                time.sleep(0.02 * 2**attempt)
+            except BaseException:
+                self._drop_session(mode)
+                raise
         raise AssertionError("unreachable")
 
     def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         deadline.check()  # every round trip is a chance to stop a runaway request
-        try:
-            with self.driver.session(database=self.database) as session:
-                return session.execute_read(
-                    lambda tx: [r.data() for r in tx.run(query(name), params)]
-                )
-        except (Neo4jError, DriverError) as exc:
-            if (fault := outage(exc)) is None:
-                raise
-            raise fault from None
-
-    @staticmethod
-    def _who(scope: Scope) -> dict[str, str]:
-        return {"org": scope.org_id, "org_type": scope.org_type.value}
+        return self._run(READ_ACCESS, query(name), **params)
 
     def reset(self) -> None:
         """Empty the database (tests only)."""
         self._write(lambda tx: tx.run(query("delete_everything")).consume())
         self._orgs.clear()
+        self._audit_head = None
 
     # -- orgs and principals ----------------------------------------------------
     def add_org(self, org: Org, audit: AuditEntry | None = None) -> Org:
@@ -172,16 +220,35 @@ class Neo4jStore(GraphReads):
         return self._write(work)
 
     # -- audit -------------------------------------------------------------------
-    def _append_audit(self, tx: ManagedTransaction, entry: AuditEntry) -> None:
+    def _append_audit(self, tx: ManagedTransaction, entry: AuditEntry) -> tuple[int, str]:
+        """Append under the ledger head's lock, inside a write transaction: the new head."""
         head = tx.run(query("lock_audit_head"), genesis=GENESIS, at=_now()).single()
         assert head is not None
         seq, prev = int(head["seq"]) + 1, str(head["hash"])
+        digest = chain_hash(prev, seq, entry)
         tx.run(query("create_audit"), seq=seq, at=entry.at.isoformat(),
                principal_id=entry.principal_id, org_id=entry.org_id, operation=entry.operation,
-               digest=entry.digest, prev_hash=prev, hash=chain_hash(prev, seq, entry)).consume()
+               digest=entry.digest, prev_hash=prev, hash=digest).consume()
+        return seq, digest
 
     def append_audit(self, entry: AuditEntry) -> None:
-        self._write(lambda tx: self._append_audit(tx, entry))
+        """One statement when the head is the one this process saw last (the usual case
+        for a worker that serves requests); else a transaction that reads it under lock."""
+        head = self._audit_head
+        if head is not None:
+            seq = head[0] + 1
+            digest = chain_hash(head[1], seq, entry)
+            try:
+                rows = self._run(WRITE_ACCESS, query("append_audit"), prev_seq=head[0], seq=seq,
+                                 at=entry.at.isoformat(), principal_id=entry.principal_id,
+                                 org_id=entry.org_id, operation=entry.operation,
+                                 digest=entry.digest, prev_hash=head[1], hash=digest)
+            except (Unavailable, ConstraintError):
+                rows = []  # the transaction below retries, or says unavailable
+            if rows:
+                self._audit_head = (seq, digest)
+                return
+        self._audit_head = self._write(lambda tx: self._append_audit(tx, entry))
 
     def audit_records(self, after: int = 0, limit: int | None = None) -> list[AuditRecord]:
         rows = self._read("list_audit", after=after, limit=limit or 10**9)
@@ -211,24 +278,29 @@ class Neo4jStore(GraphReads):
             )
         return SubmitResult(report.id, rows[0]["entities"], rows[0]["relations"], False)
 
-    def visible_kinds(self, scope: Scope, ids: list[str]) -> dict[str, EntityKind]:
-        """One row per id (hubs such as brands carry thousands of facts)."""
-        if not ids:
-            return {}
-        rows = self._read("read_entity_kinds", ids=ids, **self._who(scope))
-        return {r["id"]: EntityKind(r["kind"]) for r in rows}
-
     def _write_reports(self, tx: ManagedTransaction, reports: list[Report]) -> None:
-        """A batch of reports in four UNWIND statements (chunked): report heads, the
-        entities named (each id once), entity facts and relation facts."""
+        """A batch of reports in a few UNWIND statements (chunked): report heads, the
+        entities named (each id once), the summaries of the entity classes stated (read
+        under lock, folded in Python, written back), the facts of hub classes, and the
+        relation facts. Writers queue on the report counter first, so no summary is
+        folded from a stale read."""
         row = tx.run(query("next_counter"), key="seq", by=len(reports)).single()
         assert row is not None
         rows = batch_rows(reports, int(row["value"]) - len(reports) + 1)
+        existing: dict[str, ClassState] = {}
+        for keys in chunks(class_keys(rows.entities)):
+            for found in tx.run(query("lock_entity_summaries"), keys=keys):
+                existing[found["skey"]] = ClassState.load(found["count"], found["state"])
+        sums = summary_rows(rows.entities, existing)
         for part in chunks(rows.heads):
             tx.run(query("create_reports"), rows=part).consume()
         for ids in chunks(rows.ids):
             tx.run(query("merge_entities"), ids=ids).consume()
-        for part in chunks(rows.entities):
+        for part in chunks(sums.creates):
+            tx.run(query("create_entity_summaries"), rows=part).consume()
+        for part in chunks(sums.updates):
+            tx.run(query("update_entity_summaries"), rows=part).consume()
+        for part in chunks(sums.facts):
             tx.run(query("create_entity_facts"), rows=part).consume()
         for part in chunks(rows.relations):
             tx.run(query("create_relation_facts"), rows=part).consume()
@@ -308,109 +380,3 @@ class Neo4jStore(GraphReads):
         if good or audit is not None:
             self._write(work)
         return results
-
-    # -- reads ---------------------------------------------------------------------
-    def mask(self, scope: Scope) -> VisibilityMask:
-        return ALL_VISIBLE
-
-    def reporters(self, data: Data) -> list[str]:
-        reporters: list[str] = data.get("reporters") or []
-        return reporters
-
-    def node_data(self, scope: Scope, ids: list[str]) -> dict[str, Data]:
-        if not ids:
-            return {}
-        return nodes_from_rows(self._read("read_entity_facts", ids=list(ids), **self._who(scope)))
-
-    def all_node_data(self, scope: Scope) -> dict[str, Data]:
-        return nodes_from_rows(self._read("read_all_entity_facts", **self._who(scope)))
-
-    def ids_in_order(self, scope: Scope) -> list[str]:
-        return [r["id"] for r in self._read("list_entity_ids", **self._who(scope))]
-
-    def view(
-        self,
-        scope: Scope,
-        seeds: list[str] | None = None,
-        hops: int | None = None,
-        kinds: frozenset[RelationKind] | None = None,
-        upstream: bool = False,
-    ) -> nx.MultiDiGraph:
-        """The caller's visible graph: all of it, or the subgraph induced by the nodes
-        within ``hops`` of the seeds over ``kinds``: breadth first, a relations query and
-        a facts query per hop, and one relations query for the relations among the last
-        ring. (One query per hop joining facts to the relations found measured 10-400x
-        slower on ArcadeDB than these two index lookups.)"""
-        who = self._who(scope)
-        if seeds is None:
-            nodes = nodes_from_rows(self._read("read_all_entity_facts", **who))
-            return graph_from_rows(nodes, self._read("read_all_relations", **who))
-        kind_names = None if kinds is None else sorted(k.value for k in kinds)
-        nodes = self.node_data(scope, list(dict.fromkeys(seeds)))
-        fetched = set(seeds)  # ids whose visible facts are in nodes, or known to be none
-        frontier = list(nodes)
-        rows: dict[tuple[str, str, str, int], dict[str, Any]] = {}
-        steps = hops if hops is not None else 8
-        for step in range(steps + 1):
-            if not frontier:
-                break
-            if upstream:
-                found = self._read("read_upstream_around", ids=frontier, **who)
-            else:
-                found = self._read("read_relations_around", ids=frontier, kinds=kind_names,
-                                   **who)
-            new: dict[str, None] = {}
-            for r in found:
-                rows[(r["source"], r["target"], r["kind"], r["seq"])] = r
-                for end in (r["source"], r["target"]):
-                    if end not in fetched:
-                        new[end] = None
-            if step == steps:
-                break  # the last round only adds relations among the nodes already reached
-            fetched.update(new)
-            reached = self.node_data(scope, list(new))
-            nodes.update(reached)
-            frontier = list(reached)
-        return graph_from_rows(nodes, list(rows.values()))
-
-    def relations_of(
-        self,
-        scope: Scope,
-        entity_id: str,
-        direction: str,
-        kinds: frozenset[RelationKind] | None,
-        first: int,
-        after: str | None,
-        count: bool,
-    ) -> Page[RelationRecord]:
-        """Only the entity's own relations and whether their other ends are visible:
-        a hub neighbour's facts are not fetched."""
-        kind_names = None if kinds is None else sorted(k.value for k in kinds)
-        rows = self._read("read_relations_around", ids=[entity_id], kinds=kind_names,
-                          **self._who(scope))
-        ends = {entity_id} | {r[end] for r in rows for end in ("source", "target")}
-        visible = self.visible_kinds(scope, sorted(ends))
-        nodes: dict[str, Data] = {
-            eid: {"kind": kind.value, "facts": []} for eid, kind in visible.items()
-        }
-        return self.relations_page(graph_from_rows(nodes, rows), entity_id, direction, kinds,
-                                   first, after, count)
-
-    def view_version(self) -> int:
-        return int(self._read("read_counter", key="seq")[0]["value"])
-
-    def envelopes(self, keys: list[int]) -> dict[int, Assertion]:
-        out: dict[int, Assertion] = {}
-        for r in self._read("read_envelopes", seqs=list(dict.fromkeys(keys))):
-            out[r["seq"]] = Assertion(
-                report_id=r["report_id"], reported_by=r["org"],
-                reported_at=datetime.fromisoformat(r["received_at"]),
-                source=SourceKind(r["source"]), confidence=r["confidence"],
-                marking=Marking(r["marking"]), shared_with=tuple(sorted(r["shared"] or [])),
-                evidence=tuple(
-                    Evidence(e["id"], e["kind"], e.get("description"), e.get("sha256"),
-                             e.get("uri"))
-                    for e in orjson.loads(r["evidence"])
-                ),
-            )
-        return out

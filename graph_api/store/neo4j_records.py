@@ -25,16 +25,13 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import orjson
-from neo4j import Driver, ManagedTransaction, Transaction
-from neo4j.exceptions import (
-    ConstraintError,
-    ServiceUnavailable,
-    SessionExpired,
-    TransientError,
-)
+from neo4j import Driver, ManagedTransaction, Session, Transaction
+from neo4j.api import BookmarkManager
+from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, TransientError
 
-from graph_api.errors import Conflict, Unavailable
+from graph_api.errors import Conflict
 from graph_api.store.cypher import query
+from graph_api.store.neo4j_faults import outage
 from graph_api.store.records import PutItem, Record
 
 __all__ = ["Neo4jRecordStore"]
@@ -43,6 +40,11 @@ T = TypeVar("T")
 SEP = "\x1f"  # joins kind and id (or term) into one indexed key; never in either
 RETRIES = 5
 NO_LIMIT = 10**9  # ArcadeDB rejects a LIMIT of 2**31 - 1 and answers nothing above
+
+
+def _fault(exc: Neo4jError | DriverError) -> Exception:
+    """UNAVAILABLE for an outage, the error itself for anything else (a bug)."""
+    return outage(exc) or exc
 
 
 def _key(kind: str, id_: str) -> str:
@@ -57,9 +59,11 @@ def _record(row: Mapping[str, Any]) -> Record:
 class Neo4jRecordStore:
     """``RecordStore`` over the Neo4j store's driver (which it does not close)."""
 
-    def __init__(self, driver: Driver, database: str) -> None:
+    def __init__(self, driver: Driver, database: str,
+                 bookmarks: BookmarkManager | None = None) -> None:
         self.driver = driver
         self.database = database
+        self.bookmarks = bookmarks  # shared with the graph store: reads see its writes
         self._lock = threading.RLock()
         self._local = threading.local()  # the open transaction of this thread, if any
 
@@ -79,15 +83,18 @@ class Neo4jRecordStore:
             return work(tx)
         for attempt in range(RETRIES):
             try:
-                with self.driver.session(database=self.database) as session:
+                with self._open() as session:
                     return session.execute_write(lambda t: work(t))
             except (ConstraintError, TransientError):
                 if attempt == RETRIES - 1:
                     raise Conflict("records changed meanwhile; read them again") from None
                 time.sleep(0.02 * 2**attempt)
-            except (ServiceUnavailable, SessionExpired) as exc:
-                raise Unavailable(f"the graph database is unavailable: {exc}") from None
+            except (Neo4jError, DriverError) as exc:
+                raise _fault(exc) from None
         raise AssertionError("unreachable")
+
+    def _open(self) -> Session:
+        return self.driver.session(database=self.database, bookmark_manager=self.bookmarks)
 
     @staticmethod
     def _rows(tx: Any, text: str, **params: Any) -> list[dict[str, Any]]:
@@ -99,10 +106,10 @@ class Neo4jRecordStore:
         if tx is not None:
             return work(tx)
         try:
-            with self.driver.session(database=self.database) as session:
+            with self._open() as session:
                 return session.execute_read(lambda t: work(t))
-        except (ServiceUnavailable, SessionExpired, TransientError) as exc:
-            raise Unavailable(f"the graph database is unavailable: {exc}") from None
+        except (Neo4jError, DriverError) as exc:
+            raise _fault(exc) from None
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -110,19 +117,20 @@ class Neo4jRecordStore:
             if self._tx() is not None:  # nested: join the outer transaction
                 yield
                 return
+            session = self._open()
             try:
-                session = self.driver.session(database=self.database)
                 tx = session.begin_transaction()
-            except (ServiceUnavailable, SessionExpired) as exc:
-                raise Unavailable(f"the graph database is unavailable: {exc}") from None
+            except (Neo4jError, DriverError) as exc:
+                session.close()
+                raise _fault(exc) from None
             self._local.tx = tx
             try:
                 yield
                 tx.commit()
             except (ConstraintError, TransientError):
                 raise Conflict("records changed meanwhile; read them again") from None
-            except (ServiceUnavailable, SessionExpired) as exc:
-                raise Unavailable(f"the graph database is unavailable: {exc}") from None
+            except (Neo4jError, DriverError) as exc:
+                raise _fault(exc) from None
             finally:
                 self._local.tx = None
                 if tx.closed() is False:

@@ -1,11 +1,11 @@
 """Rows to and from Cypher for the Neo4j store.
 
 Writes: the ``$rows`` parameters a batch of reports is written with (one
-UNWIND statement per kind of row, whatever the batch size). Reads: the node
-and edge data of the embedded graph (``scoped_view``'s shapes: node facts
-``(seq, 0, confidence, kind, name, region, status, properties)``, edge facts
-``(seq, 0, confidence)``) built from the rows the visibility-filtered reads
-return, so the shared reads and the analytics run unchanged.
+UNWIND statement per kind of row, whatever the batch size), entity facts
+folded into their classes' summaries (``neo4j_summaries``). Reads: the
+embedded graph's edge data (``scoped_view``'s shapes: edge facts
+``(seq, 0, confidence)``) from the rows the visibility-filtered reads return,
+so the shared reads and the analytics run unchanged.
 """
 
 from __future__ import annotations
@@ -18,9 +18,17 @@ import networkx as nx
 import orjson
 
 from graph_api.model import Report
-from graph_api.store.scoped_view import merged_node
+from graph_api.store.neo4j_summaries import ClassState, class_key
 
-__all__ = ["BatchRows", "batch_rows", "chunks", "graph_from_rows", "nodes_from_rows"]
+__all__ = [
+    "BatchRows",
+    "SummaryRows",
+    "batch_rows",
+    "chunks",
+    "class_keys",
+    "graph_from_rows",
+    "summary_rows",
+]
 
 Data = dict[str, Any]
 Row = dict[str, Any]
@@ -74,31 +82,54 @@ def chunks(rows: list[Any], size: int = CHUNK_ROWS) -> Iterator[list[Any]]:
         yield rows[start : start + size]
 
 
-def nodes_from_rows(rows: Iterable[Row]) -> dict[str, Data]:
-    """Node data from visible fact rows ordered by seq.
+@dataclass
+class SummaryRows:
+    """What a batch's entity facts write: new summaries, changed summaries, and the
+    facts of hub classes (``EFact`` nodes)."""
 
-    ``reporters`` lists the orgs of the visible facts: enough for the identifier
-    value rule, since a caller always sees the facts its own org reported.
-    """
-    facts: dict[str, list[tuple[Any, ...]]] = {}
-    extra: dict[str, Data] = {}
-    for r in rows:
-        eid = r["id"]
-        facts.setdefault(eid, []).append(
-            (r["seq"], 0, r["confidence"], r["kind"], r["name"], r["region"], r["status"],
-             r["properties"])
-        )
-        more = extra.setdefault(eid, {"reporters": []})
-        if r["org"] not in more["reporters"]:
-            more["reporters"].append(r["org"])
-        if r["identifier_kind"] is not None:
-            more["identifier_kind"] = r["identifier_kind"]
-            more["value"] = r["value"]
-    out = {}
-    for eid, node_facts in facts.items():
-        data = merged_node(node_facts)
-        data.update(extra[eid])
-        out[eid] = data
+    creates: list[Row] = field(default_factory=list)
+    updates: list[Row] = field(default_factory=list)
+    facts: list[Row] = field(default_factory=list)
+
+
+def class_keys(entities: Iterable[Row]) -> list[str]:
+    """The summary keys a batch's entity fact rows touch, each once."""
+    return list(dict.fromkeys(
+        class_key(r["id"], r["org"], r["marking"], r["shared"]) for r in entities
+    ))
+
+
+def summary_rows(entities: list[Row], existing: dict[str, ClassState]) -> SummaryRows:
+    """Fold a batch's entity fact rows (report keys ascending) into the summaries of
+    their classes; ``existing`` holds the stored states of the keys that have one."""
+    out = SummaryRows()
+    touched: dict[str, tuple[Row, ClassState, bool]] = {}
+    for r in entities:
+        skey = class_key(r["id"], r["org"], r["marking"], r["shared"])
+        found = touched.get(skey)
+        if found is None:
+            state = existing.get(skey)
+            found = touched[skey] = (r, state or ClassState(), state is None)
+        first, state, _ = found
+        fact = [r["seq"], r["confidence"], r["kind"], r["name"], r["region"], r["status"],
+                r["properties"], r["identifier_kind"], r["value"]]
+        for moved in state.add(fact):
+            out.facts.append({
+                "id": first["id"], "org": first["org"], "marking": first["marking"],
+                "shared": first["shared"], "seq": moved[0], "confidence": moved[1],
+                "kind": moved[2], "name": moved[3], "region": moved[4], "status": moved[5],
+                "properties": moved[6], "identifier_kind": moved[7], "value": moved[8],
+            })
+    for skey, (first, state, new) in touched.items():
+        if new:
+            out.creates.append({
+                "skey": skey, "eid": first["id"], "org": first["org"],
+                "marking": first["marking"], "shared": first["shared"],
+                "first_seq": first["seq"], "kind": first["kind"], "count": state.count,
+                "state": state.dump(),
+            })
+        else:
+            out.updates.append({"skey": skey, "count": state.count, "state": state.dump()})
     return out
 
 

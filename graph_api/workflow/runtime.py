@@ -110,7 +110,7 @@ def record_store(services: Services) -> RecordStore:
     if isinstance(store, Neo4jStore):
         from graph_api.store.neo4j_records import Neo4jRecordStore
 
-        return Neo4jRecordStore(store.driver, store.database)
+        return Neo4jRecordStore(store.driver, store.database, store.bookmarks)
     return SqliteRecordStore(services.settings.db)
 
 

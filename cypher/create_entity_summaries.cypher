@@ -1,0 +1,6 @@
+// The first facts of an (entity, visibility class): its summary, which carries the
+// class (org, marking, shared) for the visibility fragment.
+UNWIND $rows AS row
+CREATE (:ESum {skey: row.skey, eid: row.eid, org: row.org, marking: row.marking,
+               shared: row.shared, first_seq: row.first_seq, kind: row.kind,
+               count: row.count, state: row.state})

@@ -1,0 +1,4 @@
+MATCH (s:ESum)
+WHERE /*visible:s*/
+RETURN s.eid AS id, s.org AS org, s.first_seq AS first_seq, s.kind AS kind,
+       s.count AS count, s.state AS state

@@ -1,0 +1,305 @@
+"""The Neo4j store's reads: records, pages and views from the caller's visible rows.
+
+Every query filters by visibility in Cypher (``/*visible:VAR*/``); what comes
+back is shaped like the embedded graph's node and edge data, so ``GraphReads``
+and the analytics run unchanged. Entities are read from their summaries
+(``neo4j_summaries``): a few rows per entity whatever its number of facts.
+Round trips are what a remote store pays for, so the reads are shaped to need
+few: a record batch is one query; a relation page is one query (relations and
+the summaries of their ends); a breadth-first view is one query per hop; an
+upstream view for traceToSource is two (every walkable path, then the
+summaries of the nodes on them).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from datetime import datetime
+from operator import itemgetter
+from typing import Any
+
+import networkx as nx
+import orjson
+
+from graph_api.access import Scope
+from graph_api.model import (
+    Assertion,
+    EntityKind,
+    Evidence,
+    IdentifierKind,
+    Marking,
+    RelationKind,
+    SourceKind,
+)
+from graph_api.store.base import EntityRecord, Page, RelationRecord
+from graph_api.store.neo4j_rows import graph_from_rows
+from graph_api.store.neo4j_summaries import (
+    INLINE,
+    ClassState,
+    Fact,
+    fact_tuple,
+    node_from_facts,
+    node_from_summaries,
+)
+from graph_api.store.reads import GraphReads
+from graph_api.store.scoped_view import VisibilityMask
+
+__all__ = ["Neo4jReads"]
+
+Data = dict[str, Any]
+Row = dict[str, Any]
+ALL_VISIBLE = VisibilityMask(lambda _: True)  # what Cypher returns is already filtered
+MAX_STEPS = 9  # the longest path read_upstream_paths.cypher walks (maxDepth <= 8, + 1)
+PATH_ROWS = 20_000  # relations an upstream view reads in one query before walking by hops
+_FORWARD = ("SHIPS_FROM", "SUPPLIED_BY", "OPERATES")
+
+
+def _fact(r: Row) -> Fact:
+    return (r["seq"], 0, r["confidence"], r["kind"], r["name"], r["region"], r["status"],
+            r["properties"])
+
+
+def _by_entity(rows: Iterable[Row]) -> dict[str, list[Row]]:
+    """Summary rows per entity, each (entity, class) once (queries may repeat one)."""
+    out: dict[str, dict[int, Row]] = {}
+    for r in rows:
+        out.setdefault(r["id"], {}).setdefault(r["first_seq"], r)
+    return {eid: list(found.values()) for eid, found in out.items()}
+
+
+class Neo4jReads(GraphReads):
+    """The read half of ``Neo4jStore``: it provides ``_read(name, **params)``."""
+
+    def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _who(scope: Scope) -> dict[str, str]:
+        return {"org": scope.org_id, "org_type": scope.org_type.value}
+
+    # -- node data ---------------------------------------------------------------
+    def _hub_facts(self, scope: Scope, ids: list[str]) -> dict[str, list[Fact]]:
+        """The visible facts kept as EFact nodes (those of hub classes), oldest first."""
+        out: dict[str, list[Fact]] = {eid: [] for eid in ids}
+        for r in self._read("read_entity_facts", ids=ids, **self._who(scope)):
+            out[r["id"]].append(_fact(r))
+        return out
+
+    def _nodes(self, scope: Scope, rows: Iterable[Row]) -> dict[str, Data]:
+        """Node data from summary rows; the facts of hubs are fetched when first read."""
+
+        def loader(eid: str) -> Any:
+            return lambda: self._hub_facts(scope, [eid])[eid]
+
+        return {eid: node_from_summaries(found, loader(eid))
+                for eid, found in _by_entity(rows).items()}
+
+    def _full_nodes(self, rows: Iterable[Row], hub_rows: Iterable[Row]) -> dict[str, Data]:
+        """Node data with every visible fact in hand (searching needs them all)."""
+        hub: dict[str, list[Fact]] = {}
+        for r in hub_rows:
+            hub.setdefault(r["id"], []).append(_fact(r))
+        out = {}
+        for eid, found in _by_entity(rows).items():
+            facts = hub.get(eid, [])
+            for r in found:
+                state = ClassState.load(r["count"], r["state"])
+                r["_state"] = state
+                facts += [fact_tuple(f) for f in state.facts or ()]
+            out[eid] = node_from_facts(sorted(facts, key=itemgetter(0)), found)
+        return out
+
+    def summaries(self, scope: Scope, ids: list[str]) -> dict[str, Data]:
+        """Node data of the visible entities among ``ids``, facts of hubs lazily."""
+        if not ids:
+            return {}
+        return self._nodes(scope, self._read("read_entity_summaries", ids=list(ids),
+                                             **self._who(scope)))
+
+    def node_data(self, scope: Scope, ids: list[str]) -> dict[str, Data]:
+        if not ids:
+            return {}
+        who = self._who(scope)
+        rows = self._read("read_entity_summaries", ids=list(ids), **who)
+        hubs = sorted({r["id"] for r in rows if r["count"] > INLINE})
+        hub_rows = self._read("read_entity_facts", ids=hubs, **who) if hubs else []
+        return self._full_nodes(rows, hub_rows)
+
+    def all_node_data(self, scope: Scope) -> dict[str, Data]:
+        who = self._who(scope)
+        return self._full_nodes(self._read("read_all_entity_summaries", **who),
+                                self._read("read_all_entity_facts", **who))
+
+    def ids_in_order(self, scope: Scope) -> list[str]:
+        return [r["id"] for r in self._read("list_entity_ids", **self._who(scope))]
+
+    def mask(self, scope: Scope) -> VisibilityMask:
+        return ALL_VISIBLE
+
+    def reporters(self, data: Data) -> list[str]:
+        reporters: list[str] = data.get("reporters") or []
+        return reporters
+
+    # -- records -------------------------------------------------------------------
+    def _record(
+        self, scope: Scope, eid: str, data: Data, seen: tuple[list[Any], Data] | None = None
+    ) -> EntityRecord | None:
+        """The record of visible node data (merged already: no fact is read here)."""
+        value = None
+        ident_kind = data.get("identifier_kind")
+        if ident_kind is not None and scope.sees_identifier_values(self.reporters(data)):
+            value = data.get("value")
+        return EntityRecord(
+            id=eid, kind=EntityKind(data["kind"]), name=data["name"], region=data["region"],
+            status=data["status"], properties=dict(data["properties"]),
+            confidence=data["confidence"], facts=data["facts"],
+            identifier_kind=IdentifierKind(ident_kind) if ident_kind else None, value=value,
+        )
+
+    def entities_by_id(self, scope: Scope, ids: list[str]) -> dict[str, EntityRecord]:
+        out: dict[str, EntityRecord] = {}
+        for eid, data in self.summaries(scope, list(dict.fromkeys(ids))).items():
+            record = self._record(scope, eid, data)
+            if record is not None:
+                out[eid] = record
+        return out
+
+    def visible_kinds(self, scope: Scope, ids: list[str]) -> dict[str, EntityKind]:
+        """The kind each visible entity among ``ids`` has for the caller."""
+        if not ids:
+            return {}
+        rows = self._read("read_entity_kinds", ids=ids, **self._who(scope))
+        return {r["id"]: EntityKind(r["kind"]) for r in rows}
+
+    # -- views ---------------------------------------------------------------------
+    def _hop(self, scope: Scope, ids: list[str], kinds: list[str] | None, upstream: bool
+             ) -> tuple[list[Row], list[Row]]:
+        """Relations at ``ids`` (all of ``kinds``, or one upstream walk step) and the
+        summaries of ``ids`` and of the relations' other ends: one round trip."""
+        who = self._who(scope)
+        if upstream:
+            rows = self._read("read_upstream_and_ends", ids=ids, **who)
+        else:
+            rows = self._read("read_relations_and_ends", ids=ids, kinds=kinds, **who)
+        return ([r for r in rows if r["source"] is not None],
+                [r for r in rows if r["source"] is None])
+
+    def view(
+        self,
+        scope: Scope,
+        seeds: list[str] | None = None,
+        hops: int | None = None,
+        kinds: frozenset[RelationKind] | None = None,
+        upstream: bool = False,
+    ) -> nx.MultiDiGraph:
+        """The caller's visible graph: all of it, the subgraph traceToSource walks from
+        the seeds (``upstream``), or the nodes within ``hops`` of the seeds over ``kinds``
+        (breadth first, one query per hop: its relations and their ends' summaries;
+        the last adds only the relations among nodes already reached)."""
+        who = self._who(scope)
+        if seeds is None:
+            everything = self._nodes(scope, self._read("read_all_entity_summaries", **who))
+            return graph_from_rows(everything, self._read("read_all_relations", **who))
+        seeds = list(dict.fromkeys(seeds))
+        steps = hops if hops is not None else 8
+        if upstream:
+            found = self._upstream(scope, seeds, steps)
+            if found is not None:
+                return found
+        kind_names = None if kinds is None else sorted(k.value for k in kinds)
+        nodes: dict[str, Data] = {}
+        rels: dict[tuple[str, str, str, int], Row] = {}
+        frontier, fetched = seeds, set(seeds)
+        for step in range(steps + 1):
+            if not frontier:
+                break
+            rows, sums = self._hop(scope, frontier, kind_names, upstream)
+            nodes.update(self._nodes(scope, (
+                s for s in sums if s["id"] not in nodes and (s["id"] in fetched or step < steps)
+            )))
+            live = {eid for eid in frontier if eid in nodes}  # an invisible seed leads nowhere
+            new: dict[str, None] = {}
+            for r in rows:
+                if r["source"] not in live and r["target"] not in live:
+                    continue
+                rels[(r["source"], r["target"], r["kind"], r["seq"])] = r
+                for end in (r["source"], r["target"]):
+                    if end not in fetched:
+                        new[end] = None
+            if step == steps:
+                break
+            fetched.update(new)
+            frontier = [eid for eid in new if eid in nodes]
+        return graph_from_rows(nodes, list(rels.values()))
+
+    def _upstream(self, scope: Scope, seeds: list[str], hops: int) -> nx.MultiDiGraph | None:
+        """traceToSource's subgraph in two queries: every walkable path from the seeds
+        (forwards, and from the storefronts that LIST them), then the summaries of the
+        nodes on them; the nodes within ``hops`` walk steps are kept, as a walk by hops
+        keeps them. None (walk by hops instead) when the paths exceed ``PATH_ROWS`` or
+        a node past the seeds is a LISTING for the caller: the paths did not follow
+        LISTS backwards from there."""
+        who = self._who(scope)
+        rows = self._read("read_upstream_paths", ids=seeds, steps=min(hops + 1, MAX_STEPS),
+                          cap=PATH_ROWS, **who)
+        if len(rows) >= PATH_ROWS or hops + 1 > MAX_STEPS:
+            return None
+        rels = {(r["source"], r["target"], r["kind"], r["seq"]): r for r in rows}
+        ends = set(seeds) | {r[end] for r in rows for end in ("source", "target")}
+        nodes = self.summaries(scope, sorted(ends))
+        steps: dict[str, list[str]] = {}
+        for source, target, kind, _ in rels:
+            if kind == "LISTS":
+                steps.setdefault(target, []).append(source)
+            elif kind in _FORWARD:
+                steps.setdefault(source, []).append(target)
+        depth = {s: 0 for s in seeds if s in nodes}
+        queue = deque(depth)
+        while queue:
+            u = queue.popleft()
+            if depth[u] == hops:
+                continue
+            for v in steps.get(u, ()):
+                if v in nodes and v not in depth:
+                    depth[v] = depth[u] + 1
+                    queue.append(v)
+        if any(nodes[n]["kind"] == "LISTING" for n, d in depth.items() if d > 0):
+            return None
+        kept = {n: nodes[n] for n in depth}
+        return graph_from_rows(kept, list(rels.values()))
+
+    def relations_of(
+        self,
+        scope: Scope,
+        entity_id: str,
+        direction: str,
+        kinds: frozenset[RelationKind] | None,
+        first: int,
+        after: str | None,
+        count: bool,
+    ) -> Page[RelationRecord]:
+        """One query: the entity's own relations and the summaries of their ends."""
+        kind_names = None if kinds is None else sorted(k.value for k in kinds)
+        rows, sums = self._hop(scope, [entity_id], kind_names, False)
+        return self.relations_page(graph_from_rows(self._nodes(scope, sums), rows), entity_id,
+                                   direction, kinds, first, after, count)
+
+    def view_version(self) -> int:
+        return int(self._read("read_counter", key="seq")[0]["value"])
+
+    def envelopes(self, keys: list[int]) -> dict[int, Assertion]:
+        out: dict[int, Assertion] = {}
+        for r in self._read("read_envelopes", seqs=list(dict.fromkeys(keys))):
+            out[r["seq"]] = Assertion(
+                report_id=r["report_id"], reported_by=r["org"],
+                reported_at=datetime.fromisoformat(r["received_at"]),
+                source=SourceKind(r["source"]), confidence=r["confidence"],
+                marking=Marking(r["marking"]), shared_with=tuple(sorted(r["shared"] or [])),
+                evidence=tuple(
+                    Evidence(e["id"], e["kind"], e.get("description"), e.get("sha256"),
+                             e.get("uri"))
+                    for e in orjson.loads(r["evidence"])
+                ),
+            )
+        return out
