@@ -68,7 +68,7 @@ class MemoryStore(GraphReads):
         if upto <= self.applied_seq:
             return 0
         after = self.applied_seq
-        self.classes = self.db.vclasses()
+        self.classes = self.db.vclasses(self.classes)
         heads = {seq: (vclass, conf) for seq, vclass, conf, _ in self.db.report_heads(after, upto)}
         bulk = upto - after > 1000
         if bulk:
@@ -212,15 +212,16 @@ class MemoryStore(GraphReads):
     def visible_kind(self, scope: Scope, entity_id: str) -> EntityKind | None:
         """The kind the caller knows an entity by (its first visible fact's), or None."""
         pending = self._pending.get(entity_id, ())
-        if self.with_graph:
-            data = self.graph._node.get(entity_id)
-            facts = [(f[1], f[3]) for f in data["facts"]] if data is not None else []
-        else:
-            facts = self._kinds.get(entity_id, [])
         mask = self.mask(scope)
-        for vclass, kind in facts:
-            if mask[vclass]:
-                return EntityKind(kind)
+        if self.with_graph:  # the first visible fact: a hub's 200,000 are not all read
+            data = self.graph._node.get(entity_id)
+            for fact in data["facts"] if data is not None else ():
+                if mask[fact[1]]:
+                    return EntityKind(fact[3])
+        else:
+            for vclass, kind in self._kinds.get(entity_id, ()):
+                if mask[vclass]:
+                    return EntityKind(kind)
         for vc, kind in pending:
             if scope.sees(vc):
                 return EntityKind(kind)

@@ -125,11 +125,13 @@ class Database:
         return cur.rowcount > 0
 
     # -- visibility classes --------------------------------------------------
-    def vclasses(self) -> list[VisibilityClass]:
+    def vclasses(self, known: list[VisibilityClass] | None = None) -> list[VisibilityClass]:
+        """Every visibility class by id; given the ``known`` ones, reads only the new."""
+        out: list[VisibilityClass] = list(known or [])
         rows = self.conn.execute(
-            "SELECT id, reporter, marking, shared_with FROM vclasses ORDER BY id"
+            "SELECT id, reporter, marking, shared_with FROM vclasses WHERE id >= ? ORDER BY id",
+            (len(out),),
         )
-        out: list[VisibilityClass] = []
         for cid, reporter, marking, shared in rows:
             while len(out) < cid:  # ids are dense from 0; keep positions exact regardless
                 out.append(VisibilityClass("", Marking.RED, frozenset()))
