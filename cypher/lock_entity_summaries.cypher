@@ -3,4 +3,5 @@
 UNWIND $keys AS key
 MATCH (s:ESum {skey: key})
 SET s.locked = true
-RETURN s.skey AS skey, s.count AS count, s.state AS state
+RETURN s.skey AS skey, s.count AS count, s.summary AS summary,
+       s.facts AS facts

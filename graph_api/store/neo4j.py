@@ -110,6 +110,7 @@ class Neo4jStore(Neo4jReads):
 
     def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
         """One write transaction, retried on transient errors and MERGE races."""
+        self._forget()
         for attempt in range(RETRIES):
             try:
                 done: T = self._session(WRITE_ACCESS).execute_write(work)
@@ -290,7 +291,8 @@ class Neo4jStore(Neo4jReads):
         existing: dict[str, ClassState] = {}
         for keys in chunks(class_keys(rows.entities)):
             for found in tx.run(query("lock_entity_summaries"), keys=keys):
-                existing[found["skey"]] = ClassState.load(found["count"], found["state"])
+                existing[found["skey"]] = ClassState.load(found["count"], found["summary"],
+                                                          found["facts"])
         sums = summary_rows(rows.entities, existing)
         for part in chunks(rows.heads):
             tx.run(query("create_reports"), rows=part).consume()

@@ -8,12 +8,16 @@ Round trips are what a remote store pays for, so the reads are shaped to need
 few: a record batch is one query; a relation page is one query (relations and
 the summaries of their ends); a breadth-first view is one query per hop; an
 upstream view for traceToSource is two (every walkable path, then the
-summaries of the nodes on them).
+summaries of the nodes on them). Within one GraphQL operation the node data a
+read fetched answers the operation's later record lookups (the ends of a
+relation page, the nodes of a trace's paths) instead of another round trip:
+one operation reads one moment of the graph. Nothing is kept between
+operations, and a write of this process forgets it at once.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Iterable
 from datetime import datetime
 from operator import itemgetter
@@ -22,6 +26,7 @@ from typing import Any
 import networkx as nx
 import orjson
 
+from graph_api import deadline
 from graph_api.access import Scope
 from graph_api.model import (
     Assertion,
@@ -36,7 +41,6 @@ from graph_api.store.base import EntityRecord, Page, RelationRecord
 from graph_api.store.neo4j_rows import graph_from_rows
 from graph_api.store.neo4j_summaries import (
     INLINE,
-    ClassState,
     Fact,
     fact_tuple,
     node_from_facts,
@@ -53,6 +57,7 @@ ALL_VISIBLE = VisibilityMask(lambda _: True)  # what Cypher returns is already f
 MAX_STEPS = 9  # the longest path read_upstream_paths.cypher walks (maxDepth <= 8, + 1)
 PATH_ROWS = 20_000  # relations an upstream view reads in one query before walking by hops
 _FORWARD = ("SHIPS_FROM", "SUPPLIED_BY", "OPERATES")
+OPERATIONS = 64  # concurrent operations whose node data is kept (an event loop interleaves)
 
 
 def _fact(r: Row) -> Fact:
@@ -69,10 +74,39 @@ def _by_entity(rows: Iterable[Row]) -> dict[str, list[Row]]:
 
 
 class Neo4jReads(GraphReads):
-    """The read half of ``Neo4jStore``: it provides ``_read(name, **params)``."""
+    """The read half of ``Neo4jStore``: it provides ``_read(name, **params)`` and calls
+    ``_forget()`` on every write."""
 
     def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         raise NotImplementedError
+
+    # -- one operation's node data ---------------------------------------------------
+    def _operation(self) -> dict[tuple[str, str], Data | None] | None:
+        """The node data read so far by the current GraphQL operation, keyed by (view,
+        id); None outside an operation. An operation is its time budget
+        (``deadline.budget``), opened once per operation by the API."""
+        token = deadline._deadline.get()  # the budget object: one per operation
+        if token is None:
+            return None
+        seen: OrderedDict[int, tuple[object, dict[tuple[str, str], Data | None]]]
+        seen = self.__dict__.setdefault("_seen", OrderedDict())
+        found = seen.get(id(token))
+        if found is None or found[0] is not token:
+            found = seen[id(token)] = (token, {})
+            while len(seen) > OPERATIONS:
+                seen.popitem(last=False)
+        return found[1]
+
+    def _forget(self) -> None:
+        """A write of this process: what operations read before it is stale."""
+        self.__dict__["_seen"] = OrderedDict()
+
+    def _remember(self, scope: Scope, ids: Iterable[str], nodes: dict[str, Data]) -> None:
+        """Node data (and invisibility) of ``ids`` as the current operation read them."""
+        seen = self._operation()
+        if seen is not None:
+            for eid in ids:
+                seen[(scope.view_key, eid)] = nodes.get(eid)
 
     @staticmethod
     def _who(scope: Scope) -> dict[str, str]:
@@ -104,18 +138,29 @@ class Neo4jReads(GraphReads):
         for eid, found in _by_entity(rows).items():
             facts = hub.get(eid, [])
             for r in found:
-                state = ClassState.load(r["count"], r["state"])
-                r["_state"] = state
-                facts += [fact_tuple(f) for f in state.facts or ()]
+                facts += [fact_tuple(f) for f in orjson.loads(r["facts"] or "[]")]
             out[eid] = node_from_facts(sorted(facts, key=itemgetter(0)), found)
         return out
 
     def summaries(self, scope: Scope, ids: list[str]) -> dict[str, Data]:
-        """Node data of the visible entities among ``ids``, facts of hubs lazily."""
-        if not ids:
-            return {}
-        return self._nodes(scope, self._read("read_entity_summaries", ids=list(ids),
-                                             **self._who(scope)))
+        """Node data of the visible entities among ``ids``, facts of hubs lazily
+        (what this operation read already is not read again)."""
+        seen = self._operation()
+        out: dict[str, Data] = {}
+        missing = []
+        for eid in dict.fromkeys(ids):
+            key = (scope.view_key, eid)
+            if seen is not None and key in seen:
+                if (data := seen[key]) is not None:
+                    out[eid] = data
+            else:
+                missing.append(eid)
+        if missing:
+            found = self._nodes(scope, self._read("read_entity_summaries", ids=missing,
+                                                  **self._who(scope)))
+            self._remember(scope, missing, found)
+            out.update(found)
+        return out
 
     def node_data(self, scope: Scope, ids: list[str]) -> dict[str, Data]:
         if not ids:
@@ -215,9 +260,11 @@ class Neo4jReads(GraphReads):
             if not frontier:
                 break
             rows, sums = self._hop(scope, frontier, kind_names, upstream)
-            nodes.update(self._nodes(scope, (
+            reached = self._nodes(scope, (
                 s for s in sums if s["id"] not in nodes and (s["id"] in fetched or step < steps)
-            )))
+            ))
+            self._remember(scope, reached, reached)
+            nodes.update(reached)
             live = {eid for eid in frontier if eid in nodes}  # an invisible seed leads nowhere
             new: dict[str, None] = {}
             for r in rows:
@@ -282,8 +329,11 @@ class Neo4jReads(GraphReads):
         """One query: the entity's own relations and the summaries of their ends."""
         kind_names = None if kinds is None else sorted(k.value for k in kinds)
         rows, sums = self._hop(scope, [entity_id], kind_names, False)
-        return self.relations_page(graph_from_rows(self._nodes(scope, sums), rows), entity_id,
-                                   direction, kinds, first, after, count)
+        nodes = self._nodes(scope, sums)
+        ends = {entity_id} | {r[end] for r in rows for end in ("source", "target")}
+        self._remember(scope, ends, nodes)  # an end without a summary is invisible
+        return self.relations_page(graph_from_rows(nodes, rows), entity_id, direction, kinds,
+                                   first, after, count)
 
     def view_version(self) -> int:
         return int(self._read("read_counter", key="seq")[0]["value"])

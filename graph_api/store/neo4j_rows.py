@@ -121,15 +121,17 @@ def summary_rows(entities: list[Row], existing: dict[str, ClassState]) -> Summar
                 "properties": moved[6], "identifier_kind": moved[7], "value": moved[8],
             })
     for skey, (first, state, new) in touched.items():
+        summary, facts = state.dump()
         if new:
             out.creates.append({
                 "skey": skey, "eid": first["id"], "org": first["org"],
                 "marking": first["marking"], "shared": first["shared"],
                 "first_seq": first["seq"], "kind": first["kind"], "count": state.count,
-                "state": state.dump(),
+                "summary": summary, "facts": facts,
             })
         else:
-            out.updates.append({"skey": skey, "count": state.count, "state": state.dump()})
+            out.updates.append({"skey": skey, "count": state.count, "summary": summary,
+                                "facts": facts})
     return out
 
 

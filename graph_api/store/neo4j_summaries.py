@@ -7,31 +7,30 @@ summary node per (entity, class), written with the facts:
 - ``skey`` (entity id and class joined, unique), ``eid``, and the class's
   ``org``, ``marking`` and ``shared``, which the visibility fragment reads;
 - ``first_seq`` and ``kind`` of the class's first fact, ``count``;
-- ``state``: JSON. While the class holds at most ``INLINE`` facts, the facts
-  themselves (``{"facts": [...]}``); past that, what merging needs: the
-  running noisy-OR miss, the latest name, region and status with the report
-  key that set them, every property key with the keys that first and last set
-  it, the identifier, and the class's facts move to ``(:EFact {eid})`` nodes.
+- ``summary`` (JSON): what merging needs — the running noisy-OR miss, the
+  latest name, region and status with the report key that set each, every
+  property key with the keys that first and last set it, the identifier,
+  and while the class has at most ``CONFS`` facts their (report key,
+  confidence) pairs;
+- ``facts`` (JSON): the facts themselves while the class has at most
+  ``INLINE``; past that they are ``(:EFact {eid})`` nodes.
 
-A read fetches the caller's visible summaries of an entity: a handful of
-rows, even for a brand stated 20,000 times. When every visible class is
-inline, the node is merged from the facts exactly as the embedded store
-merges them (``merged_node``). Otherwise the fields are merged from the
-summaries — the latest value by report key, properties key by key — which
-gives the same answer as merging the facts in report order; the facts list
-becomes `LazyFacts`, fetched only if someone reads it (an entity's assertions).
-
-Confidence is the one field whose float value depends on the order of the
-multiplications. One visible class: its running miss is exactly the product
-the embedded store computes. Several: when the product of their misses is
-below 2**-60 (hubs: thousands of facts) 1 - miss rounds to 1.0 whatever the
-order (the rounding errors are relative, at most about n * 2**-53), so the
-answer is 1.0 exactly; otherwise the facts are fetched and multiplied in
-report order.
+A read fetches the caller's visible summaries: a handful of rows per entity,
+even for a brand stated 20,000 times, and merges them. The latest value by
+report key and properties key by key give exactly what merging the facts in
+report order gives. Confidence is the one field whose float value depends on
+the order of the multiplications: one visible class has its running miss,
+exactly the product the embedded store computes; several are multiplied fact
+by fact in report order from their pairs; classes too big to keep pairs are
+hubs, whose misses multiply to below 2**-60, where 1 - miss rounds to 1.0 in
+any order (rounding errors are relative, at most about n * 2**-53); failing
+all that the facts are fetched. The facts list is `LazyFacts`: parsed, or for
+hubs fetched, only when someone reads it (an entity's assertions).
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
@@ -41,6 +40,7 @@ import orjson
 from graph_api.store.scoped_view import merged_node
 
 __all__ = [
+    "CONFS",
     "INLINE",
     "ClassState",
     "LazyFacts",
@@ -54,7 +54,8 @@ __all__ = [
 Data = dict[str, Any]
 Fact = tuple[Any, ...]
 Row = dict[str, Any]
-INLINE = 32  # facts a class keeps in its summary; a class stated more often is a hub
+INLINE = 8  # facts a class keeps in its summary node; beyond, EFact nodes
+CONFS = 64  # (report key, confidence) pairs a class keeps for exact products
 TINY_MISS = 2.0**-60  # below it, 1 - miss == 1.0 in any multiplication order
 SEP = "\x1f"
 
@@ -82,44 +83,38 @@ def merged_properties(facts: Iterable[Fact]) -> dict[str, Any]:
 
 @dataclass
 class ClassState:
-    """One (entity, class) summary as the writer keeps it up to date."""
+    """One (entity, class) summary, as the writer folds facts into it."""
 
     count: int = 0
-    facts: list[list[Any]] | None = field(default_factory=list)  # inline, oldest first
-    last: int = 0
     miss: float = 1.0
     name: list[Any] | None = None  # [seq, value] of the latest non-null
     region: list[Any] | None = None
     status: list[Any] | None = None
     props: dict[str, list[Any]] = field(default_factory=dict)  # key: [first, pos, last, value]
     ident: list[Any] | None = None  # [seq, kind, value]
+    confs: list[list[Any]] | None = field(default_factory=list)  # [seq, conf], oldest first
+    facts: list[list[Any]] | None = field(default_factory=list)  # inline, oldest first
 
     @classmethod
-    def load(cls, count: int, state: str) -> ClassState:
-        raw = orjson.loads(state)
-        if "facts" in raw:
-            out = cls(count=0)
-            for fact in raw["facts"]:
-                out.add(fact)
-            return out
-        return cls(count=count, facts=None, last=raw["last"], miss=raw["miss"],
-                   name=raw["name"], region=raw["region"], status=raw["status"],
-                   props=raw["props"], ident=raw["ident"])
+    def load(cls, count: int, summary: str, facts: str | None) -> ClassState:
+        raw = orjson.loads(summary)
+        return cls(count=count, miss=raw["miss"], name=raw["name"], region=raw["region"],
+                   status=raw["status"], props=raw["props"], ident=raw["ident"],
+                   confs=raw["confs"], facts=None if facts is None else orjson.loads(facts))
 
-    def dump(self) -> str:
-        if self.facts is not None:
-            return orjson.dumps({"facts": self.facts}).decode()
-        return orjson.dumps({
-            "last": self.last, "miss": self.miss, "name": self.name, "region": self.region,
-            "status": self.status, "props": self.props, "ident": self.ident,
+    def dump(self) -> tuple[str, str | None]:
+        """The ``summary`` and ``facts`` properties."""
+        summary = orjson.dumps({
+            "miss": self.miss, "name": self.name, "region": self.region, "status": self.status,
+            "props": self.props, "ident": self.ident, "confs": self.confs,
         }).decode()
+        return summary, None if self.facts is None else orjson.dumps(self.facts).decode()
 
     def add(self, fact: list[Any]) -> list[list[Any]]:
-        """Add one fact (report keys ascending); the facts that leave the summary for
-        ``EFact`` nodes (all of them when the class passes ``INLINE``)."""
+        """Fold one fact in (report keys ascending); the facts that leave the summary
+        for ``EFact`` nodes (all of them when the class passes ``INLINE``)."""
         seq, conf, _, name, region, status, props, ident_kind, value = fact
         self.count += 1
-        self.last = seq
         self.miss *= 1.0 - conf
         if name is not None:
             self.name = [seq, name]
@@ -134,6 +129,10 @@ class ClassState:
                 self.props[key] = [*first, seq, val]
         if ident_kind is not None:
             self.ident = [seq, ident_kind, value]
+        if self.confs is not None:
+            self.confs.append([seq, conf])
+            if len(self.confs) > CONFS:
+                self.confs = None
         if self.facts is None:
             return [fact]
         self.facts.append(fact)
@@ -144,7 +143,7 @@ class ClassState:
 
 
 class LazyFacts(Sequence[Fact]):
-    """An entity's visible facts, fetched on first use (its count is known already)."""
+    """An entity's visible facts, made on first use (their number is known already)."""
 
     def __init__(self, count: int, load: Callable[[], list[Fact]]) -> None:
         self._count = count
@@ -177,29 +176,35 @@ class LazyFacts(Sequence[Fact]):
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        state = "fetched" if self._load is None else "not fetched"
+        state = "made" if self._load is None else "not made yet"
         return f"LazyFacts({self._count} facts, {state})"
 
 
 def node_from_facts(facts: list[Fact], rows: Iterable[Row]) -> Data:
-    """Node data from an entity's visible facts (oldest first): the embedded store's
-    merge, with the merged properties, reporters and identifier of the facts."""
+    """Node data from an entity's visible facts (oldest first) and summary rows: the
+    embedded store's merge, with merged properties, reporters and identifier."""
     data = merged_node(facts)
     data["properties"] = merged_properties(facts)
     data.update(_extra(rows))
     return data
 
 
+def _state(r: Row) -> ClassState:
+    state: ClassState | None = r.get("_state")
+    if state is None:
+        state = r["_state"] = ClassState.load(r["count"], r["summary"], r["facts"])
+    return state
+
+
 def _extra(rows: Iterable[Row]) -> Data:
     """Reporters (orgs of the visible classes, first stated first) and the identifier
     value of the latest visible fact that carries one."""
-    ordered = sorted(rows, key=lambda r: r["first_seq"])
     reporters: list[str] = []
     ident: list[Any] | None = None
-    for r in ordered:
+    for r in sorted(rows, key=lambda r: r["first_seq"]):
         if r["org"] not in reporters:
             reporters.append(r["org"])
-        found = r["_state"].ident
+        found = _state(r).ident
         if found is not None and (ident is None or found[0] > ident[0]):
             ident = found
     out: Data = {"reporters": reporters}
@@ -210,51 +215,48 @@ def _extra(rows: Iterable[Row]) -> Data:
 
 def node_from_summaries(rows: list[Row], load_hub_facts: Callable[[], list[Fact]]) -> Data:
     """Node data of one entity from the caller's visible summary rows (``first_seq``,
-    ``org``, ``count``, ``state``); ``load_hub_facts`` fetches the visible facts of its
-    classes that are not inline, oldest first."""
-    for r in rows:
-        if "_state" not in r:
-            r["_state"] = ClassState.load(r["count"], r["state"])
-    states: list[ClassState] = [r["_state"] for r in sorted(rows, key=lambda r: r["first_seq"])]
-    inline = [fact_tuple(f) for s in states if s.facts is not None for f in s.facts]
-    if all(s.facts is not None for s in states):
-        return node_from_facts(sorted(inline, key=lambda f: f[0]), rows)
+    ``org``, ``kind``, ``count``, ``summary``, ``facts``); ``load_hub_facts`` fetches
+    the visible facts kept as EFact nodes, oldest first."""
+    rows = sorted(rows, key=lambda r: r["first_seq"])
+    states = [_state(r) for r in rows]
 
     def load() -> list[Fact]:
-        return sorted(inline + load_hub_facts(), key=lambda f: f[0])
+        inline = [fact_tuple(f) for s in states for f in s.facts or ()]
+        hub = load_hub_facts() if any(s.facts is None for s in states) else []
+        return sorted(inline + hub, key=lambda f: f[0])
 
     facts = LazyFacts(sum(s.count for s in states), load)
-    ordered = sorted(rows, key=lambda r: r["first_seq"])
-    data: Data = {"kind": ordered[0]["kind"]}
+    data: Data = {"kind": rows[0]["kind"]}
     for name in ("name", "region", "status"):
         latest = max((getattr(s, name) for s in states if getattr(s, name) is not None),
                      default=None, key=lambda v: v[0])
         data[name] = None if latest is None else latest[1]
-    miss = 1.0
-    for s in states:
-        miss *= s.miss
     if len(states) == 1:
-        confidence = 1.0 - states[0].miss
-    elif miss < TINY_MISS:
-        confidence = 1.0
-    else:  # the exact product needs the facts in report order
-        exact = merged_node(list(facts))
-        miss, confidence = exact["miss"], exact["confidence"]
-    data["miss"], data["confidence"], data["facts"] = miss, confidence, facts
+        miss = states[0].miss
+    elif all(s.confs is not None for s in states):
+        miss = 1.0
+        for _, conf in heapq.merge(*(s.confs or () for s in states), key=lambda p: p[0]):
+            miss *= 1.0 - conf
+    else:
+        miss = 1.0
+        for s in states:
+            miss *= s.miss
+        if miss >= TINY_MISS:  # the exact product needs every fact, in report order
+            miss = merged_node(list(facts))["miss"]
+    data["miss"], data["confidence"], data["facts"] = miss, 1.0 - miss, facts
     keys: dict[str, list[Any]] = {}
     for s in states:
         for key, (first, pos, last, value) in s.props.items():
             known = keys.get(key)
             if known is None:
                 keys[key] = [first, pos, last, value]
-            else:
-                if (first, pos) < (known[0], known[1]):
-                    known[0], known[1] = first, pos
-                if last > known[2]:
-                    known[2], known[3] = last, value
+                continue
+            if (first, pos) < (known[0], known[1]):
+                known[0], known[1] = first, pos
+            if last > known[2]:
+                known[2], known[3] = last, value
     data["properties"] = {
         key: v[3] for key, v in sorted(keys.items(), key=lambda kv: (kv[1][0], kv[1][1]))
     }
     data.update(_extra(rows))
     return data
-

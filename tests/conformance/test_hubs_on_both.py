@@ -20,7 +20,7 @@ import pytest
 from graph_api.bulk import import_ndjson
 from graph_api.model import OrgType
 from graph_api.services import Services
-from graph_api.store.neo4j_summaries import INLINE
+from graph_api.store.neo4j_summaries import CONFS, INLINE
 from tests.api.test_analytics_api import DEMO_ORGS, scope_of
 from tests.conformance.test_cross_store import _records
 from tests.conftest import NEO4J_URI, MakeServices
@@ -61,7 +61,7 @@ def batch(part: int, reports: int) -> list[dict[str, Any]]:
             ("bazaarhub", "AMBER", 0.9, []),
             ("maison-verel", "AMBER_STRICT", 0.03, []),
             ("voltra", "RED", 0.01, []),
-        ][i % 5 if i < 3 * INLINE else 4]
+        ][i % 5 if i < 100 else 4]
         brand: dict[str, Any] = {"id": "brand-hub", "kind": "BRAND"}
         if i % 7 == 0:
             brand["name"] = f"Hub {n}"
@@ -82,7 +82,7 @@ def batch(part: int, reports: int) -> list[dict[str, Any]]:
         out.append(line(f"hub-{n}", org, marking, conf, [
             {"id": f"listing-{n}", "kind": "LISTING", "status": "LIVE"},
             {"id": f"store-{part}-{i % 4}", "kind": "STOREFRONT", "name": f"S{i % 4}"},
-            brand, warehouse, account, *factory,
+            brand, {"id": f"brand-{part}", "kind": "BRAND"}, warehouse, account, *factory,
         ], [*supply,
             {"kind": "INFRINGES", "from": f"listing-{n}", "to": "brand-hub", "confidence": conf},
             {"kind": "LISTS", "from": f"store-{part}-{i % 4}", "to": f"listing-{n}"},
@@ -92,8 +92,9 @@ def batch(part: int, reports: int) -> list[dict[str, Any]]:
     return out
 
 
-# crossing the inline limit batch by batch, then inside one batch, then a few more
-PARTS = [(batch(0, 4 * INLINE + 5), 40), (batch(1, 3 * INLINE), 10_000), (batch(2, 3), 10_000)]
+# Crossing the inline limit batch by batch, then (brand-1) inside one batch, then a few
+# more; voltra's RED class of the brand grows past CONFS with low confidences.
+PARTS = [(batch(0, 100 + CONFS), 40), (batch(1, 10 * INLINE), 10_000), (batch(2, 3), 10_000)]
 
 
 def loaded(make_services: MakeServices, kind: str, tmp_path: Path, key: Services | None,
@@ -124,8 +125,8 @@ def test_hub_records_alike_for_every_demo_org(make_services: MakeServices, tmp_p
     for org in DEMO_ORGS:
         a, b = scope_of(memory, org["id"]), scope_of(neo4j, org["id"])
         assert _records(memory, a) == _records(neo4j, b), org["id"]
-        for eid in ("brand-hub", "wh-hub", "factory-hub", "acct", "store-0-1", "listing-1-000",
-                    "listing-0-004"):
+        for eid in ("brand-hub", "brand-1", "wh-hub", "factory-hub", "acct", "store-0-1",
+                    "listing-1-000", "listing-0-004"):
             answer = gql(memory, a, ENTITY, {"id": eid})
             assert answer == gql(neo4j, b, ENTITY, {"id": eid}), (org["id"], eid)
             entity = answer["data"]["entity"]
@@ -151,6 +152,7 @@ def test_the_hub_paths_are_taken(make_services: MakeServices, tmp_path: Path) ->
         assert isinstance(data["brand-hub"]["facts"], LazyFacts)
     assert isinstance(seen["stridewell"]["factory-hub"]["facts"], LazyFacts)  # one class
     assert seen["bazaarhub"]["brand-hub"]["confidence"] == 1.0  # misses below 2**-60
-    assert 0.5 < seen["maison-verel"]["brand-hub"]["confidence"] < 1.0  # multiplied exactly
+    assert 0.5 < seen["maison-verel"]["brand-hub"]["confidence"] < 1.0  # pairs multiplied
+    assert 0.5 < seen["voltra"]["brand-hub"]["confidence"] < 1.0  # past CONFS: facts fetched
     lazy = seen["voltra"]["brand-hub"]["facts"]
     assert len(lazy) == len(list(lazy)) > INLINE

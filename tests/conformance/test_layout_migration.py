@@ -14,7 +14,7 @@ from graph_api.store.cypher import query
 from graph_api.store.neo4j import Neo4jStore
 from graph_api.store.neo4j_migrate import migrate
 from graph_api.store.neo4j_rows import batch_rows, chunks
-from graph_api.store.neo4j_summaries import INLINE
+from graph_api.store.neo4j_summaries import CONFS
 from tests.api.test_analytics_api import DEMO, DEMO_ORGS, scope_of
 from tests.conformance.test_cross_store import _records
 from tests.conformance.test_hubs_on_both import batch, loaded
@@ -45,7 +45,7 @@ def write_old_layout(services: Services, lines: list[dict[str, Any]]) -> None:
 def test_an_old_database_is_migrated_and_answers_alike(
     make_services: MakeServices, tmp_path: Path
 ) -> None:
-    lines = DEMO + batch(0, 2 * INLINE)
+    lines = DEMO + batch(0, 100 + CONFS)
     memory = loaded(make_services, "memory", tmp_path, None, [(lines, 10_000)])
     (tmp_path / "old").mkdir()
     (tmp_path / "old" / "pseudonym.key").write_bytes(
