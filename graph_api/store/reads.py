@@ -86,6 +86,10 @@ class GraphReads:
     def reporters(self, data: Data) -> list[str]:
         raise NotImplementedError
 
+    def view_version(self) -> int:
+        """Changes whenever any write is applied (keys what is cached per view)."""
+        raise NotImplementedError
+
     def view(
         self,
         scope: Scope,
@@ -159,7 +163,10 @@ class GraphReads:
         if after is not None:
             (last,) = decode_cursor(after, 1)
             start = bisect.bisect_right(ids, last)
-        everything = self.all_node_data(scope) if count else None
+        totals: dict[Any, int] = self.__dict__.setdefault("_totals", {})
+        total_key = (scope.view_key, self.view_version(), where)
+        total = totals.get(total_key) if count else None
+        everything = self.all_node_data(scope) if count and total is None else None
         items: list[EntityRecord] = []
         has_next = False
         for chunk_start in range(start, len(ids), CHUNK):
@@ -177,12 +184,15 @@ class GraphReads:
                 items.append(record)
             if has_next:
                 break
-        total = None
-        if everything is not None:
+        if everything is not None:  # a full pass: kept for this view until the next write
             total = sum(
                 1 for eid in ids
                 if eid in everything and self._match(scope, eid, everything[eid], where) is not None
             )
+            for stale in [k for k in totals if k[1] != total_key[1]]:
+                del totals[stale]
+            if len(totals) < 1024:
+                totals[total_key] = total
         return Page(
             items=items, has_next=has_next, total=total,
             cursors=[encode_cursor([r.id]) for r in items],

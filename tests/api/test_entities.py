@@ -116,6 +116,28 @@ def test_entities_pages_by_cursor_with_a_visible_total(
     assert "factory-9" not in seen
 
 
+def test_total_count_follows_writes_and_stays_per_view(
+    services: Services, loaded: dict[str, Scope]
+) -> None:
+    """The total is computed once per view and filter until the next write."""
+    query = "{ entities(first: 1, kind: STOREFRONT) { totalCount } }"
+
+    def total(org: str) -> int:
+        return int(gql(services, loaded[org], query)["data"]["entities"]["totalCount"])
+
+    acme, rival = total("acme"), total("rival")
+    assert total("acme") == acme
+    submit(services, loaded["rival"], {
+        "reportId": "rival-more", "source": "OSINT", "confidence": 0.5, "marking": "RED",
+        "entities": [{"id": "store-rival-new", "kind": "STOREFRONT"}], "relations": []})
+    assert total("rival") == rival + 1  # the write is counted at once
+    assert total("acme") == acme  # and only in the views that may see it
+    submit(services, loaded["acme"], {
+        "reportId": "acme-more", "source": "OSINT", "confidence": 0.5, "marking": "GREEN",
+        "entities": [{"id": "store-acme-new", "kind": "STOREFRONT"}], "relations": []})
+    assert (total("acme"), total("rival")) == (acme + 1, rival + 2)
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
