@@ -2,8 +2,11 @@
 
     python bench/bench_stores.py [--sellers 15000]     # about 100,000 entities
 
-Starts its own ArcadeDB (Bolt) unless GRAPH_API_TEST_NEO4J_URI is set. Prints
-JSON lines; the ratios are neo4j / embedded.
+Starts its own ArcadeDB (Bolt) unless GRAPH_API_TEST_NEO4J_URI is set. Imports
+the same file into each store, then reads the same random listings from both,
+alternating store by store per listing so that a change of load on a shared
+machine weighs on both alike. Prints JSON lines (with the load average); the
+ratios are neo4j / embedded.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -42,7 +46,8 @@ def p50(samples: list[float]) -> float:
     return round(statistics.median(samples) * 1000, 2)
 
 
-def measure(services: Services, name: str, path: Path, sample: list[str]) -> dict[str, float]:
+def load(services: Services, path: Path) -> dict[str, Any]:
+    """Import ``path`` as the platform's operator: assertions per second."""
     for org in orgs():
         services.add_org(org["name"], OrgType(org["type"]), org["trusted"], org["id"])
     scope = services.operator_scope(services.find_org("bazaarhub"))
@@ -51,30 +56,44 @@ def measure(services: Services, name: str, path: Path, sample: list[str]) -> dic
                             batch_rows=20_000)
     seconds = time.perf_counter() - start
     assertions = summary.entities + summary.relations
+    return {"assertions": assertions, "import_s": round(seconds, 1),
+            "assertions_per_s": round(assertions / seconds), "load": os.getloadavg()[0]}
+
+
+def read_once(services: Services, caller: Any, scope: Any, eid: str,
+              times: dict[str, list[float]]) -> None:
+    """One listing: entity and trace through GraphQL in process, and as store calls."""
     from graph_api.export.case_view import UPSTREAM_KINDS
 
-    by_id, trace, api_entity, api_trace = [], [], [], []
-    principal, _ = services.issue_token(services.find_org("bazaarhub"), "investigator")
-    caller = services.scope_for(principal)
+    t = time.perf_counter()
+    gql(services, caller, ENTITY, {"id": eid})
+    times["api_entity"].append(time.perf_counter() - t)
+    t = time.perf_counter()
+    gql(services, caller, TRACE, {"id": eid})
+    times["api_trace"].append(time.perf_counter() - t)
+    t = time.perf_counter()
+    services.store.entities_by_id(scope, [eid])
+    times["entity"].append(time.perf_counter() - t)
+    t = time.perf_counter()
+    G = services.store.view(scope, [eid], 6, UPSTREAM_KINDS, upstream=True)
+    if eid in G:
+        analytics.trace_to_source(G, eid, max_depth=6)
+    times["trace"].append(time.perf_counter() - t)
+
+
+def reads(stores: dict[str, Services], sample: list[str]) -> dict[str, dict[str, float]]:
+    """p50s per store, each listing read from every store in turn."""
+    callers = {}
+    for name, services in stores.items():
+        org = services.find_org("bazaarhub")
+        principal, _ = services.issue_token(org, "investigator")
+        callers[name] = (services.scope_for(principal), services.operator_scope(org))
+    times = {name: {k: [] for k in ("entity", "trace", "api_entity", "api_trace")}
+             for name in stores}
     for eid in sample:
-        t = time.perf_counter()
-        gql(services, caller, ENTITY, {"id": eid})
-        api_entity.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        gql(services, caller, TRACE, {"id": eid})
-        api_trace.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        services.store.entities_by_id(scope, [eid])
-        by_id.append(time.perf_counter() - t)
-        t = time.perf_counter()
-        G = services.store.view(scope, [eid], 6, UPSTREAM_KINDS, upstream=True)
-        if eid in G:
-            analytics.trace_to_source(G, eid, max_depth=6)
-        trace.append(time.perf_counter() - t)
-    return {"store": name, "assertions": assertions, "import_s": round(seconds, 1),
-            "assertions_per_s": round(assertions / seconds), "entity_p50_ms": p50(by_id),
-            "trace_p50_ms": p50(trace), "api_entity_p50_ms": p50(api_entity),
-            "api_trace_p50_ms": p50(api_trace)}
+        for name, services in stores.items():
+            read_once(services, *callers[name], eid, times[name])
+    return {name: {f"{k}_p50_ms": p50(v) for k, v in t.items()} for name, t in times.items()}
 
 
 def main() -> None:
@@ -91,8 +110,7 @@ def main() -> None:
     sample = random.Random(1).sample(ids, min(args.samples, len(ids)))
 
     memory = Services.open(Settings(db=work / "memory" / "graph.db"), with_graph=True)
-    results = [measure(memory, "embedded", path, sample)]
-    memory.close()
+    results = {"embedded": load(memory, path)}
 
     env_file = work / "arcadedb.env"
     started = False
@@ -112,15 +130,20 @@ def main() -> None:
         neo4j = Services.open(settings)
         assert isinstance(neo4j.store, Neo4jStore)
         neo4j.store.reset()
-        results.append(measure(neo4j, "neo4j (ArcadeDB)", path, sample))
+        results["neo4j (ArcadeDB)"] = load(neo4j, path)
+        before = os.getloadavg()[0]
+        for name, p50s in reads({"embedded": memory, "neo4j (ArcadeDB)": neo4j},
+                                sample).items():
+            results[name].update(p50s, reads_load=[before, os.getloadavg()[0]])
         neo4j.close()
+        memory.close()
     finally:
         if started:
             subprocess.run([sys.executable, str(ROOT / "scripts" / "arcadedb.py"), "stop",
                             "--env-file", str(env_file)], check=False)
-    for r in results:
-        print(json.dumps(r))
-    base, other = results
+    for name, r in results.items():
+        print(json.dumps({"store": name, **r}))
+    base, other = results["embedded"], results["neo4j (ArcadeDB)"]
     print(json.dumps({
         "ratio_store_entity_p50": round(other["entity_p50_ms"] / base["entity_p50_ms"], 1),
         "ratio_store_trace_p50": round(other["trace_p50_ms"] / base["trace_p50_ms"], 1),

@@ -3,4 +3,4 @@
 UNWIND $rows AS row
 CREATE (:ESum {skey: row.skey, eid: row.eid, org: row.org, marking: row.marking,
                shared: row.shared, first_seq: row.first_seq, kind: row.kind,
-               count: row.count, summary: row.summary, facts: row.facts})
+               data: row.data})

@@ -3,5 +3,4 @@
 UNWIND $keys AS key
 MATCH (s:ESum {skey: key})
 SET s.locked = true
-RETURN s.skey AS skey, s.count AS count, s.summary AS summary,
-       s.facts AS facts
+RETURN s.skey AS skey, s.data AS data

@@ -1,5 +1,5 @@
+// Every summary the caller may see (their data, as read_entity_summaries), collected
+// per entity.
 MATCH (s:ESum)
 WHERE /*visible:s*/
-RETURN s.eid AS id, s.org AS org, s.first_seq AS first_seq, s.kind AS kind,
-       s.count AS count, s.summary AS summary,
-       s.facts AS facts
+RETURN s.eid AS id, collect(s.data) AS sums

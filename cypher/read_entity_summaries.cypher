@@ -1,6 +1,6 @@
-// The caller's summaries of entities: one row per visible (entity, class).
+// The caller's summaries of entities, one entry per visible (entity, class): the
+// summary node's data, collected into one row (a row and a value cost the driver
+// more than their bytes).
 MATCH (s:ESum)
 WHERE s.eid IN $ids AND /*visible:s*/
-RETURN s.eid AS id, s.org AS org, s.first_seq AS first_seq, s.kind AS kind,
-       s.count AS count, s.summary AS summary,
-       s.facts AS facts
+RETURN collect(s.data) AS sums

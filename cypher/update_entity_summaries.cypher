@@ -1,4 +1,4 @@
 // Summaries with the batch's facts folded in (locked by lock_entity_summaries).
 UNWIND $rows AS row
 MATCH (s:ESum {skey: row.skey})
-SET s.count = row.count, s.summary = row.summary, s.facts = row.facts
+SET s.data = row.data

@@ -38,7 +38,7 @@ from graph_api.store.neo4j_faults import outage
 from graph_api.store.neo4j_migrate import migrate
 from graph_api.store.neo4j_reads import Neo4jReads
 from graph_api.store.neo4j_rows import batch_rows, chunks, class_keys, summary_rows
-from graph_api.store.neo4j_summaries import ClassState
+from graph_api.store.neo4j_summaries import ClassState, header_and_state
 
 __all__ = ["Neo4jStore"]
 
@@ -288,11 +288,10 @@ class Neo4jStore(Neo4jReads):
         row = tx.run(query("next_counter"), key="seq", by=len(reports)).single()
         assert row is not None
         rows = batch_rows(reports, int(row["value"]) - len(reports) + 1)
-        existing: dict[str, ClassState] = {}
+        existing: dict[str, tuple[dict[str, Any], ClassState]] = {}
         for keys in chunks(class_keys(rows.entities)):
             for found in tx.run(query("lock_entity_summaries"), keys=keys):
-                existing[found["skey"]] = ClassState.load(found["count"], found["summary"],
-                                                          found["facts"])
+                existing[found["skey"]] = header_and_state(found["data"])
         sums = summary_rows(rows.entities, existing)
         for part in chunks(rows.heads):
             tx.run(query("create_reports"), rows=part).consume()
@@ -360,11 +359,12 @@ class Neo4jStore(Neo4jReads):
                 seen = dict(pending.get(scope.view_key, {}))
                 seen.update(seen_by_scope[scope.view_key])
                 check_against_view(report, seen)
-                for entity in report.entities:  # visible to every scope that sees this report
-                    for key, (other, _) in by_scope.items():
-                        if other.sees(VisibilityClass(report.org_id, report.marking,
-                                                      frozenset(report.shared_with))):
-                            pending.setdefault(key, {}).setdefault(entity.id, entity.kind)
+                vc = VisibilityClass(report.org_id, report.marking, frozenset(report.shared_with))
+                for key, (other, _) in by_scope.items():  # every scope that sees this report
+                    if other.sees(vc):
+                        adds = pending.setdefault(key, {})
+                        for entity in report.entities:
+                            adds.setdefault(entity.id, entity.kind)
                 batch_ids.add((report.org_id, report.id))
                 good.append(report)
                 results.append(

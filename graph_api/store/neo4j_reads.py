@@ -43,6 +43,7 @@ from graph_api.store.neo4j_summaries import (
     INLINE,
     Fact,
     fact_tuple,
+    header_and_state,
     node_from_facts,
     node_from_summaries,
 )
@@ -58,6 +59,24 @@ MAX_STEPS = 9  # the longest path read_upstream_paths.cypher walks (maxDepth <= 
 PATH_ROWS = 20_000  # relations an upstream view reads in one query before walking by hops
 _FORWARD = ("SHIPS_FROM", "SUPPLIED_BY", "OPERATES")
 OPERATIONS = 64  # concurrent operations whose node data is kept (an event loop interleaves)
+
+
+RELATION = ("source", "target", "kind", "seq", "confidence")
+
+
+def _unpack(rows: Iterable[Row], column: str, keys: tuple[str, ...]) -> list[Row]:
+    """The entries a query collected into ``column`` (lists in ``keys`` order) as rows."""
+    return [dict(zip(keys, item, strict=True)) for r in rows for item in (r[column] or ())]
+
+
+def _summaries(rows: Iterable[Row], column: str = "sums") -> list[Row]:
+    """The summary nodes' ``data`` a query collected into ``column``, as summary rows."""
+    return [header_and_state(data)[0] for r in rows for data in (r[column] or ())]
+
+
+def _distinct(rels: Iterable[Row]) -> list[Row]:
+    """Relation rows, each relation fact once (a query may meet one from both ends)."""
+    return list({(r["source"], r["target"], r["kind"], r["seq"]): r for r in rels}.values())
 
 
 def _fact(r: Row) -> Fact:
@@ -138,7 +157,7 @@ class Neo4jReads(GraphReads):
         for eid, found in _by_entity(rows).items():
             facts = hub.get(eid, [])
             for r in found:
-                facts += [fact_tuple(f) for f in orjson.loads(r["facts"] or "[]")]
+                facts += [fact_tuple(f) for f in r["_state"].facts or ()]
             out[eid] = node_from_facts(sorted(facts, key=itemgetter(0)), found)
         return out
 
@@ -156,8 +175,8 @@ class Neo4jReads(GraphReads):
             else:
                 missing.append(eid)
         if missing:
-            found = self._nodes(scope, self._read("read_entity_summaries", ids=missing,
-                                                  **self._who(scope)))
+            rows = self._read("read_entity_summaries", ids=missing, **self._who(scope))
+            found = self._nodes(scope, _summaries(rows))
             self._remember(scope, missing, found)
             out.update(found)
         return out
@@ -166,14 +185,14 @@ class Neo4jReads(GraphReads):
         if not ids:
             return {}
         who = self._who(scope)
-        rows = self._read("read_entity_summaries", ids=list(ids), **who)
+        rows = _summaries(self._read("read_entity_summaries", ids=list(ids), **who))
         hubs = sorted({r["id"] for r in rows if r["count"] > INLINE})
         hub_rows = self._read("read_entity_facts", ids=hubs, **who) if hubs else []
         return self._full_nodes(rows, hub_rows)
 
     def all_node_data(self, scope: Scope) -> dict[str, Data]:
         who = self._who(scope)
-        return self._full_nodes(self._read("read_all_entity_summaries", **who),
+        return self._full_nodes(_summaries(self._read("read_all_entity_summaries", **who)),
                                 self._read("read_all_entity_facts", **who))
 
     def ids_in_order(self, scope: Scope) -> list[str]:
@@ -227,8 +246,7 @@ class Neo4jReads(GraphReads):
             rows = self._read("read_upstream_and_ends", ids=ids, **who)
         else:
             rows = self._read("read_relations_and_ends", ids=ids, kinds=kinds, **who)
-        return ([r for r in rows if r["source"] is not None],
-                [r for r in rows if r["source"] is None])
+        return _distinct(_unpack(rows, "rels", RELATION)), _summaries(rows)
 
     def view(
         self,
@@ -244,7 +262,8 @@ class Neo4jReads(GraphReads):
         the last adds only the relations among nodes already reached)."""
         who = self._who(scope)
         if seeds is None:
-            everything = self._nodes(scope, self._read("read_all_entity_summaries", **who))
+            everything = self._nodes(scope, _summaries(
+                self._read("read_all_entity_summaries", **who)))
             return graph_from_rows(everything, self._read("read_all_relations", **who))
         seeds = list(dict.fromkeys(seeds))
         steps = hops if hops is not None else 8
@@ -287,11 +306,14 @@ class Neo4jReads(GraphReads):
         keeps them. None (walk by hops instead) when the paths exceed ``PATH_ROWS`` or
         a node past the seeds is a LISTING for the caller: the paths did not follow
         LISTS backwards from there."""
-        who = self._who(scope)
-        rows = self._read("read_upstream_paths", ids=seeds, steps=min(hops + 1, MAX_STEPS),
-                          cap=PATH_ROWS, **who)
-        if len(rows) >= PATH_ROWS or hops + 1 > MAX_STEPS:
+        if hops + 1 > MAX_STEPS:
             return None
+        who = self._who(scope)
+        parts = self._read("read_upstream_paths", ids=seeds, steps=min(hops + 1, MAX_STEPS),
+                           cap=PATH_ROWS, **who)
+        if any(len(p["rels"]) >= PATH_ROWS for p in parts):
+            return None
+        rows = _unpack(parts, "rels", RELATION)
         rels = {(r["source"], r["target"], r["kind"], r["seq"]): r for r in rows}
         ends = set(seeds) | {r[end] for r in rows for end in ("source", "target")}
         nodes = self.summaries(scope, sorted(ends))

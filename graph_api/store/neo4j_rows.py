@@ -99,39 +99,44 @@ def class_keys(entities: Iterable[Row]) -> list[str]:
     ))
 
 
-def summary_rows(entities: list[Row], existing: dict[str, ClassState]) -> SummaryRows:
+def summary_rows(entities: list[Row], existing: dict[str, tuple[Row, ClassState]]
+                 ) -> SummaryRows:
     """Fold a batch's entity fact rows (report keys ascending) into the summaries of
-    their classes; ``existing`` holds the stored states of the keys that have one."""
+    their classes; ``existing`` holds the stored header and state of the keys that have
+    one (`header_and_state`)."""
     out = SummaryRows()
     touched: dict[str, tuple[Row, ClassState, bool]] = {}
     for r in entities:
         skey = class_key(r["id"], r["org"], r["marking"], r["shared"])
         found = touched.get(skey)
         if found is None:
-            state = existing.get(skey)
-            found = touched[skey] = (r, state or ClassState(), state is None)
-        first, state, _ = found
+            stored = existing.get(skey)
+            if stored is None:
+                header = {"id": r["id"], "org": r["org"], "first_seq": r["seq"],
+                          "kind": r["kind"], "marking": r["marking"], "shared": r["shared"]}
+                found = touched[skey] = (header, ClassState(), True)
+            else:
+                found = touched[skey] = (stored[0], stored[1], False)
+        header, state, _ = found
         fact = [r["seq"], r["confidence"], r["kind"], r["name"], r["region"], r["status"],
                 r["properties"], r["identifier_kind"], r["value"]]
         for moved in state.add(fact):
             out.facts.append({
-                "id": first["id"], "org": first["org"], "marking": first["marking"],
-                "shared": first["shared"], "seq": moved[0], "confidence": moved[1],
-                "kind": moved[2], "name": moved[3], "region": moved[4], "status": moved[5],
-                "properties": moved[6], "identifier_kind": moved[7], "value": moved[8],
+                "id": r["id"], "org": r["org"], "marking": r["marking"], "shared": r["shared"],
+                "seq": moved[0], "confidence": moved[1], "kind": moved[2], "name": moved[3],
+                "region": moved[4], "status": moved[5], "properties": moved[6],
+                "identifier_kind": moved[7], "value": moved[8],
             })
-    for skey, (first, state, new) in touched.items():
-        summary, facts = state.dump()
+    for skey, (header, state, new) in touched.items():
+        data = state.dump(header["id"], header["org"], header["first_seq"], header["kind"])
         if new:
             out.creates.append({
-                "skey": skey, "eid": first["id"], "org": first["org"],
-                "marking": first["marking"], "shared": first["shared"],
-                "first_seq": first["seq"], "kind": first["kind"], "count": state.count,
-                "summary": summary, "facts": facts,
+                "skey": skey, "eid": header["id"], "org": header["org"],
+                "marking": header["marking"], "shared": header["shared"],
+                "first_seq": header["first_seq"], "kind": header["kind"], "data": data,
             })
         else:
-            out.updates.append({"skey": skey, "count": state.count, "summary": summary,
-                                "facts": facts})
+            out.updates.append({"skey": skey, "data": data})
     return out
 
 

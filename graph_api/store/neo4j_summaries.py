@@ -6,14 +6,15 @@ summary node per (entity, class), written with the facts:
 
 - ``skey`` (entity id and class joined, unique), ``eid``, and the class's
   ``org``, ``marking`` and ``shared``, which the visibility fragment reads;
-- ``first_seq`` and ``kind`` of the class's first fact, ``count``;
-- ``summary`` (JSON): what merging needs — the running noisy-OR miss, the
-  latest name, region and status with the report key that set each, every
-  property key with the keys that first and last set it, the identifier,
-  and while the class has at most ``CONFS`` facts their (report key,
-  confidence) pairs;
-- ``facts`` (JSON): the facts themselves while the class has at most
-  ``INLINE``; past that they are ``(:EFact {eid})`` nodes.
+- ``first_seq`` and ``kind`` of the class's first fact (the kinds query orders by it);
+- ``data``: one JSON text ``[eid, org, first_seq, kind, count, summary, facts]``,
+  so a read returns one value per class (each value costs the driver more than
+  its bytes). ``summary`` is what merging needs — the running noisy-OR miss,
+  the latest name, region and status with the report key that set each, every
+  property key with the keys that first and last set it, the identifier, and
+  while the class has at most ``CONFS`` facts their (report key, confidence)
+  pairs; ``facts`` the facts themselves while the class has at most
+  ``INLINE``, past that null: they are ``(:EFact {eid})`` nodes.
 
 A read fetches the caller's visible summaries: a handful of rows per entity,
 even for a brand stated 20,000 times, and merges them. The latest value by
@@ -46,6 +47,7 @@ __all__ = [
     "LazyFacts",
     "class_key",
     "fact_tuple",
+    "header_and_state",
     "merged_properties",
     "node_from_facts",
     "node_from_summaries",
@@ -96,19 +98,19 @@ class ClassState:
     facts: list[list[Any]] | None = field(default_factory=list)  # inline, oldest first
 
     @classmethod
-    def load(cls, count: int, summary: str, facts: str | None) -> ClassState:
-        raw = orjson.loads(summary)
-        return cls(count=count, miss=raw["miss"], name=raw["name"], region=raw["region"],
-                   status=raw["status"], props=raw["props"], ident=raw["ident"],
-                   confs=raw["confs"], facts=None if facts is None else orjson.loads(facts))
+    def load(cls, count: int, summary: dict[str, Any], facts: list[list[Any]] | None
+             ) -> ClassState:
+        return cls(count=count, miss=summary["miss"], name=summary["name"],
+                   region=summary["region"], status=summary["status"],
+                   props=summary["props"], ident=summary["ident"], confs=summary["confs"],
+                   facts=facts)
 
-    def dump(self) -> tuple[str, str | None]:
-        """The ``summary`` and ``facts`` properties."""
-        summary = orjson.dumps({
+    def dump(self, eid: str, org: str, first_seq: int, kind: str) -> str:
+        """The summary node's ``data``."""
+        return orjson.dumps([eid, org, first_seq, kind, self.count, {
             "miss": self.miss, "name": self.name, "region": self.region, "status": self.status,
             "props": self.props, "ident": self.ident, "confs": self.confs,
-        }).decode()
-        return summary, None if self.facts is None else orjson.dumps(self.facts).decode()
+        }, self.facts]).decode()
 
     def add(self, fact: list[Any]) -> list[list[Any]]:
         """Fold one fact in (report keys ascending); the facts that leave the summary
@@ -189,10 +191,17 @@ def node_from_facts(facts: list[Fact], rows: Iterable[Row]) -> Data:
     return data
 
 
+def header_and_state(data: str) -> tuple[Row, ClassState]:
+    """A summary node's ``data`` as a row (``id``, ``org``, ``first_seq``, ``kind``,
+    ``count``) and the class state."""
+    eid, org, first_seq, kind, count, summary, facts = orjson.loads(data)
+    row = {"id": eid, "org": org, "first_seq": first_seq, "kind": kind, "count": count}
+    state = row["_state"] = ClassState.load(count, summary, facts)
+    return row, state
+
+
 def _state(r: Row) -> ClassState:
-    state: ClassState | None = r.get("_state")
-    if state is None:
-        state = r["_state"] = ClassState.load(r["count"], r["summary"], r["facts"])
+    state: ClassState = r["_state"]
     return state
 
 
@@ -214,9 +223,9 @@ def _extra(rows: Iterable[Row]) -> Data:
 
 
 def node_from_summaries(rows: list[Row], load_hub_facts: Callable[[], list[Fact]]) -> Data:
-    """Node data of one entity from the caller's visible summary rows (``first_seq``,
-    ``org``, ``kind``, ``count``, ``summary``, ``facts``); ``load_hub_facts`` fetches
-    the visible facts kept as EFact nodes, oldest first."""
+    """Node data of one entity from the caller's visible summary rows (as
+    `header_and_state` makes them); ``load_hub_facts`` fetches the visible facts kept
+    as EFact nodes, oldest first."""
     rows = sorted(rows, key=lambda r: r["first_seq"])
     states = [_state(r) for r in rows]
 
