@@ -104,7 +104,7 @@ def ring_candidates(
     candidate.
     """
     sn = snapshot(G)
-    clustered = np.flatnonzero(sn.of_kind(*CLUSTERED_KINDS))  # sorted by id
+    clustered = sn.by_id(np.flatnonzero(sn.of_kind(*CLUSTERED_KINDS)))
     position = np.full(len(sn), -1, dtype=np.int64)
     position[clustered] = np.arange(len(clustered))
     n = len(clustered)
@@ -138,7 +138,7 @@ def ring_candidates(
         BETWEENNESS_SAMPLES,
         BETWEENNESS_EDGE_BUDGET,
     )
-    # Every grouping below is a sort by community, then by id (= position).
+    # Every grouping below is a sort by community, then by id (= clustered position).
     in_chosen = np.zeros(len(member_counts), dtype=bool)
     in_chosen[chosen] = True
     ids = sn.ids
@@ -148,10 +148,12 @@ def ring_candidates(
     player_groups = _groups(labels[players], chosen)
     player_ids = [ids[i] for i in clustered[players].tolist()]
     player_scores = scores[players].tolist()
-    source_pairs = _ring_sources(sn, clustered, kind, labels, in_chosen)
+    source_pairs = _ring_sources(sn, clustered, position, kind, labels, in_chosen)
     regions = _ring_regions(sn, clustered, labels, is_member & in_chosen[labels], source_pairs)
     sources: dict[int, list[str]] = {}
-    for lab, node in zip(*(part.tolist() for part in source_pairs), strict=True):
+    for lab, node in zip(
+        source_pairs[0].tolist(), clustered[source_pairs[1]].tolist(), strict=True
+    ):
         sources.setdefault(lab, []).append(ids[node])
     known = _known_rings(sn, clustered, kind, labels, in_chosen, member_of_pairs)
     out: list[RingCandidate] = []
@@ -225,16 +227,21 @@ def _hubs(s: IntArray, d: IntArray, shared: BoolArray, hub_degree: int) -> BoolA
 
 
 def _ring_sources(
-    sn: Snapshot, clustered: IntArray, kind: IntArray, labels: IntArray, in_chosen: BoolArray
+    sn: Snapshot,
+    clustered: IntArray,
+    position: IntArray,
+    kind: IntArray,
+    labels: IntArray,
+    in_chosen: BoolArray,
 ) -> tuple[IntArray, IntArray]:
-    """(community, snapshot position) of every warehouse and factory the trace walk
+    """(community, clustered position) of every warehouse and factory the trace walk
     (depth 6) reaches from a storefront of a chosen community; sorted, unique."""
     storefront = np.isin(kind, _codes(sn, frozenset({"STOREFRONT"})))
     starts = np.flatnonzero(storefront & in_chosen[labels])
     rows, reached = reach(sn, clustered[starts], TRACE_DEPTH)
-    site = sn.of_kind("WAREHOUSE", "FACTORY")[reached]
-    n = max(len(sn), 1)
-    pairs = distinct(labels[starts[rows[site]]] * n + reached[site])
+    site = sn.of_kind("WAREHOUSE", "FACTORY")[reached]  # clustered kinds
+    n = max(len(clustered), 1)
+    pairs = distinct(labels[starts[rows[site]]] * n + position[reached[site]])
     return pairs // n, pairs % n
 
 
@@ -248,7 +255,7 @@ def _ring_regions(
     """Per community: the regions of its members and sources, sorted."""
     nodes = np.flatnonzero(members)
     lab = np.concatenate((labels[nodes], sources[0]))
-    region = np.concatenate((sn.region[clustered[nodes]], sn.region[sources[1]]))
+    region = sn.region[clustered[np.concatenate((nodes, sources[1]))]]
     known = region >= 0
     width = max(len(sn.regions), 1)
     pairs = distinct(lab[known] * width + region[known])

@@ -2,8 +2,8 @@
 
 `top_sources`, `hotspots` and `ring_candidates` read every node and relation of
 the caller's view. Reading a lazy, filtered view through Python mappings costs
-microseconds per neighbour; `snapshot` reads it once into arrays (nodes in
-sorted-id order, relations grouped by source) and keeps the result in
+microseconds per neighbour; `snapshot` reads it once into arrays (nodes and
+relations in the view's order) and keeps the result in
 ``G.__networkx_cache__``, where networkx itself keeps converted graphs, so every
 whole-graph step on the same view object reuses it. As with networkx's own
 cache, a change made through the networkx API clears it; a view whose
@@ -14,7 +14,6 @@ layer keeps one per view version, see `graph_api.services.Services.cached`).
 from __future__ import annotations
 
 import gc
-from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
@@ -36,12 +35,12 @@ CACHE_KEY = "graph_api.analytics.snapshot"
 class Snapshot:
     """The nodes and relations of one view, frozen into numpy arrays.
 
-    Nodes are numbered in sorted-id order (so an order on positions is the
-    order on ids); ``kind`` and ``region`` are codes into ``kinds`` and
-    ``regions`` (region -1: none; a region is ``str(value)`` of a truthy value).
-    Relations are ``src -> dst`` of kind ``rels[rel]`` with the view's
-    confidence ``conf``, grouped by source and, per pair, in the view's key
-    order; the groups come in the view's order, so no answer may depend on it.
+    Nodes are numbered in the view's order, which depends on the order the
+    store loaded them in: no answer may depend on it (`by_id` sorts positions
+    by id). ``kind`` and ``region`` are codes into ``kinds`` and ``regions``
+    (-1: none; a region is ``str(value)`` of a truthy value). Relations are
+    ``src -> dst`` of kind ``rels[rel]`` with the view's confidence ``conf``,
+    grouped by source and, per pair, in the view's key order.
     ``derived`` holds what steps compute from the arrays (walk steps, ...) so
     that they too are computed once per snapshot.
     """
@@ -77,9 +76,16 @@ class Snapshot:
         return len(self.ids)
 
     def position(self, node: str) -> int | None:
-        """The position of ``node``, None when the view does not have it."""
-        at = bisect_left(self.ids, node)
-        return at if at < len(self.ids) and self.ids[at] == node else None
+        """The position of ``node``, None when the view does not have it (a scan)."""
+        try:
+            return self.ids.index(node)
+        except ValueError:
+            return None
+
+    def by_id(self, positions: IntArray) -> IntArray:
+        """``positions`` sorted by the ids of their nodes."""
+        ids = [self.ids[i] for i in positions.tolist()]
+        return positions[np.asarray(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)]
 
     def of_kind(self, *names: str) -> BoolArray:
         """Per node: is its kind one of ``names``?"""
@@ -142,7 +148,7 @@ def snapshot(G: Any) -> Snapshot:
     'SHIPS_FROM'
     >>> sn = snapshot(G)
     >>> sn.ids, [sn.kinds[k] if k >= 0 else None for k in sn.kind.tolist()]
-    (['s', 'w'], [None, 'WAREHOUSE'])
+    (['w', 's'], ['WAREHOUSE', None])
     >>> [(sn.ids[u], sn.ids[v], sn.rels[k]) for u, v, k in zip(*(sn.src, sn.dst, sn.rel))]
     [('s', 'w', 'SHIPS_FROM')]
     >>> snapshot(G) is sn
@@ -154,9 +160,9 @@ def snapshot(G: Any) -> Snapshot:
 
     Notes
     -----
-    Cost: one pass over the nodes and one over the relations, O(n log n + m),
-    about 1 µs per relation; on the store's scoped view the visibility of each
-    fact is read directly (`graph_api.store.scoped_view.visible_relations`).
+    Cost: one pass over the nodes and one over the relations, O(n + m), a few
+    µs per relation; on the store's scoped view the visibility of each fact is
+    read directly (`graph_api.store.scoped_view.visible_relations`).
     """
     cache = getattr(G, "__networkx_cache__", None)
     found = None if cache is None else cache.get(CACHE_KEY)
@@ -182,36 +188,38 @@ def _read(G: Any) -> Snapshot:
     found = visible_nodes(G, ("kind", "region"))
     if found is None:
         found = _plain_nodes(G)
-    unsorted, (kinds, regions) = found
-    ids = sorted(unsorted)
+    ids, (kinds, regions) = found
     index = dict(zip(ids, range(len(ids)), strict=True))
-    at = np.fromiter(map(index.__getitem__, unsorted), dtype=np.int64, count=len(ids))
-    del unsorted
-    columns = visible_relations(G, index)
+    rels = _Codes()
+    columns = visible_relations(G, index, rels.__getitem__)
     if columns is None:
-        columns = _plain_relations(G, index)
-    sources, counts, dst, keys, confs = columns
+        columns = _plain_relations(G, index, rels.__getitem__)
+    del index
+    sources, counts, dst, codes, confs = columns
     del columns
-    del index  # 100 bytes a node; positions are found by bisection later
+    names = [plain(k) for k in rels]  # str-valued enum members and their values: one name
+    merged = {name: i for i, name in reversed(list(enumerate(names)))}
+    recode = np.asarray([merged[name] for name in names], dtype=np.int64)
     return Snapshot(
         ids,
-        _placed(_codes(kinds, _kind), at),
-        _placed(_codes(regions, _region), at),
+        _codes(kinds, _kind),
+        _codes(regions, _region),
         (
             np.repeat(np.asarray(sources, dtype=np.int64), counts),
             np.asarray(dst, dtype=np.int64),
-            *_codes(keys, plain),
+            recode[np.asarray(codes, dtype=np.int64)] if codes else np.zeros(0, np.int64),
+            names,
             np.asarray(confs, dtype=np.float64),
         ),
     )
 
 
-def _placed(coded: tuple[IntArray, list[str]], at: IntArray) -> tuple[IntArray, list[str]]:
-    """Codes listed in the view's node order, moved to sorted-id positions ``at``."""
-    codes, names = coded
-    out = np.empty_like(codes)
-    out[at] = codes
-    return out, names
+class _Codes(dict[Any, int]):
+    """A number for each key, the next one for a key not seen before."""
+
+    def __missing__(self, key: Any) -> int:
+        code = self[key] = len(self)
+        return code
 
 
 def _plain_nodes(G: Any) -> tuple[list[str], list[list[Any]]]:
@@ -226,12 +234,12 @@ def _plain_nodes(G: Any) -> tuple[list[str], list[list[Any]]]:
 
 
 def _plain_relations(
-    G: Any, index: dict[str, int]
-) -> tuple[list[int], list[int], list[int], list[Any], list[float]]:
+    G: Any, index: dict[str, int], code: Callable[[Any], int]
+) -> tuple[list[int], list[int], list[int], list[int], list[float]]:
     sources: list[int] = []
     counts: list[int] = []
     dst: list[int] = []
-    keys: list[Any] = []
+    keys: list[int] = []
     confs: list[float] = []
     for u, nbrs in G.succ.items():
         before = len(dst)
@@ -239,7 +247,7 @@ def _plain_relations(
             j = index[v]
             for key, data in keydict.items():
                 dst.append(j)
-                keys.append(key)
+                keys.append(code(key))
                 confs.append(confidence_of(data))
         sources.append(index[u])
         counts.append(len(dst) - before)

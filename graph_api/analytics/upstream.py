@@ -216,7 +216,7 @@ def top_sources(G: Any, brand: str | None = None, first: int | None = None) -> l
     sn = snapshot(G)
     _, reached = reach(sn, infringing(sn, brand), TRACE_DEPTH)
     counts = np.bincount(reached, minlength=len(sn))
-    sites = np.flatnonzero(sn.of_kind("WAREHOUSE", "FACTORY"))  # in id order
+    sites = sn.by_id(np.flatnonzero(sn.of_kind("WAREHOUSE", "FACTORY")))
     ranked = sites[np.argsort(-counts[sites], kind="stable")]
     if first is not None:
         ranked = ranked[:first]

@@ -330,15 +330,16 @@ def visible_nodes(
 
 
 def visible_relations(
-    G: nx.MultiDiGraph, index: Mapping[str, int]
-) -> tuple[list[int], list[int], list[int], list[Any], list[float]] | None:
+    G: nx.MultiDiGraph, index: Mapping[str, int], code: Callable[[Any], int]
+) -> tuple[list[int], list[int], list[int], list[int], list[float]] | None:
     """Every visible relation of a scoped view, as columns.
 
-    ``index`` gives the positions of the visible nodes. Returns, grouped by
-    source in the shared graph's order: the source positions and how many
-    relations each has (two short columns: expand with ``numpy.repeat``), then
-    per relation its target position, kind and the caller's confidence, a
-    pair's kinds together. None when ``G`` is not a `scoped_view`.
+    ``index`` gives the positions of the visible nodes, ``code`` a number for
+    a relation kind. Returns, grouped by source in the shared graph's order:
+    the source positions and how many relations each has (two short columns:
+    expand with ``numpy.repeat``), then per relation its target position, kind
+    code and the caller's confidence, a pair's kinds together. None when ``G``
+    is not a `scoped_view`.
     """
     nodes = G._node
     if not isinstance(nodes, _Nodes):
@@ -349,7 +350,7 @@ def visible_relations(
     sources: list[int] = []
     counts: list[int] = []
     dst: list[int] = []
-    keys: list[Any] = []
+    keys: list[int] = []
     confs: list[float] = []
     add_dst, add_key, add_conf = dst.append, keys.append, confs.append
     for u, nbrs in G._succ._adj.items():
@@ -378,7 +379,7 @@ def visible_relations(
                         continue
                     add_conf(scoped["confidence"])
                 add_dst(j)
-                add_key(key)
+                add_key(code(key))
         if len(dst) > before:
             sources.append(i)
             counts.append(len(dst) - before)
