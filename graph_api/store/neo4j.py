@@ -158,6 +158,7 @@ class Neo4jStore(Neo4jReads):
         self._write(lambda tx: tx.run(query("delete_everything")).consume())
         self._orgs.clear()
         self._audit_head = None
+        self.__dict__.pop("_envelopes", None)
 
     # -- orgs and principals ----------------------------------------------------
     def add_org(self, org: Org, audit: AuditEntry | None = None) -> Org:

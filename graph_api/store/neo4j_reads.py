@@ -59,6 +59,7 @@ MAX_STEPS = 9  # the longest path read_upstream_paths.cypher walks (maxDepth <= 
 PATH_ROWS = 20_000  # relations an upstream view reads in one query before walking by hops
 _FORWARD = ("SHIPS_FROM", "SUPPLIED_BY", "OPERATES")
 OPERATIONS = 64  # concurrent operations whose node data is kept (an event loop interleaves)
+ENVELOPES = 200_000  # report envelopes kept (immutable once written), then started afresh
 
 
 RELATION = ("source", "target", "kind", "seq", "confidence")
@@ -161,9 +162,11 @@ class Neo4jReads(GraphReads):
             out[eid] = node_from_facts(sorted(facts, key=itemgetter(0)), found)
         return out
 
-    def summaries(self, scope: Scope, ids: list[str]) -> dict[str, Data]:
+    def summaries(self, scope: Scope, ids: list[str], records: bool = False
+                  ) -> dict[str, Data]:
         """Node data of the visible entities among ``ids``, facts of hubs lazily
-        (what this operation read already is not read again)."""
+        (what this operation read already is not read again). ``records``: also bring
+        the envelopes of their inline facts (a record's assertions are often asked)."""
         seen = self._operation()
         out: dict[str, Data] = {}
         missing = []
@@ -174,8 +177,12 @@ class Neo4jReads(GraphReads):
                     out[eid] = data
             else:
                 missing.append(eid)
-        if missing:
+        if missing and records:
+            rows = self._read("read_entity_records", ids=missing, **self._who(scope))
+            self._keep_envelopes(r for part in rows for r in part["envs"] or ())
+        elif missing:
             rows = self._read("read_entity_summaries", ids=missing, **self._who(scope))
+        if missing:
             found = self._nodes(scope, _summaries(rows))
             self._remember(scope, missing, found)
             out.update(found)
@@ -223,7 +230,7 @@ class Neo4jReads(GraphReads):
 
     def entities_by_id(self, scope: Scope, ids: list[str]) -> dict[str, EntityRecord]:
         out: dict[str, EntityRecord] = {}
-        for eid, data in self.summaries(scope, list(dict.fromkeys(ids))).items():
+        for eid, data in self.summaries(scope, list(dict.fromkeys(ids)), records=True).items():
             record = self._record(scope, eid, data)
             if record is not None:
                 out[eid] = record
@@ -360,18 +367,33 @@ class Neo4jReads(GraphReads):
     def view_version(self) -> int:
         return int(self._read("read_counter", key="seq")[0]["value"])
 
-    def envelopes(self, keys: list[int]) -> dict[int, Assertion]:
-        out: dict[int, Assertion] = {}
-        for r in self._read("read_envelopes", seqs=list(dict.fromkeys(keys))):
-            out[r["seq"]] = Assertion(
-                report_id=r["report_id"], reported_by=r["org"],
-                reported_at=datetime.fromisoformat(r["received_at"]),
-                source=SourceKind(r["source"]), confidence=r["confidence"],
-                marking=Marking(r["marking"]), shared_with=tuple(sorted(r["shared"] or [])),
+    def _keep_envelopes(self, rows: Iterable[Any]) -> None:
+        """Envelopes as ``[seq, report_id, org, received_at, source, confidence, marking,
+        shared, evidence]``, kept by report key: a report never changes once written."""
+        kept: dict[int, Assertion] = self.__dict__.setdefault("_envelopes", {})
+        if len(kept) > ENVELOPES:
+            kept.clear()
+        for seq, report_id, org, at, source, confidence, marking, shared, evidence in rows:
+            kept[seq] = Assertion(
+                report_id=report_id, reported_by=org, reported_at=datetime.fromisoformat(at),
+                source=SourceKind(source), confidence=confidence, marking=Marking(marking),
+                shared_with=tuple(sorted(shared or [])),
                 evidence=tuple(
                     Evidence(e["id"], e["kind"], e.get("description"), e.get("sha256"),
                              e.get("uri"))
-                    for e in orjson.loads(r["evidence"])
+                    for e in orjson.loads(evidence)
                 ),
             )
+
+    def envelopes(self, keys: list[int]) -> dict[int, Assertion]:
+        kept: dict[int, Assertion] = self.__dict__.setdefault("_envelopes", {})
+        out = {k: kept[k] for k in keys if k in kept}
+        missing = [k for k in dict.fromkeys(keys) if k not in out]
+        if missing:
+            rows = self._read("read_envelopes", seqs=missing)
+            self._keep_envelopes([r["seq"], r["report_id"], r["org"], r["received_at"],
+                                  r["source"], r["confidence"], r["marking"], r["shared"],
+                                  r["evidence"]] for r in rows)
+            kept = self.__dict__["_envelopes"]
+            out.update((k, kept[k]) for k in missing if k in kept)
         return out

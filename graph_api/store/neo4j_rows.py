@@ -129,14 +129,16 @@ def summary_rows(entities: list[Row], existing: dict[str, tuple[Row, ClassState]
             })
     for skey, (header, state, new) in touched.items():
         data = state.dump(header["id"], header["org"], header["first_seq"], header["kind"])
+        seqs = None if state.facts is None else [f[0] for f in state.facts]
         if new:
             out.creates.append({
                 "skey": skey, "eid": header["id"], "org": header["org"],
                 "marking": header["marking"], "shared": header["shared"],
                 "first_seq": header["first_seq"], "kind": header["kind"], "data": data,
+                "seqs": seqs,
             })
         else:
-            out.updates.append({"skey": skey, "data": data})
+            out.updates.append({"skey": skey, "data": data, "seqs": seqs})
     return out
 
 
