@@ -318,6 +318,15 @@ def visible_nodes(
                 seen = mask[c]
             if not seen:
                 continue
+        elif len(facts) <= HUB_FACTS:  # visible_node's small case, reading bits directly
+            try:
+                visible = [f for f in facts if bits[f[1]]]
+            except IndexError:
+                visible = [f for f in facts if mask[f[1]]]
+            if not visible:
+                continue
+            if len(visible) < len(facts):
+                data = merged_node(visible)
         else:
             found = visible_node(data, mask)
             if found is None:
@@ -373,11 +382,16 @@ def visible_relations(
                     if not seen:
                         continue
                     add_conf(data["confidence"])
-                else:
-                    scoped = scoped_edge_data(data, mask)
-                    if scoped is None:
+                else:  # scoped_edge_data's case, reading bits directly
+                    try:
+                        visible = [f[2] for f in facts if bits[f[1]]]
+                    except IndexError:
+                        visible = [f[2] for f in facts if mask[f[1]]]
+                    if not visible:
                         continue
-                    add_conf(scoped["confidence"])
+                    add_conf(
+                        data["confidence"] if len(visible) == len(facts) else noisy_or(visible)
+                    )
                 add_dst(j)
                 add_key(code(key))
         if len(dst) > before:
