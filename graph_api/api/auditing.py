@@ -77,5 +77,7 @@ class AuditExtension(SchemaExtension):
             result = self.execution_context.result
             if isinstance(result, GraphQLExecutionResult):
                 result.data = None
-                result.errors = [*(result.errors or []), GraphQLError(exc.message,
-                                                                      original_error=exc)]
+                errors = list(result.errors or [])
+                if all(getattr(e.original_error, "code", None) != exc.code for e in errors):
+                    errors.append(GraphQLError(exc.message, original_error=exc))
+                result.errors = errors  # a refused write's own UNAVAILABLE says it already
