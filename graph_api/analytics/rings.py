@@ -12,7 +12,14 @@ from graph_api.analytics._cluster import DEFAULT_ENGINE, communities
 from graph_api.analytics._reach import reach
 from graph_api.analytics._walk import TRACE_DEPTH
 from graph_api.analytics.results import RankedEntity, RingCandidate
-from graph_api.analytics.snapshot import BoolArray, IntArray, Snapshot, distinct, snapshot
+from graph_api.analytics.snapshot import (
+    BoolArray,
+    IntArray,
+    Snapshot,
+    distinct,
+    no_collection,
+    snapshot,
+)
 
 __all__ = ["ring_candidates"]
 
@@ -103,7 +110,18 @@ def ring_candidates(
     sources, then sorts that group players, regions and known rings per
     candidate.
     """
-    sn = snapshot(G)
+    with no_collection():
+        return _candidates(snapshot(G), min_size, seed, engine, resolution, hub_degree)
+
+
+def _candidates(
+    sn: Snapshot,
+    min_size: int,
+    seed: int,
+    engine: str,
+    resolution: float,
+    hub_degree: int | None,
+) -> list[RingCandidate]:
     clustered = sn.by_id(np.flatnonzero(sn.of_kind(*CLUSTERED_KINDS)))
     position = np.full(len(sn), -1, dtype=np.int64)
     position[clustered] = np.arange(len(clustered))

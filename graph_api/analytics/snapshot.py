@@ -14,7 +14,8 @@ layer keeps one per view version, see `graph_api.services.Services.cached`).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,7 @@ import numpy.typing as npt
 from graph_api.analytics._walk import confidence_of, plain
 from graph_api.store.scoped_view import visible_nodes, visible_relations
 
-__all__ = ["Snapshot", "distinct", "snapshot"]
+__all__ = ["Snapshot", "distinct", "no_collection", "snapshot"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -175,10 +176,19 @@ def snapshot(G: Any) -> Snapshot:
 
 
 def _build(G: Any) -> Snapshot:
-    collecting = gc.isenabled()
-    gc.disable()  # millions of new list items: no collection can free any of them
-    try:
+    with no_collection():
         return _read(G)
+
+
+@contextmanager
+def no_collection() -> Iterator[None]:
+    """The garbage collector off while a step builds millions of objects it keeps
+    (lists of the snapshot, a ring's key players): a collection could free none
+    of them, but would scan them, and every long-lived object, again and again."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
     finally:
         if collecting:
             gc.enable()
