@@ -86,7 +86,12 @@ class Snapshot:
     def by_id(self, positions: IntArray) -> IntArray:
         """``positions`` sorted by the ids of their nodes."""
         ids = [self.ids[i] for i in positions.tolist()]
-        return positions[np.asarray(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)]
+        if ids and all(type(i) is str for i in ids) and "\x00" not in "".join(ids):
+            # numpy orders str by code point as Python does, but drops trailing NULs
+            order = np.argsort(np.asarray(ids), kind="stable")
+        else:
+            order = np.asarray(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
+        return positions[order]
 
     def of_kind(self, *names: str) -> BoolArray:
         """Per node: is its kind one of ``names``?"""
