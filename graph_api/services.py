@@ -70,6 +70,7 @@ class Services:
     clock: Clock = field(default=utc_now)
     secret: bytes = b""
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+    _derived: tuple[str, int, dict[str, Any]] | None = field(default=None, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock = utc_now, with_graph: bool = True) -> Services:
@@ -145,27 +146,51 @@ class Services:
         outlives the data it was computed from; the cache keeps the latest
         version only.
         """
-        version = self.store.view_version()
-        key = (scope.view_key, version, name, arg)
+        key = (scope.view_key, self.store.view_version(), name, arg)
         if key not in self._cache:
-            stale = [k for k in self._cache if k[1] != version]
-            for k in stale:
-                del self._cache[k]
             with deadline.suspended():  # shared by every request of this view
-                view = self.store.view(scope)
-                # What whole-graph analytics derive from the view (the numpy
-                # snapshot, graph_api.analytics.snapshot) is kept in networkx's
-                # per-graph cache: share one per view version, and only for the
-                # latest view asked (a 1M-entity snapshot is a few hundred MB).
-                derived = (scope.view_key, version, "__networkx_cache__", None)
-                if derived not in self._cache:
-                    for k in [k for k in self._cache if k[2] == derived[2]]:
+                view = self.store.view(scope)  # follows the database first
+                key = (scope.view_key, self.store.view_version(), name, arg)
+                if key not in self._cache:
+                    for k in [k for k in self._cache if k[1] != key[1]]:
                         del self._cache[k]
-                    self._cache[derived] = {}
-                view.__networkx_cache__ = self._cache[derived]
-                self._cache[key] = compute(view)
+                    view.__networkx_cache__ = self._derived_cache(scope.view_key, key[1], view)
+                    self._cache[key] = compute(view)
         result: T = self._cache[key]
         return result
+
+    def _derived_cache(self, view_key: str, version: int, view: Any) -> dict[str, Any]:
+        """networkx's per-graph cache for the view: what whole-graph analytics
+        derive from it (the numpy snapshot, graph_api.analytics.snapshot).
+
+        One per view version, kept for the latest view asked only (a 1M-entity
+        snapshot is a few hundred MB). When that view was asked at an earlier
+        version and the store can tell what changed since, its snapshot is
+        followed (updated with the changes) rather than read again.
+        """
+        kept = self._derived
+        if kept is not None and kept[:2] == (view_key, version):
+            return kept[2]
+        derived: dict[str, Any] = {}
+        if kept is not None and kept[0] == view_key and kept[1] < version:
+            from graph_api.analytics.snapshot import (
+                CACHE_KEY,
+                Snapshot,
+                followed,
+                no_collection,
+            )
+
+            before = kept[2].get(CACHE_KEY)
+            changes_since = getattr(self.store, "changes_since", None)  # the embedded store's
+            changes = None if changes_since is None else changes_since(kept[1])
+            if isinstance(before, Snapshot) and changes is not None:
+                self._derived = None  # the old snapshot goes as soon as it is followed
+                with no_collection():
+                    after = followed(before, view, *changes)
+                if after is not None:
+                    derived[CACHE_KEY] = after
+        self._derived = (view_key, version, derived)
+        return derived
 
     # -- reports -------------------------------------------------------------
     def parse(self, scope: Scope, raw: Mapping[str, Any]) -> Report:

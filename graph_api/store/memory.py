@@ -34,6 +34,9 @@ from graph_api.store.sqlite import Database
 __all__ = ["MemoryStore"]
 
 Data = dict[str, Any]
+Changes = tuple[set[str], set[tuple[str, str]]]
+"""Entities and (source, target) relation pairs that gained facts."""
+CHANGES_KEPT = 64  # versions whose changes `changes_since` can still tell
 
 
 class MemoryStore(GraphReads):
@@ -53,6 +56,7 @@ class MemoryStore(GraphReads):
         self.classes: list[VisibilityClass] = []
         self.applied_seq = 0
         self.version = 0
+        self._changes: dict[int, Changes | None] = {}
         self._masks: dict[str, VisibilityMask] = {}
         self._sorted_ids: dict[str | None, list[str]] = {}
         self._orgs: dict[str, Org] = {}
@@ -71,25 +75,54 @@ class MemoryStore(GraphReads):
         self.classes = self.db.vclasses(self.classes)
         heads = {seq: (vclass, conf) for seq, vclass, conf, _ in self.db.report_heads(after, upto)}
         bulk = upto - after > 1000
+        # What a small catch-up touched, for whole-graph analytics that update
+        # what they derived from the previous version instead of reading the
+        # whole view again (`changes_since`); a bulk one is not worth listing.
+        changes: Changes | None = None if bulk or not self.with_graph else (set(), set())
         if bulk:
             gc.disable()
         try:
             if not self.with_graph:
                 for seq, eid, kind in self.db.entity_kinds(after, upto):
                     self._kinds.setdefault(eid, []).append((heads[seq][0], kind))
-            else:
+            elif changes is None:
                 for row in self.db.entity_rows(after, upto):
                     self._apply_entity(row, heads[row[0]])
                 for seq, source, kind, target, conf in self.db.relation_rows(after, upto):
                     self._apply_relation(seq, heads[seq][0], source, kind, target, conf)
+            else:
+                entities, pairs = changes
+                for row in self.db.entity_rows(after, upto):
+                    self._apply_entity(row, heads[row[0]])
+                    entities.add(row[1])
+                for seq, source, kind, target, conf in self.db.relation_rows(after, upto):
+                    self._apply_relation(seq, heads[seq][0], source, kind, target, conf)
+                    pairs.add((source, target))
         finally:
             if bulk:
                 gc.enable()
                 gc.freeze()
         self.applied_seq = upto
         self.version += 1
+        self._changes[self.version] = changes
+        self._changes.pop(self.version - CHANGES_KEPT, None)
         self._sorted_ids.clear()
         return len(heads)
+
+    def changes_since(self, version: int) -> Changes | None:
+        """The entities and (source, target) relation pairs that gained facts in the
+        versions after ``version``; None when that is not known (a bulk catch-up,
+        or ``version`` too old). A fact only ever adds: what is not listed is as
+        it was at ``version``."""
+        entities: set[str] = set()
+        pairs: set[tuple[str, str]] = set()
+        for v in range(version + 1, self.version + 1):
+            changes = self._changes.get(v)
+            if changes is None:
+                return None
+            entities |= changes[0]
+            pairs |= changes[1]
+        return entities, pairs
 
     def _apply_entity(self, row: tuple[Any, ...], head: tuple[int, float]) -> None:
         seq, eid, kind, name, region, status, props, ident_kind, value = row
