@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_analytics.py [ENTITIES] [--no-nx] [--view | --scoped]
     .venv/bin/python bench/bench_analytics.py --http [--sellers 150000] [--org bazaarhub]
-        [--work DIR] [--runs 2] [--code CHECKOUT]
+        [--work DIR] [--runs 2] [--code CHECKOUT] [--write listing|seller]
 
 ENTITIES defaults to 100000 (about 6.7 entities per generated seller). Prints a
 Markdown report (paste into bench/RESULTS-analytics.md). ``--view`` runs every
@@ -15,7 +15,8 @@ through a real ``graph-api serve`` on the network of bench/bench_core.py
 (``generate --sellers N --seed 7``, imported once under ``--work``, default
 /tmp/graph-api-bench): each cold after a write (a one-entity ``submitReport``,
 so the view has a new version), then cached, then the three in a row after one
-write (they share the view's snapshot). ``--code`` serves another checkout's
+write (they share the view's snapshot); ``--write seller`` makes each write one
+that changes the clustered graph. ``--code`` serves another checkout's
 graph_api (e.g. a ``git worktree`` of an older commit) for a before/after
 comparison. Prints one JSON line per measurement.
 """
@@ -282,6 +283,14 @@ def http_main() -> None:
     parser.add_argument("--work", default="/tmp/graph-api-bench")
     parser.add_argument("--runs", type=int, default=2)
     parser.add_argument("--code", default=None)
+    parser.add_argument(
+        "--write",
+        choices=("listing", "seller"),
+        default="listing",
+        help="the write before each cold query: a new listing (leaves the clustered "
+        "graph as it was) or a new seller and storefront shipping from a warehouse "
+        "(changes it: rings must cluster again)",
+    )
     args = parser.parse_args()
     cli = str(Path(sys.executable).parent / "graph-api")
     work = Path(args.work)
@@ -297,6 +306,7 @@ def http_main() -> None:
         date=time.strftime("%Y-%m-%d"),
         load=os.getloadavg(),
         code=args.code or "this checkout",
+        write=args.write,
     )
     network = work / f"net-{args.sellers}.ndjson"
     if not network.exists():
@@ -383,17 +393,30 @@ def http_main() -> None:
     ticks = 0
 
     def write() -> None:
-        """A one-entity report: the store's version moves, every cached answer goes."""
+        """A one-report write: the store's version moves, every cached answer goes.
+        ``--write listing``: one new listing; ``seller``: a seller and its storefront
+        shipping from a generated warehouse (joins the clustered graph)."""
         nonlocal ticks
         ticks += 1
         tick = f"bench-tick-{os.getpid()}-{ticks}"
+        entities: list[dict[str, str]] = [{"id": tick, "kind": "LISTING", "name": "tick"}]
+        relations: list[dict[str, str]] = []
+        if args.write == "seller":
+            entities = [
+                {"id": tick, "kind": "SELLER", "name": "tick"},
+                {"id": tick + "-store", "kind": "STOREFRONT", "name": "tick"},
+            ]
+            relations = [
+                {"kind": "OPERATES", "from": tick, "to": tick + "-store"},
+                {"kind": "SHIPS_FROM", "from": tick + "-store", "to": "wh-000001"},
+            ]
         report = {
             "reportId": tick,
             "source": "OSINT",
             "confidence": 0.5,
             "marking": "GREEN",
-            "entities": [{"id": tick, "kind": "LISTING", "name": "tick"}],
-            "relations": [],
+            "entities": entities,
+            "relations": relations,
         }
         mutation = "mutation($r: ReportInput!) { submitReport(input: $r) { reportId } }"
         answer = client.post("/graphql", json={"query": mutation, "variables": {"r": report}})

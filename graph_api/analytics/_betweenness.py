@@ -29,6 +29,7 @@ def within_communities(
     exact_up_to: int,
     samples: int,
     edge_budget: int,
+    memo: dict[Any, FloatArray] | None = None,
 ) -> FloatArray:
     """Betweenness of each node (0..n-1) within its community, 0 outside ``chosen``.
 
@@ -46,6 +47,12 @@ def within_communities(
     graphs are cut out of the edge arrays with a few sorts for all the
     communities at once, so a run costs little more than networkit's own work
     (about 30 µs for a ring of a few nodes).
+
+    ``memo`` (kept by the caller from one call to the next) maps a community's
+    graph as networkit gets it (size, nodes, edges) to its exact scores: a
+    community found again, after a write elsewhere or shaped like another, is
+    not run again. Replaced by the entries this call used. Estimated scores
+    (seeded samples drawn in turn) are never kept.
     """
     import networkit as nk
 
@@ -76,6 +83,8 @@ def within_communities(
     node_end = np.searchsorted(present_label, chosen, side="right")
     batch: list[tuple[int, int, int, int, int]] = []  # small communities run together
     batched = 0
+    known = {} if memo is None else memo
+    used: dict[Any, FloatArray] = {}
     with networkit_serial(seed):
         for lab, p0, p1, n0, n1 in zip(
             chosen.tolist(),
@@ -88,24 +97,40 @@ def within_communities(
             size = int(sizes[lab])
             if p1 == p0 or size <= 2:
                 continue
-            if n1 - n0 <= SMALL:
+            small = n1 - n0 <= SMALL
+            key = None
+            if small or size <= exact_up_to:
+                key = (size, n1 - n0, lo_local[p0:p1].tobytes(), hi_local[p0:p1].tobytes())
+                found = used.get(key)
+                if found is None:
+                    found = known.get(key)
+                if found is not None:
+                    scores[present[n0:n1]] = used[key] = found
+                    continue
+            if small:
                 batch.append((size, p0, p1, n0, n1))
                 batched += n1 - n0
                 if batched >= BATCH:
-                    _exact_together(nk, batch, lo_local, hi_local, present, scores)
+                    _exact_together(nk, batch, lo_local, hi_local, present, scores, used)
                     batch, batched = [], 0
                 continue
             g = nk.graph.Graph(n1 - n0, weighted=False, directed=False)
             g.addEdges((lo_local[p0:p1], hi_local[p0:p1]))
             algo: Any
-            if size <= exact_up_to:
+            if key is not None:
                 algo = nk.centrality.Betweenness(g, normalized=False)
             else:
                 taken = max(8, min(samples, edge_budget // int(directed[lab])))
                 algo = nk.centrality.EstimateBetweenness(g, taken, False, False)
             algo.run()
-            scores[present[n0:n1]] = _scaled(algo.scores(), size)
-        _exact_together(nk, batch, lo_local, hi_local, present, scores)
+            found = _scaled(algo.scores(), size)
+            scores[present[n0:n1]] = found
+            if key is not None:
+                used[key] = found
+        _exact_together(nk, batch, lo_local, hi_local, present, scores, used)
+    if memo is not None:
+        memo.clear()
+        memo.update(used)
     return scores
 
 
@@ -116,11 +141,13 @@ def _exact_together(
     hi: IntArray,
     present: IntArray,
     scores: FloatArray,
+    used: dict[Any, FloatArray],
 ) -> None:
     """Exact betweenness of small communities in one run over their disjoint union.
 
     Paths never leave a community, so each node gets the sums a run on its
-    own community gives it, added in the same order: the same floats.
+    own community gives it, added in the same order: the same floats. Each
+    community's scores are also kept in ``used`` by its graph.
     """
     if not batch:
         return
@@ -137,8 +164,10 @@ def _exact_together(
     algo = nk.centrality.Betweenness(g, normalized=False)
     algo.run()
     raw = np.asarray(algo.scores(), dtype=np.float64)
-    for (size, _, _, n0, n1), at in zip(batch, offset.tolist(), strict=False):
-        scores[present[n0:n1]] = _scaled(raw[at : at + n1 - n0], size)
+    for (size, p0, p1, n0, n1), at in zip(batch, offset.tolist(), strict=False):
+        found = _scaled(raw[at : at + n1 - n0], size)
+        scores[present[n0:n1]] = found
+        used[(size, n1 - n0, lo[p0:p1].tobytes(), hi[p0:p1].tobytes())] = found
 
 
 def _scaled(raw: Any, size: int) -> FloatArray:

@@ -102,13 +102,16 @@ def ring_candidates(
     Notes
     -----
     Cost: the view's `snapshot` (read once, shared with the other whole-graph
-    steps), numpy edge arrays cut from it (relation weight = confidence,
+    steps, followed from the view's previous version after a write), numpy
+    edge arrays cut from it (relation weight = confidence,
     summed over relation kinds), one run of the community engine (networkit
     PLM, about O(m) per pass), betweenness within each candidate's community
     (exact networkit runs up to 500 nodes, seeded 64-sample estimates above),
     one breadth-first search from every candidate storefront at once for the
     sources, then sorts that group players, regions and known rings per
-    candidate.
+    candidate. A snapshot followed after a write reuses the communities when
+    the clustered graph is unchanged, and the betweenness of every community
+    whose graph is (`Snapshot.memo`).
     """
     with no_collection():
         return _candidates(snapshot(G), min_size, seed, engine, resolution, hub_degree)
@@ -137,7 +140,7 @@ def _candidates(
         hub = _hubs(s, d, np.isin(kind, _codes(sn, HUB_KINDS)), hub_degree)
         kept = ~(hub[s] | hub[d])
         s, d, w = s[kept], d[kept], w[kept]
-    labels = communities(n, s, d, w, seed, engine, resolution)
+    labels = _communities(sn.memo, n, (s, d, w), (seed, engine, resolution))
 
     is_member = np.isin(kind, _codes(sn, MEMBER_KINDS))
     member_counts = np.bincount(labels[is_member], minlength=int(labels.max(initial=-1)) + 1)
@@ -155,6 +158,7 @@ def _candidates(
         EXACT_BETWEENNESS_UP_TO,
         BETWEENNESS_SAMPLES,
         BETWEENNESS_EDGE_BUDGET,
+        sn.memo.setdefault("betweenness", {}),
     )
     # Every grouping below is a sort by community, then by id (= clustered position).
     in_chosen = np.zeros(len(member_counts), dtype=bool)
@@ -191,6 +195,30 @@ def _candidates(
         )
     out.sort(key=lambda c: (-c.size, c.id))
     return out
+
+
+def _communities(
+    memo: dict[str, Any],
+    n: int,
+    edges: tuple[IntArray, IntArray, Any],
+    how: tuple[int, str, float],
+) -> IntArray:
+    """`communities` of the clustered graph, or those of the last call on the same
+    snapshot lineage (``memo``) when its input was exactly this one: most writes
+    (listings, test buys, notices) leave the clustered graph as it was, and the
+    engine answers the same input with the same labels."""
+    last = memo.get("communities")
+    if (
+        last is not None
+        and last[0] == (n, how)
+        and all(np.array_equal(a, b) for a, b in zip(last[1], edges, strict=True))
+    ):
+        labels: IntArray = last[2]
+        return labels
+    memo.pop("communities", None)
+    labels = communities(n, *edges, *how)
+    memo["communities"] = ((n, how), edges, labels)
+    return labels
 
 
 def _codes(sn: Snapshot, names: frozenset[str]) -> list[int]:
