@@ -14,7 +14,7 @@ from graph_api import analytics
 from graph_api.access import Action
 from graph_api.analytics import results
 from graph_api.api.context import MAX_HOPS, MAX_LIMIT, check_limit
-from graph_api.api.types import Entity, Info, Relation, RelationKind, load_entity
+from graph_api.api.types import Entity, Info, Relation, RelationKind, entities_of, load_entity
 from graph_api.errors import BadUserInput, NotFound
 from graph_api.model import RelationKind as DomainRelationKind
 from graph_api.model import relation_id
@@ -73,12 +73,12 @@ class Path:
         return cls(confidence=path.confidence, _path=path, _relations=records)
 
     @strawberry.field
-    async def nodes(self, info: Info) -> list[Entity]:
-        return [await load_entity(info, n) for n in self._path.nodes]
+    def nodes(self, info: Info) -> list[Entity]:
+        return entities_of(info, self._path.nodes, all_visible=True)
 
     @strawberry.field
     def relations(self) -> list[Relation]:
-        return [Relation.from_record(r) for r in self._relations]
+        return Relation.from_records(self._relations)
 
 
 @strawberry.type
@@ -116,13 +116,12 @@ class Subgraph:
     _relations: strawberry.Private[list[RelationRecord]]
 
     @strawberry.field
-    async def nodes(self, info: Info) -> list[Entity]:
-        records = await info.context.entity_loader.load_many(list(self._nodes))
-        return [Entity.from_record(r) for r in records if r is not None]
+    def nodes(self, info: Info) -> list[Entity]:
+        return entities_of(info, self._nodes)
 
     @strawberry.field
     def relations(self) -> list[Relation]:
-        return [Relation.from_record(r) for r in self._relations]
+        return Relation.from_records(self._relations)
 
 
 @strawberry.type
@@ -143,8 +142,8 @@ class RingCandidate:
     _ring: strawberry.Private[results.RingCandidate]
 
     @strawberry.field
-    async def members(self, info: Info) -> list[Entity]:
-        return [await load_entity(info, m) for m in self._ring.members]
+    def members(self, info: Info) -> list[Entity]:
+        return entities_of(info, self._ring.members, all_visible=True)
 
     @strawberry.field
     def key_players(self, first: int | None = 5) -> list[RankedEntity]:
@@ -154,8 +153,8 @@ class RingCandidate:
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Warehouses and factories that supply the ring's storefronts."
     )
-    async def sources(self, info: Info) -> list[Entity]:
-        return [await load_entity(info, s) for s in self._ring.sources]
+    def sources(self, info: Info) -> list[Entity]:
+        return entities_of(info, self._ring.sources, all_visible=True)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="A RING entity already recorded for most of these members, if any."
@@ -176,8 +175,8 @@ class Linkage:
         return await load_entity(info, self._linkage.entity)
 
     @strawberry.field
-    async def shared_identifiers(self, info: Info) -> list[Entity]:
-        return [await load_entity(info, i) for i in self._linkage.shared_identifiers]
+    def shared_identifiers(self, info: Info) -> list[Entity]:
+        return entities_of(info, self._linkage.shared_identifiers, all_visible=True)
 
 
 @strawberry.type

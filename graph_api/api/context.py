@@ -1,7 +1,17 @@
-"""The per-request context: the caller's scope and batch loaders over the store."""
+"""The per-request context: the caller's scope and what the operation has read.
+
+Entity records and assertion envelopes read once per operation are kept here,
+so a record named twice (a relation's end, a path's node) costs one read. Two
+ways fill it, both one store call per batch: ``entity_records`` /
+``envelopes_of`` synchronously for a list the resolver holds (a page, a path:
+see ``types.Batch``), and ``entity_loader`` for fields that run side by side
+under different parents (every ring's members), which pays asyncio's overhead
+to batch across them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,14 +46,14 @@ class Context:
     auth_error: GraphAPIError | None = None
     _scope: Scope | None = None
     entity_loader: DataLoader[str, EntityRecord | None] = field(init=False)
-    envelope_loader: DataLoader[int, Assertion] = field(init=False)
     extra: dict[str, Any] = field(default_factory=dict)
     pending_audit: AuditEntry | None = None
     connection_params: dict[str, Any] | None = None  # WebSocket connection_init payload
+    _records: dict[str, EntityRecord | None] = field(default_factory=dict)
+    _envelopes: dict[int, Assertion] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.entity_loader = DataLoader(load_fn=self._load_entities)
-        self.envelope_loader = DataLoader(load_fn=self._load_envelopes)
 
     def take_audit(self) -> AuditEntry | None:
         """The operation's audit entry, once: a write records it in its own transaction."""
@@ -65,10 +75,36 @@ class Context:
     def store(self) -> GraphStore:
         return self.services.store
 
-    async def _load_entities(self, ids: list[str]) -> list[EntityRecord | None]:
-        found = self.services.store.entities_by_id(self.scope, list(dict.fromkeys(ids)))
-        return [found.get(i) for i in ids]
+    def entity_records(self, ids: Sequence[str]) -> list[EntityRecord | None]:
+        """The caller's records of ``ids`` (None: missing or invisible), those not read
+        before in this operation in one store call."""
+        known = self._records
+        missing = [i for i in dict.fromkeys(ids) if i not in known]
+        if missing:
+            found = self.services.store.entities_by_id(self.scope, missing)
+            for i in missing:
+                known[i] = found.get(i)
+        return [known[i] for i in ids]
 
-    async def _load_envelopes(self, keys: list[int]) -> list[Assertion]:
-        found = self.services.store.envelopes(list(dict.fromkeys(keys)))
-        return [found[k] for k in keys]
+    def envelopes_of(self, keys: Iterable[int]) -> None:
+        """Read the envelopes of these report keys not read before, in one store call."""
+        known = self._envelopes
+        missing = [k for k in dict.fromkeys(keys) if k not in known]
+        if missing:
+            known.update(self.services.store.envelopes(missing))
+
+    def envelope(self, key: int) -> Assertion:
+        """An envelope read by ``envelopes_of`` (or read now, alone)."""
+        found = self._envelopes.get(key)
+        if found is None:
+            self.envelopes_of((key,))
+            found = self._envelopes[key]
+        return found
+
+    def forget_entities(self) -> None:
+        """After a write in this operation: read records afresh."""
+        self._records.clear()
+        self.entity_loader.clear_all()
+
+    async def _load_entities(self, ids: list[str]) -> list[EntityRecord | None]:
+        return self.entity_records(ids)

@@ -57,9 +57,9 @@ class CoreQuery:
         )
 
     @strawberry.field
-    async def entity(self, info: Info, id: strawberry.ID) -> Entity | None:
+    def entity(self, info: Info, id: strawberry.ID) -> Entity | None:
         info.context.require(Action.READ)
-        record = await info.context.entity_loader.load(str(id))
+        record = info.context.entity_records([str(id)])[0]
         return None if record is None else Entity.from_record(record)
 
     @strawberry.field

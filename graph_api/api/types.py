@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import Generic, TypeVar, cast
@@ -128,12 +128,68 @@ def org_of(info: Info, org_id: str) -> Org:
     return Org.from_model(found)
 
 
-async def load_assertions(info: Info, facts: Sequence[Fact]) -> list[Assertion]:
-    """Assertions from store facts: fact[0] is the report key, fact[2] the confidence."""
-    envelopes = await info.context.envelope_loader.load_many([f[0] for f in facts])
-    return [
-        Assertion.from_model(env, f[2]) for env, f in zip(envelopes, facts, strict=True)
-    ]
+RelationsWhere = tuple[str, frozenset[model.RelationKind] | None, int, bool]
+"""direction, kinds, first, count: the arguments of one ``relations`` field."""
+
+
+class Batch:
+    """Records answered in one list (a page, a path's relations): the first of them
+    asked for a related read (assertion envelopes, relation ends) makes it for all,
+    in one store call. Resolvers stay synchronous: no DataLoader tasks per field."""
+
+    __slots__ = ("records", "_envelopes_read", "_ends", "_relations")
+
+    def __init__(self, records: Sequence[EntityRecord] | Sequence[RelationRecord]) -> None:
+        self.records = records
+        self._envelopes_read = False
+        self._ends: dict[str, Entity] | None = None
+        self._relations: dict[RelationsWhere, tuple[dict[str, Page[RelationRecord]], Batch]] = {}
+
+    def assertions(self, info: Info, facts: Sequence[Fact]) -> list[Assertion]:
+        """Assertions from store facts: fact[0] is the report key, fact[2] the confidence."""
+        context = info.context
+        if not self._envelopes_read:
+            context.envelopes_of(f[0] for r in self.records for f in r.facts)
+            self._envelopes_read = True
+        return [Assertion.from_model(context.envelope(f[0]), f[2]) for f in facts]
+
+    def end(self, info: Info, entity_id: str) -> Entity:
+        """A relation's end: every end of the batch's relations read at once."""
+        if self._ends is None:
+            ids = [i for r in self.records for i in (r.source, r.target)]  # type: ignore[union-attr]
+            self._ends = {e.id: e for e in entities_of(info, ids, all_visible=True)}
+        return self._ends[entity_id]
+
+    def relations(self, info: Info, entity_id: str, where: RelationsWhere) -> RelationConnection:
+        """One entity's relations page. Without a cursor, the pages of every entity of
+        the batch are read together and their relations form one batch (their ends and
+        assertions one read each); a cursor belongs to one entity's list only."""
+        context = info.context
+        direction, kinds, first, count = where
+        found = self._relations.get(where)
+        if found is None:
+            pages = {
+                r.id: context.store.relations_of(
+                    context.scope, r.id, direction, kinds, first, None, count
+                )
+                for r in self.records
+            }
+            found = pages, Batch([rel for page in pages.values() for rel in page.items])
+            self._relations[where] = found
+        pages, batch = found
+        return connection(pages[entity_id], Relation.from_record, batch)
+
+
+def entities_of(info: Info, ids: Iterable[str], all_visible: bool = False) -> list[Entity]:
+    """The visible ones of ``ids``, once each, in order, answered as one batch.
+    ``all_visible``: ids taken from the caller's own view (a path's nodes), so a
+    missing one is a broken invariant, not an answer."""
+    unique = list(dict.fromkeys(ids))
+    records = [r for r in info.context.entity_records(unique) if r is not None]
+    if all_visible and len(records) != len(unique):
+        raise RuntimeError("an entity of the caller's own view is not visible")
+    batch = Batch(records)
+    return [Entity.from_record(r, batch) for r in records]
 
 
 @strawberry.type
@@ -178,9 +234,10 @@ class Entity:
     )
     identifier_kind: IdentifierKind | None  # type: ignore[valid-type]
     _record: strawberry.Private[EntityRecord]
+    _batch: strawberry.Private[Batch]
 
     @classmethod
-    def from_record(cls, r: EntityRecord) -> Entity:
+    def from_record(cls, r: EntityRecord, batch: Batch | None = None) -> Entity:
         return cls(
             id=strawberry.ID(r.id),
             kind=r.kind,
@@ -192,11 +249,12 @@ class Entity:
             value=r.value,
             identifier_kind=r.identifier_kind,
             _record=r,
+            _batch=Batch((r,)) if batch is None else batch,
         )
 
     @strawberry.field
-    async def assertions(self, info: Info) -> list[Assertion]:
-        return await load_assertions(info, self._record.facts)
+    def assertions(self, info: Info) -> list[Assertion]:
+        return self._batch.assertions(info, self._record.facts)
 
     @strawberry.field
     def relations(
@@ -207,15 +265,16 @@ class Entity:
         first: int | None = 50,
         after: str | None = None,
     ) -> RelationConnection:
-        page = info.context.store.relations_of(
-            info.context.scope,
-            self._record.id,
+        where = (
             (direction or Direction.BOTH).value,
             None if kinds is None else frozenset(kinds),
             check_first(first),
-            after,
             wants_total(info),
         )
+        if after is None:
+            return self._batch.relations(info, self._record.id, where)
+        page = info.context.store.relations_of(info.context.scope, self._record.id, where[0],
+                                               where[1], where[2], after, where[3])
         return connection(page, Relation.from_record)
 
 
@@ -232,22 +291,31 @@ class Relation:
     kind: RelationKind  # type: ignore[valid-type]
     confidence: float
     _record: strawberry.Private[RelationRecord]
+    _batch: strawberry.Private[Batch]
 
     @classmethod
-    def from_record(cls, r: RelationRecord) -> Relation:
-        return cls(id=strawberry.ID(r.id), kind=r.kind, confidence=r.confidence, _record=r)
+    def from_record(cls, r: RelationRecord, batch: Batch | None = None) -> Relation:
+        return cls(
+            id=strawberry.ID(r.id), kind=r.kind, confidence=r.confidence, _record=r,
+            _batch=Batch((r,)) if batch is None else batch,
+        )
+
+    @classmethod
+    def from_records(cls, records: Sequence[RelationRecord]) -> list[Relation]:
+        batch = Batch(records)
+        return [cls.from_record(r, batch) for r in records]
 
     @strawberry.field(name="from")  # type: ignore[untyped-decorator]
-    async def from_(self, info: Info) -> Entity:
-        return await load_entity(info, self._record.source)
+    def from_(self, info: Info) -> Entity:
+        return self._batch.end(info, self._record.source)
 
     @strawberry.field
-    async def to(self, info: Info) -> Entity:
-        return await load_entity(info, self._record.target)
+    def to(self, info: Info) -> Entity:
+        return self._batch.end(info, self._record.target)
 
     @strawberry.field
-    async def assertions(self, info: Info) -> list[Assertion]:
-        return await load_assertions(info, self._record.facts)
+    def assertions(self, info: Info) -> list[Assertion]:
+        return self._batch.assertions(info, self._record.facts)
 
 
 Node = TypeVar("Node")
@@ -277,9 +345,16 @@ class Connection(Generic[Node]):
         return self._total
 
 
-def connection(page: Page[Item], node: Callable[[Item], Node]) -> Connection[Node]:
+def connection(
+    page: Page[Item], node: Callable[[Item, Batch], Node], batch: Batch | None = None
+) -> Connection[Node]:
+    """A page's connection; its nodes answered as ``batch`` (default: the page)."""
+    batch = Batch(page.items) if batch is None else batch  # type: ignore[arg-type]
     return Connection(
-        edges=[Edge(cursor=c, node=node(r)) for r, c in zip(page.items, page.cursors, strict=True)],
+        edges=[
+            Edge(cursor=c, node=node(r, batch))
+            for r, c in zip(page.items, page.cursors, strict=True)
+        ],
         page_info=PageInfo.from_page(page),  # type: ignore[arg-type]
         _total=page.total,
     )

@@ -456,7 +456,7 @@ class WorkflowSubscription:
                 paths = wf_alerts.visible_paths(G, record.doc)
                 if paths is None:
                     continue
-                info.context.entity_loader.clear_all()
+                info.context.forget_entities()
                 subject = services.store.entities_by_id(scope, [record.doc["subject"]])
                 yield Alert(
                     id=strawberry.ID(record.id), kind=wf.AlertKind(record.doc["kind"]),

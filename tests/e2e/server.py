@@ -44,7 +44,7 @@ class Server:
         self.extra = extra
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> Server:
+    def start(self, timeout: float = 60) -> Server:
         with self.log.open("ab") as log:
             self.proc = subprocess.Popen(
                 [str(BIN), "serve", "--db", str(self.db), "--port", str(self.port), *self.extra],
@@ -52,7 +52,7 @@ class Server:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"server exited: {self.log.read_text()[-2000:]}")
