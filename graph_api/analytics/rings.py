@@ -7,9 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from graph_api.analytics._betweenness import within_communities
-from graph_api.analytics._cluster import DEFAULT_ENGINE, communities
+from graph_api.analytics._cluster import DEFAULT_ENGINE
 from graph_api.analytics._reach import reach
+from graph_api.analytics._reuse import by_id, clustered_communities, community_betweenness
 from graph_api.analytics._walk import TRACE_DEPTH
 from graph_api.analytics.results import RankedEntity, RingCandidate
 from graph_api.analytics.snapshot import (
@@ -109,9 +109,10 @@ def ring_candidates(
     (exact networkit runs up to 500 nodes, seeded 64-sample estimates above),
     one breadth-first search from every candidate storefront at once for the
     sources, then sorts that group players, regions and known rings per
-    candidate. A snapshot followed after a write reuses the communities when
-    the clustered graph is unchanged, and the betweenness of every community
-    whose graph is (`Snapshot.memo`).
+    candidate. On a snapshot followed after a write, what is unchanged is
+    reused (`graph_api.analytics._reuse`): the communities and their
+    betweenness when the clustered graph is as it was, else each community's
+    betweenness whose graph is.
     """
     with no_collection():
         return _candidates(snapshot(G), min_size, seed, engine, resolution, hub_degree)
@@ -125,7 +126,7 @@ def _candidates(
     resolution: float,
     hub_degree: int | None,
 ) -> list[RingCandidate]:
-    clustered = sn.by_id(np.flatnonzero(sn.of_kind(*CLUSTERED_KINDS)))
+    clustered = by_id(sn, np.flatnonzero(sn.of_kind(*CLUSTERED_KINDS)), "clustered")
     position = np.full(len(sn), -1, dtype=np.int64)
     position[clustered] = np.arange(len(clustered))
     n = len(clustered)
@@ -140,7 +141,7 @@ def _candidates(
         hub = _hubs(s, d, np.isin(kind, _codes(sn, HUB_KINDS)), hub_degree)
         kept = ~(hub[s] | hub[d])
         s, d, w = s[kept], d[kept], w[kept]
-    labels = _communities(sn.memo, n, (s, d, w), (seed, engine, resolution))
+    labels = clustered_communities(sn, n, (s, d, w), (seed, engine, resolution))
 
     is_member = np.isin(kind, _codes(sn, MEMBER_KINDS))
     member_counts = np.bincount(labels[is_member], minlength=int(labels.max(initial=-1)) + 1)
@@ -148,17 +149,13 @@ def _candidates(
     if chosen.size == 0:
         return []
     sizes = np.bincount(labels, minlength=len(member_counts))
-    scores = within_communities(
+    scores = community_betweenness(
+        sn,
         labels,
         chosen,
         sizes,
-        s,
-        d,
-        seed,
-        EXACT_BETWEENNESS_UP_TO,
-        BETWEENNESS_SAMPLES,
-        BETWEENNESS_EDGE_BUDGET,
-        sn.memo.setdefault("betweenness", {}),
+        (s, d),
+        (seed, EXACT_BETWEENNESS_UP_TO, BETWEENNESS_SAMPLES, BETWEENNESS_EDGE_BUDGET),
     )
     # Every grouping below is a sort by community, then by id (= clustered position).
     in_chosen = np.zeros(len(member_counts), dtype=bool)
@@ -195,30 +192,6 @@ def _candidates(
         )
     out.sort(key=lambda c: (-c.size, c.id))
     return out
-
-
-def _communities(
-    memo: dict[str, Any],
-    n: int,
-    edges: tuple[IntArray, IntArray, Any],
-    how: tuple[int, str, float],
-) -> IntArray:
-    """`communities` of the clustered graph, or those of the last call on the same
-    snapshot lineage (``memo``) when its input was exactly this one: most writes
-    (listings, test buys, notices) leave the clustered graph as it was, and the
-    engine answers the same input with the same labels."""
-    last = memo.get("communities")
-    if (
-        last is not None
-        and last[0] == (n, how)
-        and all(np.array_equal(a, b) for a, b in zip(last[1], edges, strict=True))
-    ):
-        labels: IntArray = last[2]
-        return labels
-    memo.pop("communities", None)
-    labels = communities(n, *edges, *how)
-    memo["communities"] = ((n, how), edges, labels)
-    return labels
 
 
 def _codes(sn: Snapshot, names: frozenset[str]) -> list[int]:

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import graph_api.analytics.snapshot as module
@@ -219,6 +220,8 @@ def test_a_followed_snapshot_equals_one_read_afresh(
         assert len(counted_builds) == builds  # followed, not read again
         followed = kept_snapshot(services)
         assert contiguous_pairs(followed)
+        positions, order = followed.memo["clustered"]  # ids inserted, not sorted again
+        assert np.array_equal(order, followed.by_id(positions))
         assert canonical(followed) == canonical(module._read(services.store.view(scope)))
         assert answers == fresh(services, scope)
     assert written > 60
@@ -317,3 +320,32 @@ def test_a_node_coming_into_view_brings_the_relations_it_already_had(
         assert canonical(followed) == canonical(module._read(services.store.view(brand)))
         assert answers == fresh(services, brand)
     assert len(counted_builds) == builds + 2  # the fresh ones only
+
+
+def test_a_write_outside_the_clustered_graph_reuses_the_communities(
+    make_services: MakeServices, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import graph_api.analytics._reuse as reuse
+
+    services = make_services()
+    lines = list(iter_reports(30, seed=4))
+    load(services, lines, tmp_path)
+    scope = services.operator_scope(services.find_org("bazaarhub"))
+    writer = Writer(lines, seed=9)
+    runs: list[int] = []
+    engine = reuse.communities
+
+    def counting(n: int, *args: Any) -> Any:
+        runs.append(n)
+        return engine(n, *args)
+
+    monkeypatch.setattr(reuse, "communities", counting)
+    rings = lambda G: ring_candidates(G)  # noqa: E731
+    services.cached(scope, "rings", 3, rings)
+    assert len(runs) == 1
+    for shape, clusters_again in (("listing", False), ("seller", True), ("listing", False)):
+        assert submit(services, writer.report("bazaarhub", marking="GREEN", shape=shape))
+        answer = services.cached(scope, "rings", 3, rings)
+        assert len(runs) == 1 + clusters_again
+        assert answer == ring_candidates(services.store.view(scope))  # (runs it afresh)
+        runs[1:] = []
