@@ -1,4 +1,4 @@
-// Summaries with the batch's facts folded in (locked by lock_entity_summaries).
+// Summaries with the batch's facts folded in (read by load_entity_summaries).
 UNWIND $rows AS row
 MATCH (s:ESum {skey: row.skey})
 SET s.data = row.data, s.seqs = row.seqs

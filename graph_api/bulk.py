@@ -3,11 +3,21 @@
 The file is read line by line (never whole); lines are parsed and validated
 one by one, and the good ones committed in transactions of about
 ``batch_rows`` entity and relation rows.
+
+Parsing and writing overlap: while the store writes batch n (a writer
+thread), this thread parses and validates batch n+1. A remote store spends
+most of a batch waiting on its server with the GIL released, so the parsing
+comes nearly free. At most one batch waits for the writer, so memory holds
+three batches at most (written, waiting, being parsed). What a batch
+reports (its bad lines in line order, then its counts) is recorded by the
+writer: the summary has one writer and the error lines come in file order.
 """
 
 from __future__ import annotations
 
+import queue
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -43,6 +53,15 @@ class ImportSummary:
         )
 
 
+@dataclass
+class _Batch:
+    """Parsed lines to write, and the lines that failed to parse, by line number."""
+
+    reports: list[tuple[int, Scope, Report]] = field(default_factory=list)
+    bad: list[tuple[int, Exception]] = field(default_factory=list)
+    rows: int = 0
+
+
 def _error_text(exc: Exception) -> str:
     if isinstance(exc, GraphAPIError):
         return f"{exc.code}: {exc.message}"
@@ -64,61 +83,125 @@ def import_ndjson(
 
     With ``alerts`` (``services`` must hold the graph), every new report is run
     through alert detection after its batch commits, as ``submitReport`` does.
+    A report is written whole or not at all; one already stored (same org and
+    ``reportId``, same content) is counted unchanged.
     """
     scope.require(Action.IMPORT)
     summary = ImportSummary()
-    batch: list[tuple[int, Scope, Report]] = []
-    rows = 0
-
-    def fail(number: int, exc: Exception) -> None:
-        summary.failed += 1
-        text = _error_text(exc)
-        summary.errors.append((number, text))
-        print(f"line {number}: {text}", file=errors_to)
-
-    def flush() -> None:
-        nonlocal rows
-        if not batch:
-            return
-        lines = f"{batch[0][0]}-{batch[-1][0]}"
-        audit = services.operator_audit(f"cli import {path.name} lines {lines}", scope.org_id)
-        results = services.store.submit_many([(s, r) for _, s, r in batch], audit)
-        for (number, reporter, report), result in zip(batch, results, strict=True):
-            if isinstance(result, SubmitResult):
-                if result.created:
-                    if alerts:
-                        summary.alerts += len(on_report_committed(services, reporter, report))
-                    summary.imported += 1
-                    summary.entities += result.entities
-                    summary.relations += result.relations
-                else:
-                    summary.unchanged += 1
-            else:
-                fail(number, result)
-        batch.clear()
-        rows = 0
-
+    services.store.orgs()  # the org table read once here, before the writer starts
+    batch = _Batch()
     size = path.stat().st_size
     with _progress(progress, size) as advance, path.open("rb") as handle:
-        for number, line in enumerate(handle, 1):
-            advance(len(line))
-            if not line.strip():
-                continue
-            try:
-                raw: Any = orjson.loads(line)
-                if not isinstance(raw, dict):
-                    raise ValueError("a line must be one JSON object (a ReportInput)")
-                reporter = services.reporter_scope(scope, raw, operator)
-                report = services.parse(reporter, raw)
-            except (GraphAPIError, ValueError) as exc:
-                fail(number, exc)
-                continue
-            batch.append((number, reporter, report))
-            rows += len(report.entities) + len(report.relations)
-            if rows >= batch_rows:
-                flush()
-        flush()
+        writer = _Writer(services, scope, path, summary, errors_to, alerts)
+        try:
+            for number, line in enumerate(handle, 1):
+                advance(len(line))
+                if not line.strip():
+                    continue
+                try:
+                    raw: Any = orjson.loads(line)
+                    if not isinstance(raw, dict):
+                        raise ValueError("a line must be one JSON object (a ReportInput)")
+                    reporter = services.reporter_scope(scope, raw, operator)
+                    report = services.parse(reporter, raw)
+                except (GraphAPIError, ValueError) as exc:
+                    batch.bad.append((number, exc))
+                    continue
+                batch.reports.append((number, reporter, report))
+                batch.rows += len(report.entities) + len(report.relations)
+                if batch.rows >= batch_rows:
+                    writer.put(batch)
+                    batch = _Batch()
+            writer.put(batch)
+        finally:
+            writer.close()  # the bar stays up until the last batch is written
     return summary
+
+
+class _Writer:
+    """The thread that writes batches in turn and records what each did."""
+
+    def __init__(self, services: Services, scope: Scope, path: Path, summary: ImportSummary,
+                 errors_to: TextIO, alerts: bool) -> None:
+        self.services, self.scope, self.path = services, scope, path
+        self.summary, self.errors_to, self.alerts = summary, errors_to, alerts
+        self.queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=1)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="graph-api-import", daemon=True)
+        self.thread.start()
+
+    def put(self, batch: _Batch) -> None:
+        """Hand a batch over (waits while the writer is busy with two); re-raises what
+        made the writer stop."""
+        if not batch.reports and not batch.bad:
+            return
+        while True:
+            self._raise()
+            try:
+                self.queue.put(batch, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def close(self) -> None:
+        """Wait for every batch handed over; re-raise the writer's error."""
+        if self.thread.is_alive():
+            while True:
+                try:
+                    self.queue.put(None, timeout=0.5)
+                    break
+                except queue.Full:
+                    if not self.thread.is_alive():
+                        break
+            self.thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def _run(self) -> None:
+        try:
+            while (batch := self.queue.get()) is not None:
+                self._write(batch)
+        except BaseException as exc:  # noqa: BLE001 - handed to the importing thread
+            self.error = exc
+            while True:  # let the importing thread's put() return and see the error
+                try:
+                    self.queue.get_nowait()
+                except queue.Empty:
+                    break
+
+    def _write(self, batch: _Batch) -> None:
+        failed: list[tuple[int, Exception]] = list(batch.bad)
+        outcomes: list[tuple[int, Scope, Report, SubmitResult]] = []
+        if batch.reports:
+            reports = batch.reports
+            lines = f"{reports[0][0]}-{reports[-1][0]}"
+            audit = self.services.operator_audit(
+                f"cli import {self.path.name} lines {lines}", self.scope.org_id)
+            results = self.services.store.submit_many([(s, r) for _, s, r in reports], audit)
+            for (number, reporter, report), result in zip(reports, results, strict=True):
+                if isinstance(result, SubmitResult):
+                    outcomes.append((number, reporter, report, result))
+                else:
+                    failed.append((number, result))
+        summary = self.summary
+        for number, exc in sorted(failed, key=lambda f: f[0]):
+            summary.failed += 1
+            text = _error_text(exc)
+            summary.errors.append((number, text))
+            print(f"line {number}: {text}", file=self.errors_to)
+        for _, reporter, report, result in outcomes:
+            if result.created:
+                if self.alerts:
+                    summary.alerts += len(on_report_committed(self.services, reporter, report))
+                summary.imported += 1
+                summary.entities += result.entities
+                summary.relations += result.relations
+            else:
+                summary.unchanged += 1
 
 
 class _progress:

@@ -37,7 +37,13 @@ from graph_api.store.cypher import query, schema_statements
 from graph_api.store.neo4j_faults import outage
 from graph_api.store.neo4j_migrate import migrate
 from graph_api.store.neo4j_reads import Neo4jReads
-from graph_api.store.neo4j_rows import batch_rows, chunks, class_keys, summary_rows
+from graph_api.store.neo4j_rows import (
+    batch_rows,
+    chunks,
+    class_keys,
+    relation_chunks,
+    summary_rows,
+)
 from graph_api.store.neo4j_summaries import ClassState, header_and_state
 
 __all__ = ["Neo4jStore"]
@@ -282,30 +288,31 @@ class Neo4jStore(Neo4jReads):
 
     def _write_reports(self, tx: ManagedTransaction, reports: list[Report]) -> None:
         """A batch of reports in a few UNWIND statements (chunked): report heads, the
-        entities named (each id once), the summaries of the entity classes stated (read
-        under lock, folded in Python, written back), the facts of hub classes, and the
-        relation facts. Writers queue on the report counter first, so no summary is
-        folded from a stale read."""
+        summaries of the entity classes stated (read, folded in Python, written back),
+        the facts of hub classes, and the relation facts with their ends (each entity
+        id looked up once per chunk; entities without relations on their own). Writers
+        queue on the report counter first, so no summary is folded from a stale read."""
         row = tx.run(query("next_counter"), key="seq", by=len(reports)).single()
         assert row is not None
         rows = batch_rows(reports, int(row["value"]) - len(reports) + 1)
         existing: dict[str, tuple[dict[str, Any], ClassState]] = {}
         for keys in chunks(class_keys(rows.entities)):
-            for found in tx.run(query("lock_entity_summaries"), keys=keys):
+            for found in tx.run(query("load_entity_summaries"), keys=keys):
                 existing[found["skey"]] = header_and_state(found["data"])
         sums = summary_rows(rows.entities, existing)
         for part in chunks(rows.heads):
             tx.run(query("create_reports"), rows=part).consume()
-        for ids in chunks(rows.ids):
-            tx.run(query("merge_entities"), ids=ids).consume()
+        ends = {end for r in rows.relations for end in (r["source"], r["target"])}
+        for ids in chunks([i for i in rows.ids if i not in ends]):  # the rest come with
+            tx.run(query("merge_entities"), ids=ids).consume()       # their relations
         for part in chunks(sums.creates):
             tx.run(query("create_entity_summaries"), rows=part).consume()
         for part in chunks(sums.updates):
             tx.run(query("update_entity_summaries"), rows=part).consume()
         for part in chunks(sums.facts):
             tx.run(query("create_entity_facts"), rows=part).consume()
-        for part in chunks(rows.relations):
-            tx.run(query("create_relation_facts"), rows=part).consume()
+        for ids, part in relation_chunks(rows.relations):
+            tx.run(query("create_relation_facts"), ends=ids, rows=part).consume()
 
     def submit(self, scope: Scope, report: Report, audit: AuditEntry | None = None) -> SubmitResult:
         replay = self._replay(report)

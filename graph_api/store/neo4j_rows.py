@@ -27,6 +27,7 @@ __all__ = [
     "chunks",
     "class_keys",
     "graph_from_rows",
+    "relation_chunks",
     "summary_rows",
 ]
 
@@ -80,6 +81,26 @@ def batch_rows(reports: Iterable[Report], first_seq: int) -> BatchRows:
 def chunks(rows: list[Any], size: int = CHUNK_ROWS) -> Iterator[list[Any]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
+
+
+def relation_chunks(relations: list[Row], size: int = CHUNK_ROWS
+                    ) -> Iterator[tuple[list[str], list[Row]]]:
+    """Relation rows in chunks, each as its distinct end ids and the rows with their
+    ``source`` and ``target`` given as positions in that list
+    (``create_relation_facts``).
+
+    >>> [(ends, [(r["source"], r["target"]) for r in rows]) for ends, rows in relation_chunks(
+    ...     [{"source": "a", "target": "b"}, {"source": "b", "target": "c"}])]
+    [(['a', 'b', 'c'], [(0, 1), (1, 2)])]
+    """
+    for part in chunks(relations, size):
+        ends: dict[str, int] = {}
+        rows = []
+        for r in part:
+            source = ends.setdefault(r["source"], len(ends))
+            target = ends.setdefault(r["target"], len(ends))
+            rows.append({**r, "source": source, "target": target})
+        yield list(ends), rows
 
 
 @dataclass

@@ -13,7 +13,7 @@ from graph_api.services import Services
 from graph_api.store.cypher import query
 from graph_api.store.neo4j import Neo4jStore
 from graph_api.store.neo4j_migrate import migrate
-from graph_api.store.neo4j_rows import batch_rows, chunks
+from graph_api.store.neo4j_rows import batch_rows, chunks, relation_chunks
 from graph_api.store.neo4j_summaries import CONFS
 from tests.api.test_analytics_api import DEMO, DEMO_ORGS, scope_of
 from tests.conformance.test_cross_store import _records
@@ -36,10 +36,11 @@ def write_old_layout(services: Services, lines: list[dict[str, Any]]) -> None:
         session.run(query("next_counter"), key="seq", by=len(reports)).consume()
         for name, key, items in (("create_reports", "rows", rows.heads),
                                  ("merge_entities", "ids", rows.ids),
-                                 ("create_entity_facts", "rows", rows.entities),
-                                 ("create_relation_facts", "rows", rows.relations)):
+                                 ("create_entity_facts", "rows", rows.entities)):
             for part in chunks(items, 500):
                 session.run(query(name), {key: part}).consume()
+        for ends, part in relation_chunks(rows.relations, 500):
+            session.run(query("create_relation_facts"), ends=ends, rows=part).consume()
 
 
 def test_an_old_database_is_migrated_and_answers_alike(
