@@ -91,6 +91,10 @@ def main() -> None:
     parser.add_argument("--sellers", type=int, default=150_000)
     parser.add_argument("--work", default=str(ROOT / "bench" / "out"))
     parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument(
+        "--reuse", action="store_true",
+        help="serve the database a previous run imported into --work (skip import)",
+    )
     args = parser.parse_args()
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
@@ -106,11 +110,16 @@ def main() -> None:
         run("generate", "--sellers", str(args.sellers), "--seed", "7", "--out", str(network))
     counts = json.loads(network.with_suffix(".truth.json").read_text())["counts"]
     db = work / f"db-{args.sellers}" / "graph.db"
+    if not (args.reuse and db.exists()):
+        measure_import(network, db, counts)
+    serve(db, work, args.requests)
+
+
+def measure_import(network: Path, db: Path, counts: dict[str, int]) -> None:
     if db.parent.exists():
         for f in db.parent.iterdir():
             f.unlink()
     run("org", "load", str(network.with_suffix(".orgs.json")), "--db", str(db))
-
     start = time.perf_counter()
     run("import", str(network), "--org", "bazaarhub", "--db", str(db), "--quiet")
     seconds = time.perf_counter() - start
@@ -131,9 +140,37 @@ def main() -> None:
         peak_rss_gib=round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20, 2),
     )
 
+
+def cpu_seconds_of_group(pid: int) -> float:
+    """User+system CPU seconds of ``pid`` and its children (the uvicorn workers)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid or int(stat.parent.name) == pid:  # fields[1]: parent pid
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def wait_until_idle(server: Server, limit: float = 300) -> None:
+    """Until every worker has loaded the graph: the group uses < 5 % CPU for 3 s."""
+    assert server.proc is not None
+    deadline = time.monotonic() + limit
+    before = cpu_seconds_of_group(server.proc.pid)
+    while time.monotonic() < deadline:
+        time.sleep(3)
+        now = cpu_seconds_of_group(server.proc.pid)
+        if now - before < 0.15:
+            return
+        before = now
+
+
+def serve(db: Path, work: Path, requests: int) -> None:
     server = Server(db)
     start = time.perf_counter()
-    server.start()
+    server.start(timeout=300)
     emit("server_start", seconds=round(time.perf_counter() - start, 1))
     try:
         token = run(
@@ -154,21 +191,21 @@ def main() -> None:
                 "entity_http",
                 concurrency=concurrency,
                 workers=1,
-                **load(server.url, token, ids, concurrency, args.requests),
+                **load(server.url, token, ids, concurrency, requests),
             )
     finally:
         server.kill()
     # Two workers: each follows the one database (see docs/deploy.md).
     server = Server(db, "--workers", "2")
-    server.start()
+    server.start(timeout=300)
     try:
-        time.sleep(30)  # /healthz answers from the first worker up; let both load the graph
+        wait_until_idle(server)  # /healthz answers from the first worker up; let both load
         for concurrency in (4, 8):
             emit(
                 "entity_http",
                 concurrency=concurrency,
                 workers=2,
-                **load(server.url, token, ids, concurrency, args.requests),
+                **load(server.url, token, ids, concurrency, requests),
             )
     finally:
         server.kill()

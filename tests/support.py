@@ -11,11 +11,14 @@ import orjson
 
 from graph_api.access import Scope, VisibilityClass, may_see
 from graph_api.api.context import Context
+from graph_api.api.operations import Operations
 from graph_api.api.schema import build_schema, error_extensions
+from graph_api.config import Settings
 from graph_api.model import Marking
 from graph_api.services import Services
 
 SCHEMA = build_schema()
+OPERATIONS = Operations(SCHEMA, Settings())
 
 
 def gql(
@@ -25,10 +28,7 @@ def gql(
     context = Context(services=services)
     context._scope = scope
 
-    async def run() -> Any:
-        return await SCHEMA.execute(query, variable_values=variables, context_value=context)
-
-    result = asyncio.run(run())
+    result = asyncio.run(OPERATIONS.run(context, query, variables))
     out: dict[str, Any] = {"data": result.data}
     if result.errors:
         out["errors"] = [

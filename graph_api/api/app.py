@@ -25,6 +25,7 @@ from strawberry.types import ExecutionResult
 
 from graph_api.api.context import Context
 from graph_api.api.export_fields import package_for
+from graph_api.api.operations import Operations
 from graph_api.api.schema import build_schema, error_extensions
 from graph_api.audit import AuditEntry, digest_of
 from graph_api.errors import GraphAPIError
@@ -120,6 +121,59 @@ class GraphQLApp(GraphQL[Context, None]):
         return out
 
 
+class GraphQLEndpoint:
+    """/graphql: POST with a JSON body (every query and mutation) runs on ``Operations``;
+    anything else (GraphiQL on GET, WebSocket subscriptions, other bodies) on strawberry."""
+
+    def __init__(self, strawberry_app: GraphQLApp, operations: Operations) -> None:
+        self.strawberry_app = strawberry_app
+        self.operations = operations
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        content_type = request.headers.get("content-type", "")
+        if scope["type"] != "http" or request.method != "POST" or not content_type.startswith(
+            "application/json"
+        ):
+            await self.strawberry_app(scope, receive, send)
+            return
+        payload = _payload(await request.body())
+        if isinstance(payload, str):
+            response = _refusal(payload)
+        else:
+            query, variables, operation_name = payload
+            context = await self.strawberry_app.get_context(request, None)
+            result = await self.operations.run(context, query, variables, operation_name)
+            answer = await self.strawberry_app.process_result(request, result)  # type: ignore[arg-type]
+            response = Response(orjson.dumps(answer), media_type="application/json")
+        await response(scope, receive, send)
+
+
+def _payload(body: bytes) -> tuple[str, dict[str, Any] | None, str | None] | str:
+    """(query, variables, operationName) of a GraphQL-over-HTTP body, or why it is refused."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return "the request body is not JSON"
+    if not isinstance(payload, dict):
+        return "the request body must be one JSON object (batches are not accepted)"
+    query, variables, name = payload.get("query"), payload.get("variables"), payload.get(
+        "operationName"
+    )
+    if not isinstance(query, str) or not query:
+        return "the request has no query"
+    if variables is not None and not isinstance(variables, dict):
+        return "variables must be a JSON object"
+    if name is not None and not isinstance(name, str):
+        return "operationName must be a string"
+    return query, variables, name
+
+
+def _refusal(message: str) -> Response:
+    body = {"errors": [{"message": message, "extensions": {"code": "BAD_USER_INPUT"}}]}
+    return Response(orjson.dumps(body), status_code=400, media_type="application/json")
+
+
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with LIMIT_EXCEEDED, before parsing."""
 
@@ -181,6 +235,7 @@ def create_app(services: Services) -> ASGIApp:
     schema = build_schema(settings)
     metrics = Metrics()
     graphql_app = GraphQLApp(schema, services, metrics)
+    endpoint = GraphQLEndpoint(graphql_app, Operations(schema, settings))
     store = services.store
 
     async def healthz(request: Request) -> Response:
@@ -230,7 +285,7 @@ def create_app(services: Services) -> ASGIApp:
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql_app, methods=["GET", "POST"]),
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql_app),  # subscriptions: alertRaised
             Route("/healthz", healthz),
             Route("/metrics", metrics_page),

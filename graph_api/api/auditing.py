@@ -2,12 +2,14 @@
 
 A write records itself in its own transaction through ``Context.take_audit``;
 whatever was not recorded that way (reads, refused writes) is appended when
-the operation ends.
+the operation ends (``audited``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, OperationDefinitionNode
@@ -18,7 +20,7 @@ from graph_api.api.context import Context
 from graph_api.audit import AuditEntry, digest_of
 from graph_api.errors import GraphAPIError
 
-__all__ = ["AuditExtension"]
+__all__ = ["AuditExtension", "audited", "operation_label"]
 
 
 def operation_label(document: object, operation_name: str | None) -> str:
@@ -35,49 +37,61 @@ def operation_label(document: object, operation_name: str | None) -> str:
     return "invalid"
 
 
-_labels: dict[tuple[str, str | None], str] = {}
+class Outcome:
+    """What ``audited`` guards: the result it withholds if its audit record is refused."""
+
+    result: GraphQLExecutionResult | None = None
 
 
-def cached_label(query: str, operation_name: str | None, document: object) -> str:
-    """``operation_label`` once per distinct query text (clients repeat theirs)."""
-    key = (query, operation_name)
-    label = _labels.get(key)
-    if label is None:
-        label = operation_label(document, operation_name)
-        if len(_labels) < 4096:
-            _labels[key] = label
-    return label
+@contextlib.contextmanager
+def audited(
+    context: Context, label: str, variables: Mapping[str, Any] | None
+) -> Iterator[Outcome]:
+    """Run one operation within the request's time budget and record it in the ledger.
+
+    A write records itself in its own transaction (``Context.take_audit``); anything
+    else is appended afterwards, and if that append fails the answer is withheld:
+    nothing is answered that is not in the ledger.
+    """
+    scope = context._scope
+    context.pending_audit = AuditEntry(
+        at=context.services.clock(),
+        principal_id=scope.principal_id if scope else "anonymous",
+        org_id=scope.org_id if scope else "",
+        operation=label,
+        digest=digest_of(variables),
+    )
+    outcome = Outcome()
+    with deadline.budget(context.services.settings.request_seconds):
+        yield outcome
+    entry = context.take_audit()
+    if entry is None:
+        return
+    try:
+        context.services.store.append_audit(entry)
+    except GraphAPIError as exc:
+        result = outcome.result
+        if result is not None:
+            result.data = None
+            errors = list(result.errors or [])
+            if all(getattr(e.original_error, "code", None) != exc.code for e in errors):
+                errors.append(GraphQLError(exc.message, original_error=exc))
+            result.errors = errors  # a refused write's own UNAVAILABLE says it already
 
 
 class AuditExtension(SchemaExtension):
+    """``audited`` for operations run by strawberry itself (subscriptions on the WebSocket)."""
+
     def on_execute(self) -> Iterator[None]:
         context = self.execution_context.context
         if not isinstance(context, Context):
             yield
             return
-        scope = context._scope
-        context.pending_audit = AuditEntry(
-            at=context.services.clock(),
-            principal_id=scope.principal_id if scope else "anonymous",
-            org_id=scope.org_id if scope else "",
-            operation=cached_label(
-                self.execution_context.query or "", self.execution_context.operation_name,
-                self.execution_context.graphql_document,
-            ),
-            digest=digest_of(self.execution_context.variables),
+        label = operation_label(
+            self.execution_context.graphql_document, self.execution_context.operation_name
         )
-        with deadline.budget(context.services.settings.request_seconds):
+        with audited(context, label, self.execution_context.variables) as outcome:
             yield
-        entry = context.take_audit()
-        if entry is None:
-            return
-        try:
-            context.services.store.append_audit(entry)
-        except GraphAPIError as exc:  # no answer that is not in the ledger
             result = self.execution_context.result
             if isinstance(result, GraphQLExecutionResult):
-                result.data = None
-                errors = list(result.errors or [])
-                if all(getattr(e.original_error, "code", None) != exc.code for e in errors):
-                    errors.append(GraphQLError(exc.message, original_error=exc))
-                result.errors = errors  # a refused write's own UNAVAILABLE says it already
+                outcome.result = result

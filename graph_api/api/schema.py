@@ -41,7 +41,7 @@ from graph_api.model import EntityKind as DomainEntityKind
 from graph_api.model import OrgType as DomainOrgType
 from graph_api.store.base import EntityFilter
 
-__all__ = ["Mutation", "Query", "build_schema", "error_extensions"]
+__all__ = ["Mutation", "Query", "build_schema", "error_extensions", "limit_rules"]
 
 
 @strawberry.type
@@ -186,13 +186,17 @@ class QuietSchema(strawberry.Schema):
             super().process_errors(unexpected, execution_context)
 
 
+def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
+    """Validation rules beyond the specification's: query depth and aliases."""
+    return [depth_rule(settings.max_depth, None, None), alias_rule(settings.max_aliases)]
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema; its extensions apply the limits and the audit to operations strawberry
+    runs itself (subscriptions), ``operations.Operations`` to every query and mutation."""
     settings = settings or Settings()
     # Rule classes made once, so ValidationCache's key (document, rules) repeats.
-    rules: list[type[ASTValidationRule]] = [
-        depth_rule(settings.max_depth, None, None),
-        alias_rule(settings.max_aliases),
-    ]
+    rules = limit_rules(settings)
     extensions: list[Any] = [
         AuditExtension,
         lambda: AddValidationRules(rules),

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 from typing import Any
 
 from graph_api.access import Scope
 from graph_api.api.context import Context
-from graph_api.api.schema import build_schema, error_extensions
+from graph_api.api.schema import build_schema
 from graph_api.services import Services
 from tests.conftest import FixedClock
+from tests.support import gql
 
-SCHEMA = build_schema()  # the served schema: core, analytics, audit and workflow
+__all__ = ["SCHEMA", "codes", "context", "gql", "ok", "role"]
+
+SCHEMA = build_schema()  # subscriptions run on strawberry, as on the server's WebSocket
 
 NOTICE_FIELDS = """id status filedAt refuteBy decidedAt grounds refutation marking reason
   brand { id } listings { id status }
@@ -23,23 +25,6 @@ def context(services: Services, scope: Scope | None) -> Context:
     ctx = Context(services=services)
     ctx._scope = scope
     return ctx
-
-
-def gql(
-    services: Services, scope: Scope | None, query: str, variables: dict[str, Any] | None = None
-) -> dict[str, Any]:
-    async def run() -> Any:
-        return await SCHEMA.execute(
-            query, variable_values=variables, context_value=context(services, scope)
-        )
-
-    result = asyncio.run(run())
-    out: dict[str, Any] = {"data": result.data}
-    if result.errors:
-        out["errors"] = [
-            {"message": e.message, "extensions": error_extensions(e)} for e in result.errors
-        ]
-    return out
 
 
 def ok(answer: dict[str, Any]) -> Any:

@@ -1,0 +1,125 @@
+"""Queries and mutations executed on graphql-core directly, documents cached by text.
+
+strawberry builds the schema and its resolvers; running an operation through
+``strawberry.Schema.execute`` adds its extension hooks (four context managers per
+extension, per operation) to every request, about as much as executing a small
+query (PERFORMANCE.md: +40 % over graphql-core). ``Operations.run`` does what
+those extensions did for us in one pass: parse with the token limit, validate
+with the depth and alias rules (both once per distinct query text), audit and
+bound the time of the execution (``auditing.audited``). Subscriptions stay on
+strawberry's WebSocket path, which keeps the same rules as schema extensions.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import strawberry
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLError,
+    OperationType,
+    execute,
+    get_operation_ast,
+    parse,
+    specified_rules,
+)
+from strawberry.execution.is_awaitable import optimized_is_awaitable
+from strawberry.schema.schema import validate_document
+
+from graph_api.api.auditing import audited, operation_label
+from graph_api.api.context import Context
+from graph_api.api.schema import limit_rules
+from graph_api.config import Settings
+
+__all__ = ["Operations"]
+
+CACHED_DOCUMENTS = 512
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A query text parsed and validated: its document, or the errors that refuse it."""
+
+    document: DocumentNode | None
+    errors: list[GraphQLError]
+
+
+class Operations:
+    def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
+        self.schema = schema
+        self.settings = settings
+        self.rules = (*specified_rules, *limit_rules(settings))
+        self._prepared: OrderedDict[str, Prepared] = OrderedDict()
+        self._labels: dict[tuple[str, str | None], str] = {}
+
+    def prepare(self, query: str) -> Prepared:
+        """Parse and validate ``query``, once per distinct text (clients repeat theirs)."""
+        found = self._prepared.get(query)
+        if found is not None:
+            self._prepared.move_to_end(query)
+            return found
+        try:
+            document = parse(query, max_tokens=self.settings.max_tokens)
+        except GraphQLError as error:
+            found = Prepared(None, [error])
+        else:
+            errors = validate_document(self.schema._schema, document, self.rules)
+            found = Prepared(None if errors else document, errors)
+        self._prepared[query] = found
+        if len(self._prepared) > CACHED_DOCUMENTS:
+            self._prepared.popitem(last=False)
+        return found
+
+    async def run(
+        self,
+        context: Context,
+        query: str,
+        variables: dict[str, Any] | None = None,
+        operation_name: str | None = None,
+    ) -> ExecutionResult:
+        """Execute a query or mutation as POST /graphql does; never raises for bad input."""
+        prepared = self.prepare(query)
+        if prepared.document is None:
+            return ExecutionResult(None, prepared.errors)
+        document = prepared.document
+        operation = get_operation_ast(document, operation_name)
+        if operation is not None and operation.operation is OperationType.SUBSCRIPTION:
+            return ExecutionResult(None, [GraphQLError(
+                "subscriptions run over a WebSocket on /graphql (graphql-transport-ws)"
+            )])
+        label = self._label(query, operation_name, document)
+        result: ExecutionResult
+        with audited(context, label, variables) as outcome:
+            result = await _awaited(execute(
+                self.schema._schema,
+                document,
+                variable_values=variables,
+                operation_name=operation_name,
+                context_value=context,
+                executor_class=self.schema.execution_context_class,
+                is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+            ))
+            outcome.result = result
+        if result.errors:
+            self.schema.process_errors(result.errors)  # logs only the unexpected ones
+        return result
+
+    def _label(self, query: str, operation_name: str | None, document: DocumentNode) -> str:
+        key = (query, operation_name)
+        label = self._labels.get(key)
+        if label is None:
+            label = operation_label(document, operation_name)
+            if len(self._labels) < CACHED_DOCUMENTS:
+                self._labels[key] = label
+        return label
+
+
+async def _awaited(result: Any) -> ExecutionResult:
+    if optimized_is_awaitable(result):
+        result = await result
+    assert isinstance(result, ExecutionResult)
+    return result
