@@ -6,8 +6,9 @@
 No Neo4j server can be installed from the registries here; ArcadeDB (PyPI
 ``arcadedb-embedded``, with its own Java runtime) speaks Bolt and Cypher.
 ``start`` picks free loopback ports, waits until a real Cypher query answers,
-and writes GRAPH_API_TEST_NEO4J_* lines (and the PID) to the env file, which
-``make test`` sources; ``stop`` ends that PID (SIGTERM, then SIGKILL).
+and writes GRAPH_API_TEST_NEO4J_* lines, the HTTP address (tests change database
+settings through it) and the PID to the env file, which ``make test`` sources;
+``stop`` ends that PID (SIGTERM, then SIGKILL).
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ def start(args: argparse.Namespace) -> None:
         "-Darcadedb.server.plugins=Bolt:com.arcadedb.bolt.BoltProtocolPlugin",
         f"-Darcadedb.bolt.port={bolt}", "-Darcadedb.bolt.host=127.0.0.1",
         "-Darcadedb.bolt.defaultDatabase=neo4j",
+        *(f"-D{setting}" for setting in args.setting),
         "-cp", f"{home / 'jars'}/*", "com.arcadedb.server.ArcadeDBServer",
     ]
     with log.open("ab") as out:
@@ -91,7 +93,7 @@ def start(args: argparse.Namespace) -> None:
     Path(args.env_file).write_text(
         f"GRAPH_API_TEST_NEO4J_URI={uri}\nGRAPH_API_TEST_NEO4J_USER=root\n"
         f"GRAPH_API_TEST_NEO4J_PASSWORD={password}\nGRAPH_API_TEST_NEO4J_DATABASE=neo4j\n"
-        f"ARCADEDB_PID={proc.pid}\n"
+        f"GRAPH_API_TEST_ARCADEDB_HTTP=http://127.0.0.1:{http}\nARCADEDB_PID={proc.pid}\n"
     )
     print(f"ArcadeDB answering Cypher on {uri} (pid {proc.pid})")
 
@@ -130,6 +132,8 @@ def main() -> None:
     up.add_argument("--env-file", default=".arcadedb.env")
     up.add_argument("--heap", default="1g")
     up.add_argument("--wait", type=float, default=120)
+    up.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
+                    help="an ArcadeDB setting, e.g. arcadedb.command.timeout=30000 (repeatable)")
     up.add_argument("--bolt-port", type=int, help="default: a free port (a restart reuses one)")
     up.add_argument("--password", help="root password (default: a random one)")
     up.set_defaults(run=start)

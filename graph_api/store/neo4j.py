@@ -22,19 +22,27 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from neo4j import READ_ACCESS, WRITE_ACCESS, Driver, GraphDatabase, ManagedTransaction, Session
+from neo4j import (
+    READ_ACCESS,
+    WRITE_ACCESS,
+    Driver,
+    GraphDatabase,
+    ManagedTransaction,
+    Query,
+    Session,
+)
 from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, TransientError
 
 from graph_api import deadline
 from graph_api.access import Scope, VisibilityClass
 from graph_api.audit import GENESIS, AuditEntry, AuditRecord, chain_hash
 from graph_api.config import Settings
-from graph_api.errors import BadUserInput, Conflict, Unavailable
+from graph_api.errors import BadUserInput, Conflict, LimitExceeded, Unavailable
 from graph_api.model import EntityKind, Org, OrgType, Principal, Report
 from graph_api.reports import check_against_view, mentioned_ids
 from graph_api.store.base import SubmitResult
 from graph_api.store.cypher import query, schema_statements
-from graph_api.store.neo4j_faults import outage
+from graph_api.store.neo4j_faults import outage, timed_out
 from graph_api.store.neo4j_migrate import migrate
 from graph_api.store.neo4j_reads import Neo4jReads
 from graph_api.store.neo4j_rows import (
@@ -50,6 +58,7 @@ __all__ = ["Neo4jStore"]
 
 T = TypeVar("T")
 RETRIES = 5
+MIN_TIMEOUT = 0.001  # seconds: a server timeout of 0 means none, so never ask for 0
 
 
 def _now() -> str:
@@ -64,6 +73,10 @@ def _close_quietly(session: Session) -> None:
 
 
 class Neo4jStore(Neo4jReads):
+    # A bulk import parses the next batch while this store writes one (graph_api.bulk):
+    # a write here is mostly waiting on the server, with the GIL released.
+    OVERLAPS_WRITES = True
+
     def __init__(self, settings: Settings) -> None:
         self.database = settings.neo4j_database
         # While the database is down a request answers UNAVAILABLE within seconds
@@ -136,14 +149,21 @@ class Neo4jStore(Neo4jReads):
                 raise
         raise AssertionError("unreachable")
 
-    def _run(self, mode: str, text: str, **params: Any) -> list[dict[str, Any]]:
+    def _run(self, mode: str, text: str, *, timeout: float | None = None, **params: Any
+             ) -> list[dict[str, Any]]:
         """One auto-commit query (one round trip), retried like a managed transaction:
-        on transient errors, and once on a connection that died with a restart."""
+        on transient errors, and once on a connection that died with a restart.
+        ``timeout``: seconds the server may run it (Neo4j ends it past them; ArcadeDB
+        ignores the driver's timeout and applies its ``arcadedb.command.timeout``);
+        either server's timeout answers LIMIT_EXCEEDED."""
+        work = text if timeout is None else Query(text, timeout=timeout)
         for attempt in range(RETRIES):
             try:
-                return [r.data() for r in self._session(mode).run(text, params)]
+                return [r.data() for r in self._session(mode).run(work, params)]
             except (Neo4jError, DriverError) as exc:
                 self._drop_session(mode)
+                if timed_out(exc):
+                    raise self._time_limit() from None
                 fault = outage(exc)
                 if fault is None:
                     raise
@@ -155,9 +175,23 @@ class Neo4jStore(Neo4jReads):
                 raise
         raise AssertionError("unreachable")
 
+    @staticmethod
+    def _time_limit() -> LimitExceeded:
+        """The error of a query the server ended at its time limit: the request's, or
+        the server's own (ArcadeDB's is one setting for every query)."""
+        budget = deadline.current()
+        if budget is not None and budget.remaining() <= 0.05:
+            return deadline.exceeded()
+        return LimitExceeded("the query ran past the graph database's time limit; narrow it "
+                             "(fewer hops, a lower limit, a higher minConfidence)")
+
     def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
+        """A read query; inside a request's time budget the server gets what is left of
+        it (a variable-length trace over a dense cluster can run long)."""
         deadline.check()  # every round trip is a chance to stop a runaway request
-        return self._run(READ_ACCESS, query(name), **params)
+        budget = deadline.current()
+        timeout = None if budget is None else max(budget.remaining(), MIN_TIMEOUT)
+        return self._run(READ_ACCESS, query(name), timeout=timeout, **params)
 
     def reset(self) -> None:
         """Empty the database (tests only)."""

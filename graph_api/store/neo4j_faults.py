@@ -5,7 +5,8 @@ While the graph database is stopped or restarting, the driver raises
 credentials (``AuthError``) or refuses requests in the wrong protocol state
 (``Neo.ClientError.Request.*``), and a busy one raises ``TransientError``. Each
 becomes :class:`~graph_api.errors.Unavailable` (UNAVAILABLE, retry); any other
-error is a bug and stays as it is.
+error is a bug and stays as it is. A query the server ended at its time limit
+(`timed_out`) is neither: the store answers LIMIT_EXCEEDED.
 
 >>> from neo4j.exceptions import ServiceUnavailable
 >>> outage(ServiceUnavailable("connection refused")).code
@@ -19,6 +20,7 @@ from __future__ import annotations
 from neo4j.exceptions import (
     AuthError,
     ClientError,
+    Neo4jError,
     ServiceUnavailable,
     SessionExpired,
     TransientError,
@@ -26,7 +28,12 @@ from neo4j.exceptions import (
 
 from graph_api.errors import Unavailable
 
-__all__ = ["outage"]
+__all__ = ["outage", "timed_out"]
+
+# Neo4j: the driver's per-query timeout (TransactionTimedOutClientConfiguration) or the
+# server's db.transaction.timeout (TransactionTimedOut); ArcadeDB 26.10 answers its
+# arcadedb.command.timeout with TransactionTimedOut too.
+_TIMEOUT_CODES = ("Neo.ClientError.Transaction.TransactionTimedOut",)
 
 
 def outage(exc: BaseException) -> Unavailable | None:
@@ -35,3 +42,9 @@ def outage(exc: BaseException) -> Unavailable | None:
         isinstance(exc, ClientError) and (exc.code or "").startswith("Neo.ClientError.Request.")
     )
     return Unavailable(f"the graph database is unavailable: {exc}") if down else None
+
+
+def timed_out(exc: BaseException) -> bool:
+    """Whether the server ended the query at its time limit: Neo4j's transaction
+    timeout (the driver's or its own), or ArcadeDB's ``arcadedb.command.timeout``."""
+    return isinstance(exc, Neo4jError) and (exc.code or "").startswith(_TIMEOUT_CODES)

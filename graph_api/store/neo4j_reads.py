@@ -105,7 +105,7 @@ class Neo4jReads(GraphReads):
         """The node data read so far by the current GraphQL operation, keyed by (view,
         id); None outside an operation. An operation is its time budget
         (``deadline.budget``), opened once per operation by the API."""
-        token = deadline._deadline.get()  # the budget object: one per operation
+        token = deadline.current()  # the budget object: one per operation
         if token is None:
             return None
         seen: OrderedDict[int, tuple[object, dict[tuple[str, str], Data | None]]]
