@@ -15,7 +15,7 @@ import bisect
 
 import numpy as np
 
-from graph_api.analytics._betweenness import within_communities
+from graph_api.analytics._betweenness import CommunityBetweenness
 from graph_api.analytics._cluster import communities
 from graph_api.analytics.snapshot import FloatArray, IntArray, Snapshot
 
@@ -78,12 +78,13 @@ def community_betweenness(
     sizes: IntArray,
     edges: tuple[IntArray, IntArray],
     settings: tuple[int, int, int, int],
-) -> FloatArray:
-    """`within_communities` (``settings``: seed, exact_up_to, samples,
-    edge_budget), or the last call's scores when ``labels`` are the very labels
+) -> CommunityBetweenness:
+    """`CommunityBetweenness` of the communities (``settings``: seed,
+    exact_up_to, samples, edge_budget): the last call's, with every score it
+    has computed since, when ``labels`` are the very labels
     `clustered_communities` gave it (same edges too) and ``chosen`` is the
-    same; otherwise computed with the snapshot's memo of each community's
-    exact scores."""
+    same; otherwise a new one that takes the scores of every community whose
+    graph it has seen before."""
     last = sn.memo.get("scores")
     if (
         last is not None
@@ -91,10 +92,11 @@ def community_betweenness(
         and last[1] == settings
         and np.array_equal(last[2], chosen)
     ):
-        kept: FloatArray = last[3]
+        kept: CommunityBetweenness = last[3]
         return kept
     sn.memo.pop("scores", None)
-    memo = sn.memo.setdefault("betweenness", {})
-    scores = within_communities(labels, chosen, sizes, *edges, *settings, memo=memo)
-    sn.memo["scores"] = (labels, settings, chosen, scores)
-    return scores
+    before = sn.memo.pop("betweenness", None)
+    found = CommunityBetweenness(labels, chosen, sizes, *edges, settings, before)
+    sn.memo["betweenness"] = found.memo
+    sn.memo["scores"] = (labels, settings, chosen, found)
+    return found

@@ -8,6 +8,7 @@ in its stored direction, whatever direction a walk crossed it in, so that
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
@@ -85,7 +86,7 @@ class RingCandidate:
     id: str
     size: int
     members: tuple[str, ...]
-    key_players: tuple[RankedEntity, ...]
+    key_players: Sequence[RankedEntity]  # a tuple, or one ranked when first read
     sources: tuple[str, ...]
     regions: tuple[str, ...]
     known_ring: str | None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, overload
 
 import numpy as np
 
+from graph_api.analytics._betweenness import CommunityBetweenness
 from graph_api.analytics._cluster import DEFAULT_ENGINE
 from graph_api.analytics._reach import reach
 from graph_api.analytics._reuse import by_id, clustered_communities, community_betweenness
@@ -163,10 +165,9 @@ def _candidates(
     ids = sn.ids
     members = _by_label(labels, in_chosen, is_member, clustered, ids)
     players = np.flatnonzero(in_chosen[labels] & np.isin(kind, _codes(sn, PLAYER_KINDS)))
-    players = players[np.lexsort((players, -scores[players], labels[players]))]
-    player_groups = _groups(labels[players], chosen)
-    player_ids = [ids[i] for i in clustered[players].tolist()]
-    player_scores = scores[players].tolist()
+    players = players[np.argsort(labels[players], kind="stable")]
+    groups = dict(zip(chosen.tolist(), _groups(labels[players], chosen), strict=True))
+    rank = _Ranking(scores, players, groups, clustered, ids)
     source_pairs = _ring_sources(sn, clustered, position, kind, labels, in_chosen)
     regions = _ring_regions(sn, clustered, labels, is_member & in_chosen[labels], source_pairs)
     sources: dict[int, list[str]] = {}
@@ -176,7 +177,7 @@ def _candidates(
         sources.setdefault(lab, []).append(ids[node])
     known = _known_rings(sn, clustered, kind, labels, in_chosen, member_of_pairs)
     out: list[RingCandidate] = []
-    for lab, (p0, p1) in zip(chosen.tolist(), player_groups, strict=True):
+    for lab in chosen.tolist():
         names = members.get(lab, ())
         digest = hashlib.sha256("\x1f".join(names).encode()).hexdigest()[:16]
         out.append(
@@ -184,7 +185,7 @@ def _candidates(
                 id=f"ringcand-{digest}",
                 size=len(names),
                 members=names,
-                key_players=tuple(map(RankedEntity, player_ids[p0:p1], player_scores[p0:p1])),
+                key_players=KeyPlayers(rank, lab),
                 sources=tuple(sources.get(lab, ())),
                 regions=regions.get(lab, ()),
                 known_ring=known.get(lab),
@@ -192,6 +193,74 @@ def _candidates(
         )
     out.sort(key=lambda c: (-c.size, c.id))
     return out
+
+
+class _Ranking:
+    """A community's players by betweenness within it (descending, ties by id),
+    computed when first asked for."""
+
+    def __init__(
+        self,
+        scores: CommunityBetweenness,
+        players: IntArray,
+        groups: dict[int, tuple[int, int]],
+        clustered: IntArray,
+        ids: list[str],
+    ) -> None:
+        self.scores, self.players, self.groups = scores, players, groups
+        self.clustered, self.ids = clustered, ids
+
+    def __call__(self, label: int) -> tuple[RankedEntity, ...]:
+        p0, p1 = self.groups.get(label, (0, 0))
+        players = self.players[p0:p1]  # by clustered position, i.e. by id
+        nodes, scores = self.scores.of(label)
+        at = np.minimum(np.searchsorted(nodes, players), max(len(nodes) - 1, 0))
+        score = np.zeros(len(players), dtype=np.float64)
+        if len(nodes):
+            found = nodes[at] == players
+            score[found] = scores[at[found]]
+        order = np.lexsort((players, -score))
+        names = [self.ids[i] for i in self.clustered[players[order]].tolist()]
+        return tuple(map(RankedEntity, names, score[order].tolist()))
+
+
+class KeyPlayers(Sequence[RankedEntity]):
+    """A ring candidate's key players: a tuple, ranked when first read (a rings
+    answer is read for its first candidates; thousands follow)."""
+
+    __slots__ = ("_rank", "_label", "_got")
+
+    def __init__(self, rank: Callable[[int], tuple[RankedEntity, ...]], label: int) -> None:
+        self._rank: Callable[[int], tuple[RankedEntity, ...]] | None = rank
+        self._label = label
+        self._got: tuple[RankedEntity, ...] | None = None
+
+    def _players(self) -> tuple[RankedEntity, ...]:
+        if self._got is None:
+            assert self._rank is not None
+            self._got, self._rank = self._rank(self._label), None
+        return self._got
+
+    @overload
+    def __getitem__(self, i: int) -> RankedEntity: ...
+    @overload
+    def __getitem__(self, i: slice) -> tuple[RankedEntity, ...]: ...
+    def __getitem__(self, i: int | slice) -> RankedEntity | tuple[RankedEntity, ...]:
+        return self._players()[i]
+
+    def __len__(self) -> int:
+        return len(self._players())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, KeyPlayers | tuple):
+            return self._players() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._players())
+
+    def __repr__(self) -> str:
+        return repr(self._players())
 
 
 def _codes(sn: Snapshot, names: frozenset[str]) -> list[int]:

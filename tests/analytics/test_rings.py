@@ -175,3 +175,25 @@ def test_hubs_do_not_glue_unrelated_sellers_into_a_ring() -> None:
     assert "pub" in {c.members[0]: c for c in rings}["r0s0"].sources  # still a source
     assert "pub" not in {p.entity for c in cands for p in c.key_players}
     assert ring_candidates(G, hub_degree=70) == glued  # under the threshold: not a hub
+
+
+def test_key_players_are_ranked_when_first_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    from graph_api.analytics._betweenness import CommunityBetweenness
+
+    asked: list[list[int]] = []
+    compute = CommunityBetweenness.compute
+
+    def counting(self: CommunityBetweenness, labels: list[int]) -> None:
+        asked.append(labels)
+        compute(self, labels)
+
+    monkeypatch.setattr(CommunityBetweenness, "compute", counting)
+    cands = ring_candidates(planted(rings=4))
+    assert asked == []  # nothing run for key players nobody read
+    first = cands[0].key_players
+    top = first[0]
+    assert len(asked) == 1 and len(asked[0]) == 1  # its own community only
+    assert top == cands[0].key_players[0] and len(first) > 1 and len(asked) == 1  # once
+    monkeypatch.setattr(CommunityBetweenness, "compute", compute)
+    assert cands == ring_candidates(planted(rings=4))  # equal to one read in full
+    assert first == tuple(first) and hash(first) == hash(tuple(first))
