@@ -75,6 +75,21 @@ def test_oversized_body_is_limit_exceeded(server: Server, db: Path) -> None:
     assert response.json()["errors"][0]["extensions"]["code"] == "LIMIT_EXCEEDED"
 
 
+def test_bodies_that_are_not_one_graphql_request_are_refused(server: Server, db: Path) -> None:
+    headers = {"Authorization": f"Bearer {token(db, 'acme')}", "Content-Type": "application/json"}
+    for body in (b"{not json", b"[]", b'{"variables": {}}', b'{"query": "{ me { id } }", '
+                 b'"variables": [1]}', b'{"query": "{ me { id } }", "operationName": 3}'):
+        response = httpx.post(server.url + "/graphql", content=body, headers=headers)
+        assert response.status_code == 400, body
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+    subscription = server.gql(token(db, "acme"), "subscription { alertRaised { id } }")
+    assert subscription["data"] is None
+    assert "WebSocket" in subscription["errors"][0]["message"]
+    named = httpx.post(server.url + "/graphql", headers=headers, json={
+        "query": "query A { me { role } } query B { me { id } }", "operationName": "A"})
+    assert named.json() == {"data": {"me": {"role": "investigator"}}}
+
+
 def test_errors_never_carry_a_stack_trace(server: Server, db: Path) -> None:
     answer = server.gql(token(db, "acme"), '{ entities(after: "%%%") { totalCount } }')
     text = str(answer)
