@@ -40,6 +40,10 @@ def _services(args: argparse.Namespace, with_graph: bool = True) -> Any:
 
 
 # -- serve -------------------------------------------------------------------
+# An idle connection is closed by the server only after clients have given it up:
+# httpx and most pools drop theirs after 5 s (uvicorn's default too), and when both
+# sides time out together a request sent as the server closes is reset (ReadError).
+KEEP_ALIVE_SECONDS = 75
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -64,9 +68,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
                           GRAPH_API_NEO4J_PASSWORD=settings.neo4j_password)
         services.close()
         uvicorn.run("graph_api.api.app:app_from_env", factory=True, workers=args.workers,
-                    host=args.host, port=args.port, log_level="warning")
+                    host=args.host, port=args.port, log_level="warning",
+                    timeout_keep_alive=KEEP_ALIVE_SECONDS)
         return 0
-    uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning")
+    uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning",
+                timeout_keep_alive=KEEP_ALIVE_SECONDS)
     return 0
 
 
