@@ -364,19 +364,6 @@ def http_main() -> None:
         kib = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS"))
         return round(kib / 2**20, 2)
 
-    def cpu_seconds() -> float:
-        """CPU time of the server's processes: less sensitive than wall time to the
-        other jobs sharing the machine."""
-        ticks = 0
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[2]) == server.proc.pid:  # type: ignore[union-attr]  # process group
-                ticks += int(fields[11]) + int(fields[12])
-        return ticks / os.sysconf("SC_CLK_TCK")
-
     def query(text: str) -> tuple[float, Any]:
         t0 = time.perf_counter()
         answer = client.post("/graphql", json={"query": text}).json()
@@ -386,9 +373,9 @@ def http_main() -> None:
         return seconds, answer["data"]
 
     def timed_query(text: str) -> tuple[float, float, Any]:
-        cpu = cpu_seconds()
+        cpu = server.cpu_seconds()
         seconds, data = query(text)
-        return seconds, cpu_seconds() - cpu, data
+        return seconds, server.cpu_seconds() - cpu, data
 
     ticks = 0
 

@@ -141,27 +141,13 @@ def measure_import(network: Path, db: Path, counts: dict[str, int]) -> None:
     )
 
 
-def cpu_seconds_of_group(pid: int) -> float:
-    """User+system CPU seconds of ``pid`` and its children (the uvicorn workers)."""
-    total = 0.0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid or int(stat.parent.name) == pid:  # fields[1]: parent pid
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 def wait_until_idle(server: Server, limit: float = 300) -> None:
     """Until every worker has loaded the graph: the group uses < 5 % CPU for 3 s."""
-    assert server.proc is not None
     deadline = time.monotonic() + limit
-    before = cpu_seconds_of_group(server.proc.pid)
+    before = server.cpu_seconds()
     while time.monotonic() < deadline:
         time.sleep(3)
-        now = cpu_seconds_of_group(server.proc.pid)
+        now = server.cpu_seconds()
         if now - before < 0.15:
             return
         before = now

@@ -72,6 +72,20 @@ class Server:
                 tokens[(parts[0], parts[1])] = parts[2]
         return tokens
 
+    def cpu_seconds(self) -> float:
+        """User+system CPU seconds of the server's process group (it and its uvicorn
+        workers): less sensitive than wall time to other jobs sharing the machine."""
+        assert self.proc is not None
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.proc.pid:  # fields[2]: process group
+                ticks += int(fields[11]) + int(fields[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def kill(self, sig: int = signal.SIGKILL) -> None:
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, sig)
