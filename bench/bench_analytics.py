@@ -3,6 +3,7 @@
     .venv/bin/python bench/bench_analytics.py [ENTITIES] [--no-nx] [--view | --scoped]
     .venv/bin/python bench/bench_analytics.py --http [--sellers 150000] [--org bazaarhub]
         [--work DIR] [--runs 2] [--code CHECKOUT] [--write listing|seller]
+        [--first hotspots|topSources|rings] [--other-org ORG]
 
 ENTITIES defaults to 100000 (about 6.7 entities per generated seller). Prints a
 Markdown report (paste into bench/RESULTS-analytics.md). ``--view`` runs every
@@ -18,7 +19,12 @@ so the view has a new version), then cached, then the three in a row after one
 write (they share the view's snapshot); ``--write seller`` makes each write one
 that changes the clustered graph. ``--code`` serves another checkout's
 graph_api (e.g. a ``git worktree`` of an older commit) for a before/after
-comparison. Prints one JSON line per measurement.
+comparison. ``--first rings`` makes the view's first query (right after the
+server starts: nothing read, nothing clustered) a rings query instead of
+hotspots. ``--other-org ORG`` then measures views taking turns, each after a
+write: rings for ORG (its view's first), rings for ``--org`` (its snapshot kept
+and followed, or read again if ORG's evicted it), ORG's and ``--org``'s again. Prints
+one JSON line per measurement.
 """
 
 from __future__ import annotations
@@ -291,6 +297,17 @@ def http_main() -> None:
         "graph as it was) or a new seller and storefront shipping from a warehouse "
         "(changes it: rings must cluster again)",
     )
+    parser.add_argument(
+        "--first",
+        choices=tuple(WHOLE_GRAPH),
+        default="hotspots",
+        help="the view's first query after the server starts (reads the whole view)",
+    )
+    parser.add_argument(
+        "--other-org",
+        default=None,
+        help="a second org whose view takes turns with --org's (rings, after a write)",
+    )
     args = parser.parse_args()
     cli = str(Path(sys.executable).parent / "graph-api")
     work = Path(args.work)
@@ -325,12 +342,16 @@ def http_main() -> None:
             [cli, "import", str(network), "--org", args.org, "--db", str(db), "--quiet"],
             check=True,
         )
-    token = subprocess.run(
-        [cli, "token", "issue", "--org", args.org, "--role", "investigator", "--db", str(db)],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    def issue(org: str) -> str:
+        return subprocess.run(
+            [cli, "token", "issue", "--org", org, "--role", "investigator", "--db", str(db)],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+
+    token = issue(args.org)
+    other_token = issue(args.other_org) if args.other_org else None
 
     server = Server(db)
     env = dict(os.environ)
@@ -364,17 +385,18 @@ def http_main() -> None:
         kib = next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmRSS"))
         return round(kib / 2**20, 2)
 
-    def query(text: str) -> tuple[float, Any]:
+    def query(text: str, as_token: str | None = None) -> tuple[float, Any]:
+        headers = None if as_token is None else {"Authorization": f"Bearer {as_token}"}
         t0 = time.perf_counter()
-        answer = client.post("/graphql", json={"query": text}).json()
+        answer = client.post("/graphql", json={"query": text}, headers=headers).json()
         seconds = time.perf_counter() - t0
         if answer.get("errors"):
             raise SystemExit(f"{text}: {answer['errors']}")
         return seconds, answer["data"]
 
-    def timed_query(text: str) -> tuple[float, float, Any]:
+    def timed_query(text: str, as_token: str | None = None) -> tuple[float, float, Any]:
         cpu = server.cpu_seconds()
-        seconds, data = query(text)
+        seconds, data = query(text, as_token)
         return seconds, server.cpu_seconds() - cpu, data
 
     ticks = 0
@@ -412,15 +434,33 @@ def http_main() -> None:
 
     try:
         # The first query of the view: reads the whole view into its snapshot.
-        first, cpu, _ = timed_query("{ hotspots(first: 1) { totalListings } }")
+        first, cpu, _ = timed_query(WHOLE_GRAPH[args.first])
         emit(
             "first_query",
-            query="hotspots",
+            query=args.first,
             cold_s=round(first, 2),
             cold_cpu_s=round(cpu, 2),
             load=round(os.getloadavg()[0], 2),
         )
         emit("rss_after_first_query", gib=rss_gib())
+        if other_token is not None:
+            for who, as_token in (
+                (args.other_org, other_token),
+                (args.org, None),
+                (args.other_org, other_token),
+                (args.org, None),
+            ):
+                write()  # each turn at a new version: nothing answered from the cache
+                cold, cpu, _ = timed_query(WHOLE_GRAPH["rings"], as_token)
+                emit(
+                    "views_taking_turns",
+                    org=who,
+                    query="rings",
+                    cold_s=round(cold, 2),
+                    cold_cpu_s=round(cpu, 2),
+                    load=round(os.getloadavg()[0], 2),
+                    rss_gib=rss_gib(),
+                )
         for run in range(args.runs):
             for name, text in WHOLE_GRAPH.items():
                 write()

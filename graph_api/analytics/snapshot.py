@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graph_api.analytics._walk import confidence_of, plain
-from graph_api.store.scoped_view import visible_nodes, visible_relations
+from graph_api.store.scoped_view import visible_columns, visible_nodes, visible_relations
 
 __all__ = ["Snapshot", "distinct", "followed", "no_collection", "snapshot"]
 
@@ -370,6 +370,9 @@ def no_collection() -> Iterator[None]:
 
 
 def _read(G: Any) -> Snapshot:
+    read = visible_columns(G)  # the embedded store's view: numpy over its fact columns
+    if read is not None:
+        return Snapshot(*read)
     found = visible_nodes(G, ("kind", "region"))
     if found is None:
         found = _plain_nodes(G)
