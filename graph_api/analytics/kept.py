@@ -1,0 +1,94 @@
+"""The derived caches of a few views, least recently used out.
+
+A view's whole-graph answers derive from its numpy `snapshot` (a few hundred
+MB at a million entities, with what rings keep to reuse after a write). One
+org's query must not throw away another's: `KeptViews` keeps the latest
+version's networkx cache of up to ``size`` views, and when a view is asked at
+a newer version than the one kept, follows its snapshot over the changes
+instead of reading the view again.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+from graph_api.analytics.snapshot import CACHE_KEY, Snapshot, followed, no_collection
+
+__all__ = ["KeptViews"]
+
+Changes = tuple[set[str], set[tuple[str, str]]]
+ChangesSince = Callable[[int], Changes | None]
+
+KEPT_VIEWS = 2
+"""Views whose caches are kept: about 0.3–0.5 GB each at a million entities."""
+
+
+class KeptViews:
+    """Per view (``view_key``), the networkx cache of its latest version asked.
+
+    Parameters
+    ----------
+    size : int
+        How many views are kept; asking for another drops the least recently
+        asked one's cache.
+
+    Examples
+    --------
+    >>> import networkx as nx
+    >>> from graph_api.analytics import hotspots
+    >>> kept = KeptViews(size=2)
+    >>> G = nx.MultiDiGraph()
+    >>> G.__networkx_cache__ = kept.cache("brand-a", 1, G, None)
+    >>> hotspots(G).total_listings
+    0
+    >>> kept.cache("brand-a", 1, G, None) is G.__networkx_cache__  # the same view: kept
+    True
+    >>> _ = kept.cache("brand-b", 1, G, None), kept.cache("brand-c", 1, G, None)
+    >>> kept.views()  # brand-a, least recently asked, went
+    ['brand-b', 'brand-c']
+
+    Notes
+    -----
+    Cost: a dictionary look-up; following a kept snapshot costs what
+    `graph_api.analytics.snapshot.followed` costs (tens of milliseconds for
+    one report at a million entities), where reading the view costs seconds.
+    """
+
+    def __init__(self, size: int = KEPT_VIEWS) -> None:
+        self.size = max(size, 1)
+        self._kept: OrderedDict[str, tuple[int, dict[str, Any]]] = OrderedDict()
+
+    def views(self) -> list[str]:
+        """The views kept, least recently asked first."""
+        return list(self._kept)
+
+    def cache(
+        self, view_key: str, version: int, view: Any, changes_since: ChangesSince | None
+    ) -> dict[str, Any]:
+        """The cache of ``view`` (``view_key`` at store ``version``) to hand networkx.
+
+        The one kept for that version, else a new one, holding the kept
+        earlier version's snapshot followed over ``changes_since(earlier)``
+        when that is known (None: the store cannot tell; read afresh).
+        """
+        kept = self._kept.get(view_key)
+        if kept is not None and kept[0] == version:
+            self._kept.move_to_end(view_key)
+            return kept[1]
+        derived: dict[str, Any] = {}
+        if kept is not None and kept[0] < version:
+            before = kept[1].get(CACHE_KEY)
+            changes = None if changes_since is None else changes_since(kept[0])
+            if isinstance(before, Snapshot) and changes is not None:
+                del self._kept[view_key]  # the old snapshot goes as soon as it is followed
+                with no_collection():
+                    after = followed(before, view, *changes)
+                if after is not None:
+                    derived[CACHE_KEY] = after
+        self._kept.pop(view_key, None)
+        while len(self._kept) >= self.size:
+            self._kept.popitem(last=False)
+        self._kept[view_key] = (version, derived)
+        return derived
