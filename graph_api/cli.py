@@ -78,7 +78,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # -- orgs and tokens -----------------------------------------------------------
 def cmd_org_add(args: argparse.Namespace) -> int:
-    services = _services(args)
+    services = _services(args, with_graph=False)
     org = services.add_org(args.name, OrgType(args.type), args.trusted, args.id)
     print(org.id)
     return 0
@@ -88,7 +88,7 @@ def cmd_org_load(args: argparse.Namespace) -> int:
     """Add every org of a JSON list ({id, name, type, trusted}) that is not there yet."""
     import orjson
 
-    services = _services(args)
+    services = _services(args, with_graph=False)
     known = {o.id for o in services.store.orgs()}
     added = 0
     for item in orjson.loads(Path(args.file).read_bytes()):
@@ -102,14 +102,14 @@ def cmd_org_load(args: argparse.Namespace) -> int:
 
 
 def cmd_token_issue(args: argparse.Namespace) -> int:
-    services = _services(args)
+    services = _services(args, with_graph=False)
     _, token = services.issue_token(services.find_org(args.org), args.role)
     print(token)
     return 0
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
-    services = _services(args)
+    services = _services(args, with_graph=False)
     if not services.revoke(args.principal):
         raise ValueError(f"no active principal {args.principal!r}")
     print(f"revoked {args.principal}")
