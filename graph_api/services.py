@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from graph_api import deadline
 from graph_api.access import Action, Scope, check_role_for_org
@@ -24,6 +24,9 @@ from graph_api.keyfiles import load_or_create_secret
 from graph_api.model import Org, OrgType, Principal, Report
 from graph_api.reports import parse_report
 from graph_api.store.base import GraphStore, SubmitResult
+
+if TYPE_CHECKING:
+    from graph_api.analytics.kept import KeptViews
 
 __all__ = ["Services", "hash_token", "open_store", "slug"]
 
@@ -63,6 +66,12 @@ def open_store(settings: Settings, with_graph: bool = True) -> GraphStore:
     return MemoryStore(settings.db, with_graph=with_graph)
 
 
+def _kept_views() -> KeptViews:
+    from graph_api.analytics.kept import KeptViews  # imports the analytics: only when asked
+
+    return KeptViews()
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -70,7 +79,7 @@ class Services:
     clock: Clock = field(default=utc_now)
     secret: bytes = b""
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
-    _derived: tuple[str, int, dict[str, Any]] | None = field(default=None, repr=False)
+    _kept: KeptViews = field(default_factory=_kept_views, repr=False)
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock = utc_now, with_graph: bool = True) -> Services:
@@ -161,36 +170,12 @@ class Services:
 
     def _derived_cache(self, view_key: str, version: int, view: Any) -> dict[str, Any]:
         """networkx's per-graph cache for the view: what whole-graph analytics
-        derive from it (the numpy snapshot, graph_api.analytics.snapshot).
-
-        One per view version, kept for the latest view asked only (a 1M-entity
-        snapshot is a few hundred MB). When that view was asked at an earlier
-        version and the store can tell what changed since, its snapshot is
-        followed (updated with the changes) rather than read again.
+        derive from it (the numpy snapshot, graph_api.analytics.snapshot), kept
+        for the few views asked last (`graph_api.analytics.kept.KeptViews`) and
+        followed over the store's changes rather than read again after a write.
         """
-        kept = self._derived
-        if kept is not None and kept[:2] == (view_key, version):
-            return kept[2]
-        derived: dict[str, Any] = {}
-        if kept is not None and kept[0] == view_key and kept[1] < version:
-            from graph_api.analytics.snapshot import (
-                CACHE_KEY,
-                Snapshot,
-                followed,
-                no_collection,
-            )
-
-            before = kept[2].get(CACHE_KEY)
-            changes_since = getattr(self.store, "changes_since", None)  # the embedded store's
-            changes = None if changes_since is None else changes_since(kept[1])
-            if isinstance(before, Snapshot) and changes is not None:
-                self._derived = None  # the old snapshot goes as soon as it is followed
-                with no_collection():
-                    after = followed(before, view, *changes)
-                if after is not None:
-                    derived[CACHE_KEY] = after
-        self._derived = (view_key, version, derived)
-        return derived
+        changes_since = getattr(self.store, "changes_since", None)  # the embedded store's
+        return self._kept.cache(view_key, version, view, changes_since)
 
     # -- reports -------------------------------------------------------------
     def parse(self, scope: Scope, raw: Mapping[str, Any]) -> Report:

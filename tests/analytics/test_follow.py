@@ -71,9 +71,9 @@ def fresh(services: Services, scope: Scope) -> tuple[Any, ...]:
 
 
 def kept_snapshot(services: Services) -> Snapshot:
-    kept = services._derived
-    assert kept is not None
-    found = kept[2][CACHE_KEY]
+    views = services._kept._kept  # the view asked last is the last kept
+    assert views
+    found = next(reversed(views.values()))[1][CACHE_KEY]
     assert isinstance(found, Snapshot)
     return found
 
