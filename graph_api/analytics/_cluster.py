@@ -10,7 +10,9 @@ default is what it is.
 
 from __future__ import annotations
 
+import importlib
 import random
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["ENGINES", "DEFAULT_ENGINE", "communities", "networkit_serial"]
+__all__ = ["ENGINES", "DEFAULT_ENGINE", "communities", "networkit_serial", "warm_up"]
 
 ENGINES = ("igraph-leiden", "igraph-louvain", "networkit-plm")
 DEFAULT_ENGINE = "networkit-plm"
@@ -29,6 +31,27 @@ FloatArray = npt.NDArray[np.float64]
 
 # igraph and networkit keep their random generator and thread count in process-wide state.
 _LOCK = threading.RLock()
+_MODULES = {"networkit-plm": "networkit", "igraph-leiden": "igraph", "igraph-louvain": "igraph"}
+_warming: dict[str, threading.Thread] = {}
+
+
+def warm_up(engine: str = DEFAULT_ENGINE) -> None:
+    """Start importing ``engine``'s module on another thread, once per process.
+
+    networkit's import (with the matplotlib.pyplot it pulls in) costs 2–5 s of
+    CPU, and the first `communities` of a process paid it after the numpy work
+    that precedes clustering; begun before that work, it runs beside it (numpy
+    releases the GIL in its sorts). Importing the module again then waits for
+    this import to finish, as Python's import lock makes it.
+    """
+    module = _MODULES.get(engine)
+    if module is None or module in sys.modules or module in _warming:
+        return
+    thread = threading.Thread(
+        target=importlib.import_module, args=(module,), name=f"import-{module}"
+    )
+    _warming[module] = thread
+    thread.start()
 
 
 @contextmanager

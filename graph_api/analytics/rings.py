@@ -9,7 +9,7 @@ from typing import Any, overload
 import numpy as np
 
 from graph_api.analytics._betweenness import CommunityBetweenness
-from graph_api.analytics._cluster import DEFAULT_ENGINE
+from graph_api.analytics._cluster import DEFAULT_ENGINE, warm_up
 from graph_api.analytics._reach import reach
 from graph_api.analytics._reuse import by_id, clustered_communities, community_betweenness
 from graph_api.analytics._walk import TRACE_DEPTH
@@ -116,6 +116,7 @@ def ring_candidates(
     betweenness when the clustered graph is as it was, else each community's
     betweenness whose graph is.
     """
+    warm_up(engine)  # the engine's first import, beside reading the view and cutting its graph
     with no_collection():
         return _candidates(snapshot(G), min_size, seed, engine, resolution, hub_degree)
 

@@ -197,3 +197,35 @@ def test_key_players_are_ranked_when_first_read(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setattr(CommunityBetweenness, "compute", compute)
     assert cands == ring_candidates(planted(rings=4))  # equal to one read in full
     assert first == tuple(first) and hash(first) == hash(tuple(first))
+
+
+def test_the_engine_is_imported_beside_the_first_rings() -> None:
+    """In a fresh process: ring_candidates starts importing networkit on another
+    thread before reading the view, once; the answer is the same."""
+    import subprocess
+    import sys
+
+    code = """
+import sys, threading
+import networkx as nx
+import graph_api.analytics._cluster as cluster
+from graph_api.analytics import ring_candidates
+assert "networkit" not in sys.modules
+started = []
+real = threading.Thread.start
+def start(self):
+    started.append(self.name)
+    real(self)
+threading.Thread.start = start
+G = nx.MultiDiGraph()
+G.add_node("ph", kind="IDENTIFIER")
+for i in range(3):
+    G.add_node(f"s{i}", kind="SELLER")
+    G.add_edge(f"s{i}", "ph", key="USES", confidence=1.0)
+assert [c.members for c in ring_candidates(G)] == [("s0", "s1", "s2")]
+assert [c.members for c in ring_candidates(G)] == [("s0", "s1", "s2")]
+assert started == ["import-networkit"], started
+assert not cluster._warming["networkit"].is_alive() and "networkit" in sys.modules
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
