@@ -19,6 +19,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from graph_api.access import Action
 from graph_api.api.analytics_fields import AnalyticsQuery
 from graph_api.api.auditing import AuditExtension
+from graph_api.api.direct import use_direct_resolvers
 from graph_api.api.export_fields import ExportMutation
 from graph_api.api.inputs import ReportInput, report_mapping
 from graph_api.api.types import (
@@ -191,9 +192,10 @@ def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
     return [depth_rule(settings.max_depth, None, None), alias_rule(settings.max_aliases)]
 
 
-def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+def build_schema(settings: Settings | None = None, direct: bool = True) -> strawberry.Schema:
     """The schema; its extensions apply the limits and the audit to operations strawberry
-    runs itself (subscriptions), ``operations.Operations`` to every query and mutation."""
+    runs itself (subscriptions), ``operations.Operations`` to every query and mutation.
+    ``direct=False`` keeps strawberry's own resolver wrapping (``api.direct``)."""
     settings = settings or Settings()
     # Rule classes made once, so ValidationCache's key (document, rules) repeats.
     rules = limit_rules(settings)
@@ -204,6 +206,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         lambda: ParserCache(maxsize=256),
         lambda: ValidationCache(maxsize=256),
     ]
-    return QuietSchema(
+    schema = QuietSchema(
         query=Query, mutation=Mutation, subscription=WorkflowSubscription, extensions=extensions
     )
+    if direct:
+        use_direct_resolvers(schema)
+    return schema

@@ -1,0 +1,84 @@
+"""Direct resolvers: graphql-core calls our fields without strawberry's wrapping.
+
+strawberry wraps every field's resolver for what a field *may* use (field
+extensions and permission classes, exception handlers, argument conversion,
+async results): a plain attribute costs two calls on top of graphql-core's own
+work, a resolver method seven and a ``functools.reduce`` over partials. An
+``entity`` with its relations and assertions resolves about sixty fields, so
+this is a fixed share of every request. ``use_direct_resolvers`` replaces, once
+at start, the resolvers of the fields that use none of it with one function that
+does what strawberry's chain would end up doing: read the attribute, or call the
+method with ``self``, the strawberry ``Info`` and converted arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+from graphql import GraphQLObjectType, GraphQLResolveInfo
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.arguments import convert_arguments
+from strawberry.types.field import StrawberryField
+
+__all__ = ["use_direct_resolvers"]
+
+Resolver = Callable[..., Any]
+
+
+def use_direct_resolvers(schema: strawberry.Schema) -> int:
+    """Replace the resolvers of ``schema``'s plain fields; returns how many."""
+    replaced = 0
+    for graphql_type in schema._schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType) or graphql_type.name.startswith("__"):
+            continue
+        for graphql_field in graphql_type.fields.values():
+            field = (graphql_field.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if isinstance(field, StrawberryField) and _plain(field, schema):
+                graphql_field.resolve = _direct(field, schema)
+                replaced += 1
+    return replaced
+
+
+def _plain(field: StrawberryField, schema: strawberry.Schema) -> bool:
+    """A field that uses nothing of strawberry's wrapping but arguments and ``Info``."""
+    if field.extensions or field.is_async or schema.schema_converter._get_field_exception_handlers(
+        field
+    ):
+        return False
+    resolver = field.base_resolver
+    return resolver is None or (
+        resolver.parent_parameter is None and resolver.root_parameter is None
+    )
+
+
+def _direct(field: StrawberryField, schema: strawberry.Schema) -> Resolver:
+    resolver = field.base_resolver
+    if resolver is None:
+        name = field.python_name
+
+        def attribute(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
+            return getattr(source, name)
+
+        return attribute
+
+    method: Callable[..., Any] = resolver.wrapped_func  # type: ignore[assignment]
+    with_self = resolver.self_parameter is not None
+    info_name = None if resolver.info_parameter is None else resolver.info_parameter.name
+    info_class = schema.config.info_class
+    arguments = field.arguments
+    config, scalars = schema.config, schema.schema_converter.scalar_registry
+
+    def call(source: Any, raw_info: GraphQLResolveInfo[Any], **raw: Any) -> Any:
+        info = info_class(_raw_info=raw_info, _field=field)
+        kwargs = (
+            convert_arguments(raw, arguments, scalar_registry=scalars, config=config, info=info)
+            if raw
+            else {}
+        )
+        if info_name is not None:
+            kwargs[info_name] = info
+        return method(source, **kwargs) if with_self else method(**kwargs)
+
+    return call
