@@ -157,7 +157,8 @@ class FactColumns:
         relations by (source, target), a pair's kinds in the graph's order.
         """
         g = self._groups()
-        top = max(max(self.node_class, default=-1), max(self.edge_class, default=-1))
+        classes = (self.node_class, self.edge_class)
+        top = max((int(_int(c).max()) for c in classes if len(c)), default=-1)
         bits = np.fromiter((sees(c) for c in range(top + 1)), dtype=bool, count=top + 1)
         seen_node, kind, region = self._nodes(g, bits)
         src, dst, rel, conf = self._relations(g, bits, seen_node)
