@@ -121,6 +121,8 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=200)
     parser.add_argument("--warm-sellers", type=int, default=0,
                         help="import a network of this many sellers first (then reset)")
+    parser.add_argument("--java-option", action="append", default=[],
+                        help="a JVM option for the ArcadeDB the bench starts (repeatable)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-stores-"))
     path = work / "net.ndjson"
@@ -138,7 +140,8 @@ def main() -> None:
     if not os.environ.get("GRAPH_API_TEST_NEO4J_URI"):
         subprocess.run([sys.executable, str(ROOT / "scripts" / "arcadedb.py"), "start",
                         "--venv", str(ROOT / ".venv-arcadedb"), "--data", str(work / "arcade"),
-                        "--env-file", str(env_file), "--heap", "4g"], check=True)
+                        "--env-file", str(env_file), "--heap", "4g",
+                        *(f"--java-option={o}" for o in args.java_option)], check=True)
         started = True
         for line in env_file.read_text().split():
             key, value = line.split("=", 1)
@@ -159,6 +162,7 @@ def main() -> None:
             neo4j.store.reset()
         results["neo4j (ArcadeDB)"] = load(neo4j, path, pid)
         results["neo4j (ArcadeDB)"]["server"] = "warm" if args.warm_sellers else "cold"
+        results["neo4j (ArcadeDB)"]["java_options"] = args.java_option
         before = os.getloadavg()[0]
         for name, p50s in reads({"embedded": memory, "neo4j (ArcadeDB)": neo4j},
                                 sample).items():

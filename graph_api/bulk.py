@@ -14,6 +14,13 @@ thread: its writes are Python work that needs the GIL, and two threads
 taking turns at it were slower than one (62 s against 46 s at 100,000
 entities). Either way what a batch reports (its bad lines in line order,
 then its counts) is recorded by one writer, in file order.
+
+A store that can check a batch without writing it (`WriteAhead`: Neo4j) gets a
+third stage: a checker thread asks the server what each reporter sees for
+batch n+1 (report ids known, kinds of the entities named) while batch n is
+written, counting the good reports of the batches checked but not yet
+written as written (a write that fails stops the import, so they will be).
+At most one checked batch waits for the writer.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from graph_api.access import Action, Scope
 from graph_api.errors import GraphAPIError
 from graph_api.model import Report
 from graph_api.services import Services
-from graph_api.store.base import SubmitResult
+from graph_api.store.base import CheckedBatch, SubmitResult, WriteAhead
 from graph_api.workflow import on_report_committed
 
 __all__ = ["ImportSummary", "import_ndjson"]
@@ -63,6 +70,7 @@ class _Batch:
     reports: list[tuple[int, Scope, Report]] = field(default_factory=list)
     bad: list[tuple[int, Exception]] = field(default_factory=list)
     rows: int = 0
+    checked: CheckedBatch | None = None  # by the checker thread, when there is one
 
 
 def _error_text(exc: Exception) -> str:
@@ -133,10 +141,20 @@ class _Writer:
         self.queue: queue.Queue[_Batch | None] = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
         self.thread: threading.Thread | None = None
+        self.checker: threading.Thread | None = None
+        self.checked: queue.Queue[_Batch | None] = queue.Queue(maxsize=1)
+        store = services.store
+        self.ahead: WriteAhead | None = store if threaded and isinstance(store, WriteAhead) \
+            else None
         if threaded:
             self.thread = threading.Thread(target=self._run, name="graph-api-import",
                                            daemon=True)
-            self.thread.start()
+        if self.ahead is not None:
+            self.checker = threading.Thread(target=self._check, name="graph-api-check",
+                                            daemon=True)
+        for thread in (self.thread, self.checker):  # the writer first: the checker hands to it
+            if thread is not None:
+                thread.start()
 
     def put(self, batch: _Batch) -> None:
         """Hand a batch over (waits while the writer is busy with two); re-raises what
@@ -155,16 +173,19 @@ class _Writer:
                 continue
 
     def close(self) -> None:
-        """Wait for every batch handed over; re-raise the writer's error."""
-        if self.thread is not None and self.thread.is_alive():
+        """Wait for every batch handed over; re-raise the checker's or writer's error."""
+        first = self.checker or self.thread
+        if first is not None and first.is_alive():
             while True:
                 try:
                     self.queue.put(None, timeout=0.5)
                     break
                 except queue.Full:
-                    if not self.thread.is_alive():
+                    if not first.is_alive():
                         break
-            self.thread.join()
+        for thread in (self.checker, self.thread):
+            if thread is not None:
+                thread.join()
         self._raise()
 
     def _raise(self) -> None:
@@ -172,17 +193,53 @@ class _Writer:
             error, self.error = self.error, None
             raise error
 
-    def _run(self) -> None:
+    def _check(self) -> None:
+        """The checker thread: each batch checked (batches checked and not yet written
+        counted as written), then handed to the writer."""
+        assert self.ahead is not None
+        unwritten: list[CheckedBatch] = []
         try:
             while (batch := self.queue.get()) is not None:
+                if batch.reports:
+                    unwritten = [b for b in unwritten if not b.written]
+                    batch.checked = self.ahead.check_many(
+                        [(s, r) for _, s, r in batch.reports], unwritten)
+                    unwritten.append(batch.checked)
+                self._hand(self.checked, batch)
+        except BaseException as exc:  # noqa: BLE001 - handed to the importing thread
+            self.error = exc
+            self._drain(self.queue)
+        finally:
+            self._hand(self.checked, None)
+
+    def _hand(self, to: queue.Queue[_Batch | None], batch: _Batch | None) -> None:
+        """Put ``batch`` on ``to`` unless the writer has stopped."""
+        while self.thread is not None and self.thread.is_alive():
+            try:
+                to.put(batch, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    @staticmethod
+    def _drain(from_: queue.Queue[_Batch | None]) -> None:
+        """Let a thread blocked putting on ``from_`` return (it will see the error)."""
+        while True:
+            try:
+                from_.get_nowait()
+            except queue.Empty:
+                break
+
+    def _run(self) -> None:
+        source = self.queue if self.checker is None else self.checked
+        try:
+            while (batch := source.get()) is not None:
                 self._write(batch)
         except BaseException as exc:  # noqa: BLE001 - handed to the importing thread
             self.error = exc
-            while True:  # let the importing thread's put() return and see the error
-                try:
-                    self.queue.get_nowait()
-                except queue.Empty:
-                    break
+            self._drain(source)
+            if source is not self.queue:
+                self._drain(self.queue)
 
     def _write(self, batch: _Batch) -> None:
         failed: list[tuple[int, Exception]] = list(batch.bad)
@@ -192,7 +249,13 @@ class _Writer:
             lines = f"{reports[0][0]}-{reports[-1][0]}"
             audit = self.services.operator_audit(
                 f"cli import {self.path.name} lines {lines}", self.scope.org_id)
-            results = self.services.store.submit_many([(s, r) for _, s, r in reports], audit)
+            results: list[SubmitResult | Exception]
+            if batch.checked is not None and self.ahead is not None:
+                self.ahead.write_checked(batch.checked, audit)
+                results = batch.checked.results
+            else:
+                results = self.services.store.submit_many([(s, r) for _, s, r in reports],
+                                                          audit)
             for (number, reporter, report), result in zip(reports, results, strict=True):
                 if isinstance(result, SubmitResult):
                     outcomes.append((number, reporter, report, result))

@@ -68,7 +68,7 @@ def start(args: argparse.Namespace) -> None:
     password = args.password or secrets.token_hex(12)
     log = data / "server.log"
     command = [
-        str(home / "jre" / "bin" / "java"), f"-Xmx{args.heap}",
+        str(home / "jre" / "bin" / "java"), f"-Xmx{args.heap}", *args.java_option,
         f"-Darcadedb.server.rootPath={data}",
         f"-Darcadedb.server.rootPassword={password}",
         "-Darcadedb.server.mode=development",
@@ -134,6 +134,8 @@ def main() -> None:
     up.add_argument("--wait", type=float, default=120)
     up.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
                     help="an ArcadeDB setting, e.g. arcadedb.command.timeout=30000 (repeatable)")
+    up.add_argument("--java-option", action="append", default=[], metavar="OPTION",
+                    help="a JVM option, e.g. -XX:+UseParallelGC (repeatable)")
     up.add_argument("--bolt-port", type=int, help="default: a free port (a restart reuses one)")
     up.add_argument("--password", help="root password (default: a random one)")
     up.set_defaults(run=start)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
 import networkx as nx
 
@@ -26,12 +26,14 @@ from graph_api.model import (
 )
 
 __all__ = [
+    "CheckedBatch",
     "EntityFilter",
     "EntityRecord",
     "GraphStore",
     "Page",
     "RelationRecord",
     "SubmitResult",
+    "WriteAhead",
 ]
 
 
@@ -203,3 +205,35 @@ class GraphStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass
+class CheckedBatch:
+    """A bulk batch checked by a `WriteAhead` store: an answer per report (a
+    `SubmitResult` or the error that refused it), the reports to write, and whether
+    they are written (set by ``write_checked``, read by the thread checking later
+    batches)."""
+
+    results: list[SubmitResult | Exception]
+    good: list[Report]
+    written: bool = False
+
+
+@runtime_checkable
+class WriteAhead(Protocol):
+    """A store whose writes wait on a server: a bulk import checks batch n+1 while
+    batch n is written (``graph_api.bulk``), and ``submit_many`` is ``check_many`` then
+    ``write_checked``."""
+
+    OVERLAPS_WRITES: ClassVar[bool]
+
+    def check_many(
+        self, reports: list[tuple[Scope, Report]], ahead: Sequence[CheckedBatch] = ()
+    ) -> CheckedBatch:
+        """Check each report as ``submit_many`` would, writing nothing; the good reports
+        of ``ahead`` (checked earlier, maybe not yet committed) count as written."""
+        ...
+
+    def write_checked(self, checked: CheckedBatch, audit: AuditEntry | None = None) -> None:
+        """Write a checked batch's good reports in one transaction with ``audit``."""
+        ...

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -40,7 +40,7 @@ from graph_api.config import Settings
 from graph_api.errors import BadUserInput, Conflict, LimitExceeded, Unavailable
 from graph_api.model import EntityKind, Org, OrgType, Principal, Report
 from graph_api.reports import check_against_view, mentioned_ids
-from graph_api.store.base import SubmitResult
+from graph_api.store.base import CheckedBatch, SubmitResult
 from graph_api.store.cypher import query, schema_statements
 from graph_api.store.neo4j_faults import outage, timed_out
 from graph_api.store.neo4j_migrate import migrate
@@ -367,7 +367,18 @@ class Neo4jStore(Neo4jReads):
     def submit_many(
         self, reports: list[tuple[Scope, Report]], audit: AuditEntry | None = None
     ) -> list[SubmitResult | Exception]:
-        """Each report checked alone; the good ones written in one transaction.
+        """Each report checked alone; the good ones written in one transaction."""
+        checked = self.check_many(reports)
+        self.write_checked(checked, audit)
+        return checked.results
+
+    def check_many(
+        self, reports: list[tuple[Scope, Report]], ahead: Sequence[CheckedBatch] = ()
+    ) -> CheckedBatch:
+        """Check each report alone against what its reporter sees, as ``submit_many``
+        does, writing nothing (`WriteAhead`): the database, then the good reports of
+        ``ahead`` (batches checked before, perhaps not committed yet) and of this batch
+        before it count as written.
 
         The lookups are batched: one query for known report ids, one per reporting
         org for the kinds its reports mention.
@@ -381,6 +392,12 @@ class Neo4jStore(Neo4jReads):
                 {"org": rep.org_id, "report_id": rep.id} for _, rep in reports
             ])
         }
+        earlier = [rep for batch in ahead for rep in batch.good]
+        for rep in earlier:  # the database answers the same once they are committed
+            known.setdefault((rep.org_id, rep.id), {
+                "digest": rep.digest, "entities": len(rep.entities),
+                "relations": len(rep.relations),
+            })
         by_scope: dict[str, tuple[Scope, list[str]]] = {}
         for scope, report in reports:
             by_scope.setdefault(scope.view_key, (scope, []))[1].extend(mentioned_ids(report))
@@ -388,7 +405,18 @@ class Neo4jStore(Neo4jReads):
             key: self.visible_kinds(scope, list(dict.fromkeys(ids)))
             for key, (scope, ids) in by_scope.items()
         }
-        pending: dict[str, dict[str, EntityKind]] = {}  # what earlier reports of the batch add
+        pending: dict[str, dict[str, EntityKind]] = {}  # what earlier good reports add
+
+        def added(report: Report) -> None:
+            vc = VisibilityClass(report.org_id, report.marking, frozenset(report.shared_with))
+            for key, (other, _) in by_scope.items():  # every scope that sees this report
+                if other.sees(vc):
+                    adds = pending.setdefault(key, {})
+                    for entity in report.entities:
+                        adds.setdefault(entity.id, entity.kind)
+
+        for report in earlier:
+            added(report)
         for scope, report in reports:
             try:
                 if (report.org_id, report.id) in batch_ids:
@@ -401,12 +429,7 @@ class Neo4jStore(Neo4jReads):
                 seen = dict(pending.get(scope.view_key, {}))
                 seen.update(seen_by_scope[scope.view_key])
                 check_against_view(report, seen)
-                vc = VisibilityClass(report.org_id, report.marking, frozenset(report.shared_with))
-                for key, (other, _) in by_scope.items():  # every scope that sees this report
-                    if other.sees(vc):
-                        adds = pending.setdefault(key, {})
-                        for entity in report.entities:
-                            adds.setdefault(entity.id, entity.kind)
+                added(report)
                 batch_ids.add((report.org_id, report.id))
                 good.append(report)
                 results.append(
@@ -414,6 +437,12 @@ class Neo4jStore(Neo4jReads):
                 )
             except (BadUserInput, Conflict) as exc:
                 results.append(exc)
+        return CheckedBatch(results, good)
+
+    def write_checked(self, checked: CheckedBatch, audit: AuditEntry | None = None) -> None:
+        """Write the good reports of a checked batch in one transaction, with ``audit``;
+        then mark it ``written``."""
+        good = checked.good
 
         def work(tx: ManagedTransaction) -> None:
             if good:
@@ -423,4 +452,4 @@ class Neo4jStore(Neo4jReads):
 
         if good or audit is not None:
             self._write(work)
-        return results
+        checked.written = True

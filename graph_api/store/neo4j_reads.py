@@ -60,6 +60,8 @@ PATH_ROWS = 20_000  # relations an upstream view reads in one query before walki
 _FORWARD = ("SHIPS_FROM", "SUPPLIED_BY", "OPERATES")
 OPERATIONS = 64  # concurrent operations whose node data is kept (an event loop interleaves)
 ENVELOPES = 200_000  # report envelopes kept (immutable once written), then started afresh
+RELATIONS_AHEAD = 64  # relations read with an entity for its page; past them, a page query
+AHEAD = "\x00relations:"  # operation-cache key prefix (no entity id starts with NUL)
 
 
 RELATION = ("source", "target", "kind", "seq", "confidence")
@@ -177,6 +179,8 @@ class Neo4jReads(GraphReads):
                     out[eid] = data
             else:
                 missing.append(eid)
+        if len(missing) == 1 and records and seen is not None:
+            return {**out, **self._entity_and_relations(scope, missing[0])}
         if missing and records:
             rows = self._read("read_entity_records", ids=missing, **self._who(scope))
             self._keep_envelopes(r for part in rows for r in part["envs"] or ())
@@ -187,6 +191,26 @@ class Neo4jReads(GraphReads):
             self._remember(scope, missing, found)
             out.update(found)
         return out
+
+    def _entity_and_relations(self, scope: Scope, eid: str) -> dict[str, Data]:
+        """One entity read as a record within an operation (the `entity` query): its
+        relations and their ends come in the same round trip, kept for the operation's
+        ``relations_of`` (unless there are ``RELATIONS_AHEAD`` or more: a hub's page is
+        read by itself)."""
+        rows = self._read("read_entity_and_relations", ids=[eid], cap=RELATIONS_AHEAD,
+                          **self._who(scope))
+        self._keep_envelopes(r for part in rows for r in part["envs"] or ())
+        nodes = self._nodes(scope, _summaries(rows))
+        found = {eid: nodes[eid]} if eid in nodes else {}
+        self._remember(scope, [eid], found)
+        rels = _unpack(rows, "rels", RELATION)
+        seen = self._operation()
+        if eid in nodes and len(rels) < RELATIONS_AHEAD and seen is not None:
+            rels = _distinct(rels)
+            ends = {r[end] for r in rels for end in ("source", "target")}
+            self._remember(scope, ends, nodes)  # an end without a summary is invisible
+            seen[(scope.view_key, AHEAD + eid)] = {"rels": rels, "nodes": nodes}
+        return found
 
     def node_data(self, scope: Scope, ids: list[str]) -> dict[str, Data]:
         if not ids:
@@ -355,8 +379,17 @@ class Neo4jReads(GraphReads):
         after: str | None,
         count: bool,
     ) -> Page[RelationRecord]:
-        """One query: the entity's own relations and the summaries of their ends."""
+        """One query: the entity's own relations and the summaries of their ends (none
+        when this operation read them with the entity)."""
         kind_names = None if kinds is None else sorted(k.value for k in kinds)
+        seen = self._operation()
+        ahead = None if seen is None else seen.get((scope.view_key, AHEAD + entity_id))
+        if ahead is not None:
+            rows = [r for r in ahead["rels"] if kind_names is None or r["kind"] in kind_names]
+            ends = {entity_id} | {r[end] for r in rows for end in ("source", "target")}
+            nodes = {n: data for n, data in ahead["nodes"].items() if n in ends}
+            return self.relations_page(graph_from_rows(nodes, rows), entity_id, direction,
+                                       kinds, first, after, count)
         rows, sums = self._hop(scope, [entity_id], kind_names, False)
         nodes = self._nodes(scope, sums)
         ends = {entity_id} | {r[end] for r in rows for end in ("source", "target")}
