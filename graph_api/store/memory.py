@@ -52,6 +52,7 @@ class MemoryStore(GraphReads):
         self.db = Database(db_path)
         self.with_graph = with_graph
         self._kinds: dict[str, list[tuple[int, str]]] = {}
+        self._kinds_upto = 0  # without the graph: kinds read up to this seq, when first asked
         self._pending: dict[str, list[tuple[VisibilityClass, str]]] = {}
         self.graph = nx.MultiDiGraph()
         # Every fact also as typed columns, read with numpy when a whole view is
@@ -77,19 +78,20 @@ class MemoryStore(GraphReads):
             return 0
         after = self.applied_seq
         self.classes = self.db.vclasses(self.classes)
+        if not self.with_graph:  # entity kinds are read when a report is first checked
+            self.applied_seq = upto
+            self.version += 1
+            return upto - after
         heads = {seq: (vclass, conf) for seq, vclass, conf, _ in self.db.report_heads(after, upto)}
         bulk = upto - after > 1000
         # What a small catch-up touched, for whole-graph analytics that update
         # what they derived from the previous version instead of reading the
         # whole view again (`changes_since`); a bulk one is not worth listing.
-        changes: Changes | None = None if bulk or not self.with_graph else (set(), set())
+        changes: Changes | None = None if bulk else (set(), set())
         if bulk:
             gc.disable()
         try:
-            if not self.with_graph:
-                for seq, eid, kind in self.db.entity_kinds(after, upto):
-                    self._kinds.setdefault(eid, []).append((heads[seq][0], kind))
-            elif changes is None:
+            if changes is None:
                 for row in self.db.entity_rows(after, upto):
                     self._apply_entity(row, heads[row[0]])
                 for seq, source, kind, target, conf in self.db.relation_rows(after, upto):
@@ -260,6 +262,7 @@ class MemoryStore(GraphReads):
                 if mask[fact[1]]:
                     return EntityKind(fact[3])
         else:
+            self._read_kinds()
             for vclass, kind in self._kinds.get(entity_id, ()):
                 if mask[vclass]:
                     return EntityKind(kind)
@@ -267,6 +270,18 @@ class MemoryStore(GraphReads):
             if scope.sees(vc):
                 return EntityKind(kind)
         return None
+
+    def _read_kinds(self) -> None:
+        """Without the graph: each entity's (visibility class, kind) facts, read up to
+        the applied seq (only a writer that checks reports needs them; ``org`` and
+        ``token`` commands open the store without reading a million entities)."""
+        after, upto = self._kinds_upto, self.applied_seq
+        if upto <= after:
+            return
+        classes = {seq: vclass for seq, vclass, _, _ in self.db.report_heads(after, upto)}
+        for seq, eid, kind in self.db.entity_kinds(after, upto):
+            self._kinds.setdefault(eid, []).append((classes[seq], kind))
+        self._kinds_upto = upto
 
     # -- writes --------------------------------------------------------------
     def submit(self, scope: Scope, report: Report, audit: AuditEntry | None = None) -> SubmitResult:
