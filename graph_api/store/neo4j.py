@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -199,6 +200,7 @@ class Neo4jStore(Neo4jReads):
         self._orgs.clear()
         self._audit_head = None
         self.__dict__.pop("_envelopes", None)
+        self.__dict__.pop("_kept", None)
 
     # -- orgs and principals ----------------------------------------------------
     def add_org(self, org: Org, audit: AuditEntry | None = None) -> Org:
@@ -326,7 +328,8 @@ class Neo4jStore(Neo4jReads):
         the facts of hub classes, and the relation facts with their ends (each entity
         id looked up once per chunk; entities without relations on their own). Writers
         queue on the report counter first, so no summary is folded from a stale read."""
-        row = tx.run(query("next_counter"), key="seq", by=len(reports)).single()
+        row = tx.run(query("next_counter"), key="seq", by=len(reports),
+                     epoch=uuid.uuid4().hex).single()
         assert row is not None
         rows = batch_rows(reports, int(row["value"]) - len(reports) + 1)
         existing: dict[str, tuple[dict[str, Any], ClassState]] = {}

@@ -13,6 +13,7 @@ Start one replica first after upgrading: it migrates, the others find it done.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -47,7 +48,8 @@ def migrate(store: Neo4jStore) -> int:
         facts = store._run(WRITE_ACCESS, query("migrate_read_facts"), ids=ids)
         store._write(_batch(summary_rows(facts, {}), facts))
         done += len(ids)
-    store._write(lambda tx: tx.run(query("next_counter"), key="layout", by=LAYOUT).consume())
+    store._write(lambda tx: tx.run(query("next_counter"), key="layout", by=LAYOUT,
+                                     epoch=uuid.uuid4().hex).consume())
     return done
 
 

@@ -60,6 +60,7 @@ PATH_ROWS = 20_000  # relations an upstream view reads in one query before walki
 _FORWARD = ("SHIPS_FROM", "SUPPLIED_BY", "OPERATES")
 OPERATIONS = 64  # concurrent operations whose node data is kept (an event loop interleaves)
 ENVELOPES = 200_000  # report envelopes kept (immutable once written), then started afresh
+KEPT_NODES = 50_000  # trace nodes' data kept across operations (at one facts version)
 RELATIONS_AHEAD = 64  # relations read with an entity for its page; past them, a page query
 AHEAD = "\x00relations:"  # operation-cache key prefix (no entity id starts with NUL)
 
@@ -122,6 +123,18 @@ class Neo4jReads(GraphReads):
     def _forget(self) -> None:
         """A write of this process: what operations read before it is stale."""
         self.__dict__["_seen"] = OrderedDict()
+        self.__dict__.pop("_kept", None)
+
+    def _kept_nodes(self, version: Any) -> OrderedDict[tuple[str, str], Data | None]:
+        """Node data kept across operations while the facts stay at ``version`` (the
+        report counter and its epoch, read in the same query as what is asked): every
+        write of facts moves the counter, so what was read at the same version is what
+        a read now returns. Emptied when the version differs."""
+        kept: tuple[Any, OrderedDict[tuple[str, str], Data | None]] | None
+        kept = self.__dict__.get("_kept")
+        if kept is None or kept[0] != version:
+            kept = self.__dict__["_kept"] = (version, OrderedDict())
+        return kept[1]
 
     def _remember(self, scope: Scope, ids: Iterable[str], nodes: dict[str, Data]) -> None:
         """Node data (and invisibility) of ``ids`` as the current operation read them."""
@@ -342,12 +355,12 @@ class Neo4jReads(GraphReads):
         who = self._who(scope)
         parts = self._read("read_upstream_paths", ids=seeds, steps=min(hops + 1, MAX_STEPS),
                            cap=PATH_ROWS, **who)
-        if any(len(p["rels"]) >= PATH_ROWS for p in parts):
+        if any(len(p["rels"]) >= PATH_ROWS for p in parts if p["rels"] is not None):
             return None
         rows = _unpack(parts, "rels", RELATION)
         rels = {(r["source"], r["target"], r["kind"], r["seq"]): r for r in rows}
         ends = set(seeds) | {r[end] for r in rows for end in ("source", "target")}
-        nodes = self.summaries(scope, sorted(ends))
+        nodes = self._upstream_nodes(scope, seeds, sorted(ends), parts)
         steps: dict[str, list[str]] = {}
         for source, target, kind, _ in rels:
             if kind == "LISTS":
@@ -368,6 +381,43 @@ class Neo4jReads(GraphReads):
             return None
         kept = {n: nodes[n] for n in depth}
         return graph_from_rows(kept, list(rels.values()))
+
+    def _upstream_nodes(self, scope: Scope, seeds: list[str], ends: list[str],
+                        parts: list[Row]) -> dict[str, Data]:
+        """Node data of a trace's nodes: the seeds and the storefronts listing them came
+        with the paths; the rest (warehouses, factories: shared by many traces) from
+        what is kept at the version the paths were read at, else read now and kept."""
+        version = next((p["version"] for p in parts if p["version"] is not None), None)
+        came = self._nodes(scope, _summaries(parts))
+        storefronts = {r["source"] for r in _unpack(parts, "rels", RELATION)
+                       if r["kind"] == "LISTS" and r["target"] in seeds}
+        have = set(seeds) | storefronts  # their summaries came (or they are invisible)
+        self._remember(scope, have, came)
+        if version is None or version[0] is None:
+            rest = self.summaries(scope, [e for e in ends if e not in have])
+            return {**came, **rest}
+        kept = self._kept_nodes(version)
+        out = dict(came)
+        missing = []
+        for eid in ends:
+            if eid in have:
+                continue
+            key = (scope.view_key, eid)
+            if key in kept:
+                kept.move_to_end(key)
+                if (data := kept[key]) is not None:
+                    out[eid] = data
+            else:
+                missing.append(eid)
+        if missing:
+            found = self.summaries(scope, missing)
+            for eid in missing:
+                kept[(scope.view_key, eid)] = found.get(eid)
+            while len(kept) > KEPT_NODES:
+                kept.popitem(last=False)
+            out.update(found)
+        self._remember(scope, ends, out)  # the operation's later record lookups
+        return out
 
     def relations_of(
         self,

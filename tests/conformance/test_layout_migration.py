@@ -33,7 +33,8 @@ def write_old_layout(services: Services, lines: list[dict[str, Any]]) -> None:
     rows = batch_rows(reports, 1)
     with store.driver.session(database=store.database) as session:
         session.run("MATCH (m:Meta {key: 'layout'}) DELETE m").consume()
-        session.run(query("next_counter"), key="seq", by=len(reports)).consume()
+        session.run(query("next_counter"), key="seq", by=len(reports),
+                    epoch="old").consume()
         for name, key, items in (("create_reports", "rows", rows.heads),
                                  ("merge_entities", "ids", rows.ids),
                                  ("create_entity_facts", "rows", rows.entities)):
