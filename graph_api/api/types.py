@@ -8,6 +8,13 @@ from enum import Enum
 from typing import Generic, TypeVar, cast
 
 import strawberry
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    SelectionSetNode,
+)
 from strawberry.scalars import JSON
 
 from graph_api import model
@@ -205,11 +212,30 @@ class PageInfo:
 
 
 def wants_total(info: Info) -> bool:
+    """Whether the connection being resolved has ``totalCount`` selected: directly,
+    under an alias or inside a fragment (read from the query's syntax tree, which
+    costs less than strawberry's ``selected_fields`` building the whole subtree)."""
+    raw = info._raw_info
     return any(
-        getattr(sel, "name", None) == "totalCount"
-        for field in info.selected_fields
-        for sel in field.selections
+        _selects(node.selection_set, "totalCount", raw.fragments) for node in raw.field_nodes
     )
+
+
+def _selects(
+    selections: SelectionSetNode | None, name: str, fragments: dict[str, FragmentDefinitionNode]
+) -> bool:
+    for selection in selections.selections if selections is not None else ():
+        if isinstance(selection, FieldNode):
+            if selection.name.value == name:
+                return True
+        elif isinstance(selection, InlineFragmentNode):
+            if _selects(selection.selection_set, name, fragments):
+                return True
+        elif isinstance(selection, FragmentSpreadNode):
+            fragment = fragments.get(selection.name.value)
+            if fragment is not None and _selects(fragment.selection_set, name, fragments):
+                return True
+    return False
 
 
 def check_first(first: int | None, default: int = 50) -> int:

@@ -179,6 +179,29 @@ def test_relations_page_and_filter_by_kind_and_direction(
     assert entity["page"]["pageInfo"]["hasNextPage"] is True
 
 
+def test_total_count_inside_fragments_and_aliases(
+    services: Services, loaded: dict[str, Scope]
+) -> None:
+    """Relay-style clients select totalCount in fragments: counted as when selected directly."""
+    query = """
+    fragment Counted on EntityConnection { total: totalCount }
+    fragment Rels on Entity {
+      relations(direction: OUT) { ... on RelationConnection { totalCount } } }
+    query {
+      named: entities(first: 1) { ...Counted }
+      inline: entities(first: 1) { ... on EntityConnection { totalCount } }
+      entity(id: "seller-1") { ...Rels }
+    }"""
+    answer = gql(services, loaded["bazaar"], query)
+    assert "errors" not in answer, answer
+    direct = gql(services, loaded["bazaar"], """{ entities(first: 1) { totalCount }
+        entity(id: "seller-1") { relations(direction: OUT) { totalCount } } }""")["data"]
+    assert answer["data"]["named"]["total"] == direct["entities"]["totalCount"]
+    assert answer["data"]["inline"]["totalCount"] == direct["entities"]["totalCount"]
+    assert answer["data"]["entity"] == direct["entity"]
+    assert direct["entity"]["relations"]["totalCount"] > 0
+
+
 def test_assertions_carry_provenance(services: Services, loaded: dict[str, Scope]) -> None:
     entity = gql(services, loaded["acme"], ENTITY, {"id": "listing-1"})["data"]["entity"]
     (assertion,) = entity["assertions"]
