@@ -227,7 +227,7 @@ class GraphReads:
         if entity_id not in view:
             return Page(items=[], has_next=False, total=0 if count else None)
         wanted = None if kinds is None else {k.value for k in kinds}
-        rows: list[tuple[tuple[str, str, str], RelationRecord]] = []
+        rows: list[tuple[tuple[str, str, str], Any]] = []  # (sort key, relation data)
         sides = []
         if direction in ("OUT", "BOTH"):
             sides.append(("OUT", view.succ[entity_id]))
@@ -236,23 +236,23 @@ class GraphReads:
         for side, nbrs in sides:
             for other, keydict in nbrs.items():
                 for kind, data in keydict.items():
-                    if wanted is not None and kind not in wanted:
-                        continue
-                    source, target = (entity_id, other) if side == "OUT" else (other, entity_id)
-                    record = RelationRecord(
-                        id=relation_id(source, kind, target), kind=RelationKind(kind),
-                        source=source, target=target, confidence=data["confidence"],
-                        facts=data["facts"],
-                    )
-                    rows.append(((kind, other, side), record))
+                    if wanted is None or kind in wanted:
+                        rows.append(((kind, other, side), data))
         rows.sort(key=lambda r: r[0])
         start = 0
         if after is not None:
             last = tuple(decode_cursor(after, 3))
-            start = next((i for i, r in enumerate(rows) if r[0] > last), len(rows))
-        page = rows[start : start + first]
+            start = bisect.bisect_right(rows, last, key=lambda r: r[0])
+        page = rows[start : start + first]  # records are made for the page only (a hub has many)
+        items = []
+        for (kind, other, side), data in page:
+            source, target = (entity_id, other) if side == "OUT" else (other, entity_id)
+            items.append(RelationRecord(
+                id=relation_id(source, kind, target), kind=RelationKind(kind), source=source,
+                target=target, confidence=data["confidence"], facts=data["facts"],
+            ))
         return Page(
-            items=[r[1] for r in page],
+            items=items,
             has_next=start + first < len(rows),
             total=len(rows) if count else None,
             cursors=[encode_cursor(r[0]) for r in page],
