@@ -40,23 +40,17 @@ SHORT_RUN = 16
 """Facts of one relation above which its confidence is multiplied out in Python."""
 
 
-def _int(values: array[int]) -> IntArray:
-    return np.frombuffer(values, dtype=np.int32).astype(np.int64) if len(values) else np.zeros(
-        0, dtype=np.int64
-    )
-
-
-def _coder(names: list[Any]) -> Callable[[Any], int]:
-    codes: dict[Any, int] = {}
-
-    def code(name: Any) -> int:
-        found = codes.get(name)
-        if found is None:
-            found = codes[name] = len(names)
-            names.append(name)
-        return found
-
+def _new_code(codes: dict[Any, int], names: list[Any], name: Any) -> int:
+    code = codes[name] = len(names)
+    names.append(name)
     return code
+
+
+def _column(values: array[int], k: int) -> IntArray:
+    """Column ``k`` of an array of facts four ints each, as int64."""
+    if not len(values):
+        return np.zeros(0, dtype=np.int64)
+    return np.frombuffer(values, dtype=np.int32).reshape(-1, 4)[:, k].astype(np.int64)
 
 
 class _Grouped:
@@ -65,8 +59,8 @@ class _Grouped:
 
     def __init__(self, columns: FactColumns) -> None:
         n = max(len(columns.ids), 1)
-        src, dst = _int(columns.edge_src), _int(columns.edge_dst)
-        kind = _int(columns.edge_kind)
+        src, dst = _column(columns.edges, 0), _column(columns.edges, 1)
+        kind = _column(columns.edges, 2)
         width = max(len(columns.rel_kinds), 1)
         # Facts by relation, each relation's facts in the order applied.
         order = np.argsort((src * n + dst) * width + kind, kind="stable")
@@ -89,7 +83,7 @@ class _Grouped:
         self.kind = kind[first].astype(np.int32)
         self.facts = len(order)
         # Node facts by node, each node's in the order applied.
-        node = _int(columns.node_fact)
+        node = _column(columns.node_facts, 0)
         self.node_order = np.argsort(node, kind="stable").astype(np.int32)
         self.node = node[self.node_order].astype(np.int32)
         self.node_facts = len(node)
@@ -97,7 +91,14 @@ class _Grouped:
 
 class FactColumns:
     """The store graph's facts, appended as they are applied (`add_node_fact`,
-    `add_relation_fact`), read per view with numpy (`read`)."""
+    `add_relation_fact`), read per view with numpy (`read`).
+
+    A fact is four int32s (node facts: node, class, kind, region; relation
+    facts: source, target, kind, class) appended at once, and a relation
+    fact's confidence: one call per column per fact cost twice as much, and
+    this is paid by every fact a server loads at start (about 1 µs a fact
+    remains, mostly the node-number look-ups' cache misses).
+    """
 
     def __init__(self) -> None:
         self.ids: list[str] = []
@@ -105,18 +106,15 @@ class FactColumns:
         self.kinds: list[str] = []
         self.regions: list[Any] = []
         self.rel_kinds: list[str] = []
-        self._kind = _coder(self.kinds)
-        self._region = _coder(self.regions)
-        self._rel_kind = _coder(self.rel_kinds)
-        self.node_fact = array("i")
-        self.node_class = array("i")
-        self.node_kind = array("i")
-        self.node_region = array("i")  # -1: the fact states no region
-        self.edge_src = array("i")
-        self.edge_dst = array("i")
-        self.edge_kind = array("i")
-        self.edge_class = array("i")
+        self._kind_codes: dict[Any, int] = {}
+        self._region_codes: dict[Any, int] = {None: -1}  # -1: the fact states no region
+        self._rel_codes: dict[Any, int] = {}
+        self.node_facts = array("i")
+        self.edges = array("i")
         self.edge_conf = array("d")
+        self._put_node = self.node_facts.extend
+        self._put_edge = self.edges.extend
+        self._put_conf = self.edge_conf.append
         self._grouped: _Grouped | None = None
 
     def add_node_fact(self, node: str, vclass: int, kind: str, region: Any) -> None:
@@ -124,23 +122,27 @@ class FactColumns:
         if number is None:
             number = self.number[node] = len(self.ids)
             self.ids.append(node)
-        self.node_fact.append(number)
-        self.node_class.append(vclass)
-        self.node_kind.append(self._kind(kind))
-        self.node_region.append(-1 if region is None else self._region(region))
+        k = self._kind_codes.get(kind)
+        if k is None:
+            k = _new_code(self._kind_codes, self.kinds, kind)
+        r = self._region_codes.get(region)
+        if r is None:
+            r = _new_code(self._region_codes, self.regions, region)
+        self._put_node((number, vclass, k, r))
 
     def add_relation_fact(
         self, source: str, kind: str, target: str, vclass: int, conf: float
     ) -> None:
-        self.edge_src.append(self.number[source])
-        self.edge_dst.append(self.number[target])
-        self.edge_kind.append(self._rel_kind(kind))
-        self.edge_class.append(vclass)
-        self.edge_conf.append(conf)
+        number = self.number
+        k = self._rel_codes.get(kind)
+        if k is None:
+            k = _new_code(self._rel_codes, self.rel_kinds, kind)
+        self._put_edge((number[source], number[target], k, vclass))
+        self._put_conf(conf)
 
     def _groups(self) -> _Grouped:
         g = self._grouped
-        if g is None or g.facts != len(self.edge_src) or g.node_facts != len(self.node_fact):
+        if g is None or g.facts != len(self.edge_conf) or 4 * g.node_facts != len(self.node_facts):
             g = self._grouped = None  # the old one goes before the new one is built
             g = self._grouped = _Grouped(self)
         return g
@@ -157,8 +159,8 @@ class FactColumns:
         relations by (source, target), a pair's kinds in the graph's order.
         """
         g = self._groups()
-        classes = (self.node_class, self.edge_class)
-        top = max((int(_int(c).max()) for c in classes if len(c)), default=-1)
+        classes = (_column(self.node_facts, 1), _column(self.edges, 3))
+        top = max((int(c.max()) for c in classes if len(c)), default=-1)
         bits = np.fromiter((sees(c) for c in range(top + 1)), dtype=bool, count=top + 1)
         seen_node, kind, region = self._nodes(g, bits)
         src, dst, rel, conf = self._relations(g, bits, seen_node)
@@ -179,16 +181,16 @@ class FactColumns:
     def _nodes(self, g: _Grouped, bits: BoolArray) -> tuple[BoolArray, IntArray, IntArray]:
         n = len(self.ids)
         facts = g.node_order
-        visible = bits[_int(self.node_class)[facts]]
+        visible = bits[_column(self.node_facts, 1)[facts]]
         node = g.node[visible]
         at = facts[visible]  # positions in the order applied, grouped by node
         seen = np.zeros(n, dtype=bool)
         seen[node] = True
         kind = np.full(n, -1, dtype=np.int64)
         firsts = np.concatenate(([True], node[1:] != node[:-1])) if len(node) else node.astype(bool)
-        kind[node[firsts]] = _int(self.node_kind)[at[firsts]]
+        kind[node[firsts]] = _column(self.node_facts, 2)[at[firsts]]
         region = np.full(n, -1, dtype=np.int64)
-        raw = _int(self.node_region)[at]
+        raw = _column(self.node_facts, 3)[at]
         stated = raw >= 0
         node, raw = node[stated], raw[stated]
         lasts = np.concatenate((node[1:] != node[:-1], [True])) if len(node) else node.astype(bool)
@@ -198,7 +200,7 @@ class FactColumns:
     def _relations(
         self, g: _Grouped, bits: BoolArray, seen_node: BoolArray
     ) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
-        classes = _int(self.edge_class)
+        classes = _column(self.edges, 3)
         confs = np.frombuffer(self.edge_conf, dtype=np.float64).copy()
         starts, lengths = g.starts.astype(np.int64), g.lengths
         miss = np.ones(len(starts), dtype=np.float64)

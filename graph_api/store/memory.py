@@ -58,6 +58,9 @@ class MemoryStore(GraphReads):
         # Every fact also as typed columns, read with numpy when a whole view is
         # read (graph_api.analytics.snapshot): seconds instead of tens of them.
         self.graph.fact_columns = self.columns = FactColumns() if with_graph else None
+        if self.columns is not None:
+            self._node_fact = self.columns.add_node_fact
+            self._relation_fact = self.columns.add_relation_fact
         self.classes: list[VisibilityClass] = []
         self.applied_seq = 0
         self.version = 0
@@ -135,8 +138,7 @@ class MemoryStore(GraphReads):
         vclass, conf = head
         fact = (seq, vclass, conf, kind, name, region, status, props)
         G = self.graph
-        assert self.columns is not None
-        self.columns.add_node_fact(eid, vclass, kind, region)
+        self._node_fact(eid, vclass, kind, region)
         data = G._node.get(eid)
         if data is None:
             data = merged_node([fact])
@@ -159,8 +161,7 @@ class MemoryStore(GraphReads):
     ) -> None:
         G = self.graph
         keydict = G._succ[source].get(target)
-        assert self.columns is not None
-        self.columns.add_relation_fact(source, kind, target, vclass, conf)
+        self._relation_fact(source, kind, target, vclass, conf)
         if keydict is None:
             keydict = G._succ[source][target] = {}
             G._pred[target][source] = keydict
