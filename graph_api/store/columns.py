@@ -132,13 +132,18 @@ class FactColumns:
 
     def add_relation_fact(
         self, source: str, kind: str, target: str, vclass: int, conf: float
-    ) -> None:
-        number = self.number
+    ) -> tuple[str, str]:
+        """Append a relation fact; returns its ends as the node's own id objects
+        (the store keys its adjacency with them: one string per node, not a
+        copy per relation read from the database, and identity compares)."""
+        number, ids = self.number, self.ids
+        i, j = number[source], number[target]
         k = self._rel_codes.get(kind)
         if k is None:
             k = _new_code(self._rel_codes, self.rel_kinds, kind)
-        self._put_edge((number[source], number[target], k, vclass))
+        self._put_edge((i, j, k, vclass))
         self._put_conf(conf)
+        return ids[i], ids[j]
 
     def _groups(self) -> _Grouped:
         g = self._grouped

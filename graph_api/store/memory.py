@@ -160,8 +160,8 @@ class MemoryStore(GraphReads):
         self, seq: int, vclass: int, source: str, kind: str, target: str, conf: float
     ) -> None:
         G = self.graph
+        source, target = self._relation_fact(source, kind, target, vclass, conf)
         keydict = G._succ[source].get(target)
-        self._relation_fact(source, kind, target, vclass, conf)
         if keydict is None:
             keydict = G._succ[source][target] = {}
             G._pred[target][source] = keydict

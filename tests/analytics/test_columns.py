@@ -225,3 +225,16 @@ def test_a_graph_changed_behind_the_columns_is_read_through_its_dicts(
     assert visible_columns(view) is not None
     crafted.store.graph.add_node("stray", kind="SELLER", facts=[(0, 0, 1.0, "SELLER")])  # type: ignore[attr-defined]
     assert visible_columns(view) is None
+
+
+def test_the_adjacency_is_keyed_by_the_nodes_own_id_objects(
+    make_services: MakeServices, tmp_path: Path
+) -> None:
+    """One string per node, not a copy per relation row (0.44 GiB at 1M)."""
+    services = make_services()
+    load(services, list(iter_reports(30, seed=8)), tmp_path)
+    G = services.store.graph  # type: ignore[attr-defined]
+    own = {n: n for n in G._node}
+    pairs = [(u, v) for u, nbrs in G._succ.items() for v in nbrs]
+    assert pairs and all(u is own[u] and v is own[v] for u, v in pairs)
+    assert all(u is own[u] for preds in G._pred.values() for u in preds)
