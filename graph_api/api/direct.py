@@ -71,14 +71,15 @@ def _direct(field: StrawberryField, schema: strawberry.Schema) -> Resolver:
     config, scalars = schema.config, schema.schema_converter.scalar_registry
 
     def call(source: Any, raw_info: GraphQLResolveInfo[Any], **raw: Any) -> Any:
-        info = info_class(_raw_info=raw_info, _field=field)
-        kwargs = (
-            convert_arguments(raw, arguments, scalar_registry=scalars, config=config, info=info)
-            if raw
-            else {}
-        )
-        if info_name is not None:
-            kwargs[info_name] = info
+        kwargs: dict[str, Any] = {}
+        if raw or info_name is not None:  # strawberry's Info only when something uses it
+            info = info_class(_raw_info=raw_info, _field=field)
+            if raw:
+                kwargs = convert_arguments(
+                    raw, arguments, scalar_registry=scalars, config=config, info=info
+                )
+            if info_name is not None:
+                kwargs[info_name] = info
         return method(source, **kwargs) if with_self else method(**kwargs)
 
     return call
