@@ -2,13 +2,16 @@
 
 A write records itself in its own transaction through ``Context.take_audit``;
 whatever was not recorded that way (reads, refused writes) is appended when
-the operation ends (``audited``).
+the operation ends (``audited``). On a store whose append waits on a server
+(``AuditAhead``: Neo4j), a query's record, known in full before it runs, is
+appended while it runs instead, and waited for before the answer leaves.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+import functools
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
@@ -19,6 +22,7 @@ from graph_api import deadline
 from graph_api.api.context import Context
 from graph_api.audit import AuditEntry, digest_of
 from graph_api.errors import GraphAPIError
+from graph_api.store.base import AuditAhead
 
 __all__ = ["AuditExtension", "audited", "operation_label"]
 
@@ -51,10 +55,12 @@ def audited(
 
     A write records itself in its own transaction (``Context.take_audit``); anything
     else is appended afterwards, and if that append fails the answer is withheld:
-    nothing is answered that is not in the ledger.
+    nothing is answered that is not in the ledger. A query on an ``AuditAhead`` store
+    begins its append before it runs (its entry taken, so nothing records it twice)
+    and waits for it after, to the same effect.
     """
     scope = context._scope
-    context.pending_audit = AuditEntry(
+    entry = context.pending_audit = AuditEntry(
         at=context.services.clock(),
         principal_id=scope.principal_id if scope else "anonymous",
         org_id=scope.org_id if scope else "",
@@ -62,13 +68,31 @@ def audited(
         digest=digest_of(variables),
     )
     outcome = Outcome()
+    store = context.services.store
+    recorded: Callable[[], None] | None = None
     with deadline.budget(context.services.settings.request_seconds):
-        yield outcome
-    entry = context.take_audit()
-    if entry is None:
-        return
+        if label.startswith("query ") and isinstance(store, AuditAhead):
+            context.take_audit()
+            recorded = store.begin_audit(entry)  # keyed by this operation's budget
+        try:
+            yield outcome
+        except BaseException:
+            if recorded is not None:
+                with contextlib.suppress(Exception):
+                    recorded()  # the operation's own error is the answer
+            raise
+    if recorded is None:
+        taken = context.take_audit()
+        if taken is None:
+            return
+        recorded = functools.partial(store.append_audit, taken)
+    _withheld_unless(recorded, outcome)
+
+
+def _withheld_unless(recorded: Callable[[], None], outcome: Outcome) -> None:
+    """Run (or wait for) the append; if it is refused, the answer is withheld."""
     try:
-        context.services.store.append_audit(entry)
+        recorded()
     except GraphAPIError as exc:
         result = outcome.result
         if result is not None:

@@ -7,7 +7,7 @@ caller's ``Scope`` and answers from the assertions that scope may see alone.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -26,6 +26,7 @@ from graph_api.model import (
 )
 
 __all__ = [
+    "AuditAhead",
     "CheckedBatch",
     "EntityFilter",
     "EntityRecord",
@@ -236,4 +237,17 @@ class WriteAhead(Protocol):
 
     def write_checked(self, checked: CheckedBatch, audit: AuditEntry | None = None) -> None:
         """Write a checked batch's good reports in one transaction with ``audit``."""
+        ...
+
+
+@runtime_checkable
+class AuditAhead(Protocol):
+    """A store whose audit append waits on a server: a query's record, known before it
+    runs, is appended while the query's own reads wait (``graph_api.api.auditing``)."""
+
+    def begin_audit(self, entry: AuditEntry) -> Callable[[], None]:
+        """Start appending ``entry`` in a transaction of its own, off the calling thread;
+        the callable returned waits for it and raises what the append raised. A ledger
+        read by the same operation (``deadline.current()``) leaves this record out, as
+        on a store that appends it after the answer."""
         ...

@@ -9,7 +9,9 @@ like the embedded graph's, so the shared reads and the analytics run unchanged.
 A round trip costs more than most queries here, so: reads are auto-commit
 queries on a session each thread keeps (one round trip each, retried on
 transient errors); an audit record is one statement chained to the ledger head
-this process saw last (re-read under lock when another process moved it); a
+this process saw last (re-read under lock when another process moved it), and a
+query's record is appended on the store's audit thread while the query's reads
+run (``begin_audit``); a
 batch of reports writes entity facts as per-class summaries (``neo4j_summaries``)
 that reads merge from a handful of rows.
 """
@@ -20,6 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -95,10 +98,18 @@ class Neo4jStore(Neo4jReads):
         self._sessions_lock = threading.Lock()
         self._orgs: dict[str, Org] = {}
         self._audit_head: tuple[int, str] | None = None  # (seq, hash) this process saw last
+        # one thread appends the records begun ahead (begin_audit): in order, on its own
+        # session; by operation (its time budget), the append each one began
+        self._audit_thread: ThreadPoolExecutor | None = None
+        self._ahead: dict[deadline.Budget, Future[int]] = {}
         self._write(lambda tx: [tx.run(s).consume() for s in schema_statements()])
         migrate(self)  # a database written before entity summaries gets them, once
 
     def close(self) -> None:
+        with self._sessions_lock:
+            thread, self._audit_thread = self._audit_thread, None
+        if thread is not None:
+            thread.shutdown(wait=True)  # a record begun is written (or fails) before we go
         with self._sessions_lock:
             sessions, self._sessions = self._sessions, []
         for session in sessions:
@@ -128,9 +139,11 @@ class Neo4jStore(Neo4jReads):
                     self._sessions.remove(session)
             _close_quietly(session)
 
-    def _write(self, work: Callable[[ManagedTransaction], T]) -> T:
-        """One write transaction, retried on transient errors and MERGE races."""
-        self._forget()
+    def _write(self, work: Callable[[ManagedTransaction], T], facts: bool = True) -> T:
+        """One write transaction, retried on transient errors and MERGE races; unless it
+        writes no ``facts`` (an audit record), what reads kept is forgotten."""
+        if facts:
+            self._forget()
         for attempt in range(RETRIES):
             try:
                 done: T = self._session(WRITE_ACCESS).execute_write(work)
@@ -276,8 +289,12 @@ class Neo4jStore(Neo4jReads):
         return seq, digest
 
     def append_audit(self, entry: AuditEntry) -> None:
+        self._append(entry)
+
+    def _append(self, entry: AuditEntry) -> int:
         """One statement when the head is the one this process saw last (the usual case
-        for a worker that serves requests); else a transaction that reads it under lock."""
+        for a worker that serves requests); else a transaction that reads it under lock.
+        The record's seq."""
         head = self._audit_head
         if head is not None:
             seq = head[0] + 1
@@ -291,20 +308,54 @@ class Neo4jStore(Neo4jReads):
                 rows = []  # the transaction below retries, or says unavailable
             if rows:
                 self._audit_head = (seq, digest)
-                return
-        self._audit_head = self._write(lambda tx: self._append_audit(tx, entry))
+                return seq
+        self._audit_head = self._write(lambda tx: self._append_audit(tx, entry), facts=False)
+        return self._audit_head[0]
+
+    def begin_audit(self, entry: AuditEntry) -> Callable[[], None]:
+        """Append ``entry`` on this store's audit thread while the caller goes on (a
+        record costs a round trip and a commit: 2-4 ms, the reads of a query as much);
+        the callable waits for it and raises what the append raised. One thread: the
+        records of this process keep the order they were begun in, and the chain head it
+        saw last stays its own (a stale head costs a locked re-read, never a fork)."""
+        with self._sessions_lock:
+            if self._audit_thread is None:
+                self._audit_thread = ThreadPoolExecutor(1, thread_name_prefix="audit")
+            thread = self._audit_thread
+        future = thread.submit(self._append, entry)
+        operation = deadline.current()
+        if operation is not None:
+            self._ahead[operation] = future
+
+        def join() -> None:
+            try:
+                future.result()
+            finally:
+                if operation is not None:
+                    self._ahead.pop(operation, None)
+
+        return join
 
     def audit_records(self, after: int = 0, limit: int | None = None) -> list[AuditRecord]:
-        rows = self._read("list_audit", after=after, limit=limit or 10**9)
+        """Oldest first. Within an operation that began its own record ahead, that
+        record is left out (waited for first, so the answer does not depend on when it
+        lands): the ledger as the embedded store shows it, which appends it after."""
+        operation = deadline.current()
+        began = None if operation is None else self._ahead.get(operation)
+        own = None if began is None else began.result()
+        limit = limit or 10**9
+        rows = self._read("list_audit", after=after, limit=limit + (own is not None))
         out = []
         for r in rows:
+            if r["seq"] == own:
+                continue
             try:
                 at = datetime.fromisoformat(r["at"])
             except (TypeError, ValueError):
                 at = datetime(1970, 1, 1, tzinfo=UTC)
             out.append(AuditRecord(r["seq"], at, r["principal_id"], r["org_id"], r["operation"],
                                    r["digest"], r["prev_hash"], r["hash"]))
-        return out
+        return out[:limit]
 
     # -- writes ------------------------------------------------------------------
     def _replay(self, report: Report, known: dict[tuple[str, str], Any] | None = None

@@ -1,0 +1,183 @@
+"""The ledger on both stores: one record per operation, whichever way it is written.
+
+A mutation records itself in its own transaction; on the embedded store a query's
+record is appended after the answer is built, on the Neo4j store (``AuditAhead``) it
+is appended on the store's audit thread while the query runs and waited for before
+the answer leaves. Either way: each operation once, the chain whole, and an answer
+whose record is refused is withheld.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neo4j.exceptions import ServiceUnavailable
+
+from graph_api.access import Scope
+from graph_api.api.context import Context
+from graph_api.audit import verify_chain
+from graph_api.services import Services
+from graph_api.store.base import AuditAhead
+from tests.conftest import NEO4J_URI, MakeServices, add_orgs
+from tests.scenario import acme_ring
+from tests.support import SCHEMA, codes, gql
+
+BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "graph-api"
+SUBMIT = "mutation Share($input: ReportInput!) { submitReport(input: $input) { created } }"
+READ = 'query Peek { entity(id: "seller-1") { id name relations { totalCount } } }'
+TRACE = 'query Up { traceToSource(from: "listing-1") { sources { score } origin { id } } }'
+NOTICE = """mutation Notify { fileNotice(input: {listings: ["no-such-listing"], grounds: "x"})
+    { id } }"""
+LOG = "query Ledger { auditLog(first: 1000) { seq operation } }"
+
+
+def admin(services: Services, org: str) -> Scope:
+    principal, _ = services.issue_token(services.find_org(org), "admin")
+    return services.scope_for(principal)
+
+
+def operations(services: Services, after: int) -> list[str]:
+    return [r.operation for r in services.store.audit_records() if r.seq > after]
+
+
+def last_seq(services: Services) -> int:
+    records = services.store.audit_records()
+    return records[-1].seq if records else 0
+
+
+def test_each_operation_is_recorded_once(services: Services, orgs: dict[str, Scope]) -> None:
+    before = last_seq(services)
+    assert gql(services, orgs["acme"], SUBMIT, {"input": acme_ring()})["data"]
+    refused = acme_ring()
+    refused["confidence"] = 7
+    assert codes(gql(services, orgs["acme"], SUBMIT, {"input": refused})) == ["BAD_USER_INPUT"]
+    assert gql(services, orgs["acme"], READ)["data"]["entity"]["id"] == "seller-1"
+    assert gql(services, orgs["rival"], READ)["data"] == {"entity": None}
+    assert "errors" not in gql(services, orgs["acme"], TRACE)
+    assert codes(gql(services, orgs["acme"], NOTICE))  # refused: recorded after it
+    assert codes(gql(services, None, READ)) == ["UNAUTHENTICATED"]
+    assert gql(services, orgs["acme"], "query Broken { nope }")["data"] is None
+    assert operations(services, before) == [
+        "mutation Share", "mutation Share", "query Peek", "query Peek", "query Up",
+        "mutation Notify", "query Peek",
+    ]  # a document that does not validate is not an operation: not recorded (as before)
+    assert verify_chain(services.store.audit_records()) == (last_seq(services), None)
+
+
+def test_a_ledger_read_leaves_out_its_own_record(
+    services: Services, orgs: dict[str, Scope]
+) -> None:
+    """Its own record is not in what a ledger read answers, on either store, however
+    fast the record begun ahead lands."""
+    scope = admin(services, "bazaar")
+    gql(services, orgs["acme"], READ)
+    first = gql(services, scope, LOG)["data"]["auditLog"]
+    second = gql(services, scope, LOG)["data"]["auditLog"]
+    assert second[:-1] == first and second[-1]["operation"] == "query Ledger"
+    assert second[-1]["seq"] == first[-1]["seq"] + 1
+    paged = gql(services, scope, "query Page { auditLog(first: 2) { seq } }")["data"]
+    assert [r["seq"] for r in paged["auditLog"]] == [r["seq"] for r in second[:2]]
+
+
+def test_operations_strawberry_runs_are_recorded_once(
+    services: Services, orgs: dict[str, Scope]
+) -> None:
+    """Operations on the WebSocket go through ``AuditExtension``: a query there too."""
+    before = last_seq(services)
+    gql(services, orgs["acme"], SUBMIT, {"input": acme_ring()})
+    context = Context(services=services)
+    context._scope = orgs["acme"]
+    result = asyncio.run(SCHEMA.execute(READ, context_value=context))
+    assert result.errors is None and result.data is not None
+    assert operations(services, before) == ["mutation Share", "query Peek"]
+
+
+def test_audit_verify_holds_after_operations(
+    services: Services, orgs: dict[str, Scope], store_kind: str
+) -> None:
+    gql(services, orgs["acme"], SUBMIT, {"input": acme_ring()})
+    for _ in range(5):
+        gql(services, orgs["acme"], READ)
+        gql(services, orgs["rival"], TRACE)
+    env = {**os.environ, "GRAPH_API_DB": "", "GRAPH_API_STORE": store_kind}
+    settings = services.settings
+    if store_kind == "neo4j":
+        env.update(GRAPH_API_NEO4J_URI=settings.neo4j_uri, GRAPH_API_NEO4J_USER=settings.neo4j_user,
+                   GRAPH_API_NEO4J_PASSWORD=settings.neo4j_password,
+                   GRAPH_API_NEO4J_DATABASE=settings.neo4j_database)
+    done = subprocess.run([str(BIN), "audit", "verify", "--db", str(settings.db)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == (
+        f"audit chain intact: {last_seq(services)} records"
+    )
+
+
+# -- the Neo4j store: the append runs beside the query ---------------------------------
+neo4j_only = pytest.mark.skipif(not NEO4J_URI, reason="needs the Bolt server (make test)")
+
+
+class DeadWrites:
+    """A session whose writes meet a stopped server (reads go through)."""
+
+    def __init__(self, calls: list[str]) -> None:
+        self.calls = calls
+
+    def _down(self, *args: Any, **kwargs: Any) -> Any:
+        self.calls.append(threading.current_thread().name)
+        raise ServiceUnavailable("connection refused (injected)")
+
+    run = execute_write = _down
+
+    def close(self) -> None:
+        pass
+
+
+@neo4j_only
+def test_a_query_whose_record_is_refused_is_not_answered(
+    make_services: MakeServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    services = make_services("neo4j")
+    store = services.store
+    assert isinstance(store, AuditAhead)
+    scopes = add_orgs(services)
+    gql(services, scopes["acme"], SUBMIT, {"input": acme_ring()})
+    before = last_seq(services)
+    writes: list[str] = []
+    real = store._session  # type: ignore[attr-defined]
+    monkeypatch.setattr(store, "_session", lambda mode: DeadWrites(writes)
+                        if mode == "WRITE" else real(mode))
+    answer = gql(services, scopes["acme"], READ)
+    assert answer["data"] is None
+    assert codes(answer) == ["UNAVAILABLE"]
+    assert writes and all(name.startswith("audit") for name in writes)  # beside the query
+    monkeypatch.undo()
+    assert last_seq(services) == before  # nothing recorded: nothing answered
+    assert gql(services, scopes["acme"], READ)["data"]["entity"]["id"] == "seller-1"
+    assert operations(services, before) == ["query Peek"]
+    assert verify_chain(services.store.audit_records()) == (last_seq(services), None)
+
+
+@neo4j_only
+def test_records_begun_ahead_chain_with_other_writers(make_services: MakeServices) -> None:
+    """Two processes' stores over one database (two API workers): queries begun ahead
+    on each and mutations in between keep one unforked chain."""
+    one = make_services("neo4j", name="one")
+    two = make_services("neo4j", name="two")  # empties the database too, before any write
+    scopes = add_orgs(one)
+    before = last_seq(one)
+    for i in range(6):
+        gql(one if i % 2 else two, scopes["acme"], READ)
+        if i % 3 == 0:
+            report = acme_ring()
+            report["reportId"] = f"acme-{i + 10}"
+            gql(two, scopes["acme"], SUBMIT, {"input": report})
+    records = one.store.audit_records()
+    assert len([r for r in records if r.seq > before]) == 8
+    assert verify_chain(records) == (len(records), None)
