@@ -12,7 +12,9 @@ that of a warm server; the default measures a cold one, as before). Imports
 the same file into each store, then reads the same random listings from both,
 alternating store by store per listing so that a change of load on a shared
 machine weighs on both alike. Prints JSON lines (with the load average); the
-ratios are neo4j / embedded.
+ratios are neo4j / embedded. ``--audit-after`` reads each listing a third time from
+the Neo4j store with a query's audit record appended after the answer (as the
+embedded store does) instead of while the query runs: the same run's A/B.
 """
 
 from __future__ import annotations
@@ -100,8 +102,12 @@ def read_once(services: Services, caller: Any, scope: Any, eid: str,
     times["trace"].append(time.perf_counter() - t)
 
 
+AFTER = "neo4j (ArcadeDB), audit after"
+
+
 def reads(stores: dict[str, Services], sample: list[str]) -> dict[str, dict[str, float]]:
-    """p50s per store, each listing read from every store in turn."""
+    """p50s per store, each listing read from every store in turn (``AFTER``: the
+    Neo4j store again, a query's audit record appended after its answer)."""
     callers = {}
     for name, services in stores.items():
         org = services.find_org("bazaarhub")
@@ -111,7 +117,14 @@ def reads(stores: dict[str, Services], sample: list[str]) -> dict[str, dict[str,
              for name in stores}
     for eid in sample:
         for name, services in stores.items():
-            read_once(services, *callers[name], eid, times[name])
+            store = services.store
+            if name == AFTER:
+                store.AUDITS_AHEAD = False  # type: ignore[attr-defined]
+            try:
+                read_once(services, *callers[name], eid, times[name])
+            finally:
+                if name == AFTER:
+                    del store.AUDITS_AHEAD  # type: ignore[attr-defined]
     return {name: {f"{k}_p50_ms": p50(v) for k, v in t.items()} for name, t in times.items()}
 
 
@@ -123,6 +136,9 @@ def main() -> None:
                         help="import a network of this many sellers first (then reset)")
     parser.add_argument("--java-option", action="append", default=[],
                         help="a JVM option for the ArcadeDB the bench starts (repeatable)")
+    parser.add_argument("--audit-after", action="store_true",
+                        help="also read from the Neo4j store with audit records appended "
+                             "after the answer (the same run's A/B)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-stores-"))
     path = work / "net.ndjson"
@@ -164,8 +180,11 @@ def main() -> None:
         results["neo4j (ArcadeDB)"]["server"] = "warm" if args.warm_sellers else "cold"
         results["neo4j (ArcadeDB)"]["java_options"] = args.java_option
         before = os.getloadavg()[0]
-        for name, p50s in reads({"embedded": memory, "neo4j (ArcadeDB)": neo4j},
-                                sample).items():
+        stores = {"embedded": memory, "neo4j (ArcadeDB)": neo4j}
+        if args.audit_after:
+            stores[AFTER] = neo4j
+            results[AFTER] = {}
+        for name, p50s in reads(stores, sample).items():
             results[name].update(p50s, reads_load=[before, os.getloadavg()[0]])
         neo4j.close()
         memory.close()
@@ -181,6 +200,11 @@ def main() -> None:
         "ratio_store_trace_p50": round(other["trace_p50_ms"] / base["trace_p50_ms"], 1),
         "ratio_api_entity_p50": round(other["api_entity_p50_ms"] / base["api_entity_p50_ms"], 1),
         "ratio_api_trace_p50": round(other["api_trace_p50_ms"] / base["api_trace_p50_ms"], 1),
+        **({"ratio_api_entity_p50_audit_after": round(
+                results[AFTER]["api_entity_p50_ms"] / base["api_entity_p50_ms"], 1),
+            "ratio_api_trace_p50_audit_after": round(
+                results[AFTER]["api_trace_p50_ms"] / base["api_trace_p50_ms"], 1)}
+           if AFTER in results else {}),
     }))
 
 

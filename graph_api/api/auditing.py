@@ -71,7 +71,7 @@ def audited(
     store = context.services.store
     recorded: Callable[[], None] | None = None
     with deadline.budget(context.services.settings.request_seconds):
-        if label.startswith("query ") and isinstance(store, AuditAhead):
+        if label.startswith("query ") and isinstance(store, AuditAhead) and store.AUDITS_AHEAD:
             context.take_audit()
             recorded = store.begin_audit(entry)  # keyed by this operation's budget
         try:

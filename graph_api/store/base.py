@@ -243,7 +243,10 @@ class WriteAhead(Protocol):
 @runtime_checkable
 class AuditAhead(Protocol):
     """A store whose audit append waits on a server: a query's record, known before it
-    runs, is appended while the query's own reads wait (``graph_api.api.auditing``)."""
+    runs, is appended while the query's own reads wait (``graph_api.api.auditing``),
+    when ``AUDITS_AHEAD`` (a benchmark turns it off to compare)."""
+
+    AUDITS_AHEAD: bool
 
     def begin_audit(self, entry: AuditEntry) -> Callable[[], None]:
         """Start appending ``entry`` in a transaction of its own, off the calling thread;
