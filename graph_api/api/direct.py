@@ -22,9 +22,18 @@ from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.arguments import convert_arguments
 from strawberry.types.field import StrawberryField
 
-__all__ = ["use_direct_resolvers"]
+__all__ = ["attribute_read_by", "use_direct_resolvers"]
 
 Resolver = Callable[..., Any]
+
+# The resolvers that only read an attribute, with its name: a plan (api.compiled) reads
+# it itself instead of calling them.
+_ATTRIBUTE_READS: dict[Resolver, str] = {}
+
+
+def attribute_read_by(resolver: Resolver | None) -> str | None:
+    """The attribute ``resolver`` returns of its source, if that is all it does."""
+    return None if resolver is None else _ATTRIBUTE_READS.get(resolver)
 
 
 def use_direct_resolvers(schema: strawberry.Schema) -> int:
@@ -61,6 +70,7 @@ def _direct(field: StrawberryField, schema: strawberry.Schema) -> Resolver:
         def attribute(source: Any, info: GraphQLResolveInfo[Any]) -> Any:
             return getattr(source, name)
 
+        _ATTRIBUTE_READS[attribute] = name
         return attribute
 
     method: Callable[..., Any] = resolver.wrapped_func  # type: ignore[assignment]

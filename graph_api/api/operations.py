@@ -6,7 +6,9 @@ extension, per operation) to every request, about as much as executing a small
 query (PERFORMANCE.md: +40 % over graphql-core). ``Operations.run`` does what
 those extensions did for us in one pass: parse with the token limit, validate
 with the depth and alias rules (both once per distinct query text), audit and
-bound the time of the execution (``auditing.audited``). Subscriptions stay on
+bound the time of the execution (``auditing.audited``). A query then runs on its
+plan (``api.compiled``, made once per query text) when it has one, else, and
+whenever the plan gives it back, on graphql-core. Subscriptions stay on
 strawberry's WebSocket path, which keeps the same rules as schema extensions.
 """
 
@@ -31,6 +33,7 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import validate_document
 
 from graph_api.api.auditing import audited, operation_label
+from graph_api.api.compiled import Plan, Unplanned, plan_for
 from graph_api.api.context import Context
 from graph_api.api.schema import limit_rules
 from graph_api.config import Settings
@@ -49,12 +52,15 @@ class Prepared:
 
 
 class Operations:
-    def __init__(self, schema: strawberry.Schema, settings: Settings) -> None:
+    def __init__(self, schema: strawberry.Schema, settings: Settings, plans: bool = True) -> None:
         self.schema = schema
         self.settings = settings
         self.rules = (*specified_rules, *limit_rules(settings))
+        self.plans = plans  # False: every operation on graphql-core (to compare answers)
         self._prepared: OrderedDict[str, Prepared] = OrderedDict()
         self._labels: dict[tuple[str, str | None], str] = {}
+        self._plans: dict[tuple[str, str | None], Plan | None] = {}
+        self.given_back = 0  # runs a plan handed to graphql-core (an error, a null, ...)
 
     def prepare(self, query: str) -> Prepared:
         """Parse and validate ``query``, once per distinct text (clients repeat theirs)."""
@@ -92,9 +98,9 @@ class Operations:
                 "subscriptions run over a WebSocket on /graphql (graphql-transport-ws)"
             )])
         label = self._label(query, operation_name, document)
-        result: ExecutionResult
         with audited(context, label, variables) as outcome:
-            result = await _awaited(execute(
+            planned = await self._planned(context, query, document, variables, operation_name)
+            result = planned if planned is not None else await _awaited(execute(
                 self.schema._schema,
                 document,
                 variable_values=variables,
@@ -107,6 +113,48 @@ class Operations:
         if result.errors:
             self.schema.process_errors(result.errors)  # logs only the unexpected ones
         return result
+
+    async def _planned(
+        self,
+        context: Context,
+        query: str,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> ExecutionResult | None:
+        """The answer of the query's plan; None when graphql-core is to answer."""
+        key = (query, operation_name)
+        if not self.plans or (key in self._plans and self._plans[key] is None):
+            return None
+        executor = self.schema.execution_context_class.build(
+            self.schema._schema,
+            document,
+            context_value=context,
+            raw_variable_values=variables,
+            operation_name=operation_name,
+            is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+        )
+        if isinstance(executor, list):
+            return None  # graphql-core reports the variables' or the operation's errors
+        plan = self._plans.get(key)
+        if plan is None:
+            try:
+                plan = plan_for(self.schema._schema, document, executor)
+            except Unplanned:
+                plan = None
+            if len(self._plans) < CACHED_DOCUMENTS:
+                self._plans[key] = plan
+            if plan is None:
+                return None
+        try:
+            return await plan.execute(executor, optimized_is_awaitable)
+        except Exception:  # noqa: BLE001 - graphql-core answers, errors and all
+            self.given_back += 1
+            return None
+
+    def plan_of(self, query: str, operation_name: str | None = None) -> Plan | None:
+        """The plan a query text has run on, if it has one."""
+        return self._plans.get((query, operation_name))
 
     def _label(self, query: str, operation_name: str | None, document: DocumentNode) -> str:
         key = (query, operation_name)
