@@ -54,6 +54,7 @@ from graph_api.store.neo4j_rows import (
     chunks,
     class_keys,
     relation_chunks,
+    rows_of,
     summary_rows,
 )
 from graph_api.store.neo4j_summaries import ClassState, header_and_state
@@ -176,7 +177,7 @@ class Neo4jStore(Neo4jReads):
         work = text if timeout is None else Query(text, timeout=timeout)
         for attempt in range(RETRIES):
             try:
-                return [r.data() for r in self._session(mode).run(work, params)]
+                return rows_of(self._session(mode).run(work, params))
             except (Neo4jError, DriverError) as exc:
                 self._drop_session(mode)
                 if timed_out(exc):

@@ -32,6 +32,7 @@ from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, Transient
 from graph_api.errors import Conflict
 from graph_api.store.cypher import query
 from graph_api.store.neo4j_faults import outage
+from graph_api.store.neo4j_rows import rows_of
 from graph_api.store.records import PutItem, Record
 
 __all__ = ["Neo4jRecordStore"]
@@ -98,7 +99,7 @@ class Neo4jRecordStore:
 
     @staticmethod
     def _rows(tx: Any, text: str, **params: Any) -> list[dict[str, Any]]:
-        return [r.data() for r in tx.run(text, params)]
+        return rows_of(tx.run(text, params))
 
     def _read(self, work: Callable[[Any], T]) -> T:
         """A read: inside this thread's transaction (it sees its writes), else alone."""

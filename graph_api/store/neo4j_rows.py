@@ -16,6 +16,7 @@ from typing import Any
 
 import networkx as nx
 import orjson
+from neo4j import Result
 
 from graph_api.model import Report
 from graph_api.store.neo4j_summaries import ClassState, class_key
@@ -28,6 +29,7 @@ __all__ = [
     "class_keys",
     "graph_from_rows",
     "relation_chunks",
+    "rows_of",
     "summary_rows",
 ]
 
@@ -183,3 +185,11 @@ def graph_from_rows(nodes: dict[str, Data], rows: Iterable[Row]) -> nx.MultiDiGr
             data["miss"] *= 1.0 - conf
             data["confidence"] = 1.0 - data["miss"]
     return G
+
+
+def rows_of(result: Result) -> list[dict[str, Any]]:
+    """A result's records as dicts of their values as the driver hydrated them: every
+    query here returns plain values (no nodes or paths), which ``Record.data()`` would
+    copy one by one through its recursive transform (a few hundred us a query)."""
+    keys = result.keys()
+    return [dict(zip(keys, record, strict=True)) for record in result]

@@ -103,8 +103,15 @@ class _Recorder:
     def __init__(self) -> None:
         self.runs: list[Any] = []
 
-    def run(self, work: Any, params: dict[str, Any]) -> list[Any]:
+    def run(self, work: Any, params: dict[str, Any]) -> _NoRows:
         self.runs.append(work)
+        return _NoRows()
+
+
+class _NoRows(list[Any]):
+    """A result without records."""
+
+    def keys(self) -> list[str]:
         return []
 
 
