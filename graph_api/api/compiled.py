@@ -29,6 +29,7 @@ from graphql import (
     ExecutionResult,
     FieldNode,
     FragmentDefinitionNode,
+    GraphQLEnumType,
     GraphQLField,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -243,7 +244,7 @@ class _Builder:
 
             return listed
         if is_leaf_type(type_):
-            coerce = type_.coerce_output_value
+            coerce = _enum_names(type_) or type_.coerce_output_value
 
             def leaf(value: Any, run: Run) -> Any:
                 coerced = coerce(value)
@@ -275,6 +276,27 @@ class _Builder:
             return {planned.key: planned.execute(value, run) for planned in fields}
 
         return object_value
+
+
+def _enum_names(type_: Any) -> Callable[[Any], Any] | None:
+    """strawberry's enum ``coerce_output_value`` as a lookup: it compares the member
+    with each value in turn (the first equal one's name), the same answer per member."""
+    wrapped = getattr(type_, "wrapped_cls", None)
+    if not isinstance(type_, GraphQLEnumType) or wrapped is None:
+        return None
+    names: dict[Any, str] = {}
+    for member in wrapped:
+        for name, value in type_.values.items():
+            if member.value == value.value:
+                names[member] = name
+                break
+    coerce = type_.coerce_output_value
+
+    def by_member(value: Any) -> Any:
+        name = names.get(value) if isinstance(value, wrapped) else None
+        return coerce(value) if name is None else name
+
+    return by_member
 
 
 def _is_async(definition: GraphQLField) -> bool:
