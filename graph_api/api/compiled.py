@@ -88,7 +88,8 @@ class FieldPlan:
     parent_type: GraphQLObjectType
     path: Path
     attribute: str | None
-    complete: Completer = field(init=False)
+    complete: Completer = field(init=False)  # of the value
+    execute: Completer = field(init=False)  # on the source: resolve, then complete
 
     def info(self, run: Run) -> GraphQLResolveInfo[Any]:
         info = run.infos[self.index]
@@ -119,12 +120,6 @@ class FieldPlan:
             raise Unplanned  # only strawberry's own resolvers are planned
         return resolve(source, self.info(run), **self.arguments(run))
 
-    def execute(self, source: Any, run: Run) -> Any:
-        value = self.resolve(source, run)
-        if run.is_awaitable(value):
-            _discard(value)
-            raise Unplanned
-        return self.complete(value, run)
 
 
 @dataclass(slots=True, eq=False)
@@ -196,8 +191,48 @@ class _Builder:
             )
             self.count += 1
             plan.complete = self.completer(definition.type, details, plan)
+            plan.execute = self._execute(plan)
             planned.append(plan)
         return planned
+
+    def _execute(self, plan: FieldPlan) -> Completer:
+        """``execute_field``: an attribute that holds a leaf is read and coerced in one
+        step (most fields of an answer); anything else resolves, then completes."""
+        type_: Any = plan.definition.type
+        attribute = plan.attribute
+        required = is_non_null_type(type_)
+        named = type_.of_type if required else type_
+        if attribute is None or not is_leaf_type(named):
+            complete = plan.complete
+
+            def resolved(source: Any, run: Run) -> Any:
+                value = plan.resolve(source, run)
+                if run.is_awaitable(value):
+                    _discard(value)
+                    raise Unplanned
+                return complete(value, run)
+
+            return resolved
+        coerce = _leaf_coercion(named)
+        plain = PLAIN_VALUES | {getattr(named, "wrapped_cls", str)}
+
+        def attribute_leaf(source: Any, run: Run) -> Any:
+            value = getattr(source, attribute)
+            if value is None or value is Undefined:
+                if required:
+                    raise Unplanned
+                return None
+            if value.__class__ not in plain and (
+                isinstance(value, Exception) or run.is_awaitable(value)
+            ):
+                _discard(value)
+                raise Unplanned
+            coerced = coerce(value)
+            if coerced is None or coerced is Undefined:
+                raise Unplanned
+            return coerced
+
+        return attribute_leaf
 
     def completer(
         self, type_: GraphQLOutputType, details: list[FieldDetails], owner: FieldPlan
@@ -244,7 +279,7 @@ class _Builder:
 
             return listed
         if is_leaf_type(type_):
-            coerce = _enum_names(type_) or type_.coerce_output_value
+            coerce = _leaf_coercion(type_)
 
             def leaf(value: Any, run: Run) -> Any:
                 coerced = coerce(value)
@@ -276,6 +311,14 @@ class _Builder:
             return {planned.key: planned.execute(value, run) for planned in fields}
 
         return object_value
+
+
+PLAIN_VALUES: frozenset[type] = frozenset({str, int, float, bool})
+
+
+def _leaf_coercion(type_: Any) -> Callable[[Any], Any]:
+    coerce: Callable[[Any], Any] = type_.coerce_output_value
+    return _enum_names(type_) or coerce
 
 
 def _enum_names(type_: Any) -> Callable[[Any], Any] | None:
