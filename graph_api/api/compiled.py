@@ -20,9 +20,10 @@ the retry is safe because resolvers of queries only read.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from graphql import (
     DocumentNode,
@@ -34,6 +35,7 @@ from graphql import (
     GraphQLObjectType,
     GraphQLOutputType,
     GraphQLResolveInfo,
+    GraphQLResolveInfoHelpers,
     GraphQLSchema,
     InlineFragmentNode,
     OperationDefinitionNode,
@@ -49,6 +51,7 @@ from graphql import (
 )
 from graphql.execution import Executor
 from graphql.execution.collect_fields import FieldDetails, collect_fields, collect_subfields
+from graphql.execution.values import VariableValues, get_variable_values
 from graphql.pyutils import Path, is_iterable
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
@@ -66,15 +69,38 @@ class Unplanned(Exception):
 
 
 class Run:
-    """One execution of a plan: the request's executor and what it has built."""
+    """One execution of a plan: what the executor's ``build_resolve_info`` reads of an
+    executor (this request's context and variables, the plan's document), and the
+    infos and arguments this run has built, one per planned field."""
 
-    __slots__ = ("arguments", "executor", "infos", "is_awaitable")
+    __slots__ = (
+        "arguments", "async_helpers", "build_resolve_info", "context_value", "fragment_definitions",
+        "infos", "is_awaitable", "operation", "root_value", "schema", "variable_values",
+    )
+    abort_signal: Final = None
+    operation_extensions: Final = None
 
-    def __init__(self, executor: Executor[Any], fields: int, is_awaitable: IsAwaitable) -> None:
-        self.executor = executor
+    def __init__(
+        self, plan: Plan, context: Any, variables: VariableValues, is_awaitable: IsAwaitable
+    ) -> None:
+        self.schema = plan.schema
+        self.operation = plan.operation
+        self.fragment_definitions = plan.fragment_definitions
+        self.build_resolve_info = functools.partial(plan.build_resolve_info, self)
+        self.root_value = None
+        self.context_value = context
+        self.variable_values = variables
         self.is_awaitable = is_awaitable
-        self.infos: list[GraphQLResolveInfo[Any] | None] = [None] * fields
-        self.arguments: list[dict[str, Any] | None] = [None] * fields
+        self.async_helpers = NO_ASYNC_WORK
+        self.infos: list[GraphQLResolveInfo[Any] | None] = [None] * plan.size
+        self.arguments: list[dict[str, Any] | None] = [None] * plan.size
+
+
+def _unplanned(*_: Any) -> Any:
+    raise Unplanned  # async work below a planned root is graphql-core's
+
+
+NO_ASYNC_WORK = GraphQLResolveInfoHelpers(gather=_unplanned, track=_unplanned)
 
 
 @dataclass(slots=True, eq=False)
@@ -94,7 +120,7 @@ class FieldPlan:
     def info(self, run: Run) -> GraphQLResolveInfo[Any]:
         info = run.infos[self.index]
         if info is None:
-            info = run.executor.build_resolve_info(
+            info = run.build_resolve_info(
                 self.definition, self.nodes, self.parent_type, self.path
             )
             run.infos[self.index] = info
@@ -104,7 +130,7 @@ class FieldPlan:
         arguments = run.arguments[self.index]
         if arguments is None:
             arguments = (
-                get_argument_values(self.definition, self.nodes[0], run.executor.variable_values)
+                get_argument_values(self.definition, self.nodes[0], run.variable_values)
                 if self.definition.args or self.nodes[0].arguments
                 else {}
             )
@@ -126,15 +152,28 @@ class FieldPlan:
 class Plan:
     """A query's root fields, each with its completion planned down to the leaves."""
 
-    root_type: GraphQLObjectType
+    schema: GraphQLSchema
+    operation: OperationDefinitionNode
+    fragment_definitions: dict[str, FragmentDefinitionNode]
+    build_resolve_info: Callable[..., GraphQLResolveInfo[Any]]  # the executor class's
     fields: list[FieldPlan]
     size: int
 
-    async def execute(self, executor: Executor[Any], is_awaitable: IsAwaitable) -> ExecutionResult:
-        run = Run(executor, self.size, is_awaitable)
+    def variables(self, raw: dict[str, Any] | None) -> VariableValues | None:
+        """The request's variables coerced as graphql-core does; None if any is refused
+        (graphql-core then answers with its errors)."""
+        coerced = get_variable_values(
+            self.schema, self.operation.variable_definitions or (), raw or {}, max_errors=50
+        )
+        return None if isinstance(coerced, list) else coerced
+
+    async def execute(
+        self, context: Any, variables: VariableValues, is_awaitable: IsAwaitable
+    ) -> ExecutionResult:
+        run = Run(self, context, variables, is_awaitable)
         data: dict[str, Any] = {}
         for planned in self.fields:
-            value = planned.resolve(executor.root_value, run)
+            value = planned.resolve(None, run)
             if is_awaitable(value):
                 value = await value
             data[planned.key] = planned.complete(value, run)
@@ -154,7 +193,10 @@ def plan_for(schema: GraphQLSchema, document: DocumentNode, executor: Executor[A
         schema, executor.fragments, executor.variable_values, root_type, operation
     ).grouped_field_set
     fields = builder.fields(root_type, grouped, None)
-    return Plan(root_type, fields, builder.count)
+    return Plan(
+        schema, operation, executor.fragment_definitions,
+        type(executor).build_resolve_info, fields, builder.count,
+    )
 
 
 class _Builder:

@@ -126,18 +126,18 @@ class Operations:
         key = (query, operation_name)
         if not self.plans or (key in self._plans and self._plans[key] is None):
             return None
-        executor = self.schema.execution_context_class.build(
-            self.schema._schema,
-            document,
-            context_value=context,
-            raw_variable_values=variables,
-            operation_name=operation_name,
-            is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
-        )
-        if isinstance(executor, list):
-            return None  # graphql-core reports the variables' or the operation's errors
         plan = self._plans.get(key)
         if plan is None:
+            executor = self.schema.execution_context_class.build(
+                self.schema._schema,
+                document,
+                context_value=context,
+                raw_variable_values=variables,
+                operation_name=operation_name,
+                is_awaitable=optimized_is_awaitable,  # type: ignore[arg-type]
+            )
+            if isinstance(executor, list):
+                return None  # graphql-core reports the variables' or the operation's errors
             try:
                 plan = plan_for(self.schema._schema, document, executor)
             except Unplanned:
@@ -146,8 +146,11 @@ class Operations:
                 self._plans[key] = plan
             if plan is None:
                 return None
+        coerced = plan.variables(variables)
+        if coerced is None:
+            return None
         try:
-            return await plan.execute(executor, optimized_is_awaitable)
+            return await plan.execute(context, coerced, optimized_is_awaitable)
         except Exception:  # noqa: BLE001 - graphql-core answers, errors and all
             self.given_back += 1
             return None
