@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import random
 
-from graph_api.store.scoped_view import HUB_FACTS, VisibilityMask, merged_node, visible_node
+import networkx as nx
+
+from graph_api.store.scoped_view import (
+    HUB_FACTS,
+    VisibilityMask,
+    merged_node,
+    scoped_view,
+    visible_node,
+    visible_relations_at,
+)
 
 
 def fact(rng: random.Random, seq: int) -> tuple[object, ...]:
@@ -64,3 +73,36 @@ def test_related_by_on_a_view_equals_filtering_its_adjacency() -> None:
                     expected = [(o, k) for o, keys in adjacency[node].items()
                                 for k in wanted if k in keys]
                     assert related_by(V, node, wanted, incoming) == expected
+
+
+def test_relations_at_a_node_read_in_one_pass_equal_the_views_mappings() -> None:
+    """`visible_relations_at` (a relations page's read) lists what iterating the
+    scoped view's adjacency lists: same rows, same caller's edge data, for every
+    node, direction and kind filter, with hubs and ends the caller cannot see."""
+    rng = random.Random(11)
+    kinds = ["OPERATES", "LISTS", "SHIPS_FROM"]
+    G = nx.MultiDiGraph()
+    names = [f"n{i}" for i in range(40)]
+    for i, name in enumerate(names):
+        stated = HUB_FACTS * 2 if i % 13 == 0 else rng.randint(1, 3)
+        facts = [fact(rng, seq) for seq in range(stated)]
+        G.add_node(name, **merged_node(facts))
+    for _ in range(160):
+        u, v = rng.sample(names, 2)
+        edge_facts = [(s, rng.randrange(4), round(rng.random(), 3))
+                      for s in range(rng.randint(1, 3))]
+        G.add_edge(u, v, key=rng.choice(kinds), confidence=0.5, facts=edge_facts)
+    for allowed in (frozenset({0}), frozenset({1, 2}), frozenset({0, 1, 2, 3})):
+        view = scoped_view(G, VisibilityMask(allowed.__contains__))
+        for node in view:
+            for direction in ("OUT", "IN", "BOTH"):
+                for wanted in (None, {"LISTS"}, {"OPERATES", "SHIPS_FROM"}):
+                    expected = []
+                    if direction in ("OUT", "BOTH"):
+                        expected += [((k, o, "OUT"), d) for o, kd in view.succ[node].items()
+                                     for k, d in kd.items() if wanted is None or k in wanted]
+                    if direction in ("IN", "BOTH"):
+                        expected += [((k, o, "IN"), d) for o, kd in view.pred[node].items()
+                                     for k, d in kd.items() if wanted is None or k in wanted]
+                    assert visible_relations_at(view, node, direction, wanted) == expected
+    assert visible_relations_at(G, "n1", "BOTH", None) is None  # not a scoped view

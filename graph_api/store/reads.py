@@ -21,7 +21,12 @@ from graph_api.access import Scope
 from graph_api.errors import BadUserInput
 from graph_api.model import EntityKind, IdentifierKind, RelationKind, relation_id
 from graph_api.store.base import EntityFilter, EntityRecord, Page, RelationRecord
-from graph_api.store.scoped_view import HUB_FACTS, VisibilityMask, visible_node
+from graph_api.store.scoped_view import (
+    HUB_FACTS,
+    VisibilityMask,
+    visible_node,
+    visible_relations_at,
+)
 
 __all__ = ["GraphReads", "decode_cursor", "encode_cursor"]
 
@@ -227,17 +232,22 @@ class GraphReads:
         if entity_id not in view:
             return Page(items=[], has_next=False, total=0 if count else None)
         wanted = None if kinds is None else {k.value for k in kinds}
-        rows: list[tuple[tuple[str, str, str], Any]] = []  # (sort key, relation data)
-        sides = []
-        if direction in ("OUT", "BOTH"):
-            sides.append(("OUT", view.succ[entity_id]))
-        if direction in ("IN", "BOTH"):
-            sides.append(("IN", view.pred[entity_id]))
-        for side, nbrs in sides:
-            for other, keydict in nbrs.items():
-                for kind, data in keydict.items():
-                    if wanted is None or kind in wanted:
-                        rows.append(((kind, other, side), data))
+        # (sort key, relation data); a scoped view's read in one pass over the facts
+        rows: list[tuple[tuple[str, str, str], Any]] | None = visible_relations_at(
+            view, entity_id, direction, wanted
+        )
+        if rows is None:
+            rows = []
+            sides = []
+            if direction in ("OUT", "BOTH"):
+                sides.append(("OUT", view.succ[entity_id]))
+            if direction in ("IN", "BOTH"):
+                sides.append(("IN", view.pred[entity_id]))
+            for side, nbrs in sides:
+                for other, keydict in nbrs.items():
+                    for kind, data in keydict.items():
+                        if wanted is None or kind in wanted:
+                            rows.append(((kind, other, side), data))
         rows.sort(key=lambda r: r[0])
         start = 0
         if after is not None:

@@ -28,6 +28,7 @@ __all__ = [
     "visible_node",
     "visible_columns",
     "visible_nodes",
+    "visible_relations_at",
     "visible_relations",
 ]
 
@@ -306,6 +307,58 @@ def visible_columns(G: nx.MultiDiGraph) -> ViewColumns | None:
     if not isinstance(columns, FactColumns) or len(columns.ids) != len(nodes._atlas):
         return None  # not the store's graph, or changed behind its columns' back
     return columns.read(nodes._mask.__getitem__)
+
+
+Row = tuple[tuple[str, str, str], Data]  # ((kind, other end, side), the caller's edge data)
+
+
+def visible_relations_at(
+    G: nx.MultiDiGraph, node: str, direction: str, kinds: set[str] | None
+) -> list[Row] | None:
+    """The relations at ``node`` of a scoped view, as its mappings show them: one
+    row per relation kind and other end with a fact the caller sees, the other end
+    visible; ``direction`` OUT, IN or BOTH; only ``kinds`` when given. In the shared
+    graph's order. Each edge's facts are read once and each end's until its first
+    visible fact (the mappings scan them three times and copy the visible ones: a
+    storefront's page of 20 read all its listings that way). None when ``G`` is not
+    a `scoped_view`."""
+    nodes = G._node
+    if not isinstance(nodes, _Nodes):
+        return None
+    deadline.check()  # as the mappings do on every expansion
+    mask, atlas, shared = nodes._mask, nodes._atlas, G._graph
+    sides = []
+    if direction in ("OUT", "BOTH"):
+        sides.append(("OUT", shared._succ[node]))
+    if direction in ("IN", "BOTH"):
+        sides.append(("IN", shared._pred[node]))
+    rows: list[Row] = []
+    ends: dict[str, bool] = {}
+    for side, neighbours in sides:
+        for other, keydict in neighbours.items():
+            for kind, data in keydict.items():
+                if kinds is not None and kind not in kinds:
+                    continue
+                scoped = scoped_edge_data(data, mask)
+                if scoped is None:
+                    continue
+                seen = ends.get(other)
+                if seen is None:
+                    seen = ends[other] = _node_visible(atlas[other], mask)
+                if not seen:
+                    break
+                rows.append(((kind, other, side), scoped))
+    return rows
+
+
+def _node_visible(data: Data, mask: VisibilityMask) -> bool:
+    facts = data["facts"]
+    if len(facts) > HUB_FACTS:
+        return visible_node(data, mask) is not None  # kept per mask on the hub
+    for fact in facts:
+        if mask[fact[1]]:
+            return True
+    return False
 
 
 def visible_nodes(
