@@ -14,6 +14,7 @@ method with ``self``, the strawberry ``Info`` and converted arguments.
 from __future__ import annotations
 
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
 import strawberry
@@ -25,6 +26,14 @@ from strawberry.types.field import StrawberryField
 __all__ = ["attribute_read_by", "use_direct_resolvers"]
 
 Resolver = Callable[..., Any]
+
+CONVERTED_ARGUMENTS = 256  # distinct argument sets kept per field
+
+
+def _plain_value(value: Any) -> bool:
+    """Immutable and hashable: shared between calls without anyone seeing it change."""
+    return value is None or type(value) in (str, int, float, bool) or isinstance(value, Enum)
+
 
 # The resolvers that only read an attribute, with its name: a plan (api.compiled) reads
 # it itself instead of calling them.
@@ -80,14 +89,27 @@ def _direct(field: StrawberryField, schema: strawberry.Schema) -> Resolver:
     arguments = field.arguments
     config, scalars = schema.config, schema.schema_converter.scalar_registry
 
+    converted: dict[tuple[tuple[str, Any], ...], dict[str, Any]] = {}
+
     def call(source: Any, raw_info: GraphQLResolveInfo[Any], **raw: Any) -> Any:
         kwargs: dict[str, Any] = {}
         if raw or info_name is not None:  # strawberry's Info only when something uses it
             info = info_class(_raw_info=raw_info, _field=field)
             if raw:
-                kwargs = convert_arguments(
-                    raw, arguments, scalar_registry=scalars, config=config, info=info
-                )
+                # arguments of plain values (numbers, strings, enum members) convert to the
+                # same plain values every time: converted once per distinct set
+                key = tuple(raw.items()) if all(map(_plain_value, raw.values())) else None
+                known = None if key is None else converted.get(key)
+                if known is None:
+                    kwargs = convert_arguments(
+                        raw, arguments, scalar_registry=scalars, config=config, info=info
+                    )
+                    if key is not None and len(converted) < CONVERTED_ARGUMENTS and all(
+                        map(_plain_value, kwargs.values())
+                    ):
+                        converted[key] = dict(kwargs)
+                else:
+                    kwargs = dict(known)
             if info_name is not None:
                 kwargs[info_name] = info
         return method(source, **kwargs) if with_self else method(**kwargs)
