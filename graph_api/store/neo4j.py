@@ -218,6 +218,7 @@ class Neo4jStore(Neo4jReads):
         self._audit_head = None
         self.__dict__.pop("_envelopes", None)
         self.__dict__.pop("_kept", None)
+        self.__dict__.pop("_merged", None)
 
     # -- orgs and principals ----------------------------------------------------
     def add_org(self, org: Org, audit: AuditEntry | None = None) -> Org:

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import OrderedDict, deque
 from collections.abc import Iterable
 from datetime import datetime
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -61,6 +62,8 @@ _FORWARD = ("SHIPS_FROM", "SUPPLIED_BY", "OPERATES")
 OPERATIONS = 64  # concurrent operations whose node data is kept (an event loop interleaves)
 ENVELOPES = 200_000  # report envelopes kept (immutable once written), then started afresh
 KEPT_NODES = 50_000  # trace nodes' data kept across operations (at one facts version)
+PARSED = 20_000  # summaries kept parsed, by their data (content: never stale)
+MERGED = 20_000  # node data kept merged, by the data of the summaries merged
 RELATIONS_AHEAD = 64  # relations read with an entity for its page; past them, a page query
 AHEAD = "\x00relations:"  # operation-cache key prefix (no entity id starts with NUL)
 
@@ -73,9 +76,19 @@ def _unpack(rows: Iterable[Row], column: str, keys: tuple[str, ...]) -> list[Row
     return [dict(zip(keys, item, strict=True)) for r in rows for item in (r[column] or ())]
 
 
+@lru_cache(maxsize=PARSED)
+def _parsed(data: str) -> Row:
+    """A summary's ``data`` as a summary row (with it as ``_data``), shared by every read
+    of the same summary (a brand's dozens of classes come with every listing's entity),
+    so never changed: the writer parses its own (`header_and_state`)."""
+    row = header_and_state(data)[0]
+    row["_data"] = data
+    return row
+
+
 def _summaries(rows: Iterable[Row], column: str = "sums") -> list[Row]:
     """The summary nodes' ``data`` a query collected into ``column``, as summary rows."""
-    return [header_and_state(data)[0] for r in rows for data in (r[column] or ())]
+    return [_parsed(data) for r in rows for data in (r[column] or ())]
 
 
 def _distinct(rels: Iterable[Row]) -> list[Row]:
@@ -161,8 +174,21 @@ class Neo4jReads(GraphReads):
         def loader(eid: str) -> Any:
             return lambda: self._hub_facts(scope, [eid])[eid]
 
-        return {eid: node_from_summaries(found, loader(eid))
-                for eid, found in _by_entity(rows).items()}
+        # Node data merged from the same summaries is the same for every caller that
+        # sees them (the classes are the caller's visible ones; a hub's facts, loaded
+        # lazily, are those of the same classes whoever loads them): kept by content.
+        merged: dict[tuple[str, ...], Data] = self.__dict__.setdefault("_merged", {})
+        out = {}
+        for eid, found in _by_entity(rows).items():
+            key = tuple(r["_data"] for r in found)
+            data = merged.get(key)
+            if data is None:
+                data = node_from_summaries(found, loader(eid))
+                if len(merged) >= MERGED:
+                    merged.clear()
+                merged[key] = data
+            out[eid] = data
+        return out
 
     def _full_nodes(self, rows: Iterable[Row], hub_rows: Iterable[Row]) -> dict[str, Data]:
         """Node data with every visible fact in hand (searching needs them all)."""
