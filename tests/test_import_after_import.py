@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from graph_api import deadline
 from graph_api.bulk import import_ndjson
 from graph_api.config import Settings
 from graph_api.model import OrgType
@@ -53,3 +54,31 @@ def test_a_second_import_checks_kinds_stated_by_the_first(tmp_path: Path) -> Non
     assert (summary.imported, summary.failed) == (1, 2)
     assert [number for number, _ in summary.errors] == [1, 2]
     second.close()
+
+
+def test_each_operation_reads_what_another_process_committed_before_it(tmp_path: Path) -> None:
+    """A server's store checks the database for other processes' commits once per
+    operation: every read of one operation answers from the same state, and the
+    next operation sees what was committed meanwhile (an import, another worker)."""
+    db = tmp_path / "graph.db"
+    writer = open_writer(db)
+    org = writer.add_org("Stridewell", OrgType.BRAND, True, "stridewell")
+    seller = {"id": "s-1", "kind": "SELLER", "name": "Seller One"}
+    import_ndjson(writer, writer.operator_scope(org), write_lines(tmp_path / "a.ndjson", [
+        line("r1", [seller], [])]), operator=True, progress=False)
+    server = Services.open(Settings.from_env(db=db))  # with the graph, as `serve` opens it
+    scope = server.operator_scope(server.find_org("stridewell"))
+
+    def read(ids: list[str]) -> set[str]:
+        return set(server.store.node_data(scope, ids))  # type: ignore[attr-defined]
+
+    with deadline.budget(30):  # one operation
+        assert read(["s-1", "s-2"]) == {"s-1"}
+        import_ndjson(writer, writer.operator_scope(org), write_lines(tmp_path / "b.ndjson", [
+            line("r2", [{"id": "s-2", "kind": "SELLER"}], [])]), operator=True, progress=False)
+        assert read(["s-1", "s-2"]) == {"s-1"}  # the same state for the whole operation
+    with deadline.budget(30):  # the next one
+        assert read(["s-1", "s-2"]) == {"s-1", "s-2"}
+    assert read(["s-2"]) == {"s-2"}  # and outside any operation, always the latest
+    server.close()
+    writer.close()
