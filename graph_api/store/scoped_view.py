@@ -352,13 +352,14 @@ def visible_relations_at(
 
 
 def _node_visible(data: Data, mask: VisibilityMask) -> bool:
+    """``visible_node(data, mask) is not None``, stopping at the first visible fact: a
+    hub is asked only past its first ``HUB_FACTS`` (its merge, kept per mask, is then
+    made once), a neighbour of a page need not have its visible facts merged."""
     facts = data["facts"]
-    if len(facts) > HUB_FACTS:
-        return visible_node(data, mask) is not None  # kept per mask on the hub
-    for fact in facts:
+    for fact in facts[:HUB_FACTS] if len(facts) > HUB_FACTS else facts:
         if mask[fact[1]]:
             return True
-    return False
+    return len(facts) > HUB_FACTS and visible_node(data, mask) is not None
 
 
 def visible_nodes(
