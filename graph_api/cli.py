@@ -58,6 +58,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         for org, role, token in tokens:
             print(f"  {org:<16} {role:<13} {token}")
     print(f"serving http://{args.host}:{args.port}/graphql", flush=True)
+    # Access lines are INFO and the server logs from WARNING: none was ever written, but
+    # uvicorn formatted each one's arguments per request (access_log=False skips that).
     if args.workers > 1:
         # Each worker keeps its own view of the one database and catches up before every
         # read, so a write acknowledged by one worker is seen by the next read on any.
@@ -69,10 +71,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         services.close()
         uvicorn.run("graph_api.api.app:app_from_env", factory=True, workers=args.workers,
                     host=args.host, port=args.port, log_level="warning",
-                    timeout_keep_alive=KEEP_ALIVE_SECONDS)
+                    timeout_keep_alive=KEEP_ALIVE_SECONDS, access_log=False)
         return 0
     uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning",
-                timeout_keep_alive=KEEP_ALIVE_SECONDS)
+                timeout_keep_alive=KEEP_ALIVE_SECONDS, access_log=False)
     return 0
 
 
