@@ -71,13 +71,18 @@ def answer(operations: Operations, services: Services, scope: Any, query: str,
     return result.data, errors
 
 
+def loaded(make_services: MakeServices, folder: Path, org: str) -> tuple[Services, Any]:
+    """A store loaded with a small synthetic network, and ``org``'s operator scope."""
+    services = make_services()
+    load(services, list(iter_reports(40, seed=5)), folder)
+    return services, services.operator_scope(services.find_org(org))
+
+
 @pytest.mark.parametrize("org", ["stridewell", "bazaarhub", "ipcu"])
 def test_plans_answer_as_graphql_core(
     make_services: MakeServices, tmp_path: Path, org: str
 ) -> None:
-    services = make_services()
-    load(services, list(iter_reports(40, seed=5)), tmp_path)
-    scope = services.operator_scope(services.find_org(org))
+    services, scope = loaded(make_services, tmp_path, org)
     planned, core = Operations(SCHEMA, Settings()), Operations(SCHEMA, Settings(), plans=False)
     cases = [(q, v, None) for q, v in CORE_AND_ANALYTICS] + SHAPES
     for query, variables, name in cases:
@@ -91,9 +96,7 @@ def test_plans_answer_as_graphql_core(
 def test_the_hot_queries_run_on_plans_without_giving_back(
     make_services: MakeServices, tmp_path: Path
 ) -> None:
-    services = make_services()
-    load(services, list(iter_reports(40, seed=5)), tmp_path)
-    scope = services.operator_scope(services.find_org("bazaarhub"))
+    services, scope = loaded(make_services, tmp_path, "bazaarhub")
     planned = Operations(SCHEMA, Settings())
     for query, variables, name in SHAPES[:4]:
         data, errors = answer(planned, services, scope, query, variables, name)
@@ -107,9 +110,7 @@ def test_the_hot_queries_run_on_plans_without_giving_back(
 def test_directives_and_introspection_stay_on_graphql_core(
     make_services: MakeServices, tmp_path: Path
 ) -> None:
-    services = make_services()
-    load(services, list(iter_reports(10, seed=5)), tmp_path)
-    scope = services.operator_scope(services.find_org("bazaarhub"))
+    services, scope = loaded(make_services, tmp_path, "bazaarhub")
     planned, core = Operations(SCHEMA, Settings()), Operations(SCHEMA, Settings(), plans=False)
     for query in UNPLANNED:
         variables = {"id": "seller-000003", "r": False}
