@@ -141,11 +141,7 @@ class FieldPlan:
         """The field's value on ``source``, as graphql-core's ``execute_field`` gets it."""
         if self.attribute is not None:
             return getattr(source, self.attribute)
-        resolve = self.definition.resolve
-        if resolve is None:
-            raise Unplanned  # only strawberry's own resolvers are planned
-        return resolve(source, self.info(run), **self.arguments(run))
-
+        return self.definition.resolve(source, self.info(run), **self.arguments(run))  # type: ignore[misc]
 
 
 @dataclass(slots=True, eq=False)
@@ -219,7 +215,9 @@ class _Builder:
             if name.startswith("__") and name != "__typename":
                 raise Unplanned  # introspection
             definition = self.schema.get_field(parent_type, name)
-            if definition is None or (parent_path is not None and _is_async(definition)):
+            if definition is None or definition.resolve is None:
+                raise Unplanned  # only fields with their own resolver (strawberry's all do)
+            if parent_path is not None and _is_async(definition):
                 raise Unplanned  # awaited below the root: graphql-core gathers those
             path = Path(parent_path, key, parent_type.name)
             plan = FieldPlan(
