@@ -11,16 +11,17 @@ query can filter with ``vclass IN (...)``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from graph_api.errors import Forbidden
+from graph_api.errors import BadUserInput, Forbidden
 from graph_api.model import Marking, OrgType
 
 __all__ = [
     "ROLES",
     "Action",
+    "Reporters",
     "Scope",
     "VisibilityClass",
     "may_see",
@@ -130,3 +131,25 @@ class Scope:
         if self.org_type in (OrgType.PLATFORM, OrgType.REGULATOR):
             return True
         return self.org_id in set(reporters)
+
+
+@dataclass(frozen=True)
+class Reporters:
+    """Whom a bulk line reports as: the importing scope, or for a local operator the
+    org its ``reportedBy`` names (by id or name); a token imports for its own org only."""
+
+    scope: Scope
+    operator: bool
+    named: Mapping[str, Scope]  # org id and name -> the operator's scope for that org
+
+    def pick(self, reported_by: object) -> Scope:
+        if reported_by is None or reported_by == self.scope.org_id:
+            return self.scope
+        if not self.operator:
+            raise BadUserInput(
+                "reportedBy: a token imports for its own org only", field="reportedBy"
+            )
+        found = self.named.get(reported_by) if isinstance(reported_by, str) else None
+        if found is None:
+            raise BadUserInput(f"reportedBy: no org {reported_by!r}", field="reportedBy")
+        return found

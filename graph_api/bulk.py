@@ -1,8 +1,9 @@
 """Bulk import of ReportInput NDJSON: streamed, batched, every bad line named.
 
 The file is read line by line (never whole); lines are parsed and validated
-one by one, and the good ones committed in transactions of about
-``batch_rows`` entity and relation rows.
+one by one (for a big file, in a pool of processes: `graph_api.bulk_parse`),
+and the good ones committed in transactions of about ``batch_rows`` entity and
+relation rows.
 
 With a store whose writes wait on a server (``OVERLAPS_WRITES``: Neo4j),
 parsing and writing overlap: while a writer thread writes batch n, this
@@ -32,14 +33,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-import orjson
-
 from graph_api.access import Action, Scope
-from graph_api.errors import GraphAPIError
+from graph_api.bulk_parse import LineParser, error_text, parsed_lines
 from graph_api.model import Report
 from graph_api.services import Services
 from graph_api.store.base import CheckedBatch, SubmitResult, WriteAhead
-from graph_api.workflow import on_report_committed
 
 __all__ = ["ImportSummary", "import_ndjson"]
 
@@ -68,15 +66,9 @@ class _Batch:
     """Parsed lines to write, and the lines that failed to parse, by line number."""
 
     reports: list[tuple[int, Scope, Report]] = field(default_factory=list)
-    bad: list[tuple[int, Exception]] = field(default_factory=list)
+    bad: list[tuple[int, str]] = field(default_factory=list)  # line number, error text
     rows: int = 0
     checked: CheckedBatch | None = None  # by the checker thread, when there is one
-
-
-def _error_text(exc: Exception) -> str:
-    if isinstance(exc, GraphAPIError):
-        return f"{exc.code}: {exc.message}"
-    return f"BAD_USER_INPUT: {exc}"
 
 
 def import_ndjson(
@@ -89,38 +81,32 @@ def import_ndjson(
     progress: bool = True,
     errors_to: TextIO = sys.stderr,
     alerts: bool = False,
+    workers: int = 0,
 ) -> ImportSummary:
     """Import every line of ``path``; each bad line is reported and skipped.
 
     With ``alerts`` (``services`` must hold the graph), every new report is run
     through alert detection after its batch commits, as ``submitReport`` does.
     A report is written whole or not at all; one already stored (same org and
-    ``reportId``, same content) is counted unchanged.
+    ``reportId``, same content) is counted unchanged. With ``workers`` a big file
+    is parsed in that many processes (`graph_api.bulk_parse`); 0 parses here.
     """
     scope.require(Action.IMPORT)
     summary = ImportSummary()
-    services.store.orgs()  # the org table read once here, before the writer starts
     threaded = bool(getattr(services.store, "OVERLAPS_WRITES", False))
+    parser = LineParser(services.reporters(scope, operator), services.secret,
+                        frozenset(org.id for org in services.store.orgs()), services.clock)
     batch = _Batch()
-    size = path.stat().st_size
-    with _progress(progress, size) as advance, path.open("rb") as handle:
+    with _progress(progress, path.stat().st_size) as advance:
         writer = _Writer(services, scope, path, summary, errors_to, alerts, threaded)
         try:
-            for number, line in enumerate(handle, 1):
-                advance(len(line))
-                if not line.strip():
+            for number, reporter, outcome in parsed_lines(path, parser, workers=workers,
+                                                          advance=advance):
+                if isinstance(outcome, str):
+                    batch.bad.append((number, outcome))
                     continue
-                try:
-                    raw: Any = orjson.loads(line)
-                    if not isinstance(raw, dict):
-                        raise ValueError("a line must be one JSON object (a ReportInput)")
-                    reporter = services.reporter_scope(scope, raw, operator)
-                    report = services.parse(reporter, raw)
-                except (GraphAPIError, ValueError) as exc:
-                    batch.bad.append((number, exc))
-                    continue
-                batch.reports.append((number, reporter, report))
-                batch.rows += len(report.entities) + len(report.relations)
+                batch.reports.append((number, reporter, outcome))
+                batch.rows += len(outcome.entities) + len(outcome.relations)
                 if batch.rows >= batch_rows:
                     writer.put(batch)
                     batch = _Batch()
@@ -242,7 +228,7 @@ class _Writer:
                 self._drain(self.queue)
 
     def _write(self, batch: _Batch) -> None:
-        failed: list[tuple[int, Exception]] = list(batch.bad)
+        failed: list[tuple[int, str]] = list(batch.bad)
         outcomes: list[tuple[int, Scope, Report, SubmitResult]] = []
         if batch.reports:
             reports = batch.reports
@@ -260,13 +246,14 @@ class _Writer:
                 if isinstance(result, SubmitResult):
                     outcomes.append((number, reporter, report, result))
                 else:
-                    failed.append((number, result))
+                    failed.append((number, error_text(result)))
         summary = self.summary
-        for number, exc in sorted(failed, key=lambda f: f[0]):
+        for number, text in sorted(failed, key=lambda f: f[0]):
             summary.failed += 1
-            text = _error_text(exc)
             summary.errors.append((number, text))
             print(f"line {number}: {text}", file=self.errors_to)
+        if self.alerts:
+            from graph_api.workflow import on_report_committed  # the analytics: when asked
         for _, reporter, report, result in outcomes:
             if result.created:
                 if self.alerts:

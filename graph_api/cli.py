@@ -135,6 +135,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         batch_rows=args.batch_rows,
         progress=not args.quiet,
         alerts=args.alerts,
+        workers=args.parse_workers,
     )
     print(summary.line())
     return 1 if summary.failed and not summary.imported else 0
@@ -295,6 +296,9 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--neo4j-user")
     imp.add_argument("--neo4j-password")
     imp.add_argument("--batch-rows", type=int, default=50_000, help="rows per transaction")
+    imp.add_argument("--parse-workers", type=int, default=os.cpu_count() or 1,
+                     help="processes parsing a file of 16 MB or more while this one writes; "
+                     "0 parses in this process (default: one per core)")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     imp.add_argument("--alerts", action="store_true",
                      help="raise RECIDIVISM, NEW_SOURCE and RING_GROWTH alerts for the new "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -52,6 +52,11 @@ def _strip(value: Any) -> Any:
     """Drop nulls and empty lists/objects, so absent and null compare equal."""
     kind = type(value)
     if kind is dict:
+        for v in value.values():
+            if v is None or type(v) is dict or type(v) is list:
+                break
+        else:
+            return value  # nothing to drop (most items): no copy
         out = {}
         for k, v in value.items():
             if v is None:
@@ -78,12 +83,42 @@ def canonical_digest(raw: Mapping[str, Any]) -> str:
     return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+_MEMBERS: dict[type[Any], dict[str, Any]] = {
+    cls: {member.value: member for member in cls}
+    for cls in (EntityKind, IdentifierKind, Marking, RelationKind, SourceKind)
+}
+
+
 def _enum(cls: type[Any], value: Any, field: str) -> Any:
-    try:
-        return cls(value)
-    except ValueError:
-        names = ", ".join(m.value for m in cls)
-        raise BadUserInput(f"{field}: {value!r} is not one of {names}", field=field) from None
+    member = _MEMBERS[cls].get(value) if type(value) is str else None
+    if member is not None:
+        return member
+    if isinstance(value, cls):
+        return value
+    names = ", ".join(m.value for m in cls)
+    raise BadUserInput(f"{field}: {value!r} is not one of {names}", field=field)
+
+
+# The ``_at`` readers take an item and a key, and name the field (``entities[3].kind``)
+# only when it is wrong: a bulk import reads millions of good fields.
+def _enum_at(cls: type[Any], item: dict[str, Any], key: str, at: str) -> Any:
+    value = item.get(key)
+    member = _MEMBERS[cls].get(value) if type(value) is str else None
+    return member if member is not None else _enum(cls, value, f"{at}.{key}")
+
+
+def _text_at(item: dict[str, Any], key: str, at: str) -> str | None:
+    value = item.get(key)
+    if value is None or (type(value) is str and len(value) <= MAX_STRING):
+        return value
+    return _text(value, f"{at}.{key}")
+
+
+def _id_at(item: dict[str, Any], key: str, at: str) -> str:
+    value = item.get(key)
+    if type(value) is str and _ID.match(value):
+        return value
+    return _check_id(value, f"{at}.{key}")
 
 
 def _text(value: Any, field: str, *, required: bool = False) -> str | None:
@@ -155,7 +190,7 @@ def parse_evidence(items: list[Any], field: str, id_prefix: str) -> tuple[Eviden
 def _properties(value: Any, field: str) -> dict[str, Any]:
     if value is None:
         return {}
-    if not isinstance(value, Mapping):
+    if type(value) is not dict and not isinstance(value, Mapping):
         raise BadUserInput(f"{field} must be a JSON object", field=field)
     try:
         encoded = orjson.dumps(value)
@@ -169,14 +204,12 @@ def _properties(value: Any, field: str) -> dict[str, Any]:
 def _entity(item: Any, f: str, secret: bytes, handles: dict[str, str]) -> ReportedEntity:
     if not isinstance(item, dict):
         raise BadUserInput(f"{f} must be an object", field=f)
-    kind = _enum(EntityKind, item.get("kind"), f"{f}.kind")
-    given = item.get("id")
-    if given is not None:
-        given = _check_id(given, f"{f}.id")
+    kind = _enum_at(EntityKind, item, "kind", f)
+    given = None if item.get("id") is None else _id_at(item, "id", f)
     ident_kind: IdentifierKind | None = None
     value: str | None = None
     if kind is EntityKind.IDENTIFIER:
-        ident_kind = _enum(IdentifierKind, item.get("identifierKind"), f"{f}.identifierKind")
+        ident_kind = _enum_at(IdentifierKind, item, "identifierKind", f)
         raw_value = _text(item.get("value"), f"{f}.value", required=True) or ""
         try:
             value = normalise_identifier(ident_kind, raw_value)
@@ -194,15 +227,16 @@ def _entity(item: Any, f: str, secret: bytes, handles: dict[str, str]) -> Report
     if handle in handles:
         raise BadUserInput(f"{f}.id {handle!r} appears twice in the report", field=f"{f}.id")
     handles[handle] = entity_id
+    properties = item.get("properties")
     return ReportedEntity(
-        id=entity_id,
-        kind=kind,
-        name=_text(item.get("name"), f"{f}.name"),
-        region=_text(item.get("region"), f"{f}.region"),
-        status=_text(item.get("status"), f"{f}.status"),
-        properties=_properties(item.get("properties"), f"{f}.properties"),
-        identifier_kind=ident_kind,
-        value=value,
+        entity_id,
+        kind,
+        _text_at(item, "name", f),
+        _text_at(item, "region", f),
+        _text_at(item, "status", f),
+        {} if properties is None else _properties(properties, f"{f}.properties"),
+        ident_kind,
+        value,
     )
 
 
@@ -213,7 +247,7 @@ def parse_report(
     principal_id: str,
     secret: bytes,
     now: datetime,
-    known_orgs: set[str],
+    known_orgs: Collection[str],
 ) -> Report:
     """Validate a ``ReportInput`` (GraphQL field names) completely.
 
@@ -251,20 +285,24 @@ def parse_report(
         f = f"relations[{i}]"
         if not isinstance(item, dict):
             raise BadUserInput(f"{f} must be an object", field=f)
-        kind = _enum(RelationKind, item.get("kind"), f"{f}.kind")
-        ends = []
-        for end in ("from", "to"):
-            ref = _check_id(item.get(end), f"{f}.{end}")
-            ends.append(handles.get(ref, ref))
+        kind = _enum_at(RelationKind, item, "kind", f)
+        start, end = item.get("from"), item.get("to")  # an entity of the report, or an id
+        start = handles.get(start) if type(start) is str else None
+        if start is None:
+            start = _id_at(item, "from", f)
+        end = handles.get(end) if type(end) is str else None
+        if end is None:
+            end = _id_at(item, "to", f)
         c = item.get("confidence")
-        rel_conf = confidence if c is None else _confidence(c, f"{f}.confidence")
-        key = (ends[0], kind, ends[1])
+        if c is None:
+            c = confidence
+        elif type(c) is not float or not 0.0 <= c <= 1.0:
+            c = _confidence(c, f"{f}.confidence")
+        key = (start, kind, end)
         if key in seen:
             raise BadUserInput(f"{f} repeats a relation of the report", field=f)
         seen.add(key)
-        relations.append(
-            ReportedRelation(kind=kind, source=ends[0], target=ends[1], confidence=rel_conf)
-        )
+        relations.append(ReportedRelation(kind, start, end, c))
     if not entities and not relations:
         raise BadUserInput("a report must state at least one entity or relation", field="entities")
     local_kinds = {e.id: e.kind for e in entities}
@@ -328,6 +366,7 @@ def check_against_view(report: Report, seen: Mapping[str, EntityKind]) -> None:
                 field=f"entities[{i}].kind",
             )
     kinds: dict[str, EntityKind | None] = {e.id: e.kind for e in report.entities}
+    borrowed = False  # an end's kind taken from the view: parse_report checked the others
     for i, rel in enumerate(report.relations):
         for end, ref in (("from", rel.source), ("to", rel.target)):
             if ref in kinds:
@@ -338,4 +377,6 @@ def check_against_view(report: Report, seen: Mapping[str, EntityKind]) -> None:
                     field=f"relations[{i}].{end}",
                 )
             kinds[ref] = seen[ref]
-    validate_endpoints(report.relations, kinds.get)
+            borrowed = True
+    if borrowed:
+        validate_endpoints(report.relations, kinds.get)

@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from graph_api import deadline
-from graph_api.access import Action, Scope, check_role_for_org
+from graph_api.access import Action, Reporters, Scope, check_role_for_org
 from graph_api.audit import AuditEntry, digest_of
 from graph_api.config import Settings
-from graph_api.errors import BadUserInput, Unauthenticated
+from graph_api.errors import Unauthenticated
 from graph_api.keyfiles import load_or_create_secret
 from graph_api.model import Org, OrgType, Principal, Report
 from graph_api.reports import parse_report
@@ -209,13 +209,14 @@ class Services:
     def reporter_scope(self, scope: Scope, raw: Mapping[str, Any], operator: bool) -> Scope:
         """The scope a bulk line reports under: its ``reportedBy`` for a local operator."""
         named = raw.get("reportedBy") if isinstance(raw, Mapping) else None
-        if named is None or named == scope.org_id:
-            return scope
-        if not operator:
-            raise BadUserInput(
-                "reportedBy: a token imports for its own org only", field="reportedBy"
-            )
-        try:
-            return self.operator_scope(self.find_org(str(named)))
-        except ValueError:
-            raise BadUserInput(f"reportedBy: no org {named!r}", field="reportedBy") from None
+        return self.reporters(scope, operator).pick(named)
+
+    def reporters(self, scope: Scope, operator: bool) -> Reporters:
+        """Whom the lines of an import by ``scope`` may report as."""
+        named: dict[str, Scope] = {}
+        if operator:
+            for org in self.store.orgs():  # the first org by id or name, as find_org
+                scope_of_org = self.operator_scope(org)
+                named.setdefault(org.id, scope_of_org)
+                named.setdefault(org.name, scope_of_org)
+        return Reporters(scope, operator, named)

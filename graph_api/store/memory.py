@@ -38,6 +38,7 @@ __all__ = ["MemoryStore"]
 Data = dict[str, Any]
 Changes = tuple[set[str], set[tuple[str, str]]]
 """Entities and (source, target) relation pairs that gained facts."""
+_KINDS = {kind.value: kind for kind in EntityKind}
 CHANGES_KEPT = 64  # versions whose changes `changes_since` can still tell
 
 
@@ -52,9 +53,9 @@ class MemoryStore(GraphReads):
     def __init__(self, db_path: Path, with_graph: bool = True) -> None:
         self.db = Database(db_path)
         self.with_graph = with_graph
-        self._kinds: dict[str, list[tuple[int, str]]] = {}
+        self._kinds: dict[str, list[tuple[int, EntityKind]]] = {}
         self._kinds_upto = 0  # without the graph: kinds read up to this seq, when first asked
-        self._pending: dict[str, list[tuple[VisibilityClass, str]]] = {}
+        self._pending: dict[str, list[tuple[VisibilityClass, EntityKind]]] = {}
         self.graph = nx.MultiDiGraph()
         # Every fact also as typed columns, read with numpy when a whole view is
         # read (graph_api.analytics.snapshot): seconds instead of tens of them.
@@ -266,22 +267,36 @@ class MemoryStore(GraphReads):
 
     def visible_kind(self, scope: Scope, entity_id: str) -> EntityKind | None:
         """The kind the caller knows an entity by (its first visible fact's), or None."""
-        pending = self._pending.get(entity_id, ())
+        return self.visible_kinds(scope, [entity_id]).get(entity_id)
+
+    def visible_kinds(self, scope: Scope, ids: list[str]) -> dict[str, EntityKind]:
+        """``visible_kind`` of each id the caller sees (reports being written included)."""
         mask = self.mask(scope)
+        seen: dict[str, EntityKind] = {}
         if self.with_graph:  # the first visible fact: a hub's 200,000 are not all read
-            data = self.graph._node.get(entity_id)
-            for fact in data["facts"] if data is not None else ():
-                if mask[fact[1]]:
-                    return EntityKind(fact[3])
+            nodes = self.graph._node
+            for eid in ids:
+                data = nodes.get(eid)
+                for fact in data["facts"] if data is not None else ():
+                    if mask[fact[1]]:
+                        seen[eid] = _KINDS[fact[3]]
+                        break
         else:
             self._read_kinds()
-            for vclass, kind in self._kinds.get(entity_id, ()):
-                if mask[vclass]:
-                    return EntityKind(kind)
-        for vc, kind in pending:
-            if scope.sees(vc):
-                return EntityKind(kind)
-        return None
+            kinds = self._kinds
+            for eid in ids:
+                for vclass, kind in kinds.get(eid, ()):
+                    if mask[vclass]:
+                        seen[eid] = kind
+                        break
+        pending = self._pending
+        for eid in ids:
+            if eid not in seen:
+                for vc, kind in pending.get(eid, ()):
+                    if scope.sees(vc):
+                        seen[eid] = kind
+                        break
+        return seen
 
     def _read_kinds(self) -> None:
         """Without the graph: each entity's (visibility class, kind) facts, read up to
@@ -292,8 +307,20 @@ class MemoryStore(GraphReads):
             return
         classes = {seq: vclass for seq, vclass, _, _ in self.db.report_heads(after, upto)}
         for seq, eid, kind in self.db.entity_kinds(after, upto):
-            self._kinds.setdefault(eid, []).append((classes[seq], kind))
+            self._kinds.setdefault(eid, []).append((classes[seq], _KINDS[kind]))
         self._kinds_upto = upto
+
+    def _keep_kinds(self, written: list[tuple[int, int, Report]]) -> None:
+        """Without the graph: the kinds of reports just written as (seq, class id, report),
+        straight into ``_kinds`` when they directly follow what was read (else they are
+        read back like another process's)."""
+        if self.with_graph or not written or written[0][0] != self._kinds_upto + 1:
+            return
+        kinds = self._kinds
+        for _, vclass, report in written:
+            for entity in report.entities:
+                kinds.setdefault(entity.id, []).append((vclass, entity.kind))
+        self._kinds_upto = written[-1][0]
 
     # -- writes --------------------------------------------------------------
     def submit(self, scope: Scope, report: Report, audit: AuditEntry | None = None) -> SubmitResult:
@@ -318,6 +345,7 @@ class MemoryStore(GraphReads):
         self.catch_up()
         results: list[SubmitResult | Exception] = []
         batch_ids: set[tuple[str, str]] = set()
+        written: list[tuple[int, int, Report]] = []  # seq, class id, report
         self._pending.clear()
         with self.db.transaction():
             for scope, report in reports:
@@ -331,13 +359,14 @@ class MemoryStore(GraphReads):
                         results.append(replay)
                         continue
                     self._check_against_view(scope, report)
-                    self.db.insert_report(report)
+                    seq, vclass = self.db.insert_report(report)
+                    written.append((seq, vclass, report))
                     batch_ids.add((report.org_id, report.id))
                     vc = VisibilityClass(
                         report.org_id, report.marking, frozenset(report.shared_with)
                     )
                     for entity in report.entities:  # later reports of the batch may name these
-                        self._pending.setdefault(entity.id, []).append((vc, entity.kind.value))
+                        self._pending.setdefault(entity.id, []).append((vc, entity.kind))
                     results.append(
                         SubmitResult(report.id, len(report.entities), len(report.relations), True)
                     )
@@ -346,6 +375,7 @@ class MemoryStore(GraphReads):
             if audit is not None:
                 self.db.append_audit(audit)
         self._pending.clear()
+        self._keep_kinds(written)
         self.catch_up()
         return results
 
@@ -361,9 +391,7 @@ class MemoryStore(GraphReads):
         return SubmitResult(report.id, entities, relations, False)
 
     def _check_against_view(self, scope: Scope, report: Report) -> None:
-        seen = {ref: kind for ref in mentioned_ids(report)
-                if (kind := self.visible_kind(scope, ref)) is not None}
-        check_against_view(report, seen)
+        check_against_view(report, self.visible_kinds(scope, mentioned_ids(report)))
 
     # -- reads (the rest is GraphReads) -----------------------------------------
     def node_data(self, scope: Scope, ids: list[str]) -> dict[str, Data]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,7 @@ class Database:
         self.conn.execute("PRAGMA busy_timeout=30000")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.executescript(SCHEMA)
+        self._vclass_ids: dict[VisibilityClass, int] = {}  # classes are never deleted
 
     def close(self) -> None:
         self.conn.close()
@@ -139,6 +140,13 @@ class Database:
         return out
 
     def intern_vclass(self, vc: VisibilityClass) -> int:
+        known = self._vclass_ids.get(vc)
+        if known is not None:
+            return known
+        known = self._vclass_ids[vc] = self._intern_vclass(vc)
+        return known
+
+    def _intern_vclass(self, vc: VisibilityClass) -> int:
         shared = orjson.dumps(sorted(vc.shared_with)).decode()
         row = self.conn.execute(
             "SELECT id FROM vclasses WHERE reporter=? AND marking=? AND shared_with=?",
@@ -161,8 +169,9 @@ class Database:
         ).fetchone()
         return None if row is None else (row[0], row[1], row[2])
 
-    def insert_report(self, report: Report) -> int:
-        """Write one report inside the caller's open transaction; returns its seq."""
+    def insert_report(self, report: Report) -> tuple[int, int]:
+        """Write one report inside the caller's open transaction; returns its seq and
+        visibility class id."""
         vclass = self.intern_vclass(
             VisibilityClass(report.org_id, report.marking, frozenset(report.shared_with))
         )
@@ -197,18 +206,20 @@ class Database:
             ),
         )
         seq = int(cur.lastrowid or 0)
+        # ``_value_`` (enum's plain attribute) rather than ``.value`` (a property): a
+        # bulk import writes millions of kinds.
         self.conn.executemany(
             "INSERT INTO entity_facts VALUES (?,?,?,?,?,?,?,?,?)",
             [
                 (
                     seq,
                     e.id,
-                    e.kind.value,
+                    e.kind._value_,
                     e.name,
                     e.region,
                     e.status,
                     orjson.dumps(e.properties).decode() if e.properties else None,
-                    e.identifier_kind.value if e.identifier_kind else None,
+                    e.identifier_kind._value_ if e.identifier_kind else None,
                     e.value,
                 )
                 for e in report.entities
@@ -216,9 +227,9 @@ class Database:
         )
         self.conn.executemany(
             "INSERT INTO relation_facts VALUES (?,?,?,?,?)",
-            [(seq, r.source, r.kind.value, r.target, r.confidence) for r in report.relations],
+            [(seq, r.source, r.kind._value_, r.target, r.confidence) for r in report.relations],
         )
-        return seq
+        return seq, vclass
 
     def max_seq(self) -> int:
         return int(self.conn.execute("SELECT COALESCE(MAX(seq), 0) FROM reports").fetchone()[0])
@@ -304,9 +315,15 @@ class Database:
         ).fetchone()
         return None if row is None else (row[0], row[1], row[2])
 
-    def transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
         """``with db.transaction():`` one write; storage faults raise Unavailable."""
-        return write_transaction(self.conn)
+        try:
+            with write_transaction(self.conn) as conn:
+                yield conn
+        except BaseException:
+            self._vclass_ids.clear()  # a class interned by the rolled-back write is gone
+            raise
 
 
 def _parse_time(text: str) -> datetime:
