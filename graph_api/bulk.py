@@ -35,6 +35,7 @@ from typing import Any, TextIO
 
 from graph_api.access import Action, Scope
 from graph_api.bulk_parse import LineParser, error_text, parsed_lines
+from graph_api.gc_pause import no_collection
 from graph_api.model import Report
 from graph_api.services import Services
 from graph_api.store.base import CheckedBatch, SubmitResult, WriteAhead
@@ -97,7 +98,7 @@ def import_ndjson(
     parser = LineParser(services.reporters(scope, operator), services.secret,
                         frozenset(org.id for org in services.store.orgs()), services.clock)
     batch = _Batch()
-    with _progress(progress, path.stat().st_size) as advance:
+    with _progress(progress, path.stat().st_size) as advance, no_collection():
         writer = _Writer(services, scope, path, summary, errors_to, alerts, threaded)
         try:
             for number, reporter, outcome in parsed_lines(path, parser, workers=workers,

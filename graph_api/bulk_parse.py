@@ -13,6 +13,7 @@ flight, so memory stays bounded whatever the file's size.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -157,6 +158,7 @@ _worker: tuple[LineParser, BinaryIO] | None = None
 
 def _start_worker(parser: LineParser, path: str) -> None:
     global _worker
+    gc.disable()  # parsing makes no cycles; see graph_api.gc_pause
     os.nice(5)  # the importing process (the writer) first: it is what the pool waits on
     _worker = (parser, open(path, "rb"))  # noqa: SIM115 - open for the worker's life
 

@@ -14,7 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from graph_api.analytics.snapshot import CACHE_KEY, Snapshot, followed, no_collection
+from graph_api.analytics.snapshot import CACHE_KEY, Snapshot, followed
+from graph_api.gc_pause import no_collection
 
 __all__ = ["KeptViews"]
 

@@ -19,9 +19,9 @@ from graph_api.analytics.snapshot import (
     IntArray,
     Snapshot,
     distinct,
-    no_collection,
     snapshot,
 )
+from graph_api.gc_pause import no_collection
 
 __all__ = ["ring_candidates"]
 

@@ -13,18 +13,17 @@ layer keeps one per view version, see `graph_api.services.Services.cached`).
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from graph_api.analytics._walk import confidence_of, plain
+from graph_api.gc_pause import no_collection
 from graph_api.store.scoped_view import visible_columns, visible_nodes, visible_relations
 
-__all__ = ["Snapshot", "distinct", "followed", "no_collection", "snapshot"]
+__all__ = ["Snapshot", "distinct", "followed", "snapshot"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -353,20 +352,6 @@ def _code(codes: dict[str, int], names: list[str], name: str | None) -> int:
 def _build(G: Any) -> Snapshot:
     with no_collection():
         return _read(G)
-
-
-@contextmanager
-def no_collection() -> Iterator[None]:
-    """The garbage collector off while a step builds millions of objects it keeps
-    (lists of the snapshot, a ring's key players): a collection could free none
-    of them, but would scan them, and every long-lived object, again and again."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
 
 
 def _read(G: Any) -> Snapshot:
