@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -62,22 +63,33 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def load(services: Services, path: Path, server_pid: int = 0) -> dict[str, Any]:
-    """Import ``path`` as the platform's operator: assertions per second, and the CPU
-    time the importing process and the server (``server_pid``) spent on it."""
+def children_cpu_seconds() -> float:
+    """User + system CPU time of this process's ended children (the parse workers)."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def load(services: Services, path: Path, server_pid: int = 0, workers: int = 0
+         ) -> dict[str, Any]:
+    """Import ``path`` as the platform's operator (parsed by ``workers`` processes, as
+    `graph-api import --parse-workers`): assertions per second, and the CPU time the
+    importing process, its parse workers and the server (``server_pid``) spent on it."""
     for org in orgs():
         services.add_org(org["name"], OrgType(org["type"]), org["trusted"], org["id"])
     scope = services.operator_scope(services.find_org("bazaarhub"))
     server = cpu_seconds(server_pid) if server_pid else 0.0
     client = time.process_time()
+    parsers = children_cpu_seconds()
     start = time.perf_counter()
     summary = import_ndjson(services, scope, path, operator=True, progress=False,
-                            batch_rows=20_000)
+                            batch_rows=20_000, workers=workers)
     seconds = time.perf_counter() - start
     assertions = summary.entities + summary.relations
     out = {"assertions": assertions, "import_s": round(seconds, 1),
            "assertions_per_s": round(assertions / seconds), "load": os.getloadavg()[0],
-           "client_cpu_s": round(time.process_time() - client, 1)}
+           "client_cpu_s": round(time.process_time() - client, 1),
+           "parse_workers": workers,
+           "parse_workers_cpu_s": round(children_cpu_seconds() - parsers, 1)}
     if server_pid:
         out["server_cpu_s"] = round(cpu_seconds(server_pid) - server, 1)
     return out
@@ -115,8 +127,8 @@ def reads(stores: dict[str, Services], sample: list[str]) -> dict[str, dict[str,
         org = services.find_org("bazaarhub")
         principal, _ = services.issue_token(org, "investigator")
         callers[name] = (services.scope_for(principal), services.operator_scope(org))
-    times = {name: {k: [] for k in ("entity", "trace", "api_entity", "api_trace")}
-             for name in stores}
+    times: dict[str, dict[str, list[float]]] = {
+        name: {k: [] for k in ("entity", "trace", "api_entity", "api_trace")} for name in stores}
     names = list(stores)
     for i, eid in enumerate(sample):
         # the two Neo4j variants share one store, whose trace keeps the node data it read
@@ -147,6 +159,8 @@ def main() -> None:
     parser.add_argument("--audit-after", action="store_true",
                         help="also read from the Neo4j store with audit records appended "
                              "after the answer (the same run's A/B)")
+    parser.add_argument("--parse-workers", type=int, default=os.cpu_count() or 1,
+                        help="processes parsing the file while the import writes (0: none)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-stores-"))
     path = work / "net.ndjson"
@@ -157,7 +171,7 @@ def main() -> None:
     sample = random.Random(1).sample(ids, min(args.samples, len(ids)))
 
     memory = Services.open(Settings(db=work / "memory" / "graph.db"), with_graph=True)
-    results = {"embedded": load(memory, path)}
+    results = {"embedded": load(memory, path, workers=args.parse_workers)}
 
     env_file = work / "arcadedb.env"
     started = False
@@ -182,9 +196,9 @@ def main() -> None:
         if args.warm_sellers:
             warm = work / "warm.ndjson"
             write_network(args.warm_sellers, 4, warm)
-            load(neo4j, warm)
+            load(neo4j, warm, workers=args.parse_workers)
             neo4j.store.reset()
-        results["neo4j (ArcadeDB)"] = load(neo4j, path, pid)
+        results["neo4j (ArcadeDB)"] = load(neo4j, path, pid, args.parse_workers)
         results["neo4j (ArcadeDB)"]["server"] = "warm" if args.warm_sellers else "cold"
         results["neo4j (ArcadeDB)"]["java_options"] = args.java_option
         before = os.getloadavg()[0]
