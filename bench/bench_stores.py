@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from graph_api import analytics  # noqa: E402
-from graph_api.bulk import import_ndjson  # noqa: E402
+from graph_api.bulk import default_parse_workers, import_ndjson  # noqa: E402
 from graph_api.config import Settings  # noqa: E402
 from graph_api.model import OrgType  # noqa: E402
 from graph_api.services import Services  # noqa: E402
@@ -159,8 +159,9 @@ def main() -> None:
     parser.add_argument("--audit-after", action="store_true",
                         help="also read from the Neo4j store with audit records appended "
                              "after the answer (the same run's A/B)")
-    parser.add_argument("--parse-workers", type=int, default=os.cpu_count() or 1,
-                        help="processes parsing the file while the import writes (0: none)")
+    parser.add_argument("--parse-workers", type=int,
+                        help="processes parsing the file while the import writes (0: none; "
+                             "default: as `graph-api import`, per store)")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-stores-"))
     path = work / "net.ndjson"
@@ -171,7 +172,9 @@ def main() -> None:
     sample = random.Random(1).sample(ids, min(args.samples, len(ids)))
 
     memory = Services.open(Settings(db=work / "memory" / "graph.db"), with_graph=True)
-    results = {"embedded": load(memory, path, workers=args.parse_workers)}
+    workers = args.parse_workers
+    results = {"embedded": load(memory, path, workers=default_parse_workers(memory)
+                                if workers is None else workers)}
 
     env_file = work / "arcadedb.env"
     started = False
@@ -196,9 +199,10 @@ def main() -> None:
         if args.warm_sellers:
             warm = work / "warm.ndjson"
             write_network(args.warm_sellers, 4, warm)
-            load(neo4j, warm, workers=args.parse_workers)
+            load(neo4j, warm, workers=workers or 0)
             neo4j.store.reset()
-        results["neo4j (ArcadeDB)"] = load(neo4j, path, pid, args.parse_workers)
+        results["neo4j (ArcadeDB)"] = load(neo4j, path, pid, default_parse_workers(neo4j)
+                                           if workers is None else workers)
         results["neo4j (ArcadeDB)"]["server"] = "warm" if args.warm_sellers else "cold"
         results["neo4j (ArcadeDB)"]["java_options"] = args.java_option
         before = os.getloadavg()[0]

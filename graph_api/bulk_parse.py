@@ -17,6 +17,7 @@ import gc
 import multiprocessing
 import os
 import pickle
+import signal
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -160,6 +161,7 @@ def _start_worker(parser: LineParser, path: str) -> None:
     global _worker
     gc.disable()  # parsing makes no cycles; see graph_api.gc_pause
     os.nice(5)  # the importing process (the writer) first: it is what the pool waits on
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the import, which stops us
     _worker = (parser, open(path, "rb"))  # noqa: SIM115 - open for the worker's life
 
 

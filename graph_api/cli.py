@@ -120,7 +120,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 
 # -- import and generate ---------------------------------------------------------
 def cmd_import(args: argparse.Namespace) -> int:
-    from graph_api.bulk import import_ndjson
+    from graph_api.bulk import default_parse_workers, import_ndjson
 
     services = _services(args, with_graph=args.alerts)  # detection reads the graph
     if args.token:
@@ -135,7 +135,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         batch_rows=args.batch_rows,
         progress=not args.quiet,
         alerts=args.alerts,
-        workers=args.parse_workers,
+        workers=default_parse_workers(services) if args.parse_workers is None
+        else args.parse_workers,
     )
     print(summary.line())
     return 1 if summary.failed and not summary.imported else 0
@@ -296,9 +297,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--neo4j-user")
     imp.add_argument("--neo4j-password")
     imp.add_argument("--batch-rows", type=int, default=50_000, help="rows per transaction")
-    imp.add_argument("--parse-workers", type=int, default=os.cpu_count() or 1,
+    imp.add_argument("--parse-workers", type=int,
                      help="processes parsing a file of 16 MB or more while this one writes; "
-                     "0 parses in this process (default: one per core)")
+                     "0 parses in this process (default: one per core into the embedded "
+                     "store, 0 into Neo4j)")
     imp.add_argument("--quiet", action="store_true", help="no progress bar")
     imp.add_argument("--alerts", action="store_true",
                      help="raise RECIDIVISM, NEW_SOURCE and RING_GROWTH alerts for the new "

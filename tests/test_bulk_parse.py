@@ -6,6 +6,7 @@ the same facts and reports the same summary."""
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +16,7 @@ import orjson
 import pytest
 
 from graph_api import bulk_parse
-from graph_api.bulk import import_ndjson
+from graph_api.bulk import default_parse_workers, import_ndjson
 from graph_api.bulk_parse import LineParser, ParsedLine, parsed_lines, report_from_row, report_row
 from graph_api.config import Settings
 from graph_api.model import OrgType
@@ -156,3 +157,13 @@ def test_an_import_through_the_pool_stores_what_an_import_here_does(
     assert outcomes[1] == outcomes[0]
     summary = outcomes[0][0]
     assert (summary.imported, summary.failed) == (69, 33)
+
+
+def test_parse_workers_by_default_for_the_embedded_store_only(tmp_path: Path) -> None:
+    """Into the embedded store the importing process is the bound, so each core parses;
+    a store whose writer waits on a server already overlaps parsing with it."""
+    services, _ = open_store(tmp_path)
+    assert default_parse_workers(services) == (os.cpu_count() or 1)
+    services.store.OVERLAPS_WRITES = True  # type: ignore[attr-defined]  # as Neo4jStore
+    assert default_parse_workers(services) == 0
+    services.close()
