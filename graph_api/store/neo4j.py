@@ -21,6 +21,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections import ChainMap
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -53,6 +54,7 @@ from graph_api.store.neo4j_rows import (
     batch_rows,
     chunks,
     class_keys,
+    quiet,
     relation_chunks,
     rows_of,
     summary_rows,
@@ -177,7 +179,7 @@ class Neo4jStore(Neo4jReads):
         work = text if timeout is None else Query(text, timeout=timeout)
         for attempt in range(RETRIES):
             try:
-                return rows_of(self._session(mode).run(work, params))
+                return rows_of(self._session(mode).run(work, quiet(params)))
             except (Neo4jError, DriverError) as exc:
                 self._drop_session(mode)
                 if timed_out(exc):
@@ -485,8 +487,10 @@ class Neo4jStore(Neo4jReads):
                 if replay is not None:
                     results.append(replay)
                     continue
-                seen = dict(pending.get(scope.view_key, {}))
-                seen.update(seen_by_scope[scope.view_key])
+                # what the database shows the scope, then what earlier reports add: read
+                # through, not copied (a copy per report grew with the batch)
+                seen = ChainMap(seen_by_scope[scope.view_key],
+                                pending.setdefault(scope.view_key, {}))
                 check_against_view(report, seen)
                 added(report)
                 batch_ids.add((report.org_id, report.id))

@@ -23,11 +23,13 @@ from graph_api.store.neo4j_summaries import ClassState, class_key
 
 __all__ = [
     "BatchRows",
+    "QuietRows",
     "SummaryRows",
     "batch_rows",
     "chunks",
     "class_keys",
     "graph_from_rows",
+    "quiet",
     "relation_chunks",
     "rows_of",
     "summary_rows",
@@ -80,9 +82,28 @@ def batch_rows(reports: Iterable[Report], first_seq: int) -> BatchRows:
     return out
 
 
+class QuietRows(list[Any]):
+    """A list parameter whose ``repr`` is its length. The driver formats every
+    statement's parameters for its debug log before the log asks whether debug is on
+    (neo4j 6.4, ``Bolt5x2.run``): for a 10,000-row statement that was half the client's
+    CPU (51–84 ms, 24 ms with these).
+
+    >>> QuietRows([{"id": "a"}, {"id": "b"}]), QuietRows([1, 2]) == [1, 2]
+    (<2 rows>, True)
+    """
+
+    def __repr__(self) -> str:
+        return f"<{len(self)} rows>"
+
+
+def quiet(params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` with each list parameter a `QuietRows`."""
+    return {k: QuietRows(v) if type(v) is list else v for k, v in params.items()}
+
+
 def chunks(rows: list[Any], size: int = CHUNK_ROWS) -> Iterator[list[Any]]:
     for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+        yield QuietRows(rows[start : start + size])
 
 
 def relation_chunks(relations: list[Row], size: int = CHUNK_ROWS
@@ -91,7 +112,7 @@ def relation_chunks(relations: list[Row], size: int = CHUNK_ROWS
     ``source`` and ``target`` given as positions in that list
     (``create_relation_facts``).
 
-    >>> [(ends, [(r["source"], r["target"]) for r in rows]) for ends, rows in relation_chunks(
+    >>> [(list(ends), [(r["source"], r["target"]) for r in rows]) for ends, rows in relation_chunks(
     ...     [{"source": "a", "target": "b"}, {"source": "b", "target": "c"}])]
     [(['a', 'b', 'c'], [(0, 1), (1, 2)])]
     """
@@ -102,7 +123,7 @@ def relation_chunks(relations: list[Row], size: int = CHUNK_ROWS
             source = ends.setdefault(r["source"], len(ends))
             target = ends.setdefault(r["target"], len(ends))
             rows.append({**r, "source": source, "target": target})
-        yield list(ends), rows
+        yield QuietRows(ends), QuietRows(rows)
 
 
 @dataclass
