@@ -355,6 +355,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = exc.message if isinstance(exc, GraphAPIError) else str(exc)
         print(f"error: {message}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:  # Ctrl-C: one line, not a traceback
+        print("interrupted: what was committed stays; an import run again counts the "
+              "reports already stored as unchanged", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
