@@ -161,7 +161,7 @@ class Neo4jStore(Neo4jReads):
                 time.sleep(0.05 * 2**attempt)
             except (Neo4jError, DriverError) as exc:
                 self._drop_session(WRITE_ACCESS)
-                if (fault := outage(exc, self._reachable)) is None:
+                if (fault := outage(exc)) is None:
                     raise
                 raise fault from None
             except BaseException:
@@ -184,7 +184,7 @@ class Neo4jStore(Neo4jReads):
                 self._drop_session(mode)
                 if timed_out(exc):
                     raise self._time_limit() from None
-                fault = outage(exc, self._reachable)
+                fault = outage(exc)
                 if fault is None:
                     raise
                 if attempt == RETRIES - 1 or not (isinstance(exc, TransientError) or attempt == 0):
@@ -194,14 +194,6 @@ class Neo4jStore(Neo4jReads):
                 self._drop_session(mode)
                 raise
         raise AssertionError("unreachable")
-
-    def _reachable(self) -> bool:
-        """Whether the server answers now (asked only after it failed a statement)."""
-        try:
-            self.driver.verify_connectivity()
-        except (Neo4jError, DriverError, OSError):
-            return False
-        return True
 
     @staticmethod
     def _time_limit() -> LimitExceeded:

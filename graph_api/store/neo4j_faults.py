@@ -4,28 +4,28 @@ While the graph database is stopped or restarting, the driver raises
 ``ServiceUnavailable``/``SessionExpired``, a shutting-down server invalidates
 credentials (``AuthError``) or refuses requests in the wrong protocol state
 (``Neo.ClientError.Request.*``), and a busy one raises ``TransientError``. A
-server that is stopping may also fail the statement it was running with a
-``DatabaseError`` (ArcadeDB: ``Neo.DatabaseError.General.UnknownError``, then the
-connection resets): that counts as an outage when the server no longer answers
-(``reachable``). Each becomes :class:`~graph_api.errors.Unavailable` (UNAVAILABLE,
-retry); any other error is a bug and stays as it is. A query the server ended at its time limit
-(`timed_out`) is neither: the store answers LIMIT_EXCEEDED.
+``DatabaseError`` is the database failing to service a request (Neo4j's own
+classification): a stopping ArcadeDB fails the statement it was running with
+``Neo.DatabaseError.General.UnknownError`` while it still accepts connections, so
+it is one too, as SQLite's operational errors are for the embedded store. Each
+becomes :class:`~graph_api.errors.Unavailable` (UNAVAILABLE, retry; the server's
+message is kept in it); any other error is a bug and stays as it is. A query the
+server ended at its time limit (`timed_out`) is neither: the store answers
+LIMIT_EXCEEDED.
 
 >>> from neo4j.exceptions import ServiceUnavailable
 >>> outage(ServiceUnavailable("connection refused")).code
 'UNAVAILABLE'
 >>> outage(ValueError("x")) is None
 True
->>> from neo4j.exceptions import DatabaseError
->>> outage(DatabaseError("stopping"), reachable=lambda: False).code
+>>> from neo4j.exceptions import CypherSyntaxError, DatabaseError
+>>> outage(DatabaseError("stopping")).code
 'UNAVAILABLE'
->>> outage(DatabaseError("a bug"), reachable=lambda: True) is None
+>>> outage(CypherSyntaxError("a bug")) is None
 True
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from neo4j.exceptions import (
     AuthError,
@@ -47,13 +47,12 @@ __all__ = ["outage", "timed_out"]
 _TIMEOUT_CODES = ("Neo.ClientError.Transaction.TransactionTimedOut",)
 
 
-def outage(exc: BaseException, reachable: Callable[[], bool] | None = None
-           ) -> Unavailable | None:
-    """UNAVAILABLE for an outage of the graph database, None for anything else;
-    ``reachable`` is asked after a ``DatabaseError`` only."""
-    down = isinstance(exc, ServiceUnavailable | SessionExpired | TransientError | AuthError) or (
+def outage(exc: BaseException) -> Unavailable | None:
+    """UNAVAILABLE for an outage of the graph database, None for anything else."""
+    down = isinstance(exc, ServiceUnavailable | SessionExpired | TransientError | AuthError
+                      | DatabaseError) or (
         isinstance(exc, ClientError) and (exc.code or "").startswith("Neo.ClientError.Request.")
-    ) or (isinstance(exc, DatabaseError) and reachable is not None and not reachable())
+    )
     return Unavailable(f"the graph database is unavailable: {exc}") if down else None
 
 
