@@ -11,7 +11,10 @@ of N sellers into the server and empties it again (the import measured is then
 that of a warm server; the default measures a cold one, as before). Imports
 the same file into each store, then reads the same random listings from both,
 alternating store by store per listing so that a change of load on a shared
-machine weighs on both alike. Prints JSON lines (with the load average); the
+machine weighs on both alike; then ``--warm-reads`` other listings, unmeasured, and
+as many others again, measured (``warm_*``): the first reads after an import meet
+a JVM still compiling its read paths, as a server that has served for a while does
+not. Prints JSON lines (with the load average); the
 ratios are neo4j / embedded. ``--audit-after`` reads each listing a third time from
 the Neo4j store with a query's audit record appended after the answer (as the
 embedded store does) instead of while the query runs: the same run's A/B (the two
@@ -152,6 +155,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sellers", type=int, default=15_000)
     parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--warm-reads", type=int, default=200,
+                        help="listings read from both stores after the first reads, "
+                             "before the same number of others are read again (warm_*)")
     parser.add_argument("--warm-sellers", type=int, default=0,
                         help="import a network of this many sellers first (then reset)")
     parser.add_argument("--java-option", action="append", default=[],
@@ -170,6 +176,10 @@ def main() -> None:
     ids = sorted({e["id"] for ents in listings for e in ents
                   if e["kind"] == "LISTING" and "id" in e})
     sample = random.Random(1).sample(ids, min(args.samples, len(ids)))
+    rest = sorted(set(ids) - set(sample))
+    warm_up = random.Random(2).sample(rest, min(args.warm_reads, len(rest)))
+    rest = sorted(set(rest) - set(warm_up))
+    warm_sample = random.Random(3).sample(rest, min(args.samples, len(rest)))
 
     memory = Services.open(Settings(db=work / "memory" / "graph.db"), with_graph=True)
     workers = args.parse_workers
@@ -212,6 +222,12 @@ def main() -> None:
             results[AFTER] = {}
         for name, p50s in reads(stores, sample).items():
             results[name].update(p50s, reads_load=[before, os.getloadavg()[0]])
+        if warm_up:  # the servers' read paths compiled (a JVM's JIT), caches as they run
+            reads(stores, warm_up)
+            before = os.getloadavg()[0]
+            for name, p50s in reads(stores, warm_sample).items():
+                results[name].update({f"warm_{k}": v for k, v in p50s.items()},
+                                     warm_reads_load=[before, os.getloadavg()[0]])
         neo4j.close()
         memory.close()
     finally:
@@ -224,12 +240,17 @@ def main() -> None:
     print(json.dumps({
         "ratio_store_entity_p50": round(other["entity_p50_ms"] / base["entity_p50_ms"], 1),
         "ratio_store_trace_p50": round(other["trace_p50_ms"] / base["trace_p50_ms"], 1),
-        "ratio_api_entity_p50": round(other["api_entity_p50_ms"] / base["api_entity_p50_ms"], 1),
-        "ratio_api_trace_p50": round(other["api_trace_p50_ms"] / base["api_trace_p50_ms"], 1),
+        "ratio_api_entity_p50": round(other["api_entity_p50_ms"] / base["api_entity_p50_ms"], 2),
+        "ratio_api_trace_p50": round(other["api_trace_p50_ms"] / base["api_trace_p50_ms"], 2),
+        **({"ratio_warm_api_entity_p50": round(
+                other["warm_api_entity_p50_ms"] / base["warm_api_entity_p50_ms"], 2),
+            "ratio_warm_api_trace_p50": round(
+                other["warm_api_trace_p50_ms"] / base["warm_api_trace_p50_ms"], 2)}
+           if "warm_api_entity_p50_ms" in base else {}),
         **({"ratio_api_entity_p50_audit_after": round(
-                results[AFTER]["api_entity_p50_ms"] / base["api_entity_p50_ms"], 1),
+                results[AFTER]["api_entity_p50_ms"] / base["api_entity_p50_ms"], 2),
             "ratio_api_trace_p50_audit_after": round(
-                results[AFTER]["api_trace_p50_ms"] / base["api_trace_p50_ms"], 1)}
+                results[AFTER]["api_trace_p50_ms"] / base["api_trace_p50_ms"], 2)}
            if AFTER in results else {}),
     }))
 
