@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from graph_api.store.cypher import CYPHER_DIR, VISIBLE_MARK, query
+from graph_api.store.cypher import AUDIT_COLUMN, CYPHER_DIR, VISIBLE_MARK, carrying_audit, query
+from graph_api.store.neo4j_audit import CARRIERS
 
 STORE = Path(__file__).resolve().parent.parent / "graph_api" / "store"
 CODE = "\n".join(p.read_text() for p in sorted(STORE.glob("neo4j*.py")))
@@ -46,7 +47,9 @@ def test_every_query_file_is_used_by_the_store(name: str) -> None:
 def test_parameters_match_the_calls(name: str) -> None:
     text = query(name)
     wanted = set(PARAM.findall(text))
-    block = CODE[CODE.index(f'"{name}"'):]
+    at = re.search(r'(?:query|_read)\("%s"' % re.escape(name), CODE)
+    assert at is not None, f"cypher/{name}.cypher is called nowhere"
+    block = CODE[at.start():]
     call = block[: block.index(")\n") + 1] if ")\n" in block else block
     for param in wanted - SPREAD:
         assert re.search(rf"\b{param}=", call), f"{name}: ${param} is not passed at its call"
@@ -66,3 +69,20 @@ def test_reads_of_assertions_filter_by_visibility(name: str) -> None:
 def test_no_cypher_is_built_from_strings_in_code() -> None:
     assert not re.search(r'\.run\(f"|execute_query\(f"', CODE)
     assert "MATCH" not in re.sub(r'""".*?"""', "", CODE, flags=re.S)
+
+
+@pytest.mark.parametrize("name", sorted(CARRIERS))
+def test_a_read_that_carries_a_record_appends_it_as_one_more_branch(name: str) -> None:
+    text = carrying_audit(name)
+    branches = text.split("\nUNION ALL\n")
+    assert branches[:-1] == [f"{b}, null AS {AUDIT_COLUMN}"
+                             for b in query(name).split("\nUNION ALL\n")]
+    assert branches[-1].startswith(query("append_audit").rpartition("RETURN ")[0])
+    assert branches[-1].endswith(f"a.seq AS {AUDIT_COLUMN}")
+
+
+def test_only_reads_of_like_branches_carry_a_record() -> None:
+    with pytest.raises(ValueError, match="ends after its RETURN"):
+        carrying_audit("list_audit")  # ORDER BY ... LIMIT after its RETURN
+    with pytest.raises(ValueError, match="same columns"):
+        carrying_audit("create_audit")  # returns nothing

@@ -11,11 +11,15 @@ import functools
 import re
 from pathlib import Path
 
-__all__ = ["CYPHER_DIR", "VISIBLE_MARK", "query", "schema_statements"]
+__all__ = ["AUDIT_COLUMN", "CYPHER_DIR", "VISIBLE_MARK", "carrying_audit", "query",
+           "schema_statements"]
 
 CYPHER_DIR = Path(__file__).resolve().parent.parent.parent / "cypher"
 VISIBLE_MARK = re.compile(r"/\*visible:([a-z]\w*)\*/")
 _COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)
+_UNION = "\nUNION ALL\n"
+_ALIAS = re.compile(r"\bAS\s+(\w+)\s*(?:,|$)")
+AUDIT_COLUMN = "audit_seq"  # what append_audit returns: the record's seq
 
 
 def _read(name: str) -> str:
@@ -39,3 +43,28 @@ def query(name: str) -> str:
 
 def schema_statements() -> list[str]:
     return [s.strip() for s in _read("schema").split(";") if s.strip()]
+
+
+def _returned(branch: str, name: str) -> list[str]:
+    """The columns a query's branch returns, in order; its RETURN must end it."""
+    clause = branch.rpartition("RETURN ")[2]
+    if re.search(r"\b(ORDER BY|SKIP|LIMIT)\b", clause):
+        raise ValueError(f"cypher/{name}.cypher: a branch ends after its RETURN")
+    return _ALIAS.findall(clause)
+
+
+@functools.cache
+def carrying_audit(name: str) -> str:
+    """``query(name)`` that also appends an operation's audit record: each branch
+    returns one more column (``AUDIT_COLUMN``, null) and ``append_audit`` follows as one
+    more ``UNION ALL`` branch, null in the read's columns. One round trip for a query's
+    first read and its record (`Neo4jStore` on a single server). ``name`` must be
+    branches joined by ``UNION ALL``, each ending in a RETURN of the same columns."""
+    branches = query(name).split(_UNION)
+    columns = _returned(branches[0], name)
+    if not columns or any(_returned(b, name) != columns for b in branches):
+        raise ValueError(f"cypher/{name}.cypher: branches must return the same columns")
+    body, _, returned = query("append_audit").rpartition("RETURN ")
+    nulls = ", ".join(f"null AS {c}" for c in columns)
+    return _UNION.join([*(f"{b}, null AS {AUDIT_COLUMN}" for b in branches),
+                        f"{body}RETURN {nulls}, {returned}"])

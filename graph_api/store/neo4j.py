@@ -10,8 +10,7 @@ A round trip costs more than most queries here, so: reads are auto-commit
 queries on a session each thread keeps (one round trip each, retried on
 transient errors); an audit record is one statement chained to the ledger head
 this process saw last (re-read under lock when another process moved it), and a
-query's record is appended on the store's audit thread while the query's reads
-run (``begin_audit``); a
+query's record rides with its first read or beside it (``neo4j_audit``); a
 batch of reports writes entity facts as per-class summaries (``neo4j_summaries``)
 that reads merge from a handful of rows.
 """
@@ -23,9 +22,9 @@ import time
 import uuid
 from collections import ChainMap
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from neo4j import (
     READ_ACCESS,
@@ -40,13 +39,14 @@ from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, Transient
 
 from graph_api import deadline
 from graph_api.access import Scope, VisibilityClass
-from graph_api.audit import GENESIS, AuditEntry, AuditRecord, chain_hash
+from graph_api.audit import AuditEntry
 from graph_api.config import Settings
-from graph_api.errors import BadUserInput, Conflict, LimitExceeded, Unavailable
+from graph_api.errors import BadUserInput, Conflict, LimitExceeded
 from graph_api.model import EntityKind, Org, OrgType, Principal, Report
 from graph_api.reports import check_against_view, mentioned_ids
 from graph_api.store.base import CheckedBatch, SubmitResult
 from graph_api.store.cypher import query, schema_statements
+from graph_api.store.neo4j_audit import Neo4jAudit
 from graph_api.store.neo4j_faults import outage, timed_out
 from graph_api.store.neo4j_migrate import migrate
 from graph_api.store.neo4j_reads import Neo4jReads
@@ -79,13 +79,10 @@ def _close_quietly(session: Session) -> None:
         pass
 
 
-class Neo4jStore(Neo4jReads):
+class Neo4jStore(Neo4jAudit, Neo4jReads):
     # A bulk import parses the next batch while this store writes one (graph_api.bulk):
     # a write here is mostly waiting on the server, with the GIL released.
     OVERLAPS_WRITES = True
-    # A query's audit record is appended while the query runs (begin_audit): both wait
-    # on the server, so the record's round trip and commit hide behind the reads'.
-    AUDITS_AHEAD = True
 
     def __init__(self, settings: Settings) -> None:
         self.database = settings.neo4j_database
@@ -103,11 +100,15 @@ class Neo4jStore(Neo4jReads):
         self._sessions: list[Session] = []  # every thread's, closed with the store
         self._sessions_lock = threading.Lock()
         self._orgs: dict[str, Org] = {}
-        self._audit_head: tuple[int, str] | None = None  # (seq, hash) this process saw last
-        # one thread appends the records begun ahead (begin_audit): in order, on its own
-        # session; by operation (its time budget), the append each one began
-        self._audit_thread: ThreadPoolExecutor | None = None
-        self._ahead: dict[deadline.Budget, Future[int]] = {}
+        self._audit_head = None
+        self._audit_lock = threading.Lock()
+        # one thread appends the records begun ahead that no read carries (begin_audit):
+        # in order, on its own session; by operation (its time budget), its record
+        self._audit_thread = None
+        self._ahead = {}
+        # one server answers reads and appends alike: a query's first read carries its
+        # record (a routing driver sends reads to followers and appends to the leader)
+        self.CARRIES_AUDIT = urlsplit(settings.neo4j_uri).scheme.startswith("bolt")
         self._write(lambda tx: [tx.run(s).consume() for s in schema_statements()])
         migrate(self)  # a database written before entity summaries gets them, once
 
@@ -211,6 +212,10 @@ class Neo4jStore(Neo4jReads):
         deadline.check()  # every round trip is a chance to stop a runaway request
         budget = deadline.current()
         timeout = None if budget is None else max(budget.remaining(), MIN_TIMEOUT)
+        if budget is not None and self._ahead:
+            carried = self._read_carrying(name, timeout, params)
+            if carried is not None:
+                return carried
         return self._run(READ_ACCESS, query(name), timeout=timeout, **params)
 
     def reset(self) -> None:
@@ -282,87 +287,6 @@ class Neo4jStore(Neo4jReads):
             return revoked
 
         return self._write(work)
-
-    # -- audit -------------------------------------------------------------------
-    def _append_audit(self, tx: ManagedTransaction, entry: AuditEntry) -> tuple[int, str]:
-        """Append under the ledger head's lock, inside a write transaction: the new head."""
-        head = tx.run(query("lock_audit_head"), genesis=GENESIS, at=_now()).single()
-        assert head is not None
-        seq, prev = int(head["seq"]) + 1, str(head["hash"])
-        digest = chain_hash(prev, seq, entry)
-        tx.run(query("create_audit"), seq=seq, at=entry.at.isoformat(),
-               principal_id=entry.principal_id, org_id=entry.org_id, operation=entry.operation,
-               digest=entry.digest, prev_hash=prev, hash=digest).consume()
-        return seq, digest
-
-    def append_audit(self, entry: AuditEntry) -> None:
-        self._append(entry)
-
-    def _append(self, entry: AuditEntry) -> int:
-        """One statement when the head is the one this process saw last (the usual case
-        for a worker that serves requests); else a transaction that reads it under lock.
-        The record's seq."""
-        head = self._audit_head
-        if head is not None:
-            seq = head[0] + 1
-            digest = chain_hash(head[1], seq, entry)
-            try:
-                rows = self._run(WRITE_ACCESS, query("append_audit"), prev_seq=head[0], seq=seq,
-                                 at=entry.at.isoformat(), principal_id=entry.principal_id,
-                                 org_id=entry.org_id, operation=entry.operation,
-                                 digest=entry.digest, prev_hash=head[1], hash=digest)
-            except (Unavailable, ConstraintError):
-                rows = []  # the transaction below retries, or says unavailable
-            if rows:
-                self._audit_head = (seq, digest)
-                return seq
-        self._audit_head = self._write(lambda tx: self._append_audit(tx, entry), facts=False)
-        return self._audit_head[0]
-
-    def begin_audit(self, entry: AuditEntry) -> Callable[[], None]:
-        """Append ``entry`` on this store's audit thread while the caller goes on (a
-        record costs a round trip and a commit: 2-4 ms, the reads of a query as much);
-        the callable waits for it and raises what the append raised. One thread: the
-        records of this process keep the order they were begun in, and the chain head it
-        saw last stays its own (a stale head costs a locked re-read, never a fork)."""
-        with self._sessions_lock:
-            if self._audit_thread is None:
-                self._audit_thread = ThreadPoolExecutor(1, thread_name_prefix="audit")
-            thread = self._audit_thread
-        future = thread.submit(self._append, entry)
-        operation = deadline.current()
-        if operation is not None:
-            self._ahead[operation] = future
-
-        def join() -> None:
-            try:
-                future.result()
-            finally:
-                if operation is not None:
-                    self._ahead.pop(operation, None)
-
-        return join
-
-    def audit_records(self, after: int = 0, limit: int | None = None) -> list[AuditRecord]:
-        """Oldest first. Within an operation that began its own record ahead, that
-        record is left out (waited for first, so the answer does not depend on when it
-        lands): the ledger as the embedded store shows it, which appends it after."""
-        operation = deadline.current()
-        began = None if operation is None else self._ahead.get(operation)
-        own = None if began is None else began.result()
-        limit = limit or 10**9
-        rows = self._read("list_audit", after=after, limit=limit + (own is not None))
-        out = []
-        for r in rows:
-            if r["seq"] == own:
-                continue
-            try:
-                at = datetime.fromisoformat(r["at"])
-            except (TypeError, ValueError):
-                at = datetime(1970, 1, 1, tzinfo=UTC)
-            out.append(AuditRecord(r["seq"], at, r["principal_id"], r["org_id"], r["operation"],
-                                   r["digest"], r["prev_hash"], r["hash"]))
-        return out[:limit]
 
     # -- writes ------------------------------------------------------------------
     def _replay(self, report: Report, known: dict[tuple[str, str], Any] | None = None

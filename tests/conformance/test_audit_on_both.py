@@ -2,8 +2,9 @@
 
 A mutation records itself in its own transaction; on the embedded store a query's
 record is appended after the answer is built, on the Neo4j store (``AuditAhead``) it
-is appended on the store's audit thread while the query runs and waited for before
-the answer leaves. Either way: each operation once, the chain whole, and an answer
+is carried by the query's first read (one server: ``CARRIES_AUDIT``) or appended on
+the store's audit thread while the query runs, and waited for before the answer
+leaves. Either way: each operation once, the chain whole, and an answer
 whose record is refused is withheld.
 """
 
@@ -22,6 +23,7 @@ from neo4j.exceptions import ServiceUnavailable
 from graph_api.access import Scope
 from graph_api.api.context import Context
 from graph_api.audit import verify_chain
+from graph_api.errors import LimitExceeded
 from graph_api.services import Services
 from graph_api.store.base import AuditAhead
 from tests.conftest import NEO4J_URI, MakeServices, add_orgs
@@ -140,14 +142,18 @@ class DeadWrites:
 
 
 @neo4j_only
+@pytest.mark.parametrize("carried", [True, False], ids=["carried", "on the audit thread"])
 def test_a_query_whose_record_is_refused_is_not_answered(
-    make_services: MakeServices, monkeypatch: pytest.MonkeyPatch
+    make_services: MakeServices, monkeypatch: pytest.MonkeyPatch, carried: bool
 ) -> None:
     services = make_services("neo4j")
     store = services.store
     assert isinstance(store, AuditAhead)
+    assert store.CARRIES_AUDIT  # type: ignore[attr-defined]  # a bolt:// server
+    store.CARRIES_AUDIT = carried  # type: ignore[attr-defined]
     scopes = add_orgs(services)
     gql(services, scopes["acme"], SUBMIT, {"input": acme_ring()})
+    gql(services, scopes["acme"], READ)  # the ledger head is known: a read may carry
     before = last_seq(services)
     writes: list[str] = []
     real = store._session  # type: ignore[attr-defined]
@@ -156,7 +162,8 @@ def test_a_query_whose_record_is_refused_is_not_answered(
     answer = gql(services, scopes["acme"], READ)
     assert answer["data"] is None
     assert codes(answer) == ["UNAVAILABLE"]
-    assert writes and all(name.startswith("audit") for name in writes)  # beside the query
+    # with the query's read, or beside it
+    assert writes and all(name.startswith("audit") != carried for name in writes[:1])
     monkeypatch.undo()
     assert last_seq(services) == before  # nothing recorded: nothing answered
     assert gql(services, scopes["acme"], READ)["data"]["entity"]["id"] == "seller-1"
@@ -165,19 +172,58 @@ def test_a_query_whose_record_is_refused_is_not_answered(
 
 
 @neo4j_only
-def test_records_begun_ahead_chain_with_other_writers(make_services: MakeServices) -> None:
+def test_a_carrying_read_that_fails_still_records_its_query(
+    make_services: MakeServices, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read that carried the record failed (its transaction with it): the record
+    is appended when the query ends, once, and the query answers its error."""
+    services = make_services("neo4j")
+    store = services.store
+    scopes = add_orgs(services)
+    gql(services, scopes["acme"], SUBMIT, {"input": acme_ring()})
+    gql(services, scopes["acme"], READ)
+    before = last_seq(services)
+    real = store._run  # type: ignore[attr-defined]
+    carrying: list[str] = []
+
+    def run(mode: str, text: str, **params: Any) -> Any:
+        if "audit_seq" in text and "MATCH (s:ESum)" in text:
+            carrying.append(text)
+            raise LimitExceeded("the query ran past the graph database's time limit")
+        return real(mode, text, **params)
+
+    monkeypatch.setattr(store, "_run", run)
+    assert codes(gql(services, scopes["acme"], READ)) == ["LIMIT_EXCEEDED"]
+    assert carrying  # the read did carry it
+    monkeypatch.undo()
+    assert operations(services, before) == ["query Peek"]
+    gql(services, scopes["acme"], READ)
+    assert operations(services, before) == ["query Peek", "query Peek"]
+    assert verify_chain(services.store.audit_records()) == (last_seq(services), None)
+
+
+@neo4j_only
+@pytest.mark.parametrize("carried", [True, False], ids=["carried", "on the audit thread"])
+def test_records_begun_ahead_chain_with_other_writers(
+    make_services: MakeServices, carried: bool
+) -> None:
     """Two processes' stores over one database (two API workers): queries begun ahead
-    on each and mutations in between keep one unforked chain."""
+    on each and mutations in between keep one unforked chain (a read carrying a record
+    after the head moved leaves it to the locked append)."""
     one = make_services("neo4j", name="one")
     two = make_services("neo4j", name="two")  # empties the database too, before any write
+    for store in (one.store, two.store):
+        store.CARRIES_AUDIT = carried  # type: ignore[attr-defined]
     scopes = add_orgs(one)
     before = last_seq(one)
     for i in range(6):
-        gql(one if i % 2 else two, scopes["acme"], READ)
+        gql(one if i % 2 else two, scopes["acme"], TRACE if i % 3 == 1 else READ)
         if i % 3 == 0:
             report = acme_ring()
             report["reportId"] = f"acme-{i + 10}"
             gql(two, scopes["acme"], SUBMIT, {"input": report})
     records = one.store.audit_records()
-    assert len([r for r in records if r.seq > before]) == 8
+    assert [r.operation for r in records if r.seq > before] == [
+        "query Peek", "mutation Share", "query Up", "query Peek", "query Peek",
+        "mutation Share", "query Up", "query Peek"]
     assert verify_chain(records) == (len(records), None)

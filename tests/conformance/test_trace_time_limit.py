@@ -119,6 +119,7 @@ def test_reads_hand_the_server_what_is_left_of_the_budget() -> None:
     store = Neo4jStore.__new__(Neo4jStore)  # no server: only _read's plumbing
     session = _Recorder()
     store._session = lambda mode: session  # type: ignore[method-assign]
+    store._ahead = {}  # no query's audit record begun
     store._read("read_counter", key="seq")
     assert isinstance(session.runs[-1], str)  # outside a request: no limit
     with deadline.budget(2.0):

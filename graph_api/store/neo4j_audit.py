@@ -1,0 +1,257 @@
+"""The Neo4j store's audit ledger: records chained to the head this process saw last.
+
+An append is one statement when the head is the one this process saw last (the
+usual case for a worker that serves requests), else a transaction that reads it
+under lock. A query's record is known in full before the query runs
+(``begin_audit``), so it need not cost a round trip of its own:
+
+- on a single server (``bolt://``) the query's first read that can carries it
+  (``cypher.carrying_audit``: one more ``UNION ALL`` branch, one round trip and one
+  commit for both);
+- otherwise (a routing driver sends reads to followers, appends to the leader; or a
+  read that cannot carry it) it is appended on the store's audit thread while the
+  query's reads run;
+- and if the operation reads nothing, when it ends.
+
+Either way the answer waits for the record, and a record that cannot be appended
+withholds the answer (``graph_api.api.auditing``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from neo4j import WRITE_ACCESS, ManagedTransaction
+from neo4j.exceptions import ConstraintError
+
+from graph_api import deadline
+from graph_api.audit import GENESIS, AuditEntry, AuditRecord, chain_hash
+from graph_api.errors import Unavailable
+from graph_api.store.cypher import AUDIT_COLUMN, carrying_audit, query
+
+__all__ = ["Neo4jAudit", "PendingAudit"]
+
+Row = dict[str, Any]
+# reads that may carry a query's record: the first read of `entity` and `traceToSource`
+# (each measured as fast with the branch as without it on ArcadeDB; wrapping a read in
+# CALL {} instead made ArcadeDB's planner scan: 2 ms became 210 ms)
+CARRIERS = frozenset({"read_entity_and_relations", "read_upstream_paths"})
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+class PendingAudit:
+    """A query's record begun ahead: not appended yet (a read may carry it), being
+    carried by a read (claimed), carried (``seq``), or on the audit thread (``future``)."""
+
+    def __init__(self, entry: AuditEntry) -> None:
+        self.entry = entry
+        self.seq: int | None = None
+        self.future: Future[int] | None = None
+        self._claimed = False
+        self._changed = threading.Condition()
+
+    def claim(self) -> bool:
+        """Whether the caller takes the record (nobody has it yet); it then settles it."""
+        with self._changed:
+            if self._claimed or self.seq is not None or self.future is not None:
+                return False
+            self._claimed = True
+            return True
+
+    def settle(self, seq: int | None = None, future: Future[int] | None = None) -> None:
+        """The claimant is done: appended as ``seq``, handed on as ``future``, or
+        neither (not appended: the next claim takes it)."""
+        with self._changed:
+            self.seq, self.future, self._claimed = seq, future, False
+            self._changed.notify_all()
+
+    def wait_settled(self) -> None:
+        """Wait while a claimant (a read in another thread) has the record."""
+        with self._changed:
+            self._changed.wait_for(lambda: not self._claimed)
+
+
+class Neo4jAudit:
+    """The audit half of ``Neo4jStore``, which provides ``_run``, ``_write`` and
+    ``_read`` and sets up the attributes below."""
+
+    # A query's audit record is appended while the query runs (begin_audit): both wait
+    # on the server, so the record's round trip and commit hide behind the reads'.
+    AUDITS_AHEAD = True
+    # ... and carried by the query's first read where one server answers both
+    # (Neo4jStore: a bolt:// URI); a benchmark turns it off to compare.
+    CARRIES_AUDIT = False
+
+    _audit_head: tuple[int, str] | None  # (seq, hash) this process saw last
+    _audit_lock: threading.Lock
+    _audit_thread: ThreadPoolExecutor | None
+    _ahead: dict[deadline.Budget, PendingAudit]
+    _sessions_lock: threading.Lock
+
+    def _run(self, mode: str, text: str, *, timeout: float | None = None, **params: Any
+             ) -> list[Row]:
+        raise NotImplementedError
+
+    def _write(self, work: Callable[[ManagedTransaction], Any], facts: bool = True) -> Any:
+        raise NotImplementedError
+
+    def _read(self, name: str, **params: Any) -> list[Row]:
+        raise NotImplementedError
+
+    def _append_audit(self, tx: ManagedTransaction, entry: AuditEntry) -> tuple[int, str]:
+        """Append under the ledger head's lock, inside a write transaction: the new head."""
+        head = tx.run(query("lock_audit_head"), genesis=GENESIS, at=_now()).single()
+        assert head is not None
+        seq, prev = int(head["seq"]) + 1, str(head["hash"])
+        digest = chain_hash(prev, seq, entry)
+        tx.run(query("create_audit"), seq=seq, at=entry.at.isoformat(),
+               principal_id=entry.principal_id, org_id=entry.org_id, operation=entry.operation,
+               digest=entry.digest, prev_hash=prev, hash=digest).consume()
+        return seq, digest
+
+    def append_audit(self, entry: AuditEntry) -> None:
+        self._append(entry)
+
+    def _next_record(self, entry: AuditEntry) -> tuple[int, str, int, str] | None:
+        """``entry`` as the record after the head this process saw last: the head's seq
+        and hash, the record's seq and hash; None before it has seen a head."""
+        head = self._audit_head
+        if head is None:
+            return None
+        seq = head[0] + 1
+        return head[0], head[1], seq, chain_hash(head[1], seq, entry)
+
+    def _moved_to(self, seq: int, digest: str) -> None:
+        """This process appended ``seq``: the head it saw last (never moved back)."""
+        with self._audit_lock:
+            if self._audit_head is None or self._audit_head[0] < seq:
+                self._audit_head = (seq, digest)
+
+    def _append(self, entry: AuditEntry) -> int:
+        """One statement when the head is the one this process saw last; else a
+        transaction that reads it under lock. The record's seq."""
+        record = self._next_record(entry)
+        if record is not None:
+            prev_seq, prev_hash, seq, digest = record
+            try:
+                rows = self._run(WRITE_ACCESS, query("append_audit"), prev_seq=prev_seq,
+                                 seq=seq, at=entry.at.isoformat(),
+                                 principal_id=entry.principal_id, org_id=entry.org_id,
+                                 operation=entry.operation, digest=entry.digest,
+                                 prev_hash=prev_hash, hash=digest)
+            except (Unavailable, ConstraintError):
+                rows = []  # the transaction below retries, or says unavailable
+            if rows:
+                self._moved_to(seq, digest)
+                return seq
+        seq, digest = self._write(lambda tx: self._append_audit(tx, entry), facts=False)
+        self._moved_to(seq, digest)
+        return int(seq)
+
+    def _on_audit_thread(self, pending: PendingAudit) -> None:
+        """Hand ``pending`` (claimed) to the audit thread (one thread: the records it
+        appends keep the order they were handed in)."""
+        with self._sessions_lock:
+            if self._audit_thread is None:
+                self._audit_thread = ThreadPoolExecutor(1, thread_name_prefix="audit")
+            thread = self._audit_thread
+        pending.settle(future=thread.submit(self._append, pending.entry))
+
+    def begin_audit(self, entry: AuditEntry) -> Callable[[], None]:
+        """Begin appending ``entry`` (see the module): the callable waits for it and
+        raises what the append raised."""
+        pending = PendingAudit(entry)
+        operation = deadline.current()
+        if operation is not None and self.CARRIES_AUDIT:
+            self._ahead[operation] = pending  # the operation's first read may carry it
+        else:
+            pending.claim()
+            self._on_audit_thread(pending)
+            if operation is not None:
+                self._ahead[operation] = pending
+
+        def join() -> None:
+            try:
+                self._own_seq(pending)
+            finally:
+                if operation is not None:
+                    self._ahead.pop(operation, None)
+
+        return join
+
+    def _own_seq(self, pending: PendingAudit) -> int:
+        """Wait for ``pending`` to be appended (appending it here if nothing has): its seq."""
+        while True:
+            if pending.claim():  # no read carried it, none is carrying it
+                try:
+                    seq = self._append(pending.entry)
+                except BaseException:
+                    pending.settle()
+                    raise
+                pending.settle(seq=seq)
+                return seq
+            pending.wait_settled()
+            if pending.seq is not None:
+                return pending.seq
+            if pending.future is not None:
+                return pending.future.result()
+
+    def _read_carrying(self, name: str, timeout: float | None, params: dict[str, Any]
+                       ) -> list[Row] | None:
+        """Run read ``name`` carrying the current operation's pending record, if it has
+        one that no read took yet: the read's rows; None when the read is to run alone
+        (a read that cannot carry it hands the record to the audit thread first, to be
+        appended beside it)."""
+        operation = deadline.current()
+        pending = None if operation is None else self._ahead.get(operation)
+        if pending is None or not pending.claim():
+            return None
+        record = self._next_record(pending.entry) if name in CARRIERS else None
+        if record is None:
+            self._on_audit_thread(pending)
+            return None
+        prev_seq, prev_hash, seq, digest = record
+        entry = pending.entry
+        try:
+            rows = self._run(WRITE_ACCESS, carrying_audit(name), timeout=timeout, **params,
+                             prev_seq=prev_seq, seq=seq, at=entry.at.isoformat(),
+                             principal_id=entry.principal_id, org_id=entry.org_id,
+                             operation=entry.operation, digest=entry.digest,
+                             prev_hash=prev_hash, hash=digest)
+        except BaseException:
+            pending.settle()  # not appended: the operation's end appends it
+            raise
+        if any(r[AUDIT_COLUMN] is not None for r in rows):
+            self._moved_to(seq, digest)
+            pending.settle(seq=seq)
+        else:  # another process moved the head: the locked append, beside the rest
+            self._on_audit_thread(pending)
+        return [r for r in rows if r[AUDIT_COLUMN] is None]
+
+    def audit_records(self, after: int = 0, limit: int | None = None) -> list[AuditRecord]:
+        """Oldest first. Within an operation that began its own record ahead, that
+        record is left out (waited for first, so the answer does not depend on when it
+        lands): the ledger as the embedded store shows it, which appends it after."""
+        operation = deadline.current()
+        began = None if operation is None else self._ahead.get(operation)
+        own = None if began is None else self._own_seq(began)
+        limit = limit or 10**9
+        rows = self._read("list_audit", after=after, limit=limit + (own is not None))
+        out = []
+        for r in rows:
+            if r["seq"] == own:
+                continue
+            try:
+                at = datetime.fromisoformat(r["at"])
+            except (TypeError, ValueError):
+                at = datetime(1970, 1, 1, tzinfo=UTC)
+            out.append(AuditRecord(r["seq"], at, r["principal_id"], r["org_id"], r["operation"],
+                                   r["digest"], r["prev_hash"], r["hash"]))
+        return out[:limit]
