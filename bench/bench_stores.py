@@ -14,17 +14,20 @@ alternating store by store per listing so that a change of load on a shared
 machine weighs on both alike; then ``--warm-reads`` other listings, unmeasured, and
 as many others again, measured (``warm_*``): the first reads after an import meet
 a JVM still compiling its read paths, as a server that has served for a while does
-not. Prints JSON lines (with the load average); the
-ratios are neo4j / embedded. ``--audit-after`` reads each listing a third time from
-the Neo4j store with a query's audit record appended after the answer (as the
-embedded store does) instead of while the query runs: the same run's A/B (the two
-take turns at reading a listing first, so the Neo4j row is then not comparable with
-a run without it: half its traces find their warehouses kept from the other's read).
+not; then, unless ``--no-http``, both again over HTTP from a ``graph-api serve`` per
+store (``http_*``: what a client of the API waits for). Prints JSON lines (with the
+load average); the ratios are neo4j / embedded. ``--audit-after`` reads each
+listing a third time from the Neo4j store with a query's audit record appended after
+the answer (as the embedded store does) instead of while the query runs: the same
+run's A/B (the two take turns at reading a listing first, so the Neo4j row is then
+not comparable with a run without it: half its traces find their warehouses kept
+from the other's read).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -37,6 +40,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -47,6 +52,7 @@ from graph_api.model import OrgType  # noqa: E402
 from graph_api.services import Services  # noqa: E402
 from graph_api.store.neo4j import Neo4jStore  # noqa: E402
 from graph_api.synthetic import orgs, write_network  # noqa: E402
+from tests.e2e.server import Server  # noqa: E402
 from tests.support import gql  # noqa: E402
 
 ENTITY = """query($id: ID!) { entity(id: $id) { id kind name status confidence properties
@@ -151,6 +157,38 @@ def reads(stores: dict[str, Services], sample: list[str]) -> dict[str, dict[str,
     return {name: {f"{k}_p50_ms": p50(v) for k, v in t.items()} for name, t in times.items()}
 
 
+def http_reads(stores: dict[str, Services], extra: dict[str, tuple[str, ...]],
+               warm_up: list[str], sample: list[str]) -> dict[str, dict[str, float]]:
+    """p50s of `entity` and `traceToSource` over HTTP: a `graph-api serve` per store
+    (each over the bench's database; ``extra``: its options), ``warm_up`` read
+    unmeasured, then ``sample``, each listing from every server in turn, on a
+    keep-alive connection per server, with one investigator token per server."""
+    servers: dict[str, Server] = {}
+    with contextlib.ExitStack() as stack:
+        tokens = {}
+        for name, services in stores.items():
+            _, tokens[name] = services.issue_token(services.find_org("bazaarhub"),
+                                                   "investigator")
+            server = servers[name] = Server(services.settings.db, *extra[name])
+            stack.callback(server.kill)
+            server.start(timeout=300)
+        clients = {name: stack.enter_context(httpx.Client(timeout=60)) for name in stores}
+        times: dict[str, dict[str, list[float]]] = {
+            name: {"http_entity": [], "http_trace": []} for name in stores}
+        for measured, listings in ((False, warm_up), (True, sample)):
+            for eid in listings:
+                for name, server in servers.items():
+                    for key, text in (("http_entity", ENTITY), ("http_trace", TRACE)):
+                        t = time.perf_counter()
+                        answer = server.gql(tokens[name], text, {"id": eid}, clients[name])
+                        elapsed = time.perf_counter() - t
+                        if "errors" in answer:
+                            raise AssertionError(f"{name}: {answer['errors']}")
+                        if measured:
+                            times[name][key].append(elapsed)
+    return {name: {f"{k}_p50_ms": p50(v) for k, v in t.items()} for name, t in times.items()}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sellers", type=int, default=15_000)
@@ -162,6 +200,8 @@ def main() -> None:
                         help="import a network of this many sellers first (then reset)")
     parser.add_argument("--java-option", action="append", default=[],
                         help="a JVM option for the ArcadeDB the bench starts (repeatable)")
+    parser.add_argument("--no-http", action="store_true",
+                        help="skip the reads over HTTP (a `graph-api serve` per store)")
     parser.add_argument("--audit-after", action="store_true",
                         help="also read from the Neo4j store with audit records appended "
                              "after the answer (the same run's A/B)")
@@ -180,6 +220,10 @@ def main() -> None:
     warm_up = random.Random(2).sample(rest, min(args.warm_reads, len(rest)))
     rest = sorted(set(rest) - set(warm_up))
     warm_sample = random.Random(3).sample(rest, min(args.samples, len(rest)))
+    rest = sorted(set(rest) - set(warm_sample))
+    http_warm_up = random.Random(4).sample(rest, min(args.warm_reads, len(rest)))
+    rest = sorted(set(rest) - set(http_warm_up))
+    http_sample = random.Random(5).sample(rest, min(args.samples, len(rest)))
 
     memory = Services.open(Settings(db=work / "memory" / "graph.db"), with_graph=True)
     workers = args.parse_workers
@@ -228,6 +272,16 @@ def main() -> None:
             for name, p50s in reads(stores, warm_sample).items():
                 results[name].update({f"warm_{k}": v for k, v in p50s.items()},
                                      warm_reads_load=[before, os.getloadavg()[0]])
+        if not args.no_http:
+            neo4j_options = ("--store", "neo4j", "--neo4j-uri", settings.neo4j_uri,
+                             "--neo4j-user", settings.neo4j_user,
+                             "--neo4j-password", settings.neo4j_password)
+            before = os.getloadavg()[0]
+            measured = http_reads({"embedded": memory, "neo4j (ArcadeDB)": neo4j},
+                                  {"embedded": (), "neo4j (ArcadeDB)": neo4j_options},
+                                  http_warm_up, http_sample)
+            for name, p50s in measured.items():
+                results[name].update(p50s, http_reads_load=[before, os.getloadavg()[0]])
         neo4j.close()
         memory.close()
     finally:
@@ -247,6 +301,11 @@ def main() -> None:
             "ratio_warm_api_trace_p50": round(
                 other["warm_api_trace_p50_ms"] / base["warm_api_trace_p50_ms"], 2)}
            if "warm_api_entity_p50_ms" in base else {}),
+        **({"ratio_http_entity_p50": round(
+                other["http_entity_p50_ms"] / base["http_entity_p50_ms"], 2),
+            "ratio_http_trace_p50": round(
+                other["http_trace_p50_ms"] / base["http_trace_p50_ms"], 2)}
+           if "http_entity_p50_ms" in base else {}),
         **({"ratio_api_entity_p50_audit_after": round(
                 results[AFTER]["api_entity_p50_ms"] / base["api_entity_p50_ms"], 2),
             "ratio_api_trace_p50_audit_after": round(
