@@ -101,7 +101,6 @@ class Neo4jStore(Neo4jAudit, Neo4jReads):
         self._sessions_lock = threading.Lock()
         self._orgs: dict[str, Org] = {}
         self._audit_head = None
-        self._audit_lock = threading.Lock()
         # one thread appends the records begun ahead that no read carries (begin_audit):
         # in order, on its own session; by operation (its time budget), its record
         self._audit_thread = None

@@ -90,7 +90,6 @@ class Neo4jAudit:
     CARRIES_AUDIT = False
 
     _audit_head: tuple[int, str] | None  # (seq, hash) this process saw last
-    _audit_lock: threading.Lock
     _audit_thread: ThreadPoolExecutor | None
     _ahead: dict[deadline.Budget, PendingAudit]
     _sessions_lock: threading.Lock
@@ -129,10 +128,10 @@ class Neo4jAudit:
         return head[0], head[1], seq, chain_hash(head[1], seq, entry)
 
     def _moved_to(self, seq: int, digest: str) -> None:
-        """This process appended ``seq``: the head it saw last (never moved back)."""
-        with self._audit_lock:
-            if self._audit_head is None or self._audit_head[0] < seq:
-                self._audit_head = (seq, digest)
+        """This process appended ``seq``: the head it saw last. (Two of its threads may
+        set it out of order: a stale head costs the next append the locked re-read,
+        which sets it right, also after another process emptied the ledger.)"""
+        self._audit_head = (seq, digest)
 
     def _append(self, entry: AuditEntry) -> int:
         """One statement when the head is the one this process saw last; else a
