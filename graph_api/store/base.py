@@ -249,8 +249,9 @@ class AuditAhead(Protocol):
     AUDITS_AHEAD: bool
 
     def begin_audit(self, entry: AuditEntry) -> Callable[[], None]:
-        """Start appending ``entry`` in a transaction of its own, off the calling thread;
-        the callable returned waits for it and raises what the append raised. A ledger
-        read by the same operation (``deadline.current()``) leaves this record out, as
-        on a store that appends it after the answer."""
+        """Start appending ``entry`` while the operation runs (off the calling thread, or
+        with the operation's first read); the callable returned waits for it and raises
+        what the append raised. A ledger read by the same operation
+        (``deadline.current()``) leaves this record out, as on a store that appends it
+        after the answer."""
         ...
