@@ -22,7 +22,6 @@ import time
 import uuid
 from collections import ChainMap
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -46,7 +45,7 @@ from graph_api.model import EntityKind, Org, OrgType, Principal, Report
 from graph_api.reports import check_against_view, mentioned_ids
 from graph_api.store.base import CheckedBatch, SubmitResult
 from graph_api.store.cypher import query, schema_statements
-from graph_api.store.neo4j_audit import Neo4jAudit
+from graph_api.store.neo4j_audit import Neo4jAudit, now_text
 from graph_api.store.neo4j_faults import outage, timed_out
 from graph_api.store.neo4j_migrate import migrate
 from graph_api.store.neo4j_reads import Neo4jReads
@@ -66,10 +65,6 @@ __all__ = ["Neo4jStore"]
 T = TypeVar("T")
 RETRIES = 5
 MIN_TIMEOUT = 0.001  # seconds: a server timeout of 0 means none, so never ask for 0
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def _close_quietly(session: Session) -> None:
@@ -233,7 +228,7 @@ class Neo4jStore(Neo4jAudit, Neo4jReads):
             if clashes is not None and clashes["clashes"]:
                 raise ValueError(f"an org with id {org.id!r} or name {org.name!r} exists")
             tx.run(query("create_org"), id=org.id, name=org.name, type=org.type.value,
-                   trusted=org.trusted, created_at=_now()).consume()
+                   trusted=org.trusted, created_at=now_text()).consume()
             if audit is not None:
                 self._append_audit(tx, audit)
 
@@ -259,7 +254,7 @@ class Neo4jStore(Neo4jAudit, Neo4jReads):
     ) -> None:
         def work(tx: ManagedTransaction) -> None:
             tx.run(query("create_principal"), id=principal.id, org=principal.org.id,
-                   role=principal.role, token_hash=token_hash, created_at=_now()).consume()
+                   role=principal.role, token_hash=token_hash, created_at=now_text()).consume()
             if audit is not None:
                 self._append_audit(tx, audit)
 
@@ -279,7 +274,7 @@ class Neo4jStore(Neo4jAudit, Neo4jReads):
 
     def revoke_principal(self, principal_id: str, audit: AuditEntry | None = None) -> bool:
         def work(tx: ManagedTransaction) -> bool:
-            row = tx.run(query("revoke_principal"), id=principal_id, revoked_at=_now()).single()
+            row = tx.run(query("revoke_principal"), id=principal_id, revoked_at=now_text()).single()
             revoked = bool(row and row["revoked"])
             if revoked and audit is not None:
                 self._append_audit(tx, audit)

@@ -33,7 +33,7 @@ from graph_api.audit import GENESIS, AuditEntry, AuditRecord, chain_hash
 from graph_api.errors import Unavailable
 from graph_api.store.cypher import AUDIT_COLUMN, carrying_audit, query
 
-__all__ = ["Neo4jAudit", "PendingAudit"]
+__all__ = ["Neo4jAudit", "PendingAudit", "now_text"]
 
 Row = dict[str, Any]
 # reads that may carry a query's record: the first read of `entity` and `traceToSource`
@@ -42,7 +42,8 @@ Row = dict[str, Any]
 CARRIERS = frozenset({"read_entity_and_relations", "read_upstream_paths"})
 
 
-def _now() -> str:
+def now_text() -> str:
+    """The time now as the store keeps times: UTC ISO text (ArcadeDB drops time zones)."""
     return datetime.now(UTC).isoformat()
 
 
@@ -106,7 +107,7 @@ class Neo4jAudit:
 
     def _append_audit(self, tx: ManagedTransaction, entry: AuditEntry) -> tuple[int, str]:
         """Append under the ledger head's lock, inside a write transaction: the new head."""
-        head = tx.run(query("lock_audit_head"), genesis=GENESIS, at=_now()).single()
+        head = tx.run(query("lock_audit_head"), genesis=GENESIS, at=now_text()).single()
         assert head is not None
         seq, prev = int(head["seq"]) + 1, str(head["hash"])
         digest = chain_hash(prev, seq, entry)
