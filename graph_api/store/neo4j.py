@@ -145,9 +145,11 @@ class Neo4jStore(Neo4jAudit, Neo4jReads):
         writes no ``facts`` (an audit record), what reads kept is forgotten."""
         if facts:
             self._forget()
+        self._written(committed=False)  # nothing appended by this transaction yet
         for attempt in range(RETRIES):
             try:
                 done: T = self._session(WRITE_ACCESS).execute_write(work)
+                self._written(committed=True)
                 return done
             except ConstraintError:
                 self._drop_session(WRITE_ACCESS)

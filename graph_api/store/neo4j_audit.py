@@ -94,6 +94,7 @@ class Neo4jAudit:
     _audit_thread: ThreadPoolExecutor | None
     _ahead: dict[deadline.Budget, PendingAudit]
     _sessions_lock: threading.Lock
+    _local: threading.local  # per thread: ``appended``, the head a write transaction set
 
     def _run(self, mode: str, text: str, *, timeout: float | None = None, **params: Any
              ) -> list[Row]:
@@ -106,7 +107,10 @@ class Neo4jAudit:
         raise NotImplementedError
 
     def _append_audit(self, tx: ManagedTransaction, entry: AuditEntry) -> tuple[int, str]:
-        """Append under the ledger head's lock, inside a write transaction: the new head."""
+        """Append under the ledger head's lock, inside a write transaction: the new head,
+        which becomes the one this process saw last once the transaction commits
+        (``_written``: a mutation's record does not send the next query's down the
+        locked path)."""
         head = tx.run(query("lock_audit_head"), genesis=GENESIS, at=now_text()).single()
         assert head is not None
         seq, prev = int(head["seq"]) + 1, str(head["hash"])
@@ -114,7 +118,16 @@ class Neo4jAudit:
         tx.run(query("create_audit"), seq=seq, at=entry.at.isoformat(),
                principal_id=entry.principal_id, org_id=entry.org_id, operation=entry.operation,
                digest=entry.digest, prev_hash=prev, hash=digest).consume()
+        self._local.appended = (seq, digest)  # a retried transaction sets it again
         return seq, digest
+
+    def _written(self, committed: bool) -> None:
+        """A write transaction of this thread ended: if it appended a record and
+        ``committed``, that record is the head this process saw last."""
+        head: tuple[int, str] | None = getattr(self._local, "appended", None)
+        self._local.appended = None
+        if head is not None and committed:
+            self._moved_to(*head)
 
     def append_audit(self, entry: AuditEntry) -> None:
         self._append(entry)
@@ -151,9 +164,9 @@ class Neo4jAudit:
             if rows:
                 self._moved_to(seq, digest)
                 return seq
-        seq, digest = self._write(lambda tx: self._append_audit(tx, entry), facts=False)
-        self._moved_to(seq, digest)
-        return int(seq)
+        head: tuple[int, str] = self._write(lambda tx: self._append_audit(tx, entry),
+                                            facts=False)
+        return head[0]
 
     def _on_audit_thread(self, pending: PendingAudit) -> None:
         """Hand ``pending`` (claimed) to the audit thread (one thread: the records it

@@ -227,3 +227,35 @@ def test_records_begun_ahead_chain_with_other_writers(
         "query Peek", "mutation Share", "query Up", "query Peek", "query Peek",
         "mutation Share", "query Up", "query Peek"]
     assert verify_chain(records) == (len(records), None)
+
+
+@neo4j_only
+@pytest.mark.parametrize("carried", [True, False], ids=["carried", "on the audit thread"])
+def test_a_query_after_a_mutation_appends_without_the_lock(
+    make_services: MakeServices, monkeypatch: pytest.MonkeyPatch, carried: bool
+) -> None:
+    """A mutation's record (in its own transaction) is the head this process saw last
+    once it commits, so the next query's record goes in one statement, not through the
+    locked re-read of the head."""
+    services = make_services("neo4j")
+    store = services.store
+    store.CARRIES_AUDIT = carried  # type: ignore[attr-defined]
+    scopes = add_orgs(services)
+    gql(services, scopes["acme"], READ)
+    before = last_seq(services)
+    locked: list[str] = []
+    real = store._write  # type: ignore[attr-defined]
+
+    def write(work: Any, facts: bool = True) -> Any:
+        locked.append("facts" if facts else "audit")
+        return real(work, facts)
+
+    monkeypatch.setattr(store, "_write", write)
+    for i in range(3):
+        report = acme_ring()
+        report["reportId"] = f"acme-{i + 20}"
+        assert gql(services, scopes["acme"], SUBMIT, {"input": report})["data"]
+        assert gql(services, scopes["acme"], READ)["data"]["entity"]["id"] == "seller-1"
+    assert locked == ["facts"] * 3  # the mutations' own transactions, no locked append
+    assert operations(services, before) == ["mutation Share", "query Peek"] * 3
+    assert verify_chain(services.store.audit_records()) == (last_seq(services), None)
