@@ -291,27 +291,17 @@ def main() -> None:
     for name, r in results.items():
         print(json.dumps({"store": name, **r}))
     base, other = results["embedded"], results["neo4j (ArcadeDB)"]
-    print(json.dumps({
-        "ratio_store_entity_p50": round(other["entity_p50_ms"] / base["entity_p50_ms"], 1),
-        "ratio_store_trace_p50": round(other["trace_p50_ms"] / base["trace_p50_ms"], 1),
-        "ratio_api_entity_p50": round(other["api_entity_p50_ms"] / base["api_entity_p50_ms"], 2),
-        "ratio_api_trace_p50": round(other["api_trace_p50_ms"] / base["api_trace_p50_ms"], 2),
-        **({"ratio_warm_api_entity_p50": round(
-                other["warm_api_entity_p50_ms"] / base["warm_api_entity_p50_ms"], 2),
-            "ratio_warm_api_trace_p50": round(
-                other["warm_api_trace_p50_ms"] / base["warm_api_trace_p50_ms"], 2)}
-           if "warm_api_entity_p50_ms" in base else {}),
-        **({"ratio_http_entity_p50": round(
-                other["http_entity_p50_ms"] / base["http_entity_p50_ms"], 2),
-            "ratio_http_trace_p50": round(
-                other["http_trace_p50_ms"] / base["http_trace_p50_ms"], 2)}
-           if "http_entity_p50_ms" in base else {}),
-        **({"ratio_api_entity_p50_audit_after": round(
-                results[AFTER]["api_entity_p50_ms"] / base["api_entity_p50_ms"], 2),
-            "ratio_api_trace_p50_audit_after": round(
-                results[AFTER]["api_trace_p50_ms"] / base["api_trace_p50_ms"], 2)}
-           if AFTER in results else {}),
-    }))
+    ratios = {f"ratio_store_{read}_p50": round(other[f"{read}_p50_ms"] / base[f"{read}_p50_ms"], 1)
+              for read in ("entity", "trace")}
+    for prefix in ("api", "warm_api", "http"):  # warm_ and http_ unless left out
+        for read in ("entity", "trace"):
+            key = f"{prefix}_{read}_p50"
+            if f"{key}_ms" in base:
+                ratios[f"ratio_{key}"] = round(other[f"{key}_ms"] / base[f"{key}_ms"], 2)
+            if prefix == "api" and AFTER in results:
+                ratios[f"ratio_{key}_audit_after"] = round(
+                    results[AFTER][f"{key}_ms"] / base[f"{key}_ms"], 2)
+    print(json.dumps(ratios))
 
 
 if __name__ == "__main__":
