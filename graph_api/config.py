@@ -10,7 +10,7 @@ from pathlib import Path
 
 from graph_api.ratelimit import RateSettings
 
-__all__ = ["Settings", "parse_duration"]
+__all__ = ["Settings", "parse_duration", "parse_publish"]
 
 _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -33,6 +33,25 @@ def parse_duration(text: str) -> timedelta:
     return timedelta(**parts)
 
 
+PUBLISH_WORDS = ("bans", "closures", "delistings")
+
+
+def parse_publish(text: str) -> frozenset[str]:
+    """The platform's publication policy: ``none`` or words among bans, closures, delistings.
+
+    >>> sorted(parse_publish("bans, delistings")), parse_publish("none")
+    (['bans', 'delistings'], frozenset())
+    """
+    words = {w.strip().lower() for w in text.split(",") if w.strip()}
+    if words in ({"none"}, set()):
+        return frozenset()
+    unknown = words - set(PUBLISH_WORDS)
+    if unknown:
+        raise ValueError(f"GRAPH_API_PUBLISH: unknown {sorted(unknown)}; "
+                         f"use none or {', '.join(PUBLISH_WORDS)}")
+    return frozenset(words)
+
+
 @dataclass(frozen=True)
 class Settings:
     db: Path = Path("data/graph.db")
@@ -49,6 +68,8 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     request_seconds: float = 30.0
     rate: RateSettings = field(default_factory=RateSettings)  # per token
+    # What the platform's policy publishes (graph_api.workflow.publication).
+    publish: frozenset[str] = frozenset({"bans", "delistings"})
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -63,6 +84,7 @@ class Settings:
             neo4j_database=env.get("GRAPH_API_NEO4J_DATABASE", "neo4j"),
             request_seconds=float(env.get("GRAPH_API_REQUEST_SECONDS", "30")),
             rate=RateSettings.from_env(),
+            publish=parse_publish(env.get("GRAPH_API_PUBLISH", "bans,delistings")),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given)  # type: ignore[arg-type]
