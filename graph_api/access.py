@@ -19,12 +19,14 @@ from graph_api.errors import BadUserInput, Forbidden
 from graph_api.model import Marking, OrgType
 
 __all__ = [
+    "PUBLIC_ORG",
     "ROLES",
     "Action",
     "Reporters",
     "Scope",
     "VisibilityClass",
     "may_see",
+    "public_scope",
 ]
 
 
@@ -153,3 +155,19 @@ class Reporters:
         if found is None:
             raise BadUserInput(f"reportedBy: no org {reported_by!r}", field="reportedBy")
         return found
+
+
+PUBLIC_ORG = ""  # no org has this id: a scope of it sees CLEAR and GREEN assertions only
+
+
+def public_scope() -> Scope:
+    """What every alliance member reads: CLEAR and GREEN assertions, nothing else
+    (``nameAndShame`` shows sellers as the public knows them).
+
+    >>> scope = public_scope()
+    >>> scope.sees(VisibilityClass("acme", Marking.GREEN, frozenset()))
+    True
+    >>> scope.sees(VisibilityClass("acme", Marking.AMBER, frozenset()))
+    False
+    """
+    return Scope("public", PUBLIC_ORG, OrgType.BRAND, "investigator")

@@ -1,4 +1,4 @@
-"""Alerts raised after a report commits, over its neighbourhood in the platform's view.
+"""Alerts, decided per receiving org in that org's own view, after a report commits.
 
 - RECIDIVISM: a seller or storefront joined through shared identifiers (at most
   2 identifier steps over USES) to a BANNED seller, or a storefront newly
@@ -10,9 +10,12 @@
 - RING_GROWTH: a known RING (asserted before this report) gains a MEMBER_OF
   member. Subject: the ring; explanation: member -MEMBER_OF-> ring.
 
-Alert ids are deterministic per (kind, subject, cause), so one fact alerts once.
-A caller sees an alert only when every node and relation of its explanation
-is in its own view; path confidences are the caller's.
+Every org that may see the report runs detection over its own view (DESIGN,
+"Derived facts"): an org is alerted exactly when detection in its view would
+alert it, with the explanation from its view, and never because of a fact it
+may not see (a competitor's report that a seller is BANNED, a ring only a
+competitor knows). Alert ids are deterministic per (kind, subject, cause), so
+one fact alerts an org once; each org's alerts are its own records.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 
-from graph_api.access import Scope
+from graph_api.access import Scope, VisibilityClass
 from graph_api.analytics import linked_entities
 from graph_api.analytics._walk import confidence_of, node_kind
 from graph_api.analytics.results import Path, Rel
@@ -32,12 +35,19 @@ from graph_api.model import Report
 from graph_api.store.records import Record
 from graph_api.store.scoped_view import related_by
 from graph_api.workflow.model import AlertKind, time_key
-from graph_api.workflow.runtime import acting_scope, platform_org, workflow_for
+from graph_api.workflow.runtime import acting_scope, workflow_for
 
 if TYPE_CHECKING:
     from graph_api.services import Services
 
-__all__ = ["ALERT", "list_alerts", "on_report_committed", "visible_paths"]
+__all__ = [
+    "ALERT",
+    "get_alert",
+    "list_alerts",
+    "on_report_committed",
+    "own_alert",
+    "visible_paths",
+]
 
 log = logging.getLogger("graph_api.workflow")
 ALERT = "alert"
@@ -58,22 +68,28 @@ def on_report_committed(services: Services, scope: Scope, report: Report) -> lis
 
 
 def _detect(services: Services, report: Report) -> list[str]:
-    platform = platform_org(services)
-    if platform is None:
-        return []
-    G = services.store.view(acting_scope(platform.id, platform.type, "detect"))
-    seq = _report_seq(services, G, report)
-    if seq is None:  # the platform cannot see this report: nothing to detect in its view
-        return []
-    new_edges = {
-        (r.source, r.target, r.kind.value) for r in report.relations
-        if _only_from(G, (r.source, r.target, r.kind.value), seq)
-    }
-    found: Found = []
-    found += _recidivism(G, report)
-    found += _new_sources(G, new_edges, workflow_for(services).upstream_known)
-    found += _ring_growth(G, new_edges, seq)
-    return _store(services, found)
+    """Run detection in the view of every org that may see ``report``."""
+    wf = workflow_for(services)
+    vc = VisibilityClass(report.org_id, report.marking, frozenset(report.shared_with))
+    raised: list[str] = []
+    for org in services.store.orgs():
+        scope = acting_scope(org.id, org.type, "detect")
+        if not scope.sees(vc):
+            continue
+        G = services.store.view(scope)
+        seq = _report_seq(services, G, report)
+        if seq is None:  # nothing of it in this view (it was already known in full)
+            continue
+        new_edges = {
+            (r.source, r.target, r.kind.value) for r in report.relations
+            if _only_from(G, (r.source, r.target, r.kind.value), seq)
+        }
+        found: Found = []
+        found += _recidivism(G, report)
+        found += _new_sources(G, new_edges, wf.upstream_known.setdefault(org.id, set()))
+        found += _ring_growth(G, new_edges, seq)
+        raised += _store(services, org.id, found)
+    return raised
 
 
 def _report_seq(services: Services, G: nx.MultiDiGraph, report: Report) -> int | None:
@@ -294,24 +310,28 @@ def _ring_growth(G: nx.MultiDiGraph, new_edges: set[Edge], seq: int) -> Found:
     return out
 
 
-def _store(services: Services, found: Found) -> list[str]:
+def _store(services: Services, org: str, found: Found) -> list[str]:
+    """Record ``org``'s new alerts (each record keyed ``org/alert id``) and tell its
+    subscribers; returns the record keys."""
     wf = workflow_for(services)
     raised = []
     now = time_key(services.clock())
     for subject, kind, cause, paths in found:
         alert_id = f"alert-{kind.value.lower().replace('_', '-')}-{subject}-{cause}"
-        if alert_id in raised or wf.records.get(ALERT, alert_id) is not None:
+        key = f"{org}/{alert_id}"
+        if key in raised or wf.records.get(ALERT, key) is not None:
             continue
         doc = {
-            "id": alert_id, "kind": kind.value, "raisedAt": now, "subject": subject,
-            "cause": cause,
+            "id": alert_id, "org": org, "kind": kind.value, "raisedAt": now,
+            "subject": subject, "cause": cause,
             "paths": [{"nodes": list(p.nodes), "relations": [list(r) for r in p.relations]}
                       for p in paths],
         }
-        wf.records.put(ALERT, alert_id, doc, sort=now, terms=("all", f"kind:{kind.value}"))
-        raised.append(alert_id)
-    for alert_id in raised:
-        wf.broker.publish(alert_id)
+        wf.records.put(ALERT, key, doc, sort=now,
+                       terms=(f"org:{org}", f"org:{org}:kind:{kind.value}"))
+        raised.append(key)
+    for key in raised:
+        wf.broker.publish(key)
     return raised
 
 
@@ -330,12 +350,24 @@ def visible_paths(G: nx.MultiDiGraph, doc: dict[str, Any]) -> list[Path] | None:
     return out
 
 
+def get_alert(services: Services, scope: Scope, alert_id: str) -> Record | None:
+    """The caller's org's alert of that id, or None (another org's alert of the same
+    id is another record, never this org's to read)."""
+    return workflow_for(services).records.get(ALERT, f"{scope.org_id}/{alert_id}")
+
+
+def own_alert(scope: Scope, key: str) -> bool:
+    """Whether a published record key is one of the caller's org's alerts."""
+    return key.startswith(f"{scope.org_id}/")
+
+
 def list_alerts(
     services: Services, scope: Scope, G: nx.MultiDiGraph, kind: str | None, first: int
 ) -> list[tuple[Record, list[Path]]]:
-    """The newest ``first`` alerts whose whole explanation the caller can see."""
+    """The newest ``first`` alerts of the caller's org (their explanations in ``G``)."""
     records = workflow_for(services).records
-    term = "all" if kind is None else f"kind:{kind}"
+    org = scope.org_id
+    term = f"org:{org}" if kind is None else f"org:{org}:kind:{kind}"
     out: list[tuple[Record, list[Path]]] = []
     after = None
     while len(out) < first:

@@ -23,29 +23,21 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from graph_api.access import Action, Scope
-from graph_api.audit import AuditEntry, digest_of
+from graph_api.audit import AuditEntry
 from graph_api.errors import BadUserInput, Conflict, Forbidden, LimitExceeded, NotFound
 from graph_api.model import EntityKind, Marking, OrgType
 from graph_api.reports import parse_evidence
 from graph_api.store.records import Record
-from graph_api.workflow.model import NoticeStatus, from_key, sees_record, time_key
-from graph_api.workflow.penalties import (
-    NOTICE,
-    PENALTY,
-    RESTRICTION_DAYS,
-    apply_uphold,
-    end_restriction,
-    lift_notice,
-    new_penalty,
+from graph_api.workflow.enforcement import (
+    file_in_ledgers,
+    lift_in_ledgers,
+    sees_notice,
+    serve_restriction,
+    uphold_in_ledgers,
 )
-from graph_api.workflow.runtime import (
-    Plan,
-    acting_scope,
-    effect,
-    effect_marking,
-    platform_org,
-    workflow_for,
-)
+from graph_api.workflow.model import NoticeStatus, from_key, time_key
+from graph_api.workflow.penalties import NOTICE, PENALTY, RESTRICTION_DAYS
+from graph_api.workflow.runtime import Plan, acting_scope, platform_org, workflow_for
 
 if TYPE_CHECKING:
     from graph_api.services import Services
@@ -70,13 +62,6 @@ __all__ = [
 log = logging.getLogger("graph_api.workflow")
 MAX_LISTINGS = 100
 S = NoticeStatus
-
-
-def sees_notice(scope: Scope, doc: Mapping[str, Any]) -> bool:
-    """The filing brand, the platform (addressee), and whoever the marking admits."""
-    if scope.org_type is OrgType.PLATFORM:
-        return True
-    return sees_record(scope, doc["brand"], doc["marking"])
 
 
 def notice_terms(doc: Mapping[str, Any]) -> tuple[str, ...]:
@@ -134,7 +119,7 @@ def _visible(plan: Plan, scope: Scope, notice_id: str) -> dict[str, Any]:
 def new_notice(
     notice_id: str, scope: Scope, listings: list[str], grounds: str,
     evidence: list[dict[str, Any]], marking: str, now: datetime, window: timedelta,
-    platform: str, trusted: bool, prior: dict[str, str | None],
+    platform: str, trusted: bool,
 ) -> dict[str, Any]:
     """A freshly filed notice's document (``file_notice`` checks its input first)."""
     doc: dict[str, Any] = {
@@ -143,8 +128,8 @@ def new_notice(
         "marking": marking, "status": S.OPEN.value, "filedAt": time_key(now),
         "refuteBy": time_key(now + window),
         "decidedAt": None, "refutation": None, "refutationEvidence": [], "reason": None,
-        "platform": platform, "trusted": trusted, "prior": prior,
-        "takedownAt": time_key(now) if trusted else None, "history": [], "penalties": [],
+        "platform": platform, "trusted": trusted, "prior": {},
+        "takedownAt": time_key(now) if trusted else None, "history": [],
     }
     _history(doc, now, scope, S.OPEN.value, "filed")
     return doc
@@ -187,46 +172,16 @@ def file_notice(
     trusted = bool(org and org.trusted)
     now = services.clock()
     notice_id = f"ntc-{uuid.uuid4().hex[:20]}"
-    actor = acting_scope(platform.id, platform.type)
-    prior = services.store.entities_by_id(actor, wanted)
     doc = new_notice(
         notice_id, scope, wanted, grounds, _evidence(evidence, notice_id), marking, now,
         services.settings.refutation_window, platform.id, trusted,
-        {lid: prior[lid].status if lid in prior else None for lid in wanted},
     )
     plan = Plan(services)
-    _put(plan, doc)
-    status = "DELISTED" if trusted else "NOTIFIED"
-    already: list[dict[str, Any]] = []  # other notices' standing delistings of these listings
-    for lid in wanted:
-        if trusted:
-            doc["penalties"].append(new_penalty(plan, notice_id, "DELISTED", lid, now)["id"])
-        already += [p for p in plan.find("penalty", f"subject:{lid}")
-                    if p["kind"] == "DELISTED" and p.get("liftedAt") is None
-                    and p["notice"] != notice_id]
-    entities = [{"id": lid, "kind": "LISTING", "status": status} for lid in wanted]
-    plan.report(actor, effect(f"notice-{notice_id}-filed", "NOTICE", effect_marking(marking),
-                              entities, shared_with=[scope.org_id]))
-    _restate_delistings(plan, actor, notice_id, already)
+    _put(plan, doc)  # first: each ledger's listing status counts this notice as live
+    file_in_ledgers(plan, doc, now)
+    _put(plan, doc)  # with each ledger's prior statuses
     plan.commit()
     return doc
-
-
-def _restate_delistings(
-    plan: Plan, actor: Scope, notice_id: str, delistings: list[dict[str, Any]]
-) -> None:
-    """Say DELISTED again, after the new notice's NOTIFIED, to each audience that was
-    told of a standing delisting: the filer, who may not know of the other notice,
-    sees NOTIFIED as it would without it; everyone who knew still sees DELISTED."""
-    others = {n["id"]: n for n in plan.get_many(NOTICE, sorted({p["notice"] for p in delistings}))}
-    for other_id in sorted(others):
-        other = others[other_id]
-        listings = sorted({p["subject"] for p in delistings if p["notice"] == other_id})
-        plan.report(actor, effect(
-            f"notice-{notice_id}-keeps-{other_id}", "NOTICE", effect_marking(other["marking"]),
-            [{"id": lid, "kind": "LISTING", "status": "DELISTED"} for lid in listings],
-            shared_with=[other["brand"]],
-        ))
 
 
 def refute_notice(
@@ -255,18 +210,16 @@ def _uphold(plan: Plan, actor: Scope, doc: dict[str, Any], at: datetime, note: s
     doc.update(status=S.UPHELD.value, decidedAt=time_key(at))
     doc["takedownAt"] = doc.get("takedownAt") or time_key(at)
     _history(doc, at, actor, S.UPHELD.value, note)
-    G = plan.view(actor)
-    doc["penalties"] = [*doc.get("penalties", []), *apply_uphold(plan, actor, doc, G, at)]
     _put(plan, doc)
+    uphold_in_ledgers(plan, doc, at)
 
 
 def _close(plan: Plan, actor: Scope, doc: dict[str, Any], at: datetime, status: NoticeStatus,
            note: str) -> None:
     doc.update(status=status.value, decidedAt=time_key(at) if status is S.REVERSED else None)
     _history(doc, at, actor, status.value, note)
-    _put(plan, doc)  # first: the listing status below must see this notice closed
-    G = plan.view(actor)
-    lift_notice(plan, actor, doc, G, at, status.value.lower())
+    _put(plan, doc)  # first: the listing statuses below must see this notice closed
+    lift_in_ledgers(plan, doc, at, status.value.lower())
 
 
 def decide_notice(
@@ -324,15 +277,17 @@ def sweep_batch(services: Services, now: datetime, limit: int = 500) -> int:
                                                            "sweep")
         _uphold(plan, actor, doc, now, "refutation window passed")
     audit = AuditEntry(
-        at=now, principal_id="system:sweep", org_id=due[0].doc["platform"],
-        operation="mutation sweep", digest=digest_of({"upheld": [r.id for r in due]}),
+        at=now, principal_id="system:sweep", org_id="",
+        operation="mutation sweep", digest=services.audit_digest({"upheld": [r.id for r in due]}),
     )
     plan.commit(audit)
     return len(due)
 
 
-def expire_batch(services: Services, now: datetime, limit: int = 500) -> int:
-    """End up to ``limit`` RESTRICTIONs whose 30 days have passed; returns how many."""
+def expire_batch(services: Services, now: datetime, limit: int = 500,
+                 served: set[str] | None = None) -> int:
+    """End up to ``limit`` ledger entries of RESTRICTIONs whose 30 days have passed;
+    returns how many, and adds each restriction's ledger-free id to ``served``."""
     records = workflow_for(services).records
     due = records.find(PENALTY, term="active:RESTRICTION", limit=limit,
                        sort_max=time_key(now - timedelta(days=RESTRICTION_DAYS)))
@@ -340,15 +295,16 @@ def expire_batch(services: Services, now: datetime, limit: int = 500) -> int:
     if not due:
         return 0
     platform = platform_org(services)
-    if platform is None:
-        return 0
-    actor = acting_scope(platform.id, OrgType.PLATFORM, "sweep")
+    orgs = {org.id: org for org in services.store.orgs()}
     plan = Plan(services)
     for record in due:
-        end_restriction(plan, actor, plan.seen(record))
+        serve_restriction(plan, plan.seen(record), orgs, None if platform is None else platform.id)
+        if served is not None:
+            served.add(record.id.split("/", 1)[-1])
     plan.commit(AuditEntry(
-        at=now, principal_id="system:sweep", org_id=platform.id,
-        operation="mutation sweep", digest=digest_of({"served": [r.id for r in due]}),
+        at=now, principal_id="system:sweep", org_id="",
+        operation="mutation sweep",
+        digest=services.audit_digest({"served": [r.id for r in due]}),
     ))
     return len(due)
 
@@ -369,8 +325,14 @@ def sweep(services: Services, now: datetime, batch: int = 500) -> int:
 
 
 def expire(services: Services, now: datetime, batch: int = 500) -> int:
-    """End every restriction served by ``now``, ``batch`` at a time."""
-    return _batches(expire_batch, services, now, batch)
+    """End every restriction served by ``now``, ``batch`` ledger entries at a time;
+    returns how many restrictions ended (one seller's, held in several orgs' ledgers,
+    counts once)."""
+    served: set[str] = set()
+    while True:
+        done = expire_batch(services, now, batch, served)
+        if done < batch:
+            return len(served)
 
 
 def sweep_command(services: Services, now: str | None = None) -> str:

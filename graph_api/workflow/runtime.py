@@ -34,7 +34,6 @@ __all__ = [
     "acting_scope",
     "close_workflow",
     "effect",
-    "effect_marking",
     "platform_org",
     "workflow_for",
 ]
@@ -43,7 +42,8 @@ log = logging.getLogger("graph_api.workflow")
 
 
 class AlertBroker:
-    """Fan-out of raised alert ids to every live subscription (one queue each)."""
+    """Fan-out of raised alerts' record keys (``org/alert id``) to every live
+    subscription (one queue each); a subscription keeps its own org's."""
 
     def __init__(self) -> None:
         self._queues: set[tuple[asyncio.AbstractEventLoop, asyncio.Queue[str]]] = set()
@@ -83,9 +83,9 @@ class Workflow:
 
     records: RecordStore
     broker: AlertBroker = field(default_factory=AlertBroker)
-    # (brand, source) pairs known to be upstream in the platform's view. Reports only
-    # add relations, so a pair once upstream stays so: NEW_SOURCE checks it once.
-    upstream_known: set[tuple[str, str]] = field(default_factory=set)
+    # Per org, (brand, source) pairs known to be upstream in that org's view. Reports
+    # only add to a view, so a pair once upstream stays so: NEW_SOURCE checks it once.
+    upstream_known: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
 
 
 def workflow_for(services: Services) -> Workflow:
@@ -131,18 +131,6 @@ def platform_org(services: Services) -> Org | None:
 def acting_scope(org_id: str, org_type: OrgType, what: str = "workflow") -> Scope:
     """The scope a workflow writes effects under when no person acts (sweep, detection)."""
     return Scope(f"{what}:{org_id}", org_id, org_type, "analyst")
-
-
-def effect_marking(notice_marking: str) -> str:
-    """The marking of what a notice does to the graph: no wider than the notice itself.
-
-    The platform reports the effects, shared with the filing brand; AMBER lets
-    regulators see them, so a RED or AMBER_STRICT notice keeps its own marking.
-
-    >>> effect_marking("CLEAR"), effect_marking("RED")
-    ('AMBER', 'RED')
-    """
-    return notice_marking if notice_marking in ("AMBER_STRICT", "RED") else "AMBER"
 
 
 def effect(

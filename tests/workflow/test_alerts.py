@@ -200,8 +200,9 @@ def test_bulk_import_with_alerts_raises_recidivism(
     lines.write_bytes(orjson.dumps(comeback) + b"\n")
     summary = import_ndjson(services, operator, lines, operator=True, progress=False,
                             alerts=True)
-    # The account is touched again: the comeback, and the quiet one through it, are found.
-    assert summary.imported == 1 and summary.alerts == 2, summary
-    assert summary.line().endswith(", 2 alerts raised")
+    # The account is touched again: the comeback, and the quiet one through it, are found,
+    # each by the platform and by the regulator in its own view (alerts are per org).
+    assert summary.imported == 1 and summary.alerts == 4, summary
+    assert summary.line().endswith(", 4 alerts raised")
     police = ok(gql(services, world["police"], ALERTS, {"kind": "RECIDIVISM"}))["alerts"]
     assert sorted(a["subject"]["id"] for a in police) == ["store-bulk", "store-quiet"]

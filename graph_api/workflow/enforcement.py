@@ -1,0 +1,155 @@
+"""What a notice's steps do, in the ledger of every org that may see the notice.
+
+Each step of a notice (filed, upheld, reversed or withdrawn, a restriction
+served) is applied once per org of the notice's audience (``audience``: the
+filing brand, PLATFORM orgs, and whoever its marking admits), each in a
+``Ledger`` over that org's own view. The platform's ledger is what the
+platform enforces; its public consequences go out by the publication policy
+(``graph_api.workflow.publication``). Adding or removing what an org may not
+see therefore changes nothing in that org's ledger (DESIGN, "Derived facts").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from graph_api.access import Scope
+from graph_api.model import Org, OrgType, RelationKind
+from graph_api.workflow import penalties as ladder
+from graph_api.workflow.model import sees_record
+from graph_api.workflow.penalties import Ledger
+from graph_api.workflow.publication import follow_policy, published_since, severity, standing
+from graph_api.workflow.runtime import Plan, acting_scope
+
+__all__ = [
+    "audience",
+    "file_in_ledgers",
+    "lift_in_ledgers",
+    "serve_restriction",
+    "sees_notice",
+    "uphold_in_ledgers",
+]
+
+# A ledger reads the sellers behind a notice's listings and their storefronts:
+# listing <-LISTS- storefront <-OPERATES- seller -OPERATES-> storefront.
+LEDGER_KINDS = frozenset({RelationKind.LISTS, RelationKind.OPERATES})
+LEDGER_HOPS = 3
+
+
+def sees_notice(scope: Scope, doc: dict[str, Any]) -> bool:
+    """The filing brand, every PLATFORM org (the addressee), and whoever the marking admits."""
+    if scope.org_type is OrgType.PLATFORM:
+        return True
+    return sees_record(scope, doc["brand"], doc["marking"])
+
+
+def audience(plan: Plan, doc: dict[str, Any]) -> list[Org]:
+    """The orgs that may see the notice ``doc``, by id."""
+    return [org for org in plan.services.store.orgs()
+            if sees_notice(acting_scope(org.id, org.type), doc)]
+
+
+def _ledgers(plan: Plan, doc: dict[str, Any]) -> list[Ledger]:
+    out = []
+    for org in audience(plan, doc):
+        scope = acting_scope(org.id, org.type, "workflow")
+        G = plan.services.store.view(scope, seeds=list(doc["listings"]), hops=LEDGER_HOPS,
+                                     kinds=LEDGER_KINDS)
+        out.append(Ledger(org.id, scope, G, enforcing=org.id == doc["platform"]))
+    return sorted(out, key=lambda ledger: not ledger.enforcing)  # the platform's first
+
+
+def _finish(plan: Plan, ledgers: list[Ledger], report_id: str, at: datetime, cause: str,
+            published: bool = False) -> None:
+    """Publish what the enforcing ledger did (policy; unless ``published`` already), then
+    tell each org its own statuses, none milder than the public state standing."""
+    for ledger in ledgers:
+        if ledger.enforcing and not published:
+            _publish(plan, ledger, at, cause)
+    for ledger in ledgers:
+        if not ledger.enforcing:
+            _no_milder_than_public(plan, ledger)
+        ladder.flush(plan, ledger, report_id)
+
+
+def _publish(plan: Plan, ledger: Ledger, at: datetime, cause: str) -> None:
+    follow_policy(plan, ledger.scope, plan.services.settings.publish,
+                  list(ledger.statuses.values()), at, cause)
+
+
+def _no_milder_than_public(plan: Plan, ledger: Ledger) -> None:
+    """A status the org's ledger gives, raised to the public state where that is
+    graver (the marketplace shows a ban the org's own notices do not explain)."""
+    for item in ledger.statuses.values():
+        state = standing(plan, item["id"])
+        kind = item["kind"]
+        if state is not None and severity(kind, state["status"]) > severity(kind, item["status"]):
+            item["status"] = state["status"]
+
+
+def _sees(ledger: Ledger) -> Callable[[dict[str, Any]], bool]:
+    return lambda doc: sees_notice(ledger.scope, doc)
+
+
+def file_in_ledgers(plan: Plan, doc: dict[str, Any], at: datetime) -> None:
+    """A new notice: each org's view of its listings before it (``prior``, for a later
+    reversal), then NOTIFIED, or DELISTED at once from a trusted notifier."""
+    ledgers = _ledgers(plan, doc)
+    doc["prior"] = {}
+    for ledger in ledgers:
+        seen = plan.services.store.entities_by_id(ledger.scope, list(doc["listings"]))
+        doc["prior"][ledger.org] = {
+            lid: seen[lid].status if lid in seen else None for lid in doc["listings"]
+        }
+        for lid in doc["listings"]:
+            if doc["trusted"]:
+                ladder.new_penalty(plan, ledger, doc["id"], "DELISTED", lid, at)
+                ledger.set_status(lid, "LISTING", "DELISTED")
+            else:
+                ledger.set_status(lid, "LISTING", ladder.listing_status(
+                    plan, ledger, lid, "LIVE", _sees(ledger)))
+    _finish(plan, ledgers, f"notice-{doc['id']}-filed", at, doc["id"])
+
+
+def uphold_in_ledgers(plan: Plan, doc: dict[str, Any], at: datetime) -> None:
+    ledgers = _ledgers(plan, doc)
+    for ledger in ledgers:
+        ladder.apply_uphold(plan, ledger, doc, at)
+    _finish(plan, ledgers, f"notice-{doc['id']}-upheld", at, doc["id"])
+
+
+def lift_in_ledgers(plan: Plan, doc: dict[str, Any], at: datetime, label: str) -> None:
+    """Lift what the notice caused, in each ledger. A listing nothing else holds goes
+    back, in the platform's ledger, to what the platform saw before the notice (and the
+    policy publishes that); in another org's, to what the platform has published of it
+    since the notice was filed (so the org is not told LIVE while the marketplace shows
+    it DELISTED), else to what that org saw before."""
+    ledgers = _ledgers(plan, doc)
+    for ledger in ledgers:
+        prior = doc.get("prior", {}).get(ledger.org, {})
+        restore_to = {}
+        for lid in doc["listings"]:
+            public = None if ledger.enforcing else published_since(plan, lid, doc["filedAt"])
+            restore_to[lid] = public or ladder.restored(prior.get(lid))
+        ladder.lift_notice(plan, ledger, doc, at, label, restore_to, _sees(ledger))
+        if ledger.enforcing:  # first, so the other ledgers read what it publishes
+            _publish(plan, ledger, at, doc["id"])
+    _finish(plan, ledgers, f"notice-{doc['id']}-{label}", at, doc["id"], published=True)
+
+
+def serve_restriction(plan: Plan, penalty: dict[str, Any], orgs: dict[str, Org],
+                      platform: str | None) -> None:
+    """End a RESTRICTION whose 30 days are served, in the ledger that holds it."""
+    org = orgs.get(penalty["org"])
+    if org is None:
+        return
+    scope = acting_scope(org.id, org.type, "workflow")
+    ledger = Ledger(org.id, scope, plan.services.store.view(
+        scope, seeds=[penalty["subject"]], hops=0, kinds=LEDGER_KINDS),
+        enforcing=org.id == platform)
+    ladder.end_restriction(plan, ledger, penalty)
+    at = datetime.fromisoformat(penalty["until"].replace("Z", "+00:00"))
+    _finish(plan, [ledger], f"restriction-{penalty['id'].split('/', 1)[1]}-served", at,
+            penalty["notice"])
