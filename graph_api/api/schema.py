@@ -22,6 +22,7 @@ from graph_api.api.auditing import AuditExtension
 from graph_api.api.direct import use_direct_resolvers
 from graph_api.api.export_fields import ExportMutation
 from graph_api.api.inputs import ReportInput, report_mapping
+from graph_api.api.relay import NodeQuery
 from graph_api.api.types import (
     Entity,
     EntityConnection,
@@ -151,8 +152,8 @@ class AuditQuery:
 
 
 @strawberry.type
-class Query(WorkflowQuery, AuditQuery, AnalyticsQuery, CoreQuery):
-    """Every read: the core (entities) and link analysis."""
+class Query(WorkflowQuery, AuditQuery, AnalyticsQuery, CoreQuery, NodeQuery):
+    """Every read: the core (entities), link analysis, and Relay's ``node``/``nodes``."""
 
 
 @strawberry.type

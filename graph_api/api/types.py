@@ -26,6 +26,7 @@ __all__ = [
     "Direction",
     "Entity",
     "EntityConnection",
+    "Node",
     "Org",
     "PageInfo",
     "Principal",
@@ -242,8 +243,18 @@ def check_first(first: int | None, default: int = 50) -> int:
     return check_limit("first", default if first is None else first, MAX_PAGE, minimum=0)
 
 
+@strawberry.interface(
+    description=(
+        "An object that `node(id:)` answers by its `id` (Relay global object identification); "
+        "the id is the object's own, as every other field names it."
+    )
+)
+class Node:
+    id: strawberry.ID
+
+
 @strawberry.type
-class Entity:
+class Entity(Node):
     id: strawberry.ID
     kind: EntityKind  # type: ignore[valid-type]
     name: str | None
@@ -344,23 +355,23 @@ class Relation:
         return self._batch.assertions(info, self._record.facts)
 
 
-Node = TypeVar("Node")
+NodeT = TypeVar("NodeT")
 Item = TypeVar("Item")
 
 
 @strawberry.type
-class Edge(Generic[Node]):
+class Edge(Generic[NodeT]):
     """Named ``EntityEdge`` / ``RelationEdge`` in the schema."""
 
     cursor: str
-    node: Node
+    node: NodeT
 
 
 @strawberry.type
-class Connection(Generic[Node]):
+class Connection(Generic[NodeT]):
     """A Relay-style page; named ``EntityConnection`` / ``RelationConnection``."""
 
-    edges: list[Edge[Node]]
+    edges: list[Edge[NodeT]]
     page_info: PageInfo
     _total: strawberry.Private[int | None]
 
@@ -372,8 +383,8 @@ class Connection(Generic[Node]):
 
 
 def connection(
-    page: Page[Item], node: Callable[[Item, Batch], Node], batch: Batch | None = None
-) -> Connection[Node]:
+    page: Page[Item], node: Callable[[Item, Batch], NodeT], batch: Batch | None = None
+) -> Connection[NodeT]:
     """A page's connection; its nodes answered as ``batch`` (default: the page)."""
     batch = Batch(page.items) if batch is None else batch  # type: ignore[arg-type]
     return Connection(

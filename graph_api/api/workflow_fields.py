@@ -23,6 +23,7 @@ from graph_api.api.types import (
     Evidence,
     Info,
     Marking,
+    Node,
     Org,
     check_first,
     load_entity,
@@ -82,7 +83,7 @@ async def _penalties(info: Info, docs: list[dict[str, Any]]) -> list[Penalty]:
 
 
 @strawberry.type
-class Notice:
+class Notice(Node):
     id: strawberry.ID
     status: NoticeStatus  # type: ignore[valid-type]
     filed_at: datetime
@@ -134,7 +135,7 @@ class NoticeStats:
 
 
 @strawberry.type
-class Alert:
+class Alert(Node):
     id: strawberry.ID
     kind: AlertKind  # type: ignore[valid-type]
     raised_at: datetime
@@ -158,7 +159,7 @@ def _alerts(info: Info, kind: str | None, first: int) -> list[Alert]:
 
 
 @strawberry.type
-class TestBuy:
+class TestBuy(Node):
     __test__ = False  # not a pytest class
 
     id: strawberry.ID
@@ -204,7 +205,7 @@ class CaseOutcome:
 
 
 @strawberry.type
-class Case:
+class Case(Node):
     id: strawberry.ID
     title: str
     status: str

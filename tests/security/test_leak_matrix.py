@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 
 from graph_api.api.schema import build_schema
+from graph_api.workflow.runtime import workflow_for
 from tests.security.conftest import MakeTwins
 from tests.security.coverage import EXERCISED, schema_arguments
 from tests.security.support import Twins, cursors_in, decode_cursor, encode_cursor, phase_uuid
@@ -293,6 +294,41 @@ def test_test_buys(twins_for: MakeTwins, caller: str) -> None:
                        % TEST_BUY, {"l": listing, "n": first})
 
 
+ALERT = "id kind raisedAt subject { id status } explanation { %s }" % PATH
+# One alias per type: fields of one name differ in type between them (status, kind).
+NODE_FIELDS = " ".join(
+    "%s: node(id: $id) { __typename id ... on %s { %s } }" % (alias, kind, fields)
+    for alias, kind, fields in (("entity", "Entity", ENTITY), ("notice", "Notice", NOTICE),
+                                ("case", "Case", CASE), ("testBuy", "TestBuy", TEST_BUY),
+                                ("alert", "Alert", ALERT))
+)
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_node_and_nodes(twins_for: MakeTwins, caller: str) -> None:
+    """Every entity id and every workflow record of the store with the secrets (notices,
+    cases, test buys, alerts), by ``node`` and ``nodes``: a record or entity the caller
+    may not read answers as one that does not exist."""
+    twins = twins_for(caller)
+    records = workflow_for(twins.a).records
+    stored = list(dict.fromkeys(r.doc["id"] for kind in ("notice", "case", "testbuy", "alert")
+                                for r in records.find(kind)))
+    assert set(SECRET_NOTICES) | {SECRET_CASE} <= set(stored)
+    made_up = ["ntc-missing", "case-missing", "tb-missing", "alert-recidivism-seller-1-x"]
+    ids = ALL_IDS + stored + made_up
+    for node_id in ids:
+        answer = twins.same("query($id: ID!) { %s }" % NODE_FIELDS, {"id": node_id})
+        check_cursors(twins, answer)
+    query = """query($ids: [ID!]!) { nodes(ids: $ids) { __typename id
+        ... on Entity { name status confidence assertions { reportId marking } }
+        ... on Notice { grounds listings { id } }
+        ... on Case { title entities { id } }
+        ... on TestBuy { result shippedFrom { id } }
+        ... on Alert { subject { id } explanation { confidence } } } }"""
+    twins.same(query, {"ids": ids})
+    twins.same(query, {"ids": list(reversed(HIDDEN_IDS + stored))})
+
+
 @pytest.mark.parametrize("caller", ["acme:admin", "acme", "rival", "police", "bazaar"])
 def test_audit_log_is_refused_to_brands_and_non_admins(twins_for: MakeTwins, caller: str) -> None:
     """The ledger is the whole ledger, for PLATFORM and REGULATOR admins only (DESIGN.md
@@ -477,6 +513,8 @@ REGISTRY: dict[str, tuple[str, ...]] = {
     "Query.penalties": (f"{HERE}::test_penalties",),
     "Query.testBuys": (f"{HERE}::test_test_buys",),
     "Query.auditLog": (f"{HERE}::test_audit_log_is_refused_to_brands_and_non_admins",),
+    "Query.node": (f"{HERE}::test_node_and_nodes",),
+    "Query.nodes": (f"{HERE}::test_node_and_nodes",),
     "Mutation.submitReport": (f"{HERE}::test_submit_report",),
     "Mutation.fileNotice": (f"{HERE}::test_file_notice",),
     "Mutation.refuteNotice": (f"{HERE}::test_notice_transitions",),

@@ -1,0 +1,126 @@
+"""Relay global object identification: ``node(id:)`` and ``nodes(ids:)`` on Query.
+
+Every object a caller may read by id implements ``Node`` (``types.Node``): entities
+of every kind, and the workflow records notices, cases, test buys and alerts. A
+node's id is the id every other field already shows (``seller-1``, ``ntc-…``):
+no base64 "global id" is layered on top, so the contract's ids stay as they are
+and any id a client holds round-trips through ``node``.
+
+Visibility is the one of the object's own field: a notice the caller could not
+read by ``notice(id:)``, a case ``case(id:)`` hides, a test buy ``testBuys``
+leaves out, an alert ``alerts`` does not list (its explanation partly hidden),
+an entity ``entity(id:)`` answers null for. Each of those answers
+null here, exactly as for an id that exists nowhere.
+
+Which kind an id names: workflow records carry their kind's prefix in the ids
+they are made with (``ntc-``, ``case-``, ``tb-``, ``alert-``), so only ids with
+a record prefix are looked up among records, and a visible record wins over an
+entity that a report happened to give the same id. Entity ids are chosen by
+reporters, record ids by the server (random, or derived from the alert's
+facts), so no report can hide a record from ``node``; the answer is still
+computed from what the caller may see alone (an invisible record with a
+visible entity's id leaves the entity's answer).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import strawberry
+
+from graph_api.access import Action, Scope
+from graph_api.api.analytics_fields import Path
+from graph_api.api.context import check_limit
+from graph_api.api.types import Batch, Entity, Info, Node
+from graph_api.api.workflow_fields import Alert, Case, Notice, TestBuy
+from graph_api.workflow import alerts as wf_alerts
+from graph_api.workflow import cases as wf_cases
+from graph_api.workflow import model as wf
+from graph_api.workflow import notices as wf_notices
+from graph_api.workflow import testbuys as wf_testbuys
+from graph_api.workflow.penalties import NOTICE
+from graph_api.workflow.runtime import workflow_for
+
+__all__ = ["MAX_NODES", "NodeQuery", "find_nodes"]
+
+MAX_NODES = 1000  # ids per ``nodes`` call, as ``first`` is bounded for a page
+
+Reader = tuple[str, Callable[[Scope, dict[str, Any]], bool], Callable[[dict[str, Any]], Node]]
+"""(record kind, who may see a document, the GraphQL object of a document)."""
+
+# By id prefix: the records whose ids begin so, read like their own fields read them.
+RECORDS: dict[str, Reader] = {
+    "ntc-": (NOTICE, wf_notices.sees_notice, Notice.from_doc),
+    "case-": (wf_cases.CASE, wf_cases.sees_case, Case.from_doc),
+    "tb-": (wf_testbuys.TEST_BUY, wf_testbuys.sees_test_buy, TestBuy.from_doc),
+}
+ALERT_PREFIX = "alert-"
+
+
+def find_nodes(info: Info, ids: list[str]) -> list[Node | None]:
+    """The objects ``ids`` name in the caller's view, in order; None where there is none
+    the caller may read. One read per record kind present, one for the entities."""
+    context = info.context
+    scope = context.scope
+    records = workflow_for(context.services).records
+    unique = list(dict.fromkeys(ids))
+    found: dict[str, Node] = {}
+    for prefix, (kind, sees, build) in RECORDS.items():
+        wanted = [i for i in unique if i.startswith(prefix)]
+        if wanted:
+            for record_id, record in records.get_many(kind, wanted).items():
+                if sees(scope, record.doc):
+                    found[record_id] = build(record.doc)
+    alert_ids = [i for i in unique if i.startswith(ALERT_PREFIX)]
+    if alert_ids:
+        found.update(_alerts(info, scope, alert_ids))
+    rest = [i for i in unique if i not in found]
+    entities = [r for r in context.entity_records(rest) if r is not None]
+    batch = Batch(entities)  # their assertions and relations read together
+    found.update((r.id, Entity.from_record(r, batch)) for r in entities)
+    return [found.get(i) for i in ids]
+
+
+def _alerts(info: Info, scope: Scope, ids: list[str]) -> dict[str, Alert]:
+    """The alerts among ``ids`` that ``alerts`` lists for the caller: those whose
+    explanation the caller sees, paths and confidences from its own view."""
+    stored = workflow_for(info.context.services).records.get_many(wf_alerts.ALERT, ids)
+    if not stored:
+        return {}
+    store = info.context.store
+    G = store.view(scope)
+    out: dict[str, Alert] = {}
+    for record in stored.values():
+        paths = wf_alerts.visible_paths(G, record.doc)
+        if paths is None:
+            continue
+        alert_id, subject = record.doc["id"], record.doc["subject"]
+        out[alert_id] = Alert(
+            id=strawberry.ID(alert_id), kind=wf.AlertKind(record.doc["kind"]),
+            raised_at=wf.from_key(record.doc["raisedAt"]),
+            subject=Entity.from_record(store.entities_by_id(scope, [subject])[subject]),
+            explanation=[Path.build(G, p) for p in paths],
+        )
+    return out
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description=(
+            "The entity, notice, case, test buy or alert with this id; null when there is "
+            "none the caller may read."
+        )
+    )
+    def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        info.context.require(Action.READ)
+        return find_nodes(info, [str(id)])[0]
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description=f"`node` for each id, in order (at most {MAX_NODES} ids)."
+    )
+    def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        info.context.require(Action.READ)
+        check_limit("ids", len(ids), MAX_NODES)
+        return find_nodes(info, [str(i) for i in ids])
