@@ -8,8 +8,8 @@ and any id a client holds round-trips through ``node``.
 
 Visibility is the one of the object's own field: a notice the caller could not
 read by ``notice(id:)``, a case ``case(id:)`` hides, a test buy ``testBuys``
-leaves out, an alert ``alerts`` does not list (its explanation partly hidden),
-an entity ``entity(id:)`` answers null for. Each of those answers
+leaves out, an alert ``alerts`` does not list (another org's, or its explanation
+partly hidden), an entity ``entity(id:)`` answers null for. Each of those answers
 null here, exactly as for an id that exists nowhere.
 
 Which kind an id names: workflow records carry their kind's prefix in the ids
@@ -83,15 +83,17 @@ def find_nodes(info: Info, ids: list[str]) -> list[Node | None]:
 
 
 def _alerts(info: Info, scope: Scope, ids: list[str]) -> dict[str, Alert]:
-    """The alerts among ``ids`` that ``alerts`` lists for the caller: those whose
-    explanation the caller sees, paths and confidences from its own view."""
-    stored = workflow_for(info.context.services).records.get_many(wf_alerts.ALERT, ids)
+    """The caller's org's alerts among ``ids`` (alerts are decided per org: another
+    org's alert of the same id is not the caller's), as ``alerts`` lists them: those
+    whose explanation the caller sees, paths and confidences from its own view."""
+    services = info.context.services
+    stored = [r for r in (wf_alerts.get_alert(services, scope, i) for i in ids) if r is not None]
     if not stored:
         return {}
     store = info.context.store
     G = store.view(scope)
     out: dict[str, Alert] = {}
-    for record in stored.values():
+    for record in stored:
         paths = wf_alerts.visible_paths(G, record.doc)
         if paths is None:
             continue
