@@ -7,6 +7,7 @@ CREATE INDEX principal_token IF NOT EXISTS FOR (p:Principal) ON (p.token_hash);
 CREATE INDEX report_id IF NOT EXISTS FOR (r:Report) ON (r.report_id);
 CREATE INDEX report_seq IF NOT EXISTS FOR (r:Report) ON (r.seq);
 CREATE INDEX audit_seq IF NOT EXISTS FOR (a:Audit) ON (a.seq);
+CREATE INDEX audit_org IF NOT EXISTS FOR (a:Audit) ON (a.audience, a.org_seq);
 CREATE CONSTRAINT record_key IF NOT EXISTS FOR (r:Record) REQUIRE r.key IS UNIQUE;
 CREATE INDEX record_kind IF NOT EXISTS FOR (r:Record) ON (r.kind);
 CREATE INDEX term_key IF NOT EXISTS FOR (t:Term) ON (t.tkey);

@@ -3,8 +3,9 @@
 ``backup`` copies the SQLite database with SQLite's online backup API (one
 consistent snapshot, taken while the server keeps serving and writing), plus
 the secrets kept beside it — the pseudonym key, without which identifier ids
-cannot be recomputed, and the export signing key pair — and the export
-packages. ``backup.json`` lists every file with its SHA-256. Secret files are
+cannot be recomputed, the export signing key pair, and the audit digest key,
+without which the ledger's digests cannot be checked against variables — and
+the export packages. ``backup.json`` lists every file with its SHA-256. Secret files are
 written with mode 0600.
 
 ``restore`` checks those hashes and the database's integrity, then puts the
@@ -26,7 +27,8 @@ import orjson
 
 __all__ = ["BackupInfo", "backup", "restore"]
 
-SECRET_FILES = ("pseudonym.key", "export-signing-key.pem", "export-signing-key.pub.pem")
+SECRET_FILES = ("pseudonym.key", "export-signing-key.pem", "export-signing-key.pub.pem",
+                "audit-digest.key")
 EXPORTS = "exports"
 MANIFEST = "backup.json"
 PRIVATE = 0o600

@@ -6,7 +6,10 @@ import os
 import secrets
 from pathlib import Path
 
-__all__ = ["load_or_create_secret", "write_private"]
+__all__ = ["AUDIT_KEY_FILE", "PSEUDONYM_KEY_FILE", "load_or_create_secret", "write_private"]
+
+PSEUDONYM_KEY_FILE = "pseudonym.key"  # identifier pseudonyms (HMAC), graph_api.reports
+AUDIT_KEY_FILE = "audit-digest.key"  # the audit ledger's variables digests (HMAC)
 
 
 def write_private(path: Path, data: bytes) -> None:

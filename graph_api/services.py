@@ -20,7 +20,7 @@ from graph_api.access import Action, Reporters, Scope, check_role_for_org
 from graph_api.audit import AuditEntry, digest_of
 from graph_api.config import Settings
 from graph_api.errors import Unauthenticated
-from graph_api.keyfiles import load_or_create_secret
+from graph_api.keyfiles import AUDIT_KEY_FILE, PSEUDONYM_KEY_FILE, load_or_create_secret
 from graph_api.model import Org, OrgType, Principal, Report
 from graph_api.reports import parse_report
 from graph_api.store.base import GraphStore, SubmitResult
@@ -78,6 +78,7 @@ class Services:
     store: GraphStore
     clock: Clock = field(default=utc_now)
     secret: bytes = b""
+    audit_key: bytes = b""  # the audit digest key (`audit_digest`)
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
     _kept: KeptViews = field(default_factory=_kept_views, repr=False)
 
@@ -85,8 +86,10 @@ class Services:
     def open(cls, settings: Settings, clock: Clock = utc_now, with_graph: bool = True) -> Services:
         """``with_graph=False``: a bulk writer that keeps no graph in memory."""
         store = open_store(settings, with_graph)
-        secret = load_or_create_secret(settings.secrets_dir / "pseudonym.key")
-        return cls(settings=settings, store=store, clock=clock, secret=secret)
+        secret = load_or_create_secret(settings.secrets_dir / PSEUDONYM_KEY_FILE)
+        audit_key = load_or_create_secret(settings.secrets_dir / AUDIT_KEY_FILE)
+        return cls(settings=settings, store=store, clock=clock, secret=secret,
+                   audit_key=audit_key)
 
     def close(self) -> None:
         from graph_api.workflow import close_workflow
@@ -131,8 +134,12 @@ class Services:
             f"cli:{getpass.getuser()}",
             org_id,
             operation,
-            digest_of({"operation": operation}),
+            self.audit_digest({"operation": operation}),
         )
+
+    def audit_digest(self, variables: Mapping[str, Any] | None) -> str:
+        """An operation's variables as the ledger keeps them: HMAC under the audit key."""
+        return digest_of(variables, self.audit_key)
 
     def revoke(self, principal_id: str) -> bool:
         return self.store.revoke_principal(

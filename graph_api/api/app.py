@@ -27,7 +27,7 @@ from graph_api.api.context import Context
 from graph_api.api.export_fields import package_for
 from graph_api.api.operations import Operations
 from graph_api.api.schema import build_schema, error_extensions
-from graph_api.audit import AuditEntry, digest_of
+from graph_api.audit import AuditEntry
 from graph_api.errors import GraphAPIError
 from graph_api.explore import routes as explore_routes
 from graph_api.export.keys import load_or_create_signing_key, public_key_pem
@@ -258,7 +258,7 @@ def create_app(services: Services) -> ASGIApp:
                                              "extensions": exc.extensions()}]}, status_code=401)
         services.store.append_audit(AuditEntry(
             services.clock(), scope.principal_id, scope.org_id, f"GET /exports/{package_id}"[:200],
-            digest_of({"id": package_id}),
+            services.audit_digest({"id": package_id}),
         ))
         path = package_for(services, scope, package_id)
         if path is None or not path.is_file():

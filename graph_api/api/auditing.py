@@ -20,7 +20,7 @@ from strawberry.extensions import SchemaExtension
 
 from graph_api import deadline
 from graph_api.api.context import Context
-from graph_api.audit import AuditEntry, digest_of
+from graph_api.audit import AuditEntry
 from graph_api.errors import GraphAPIError
 from graph_api.store.base import AuditAhead
 
@@ -65,7 +65,7 @@ def audited(
         principal_id=scope.principal_id if scope else "anonymous",
         org_id=scope.org_id if scope else "",
         operation=label,
-        digest=digest_of(variables),
+        digest=context.services.audit_digest(variables),
     )
     outcome = Outcome()
     store = context.services.store

@@ -38,9 +38,8 @@ from graph_api.api.types import (
 )
 from graph_api.api.workflow_fields import WorkflowMutation, WorkflowQuery, WorkflowSubscription
 from graph_api.config import Settings
-from graph_api.errors import Forbidden, GraphAPIError, Unauthenticated
+from graph_api.errors import GraphAPIError, Unauthenticated
 from graph_api.model import EntityKind as DomainEntityKind
-from graph_api.model import OrgType as DomainOrgType
 from graph_api.store.base import EntityFilter
 
 __all__ = ["Mutation", "Query", "build_schema", "error_extensions", "limit_rules"]
@@ -133,18 +132,21 @@ class AuditQuery:
     def audit_log(
         self, info: Info, first: int | None = 100, after: int | None = None
     ) -> list[AuditRecord]:
-        """The ledger, oldest first: admins of PLATFORM and REGULATOR orgs only."""
+        """The records of the caller's own org, oldest first, numbered (``seq``, and
+        ``after``) by the org's own sequence and chained by its own hashes: for an admin
+        of any org type. Other orgs' records and the operator's are the operator's
+        (``graph-api audit verify``)."""
         scope = info.context.require(Action.ADMIN)
-        if scope.org_type is DomainOrgType.BRAND:
-            raise Forbidden("the audit log is for PLATFORM and REGULATOR admins")
-        records = info.context.store.audit_records(after or 0, check_first(first, 100))
+        records = info.context.store.org_audit_records(
+            scope.org_id, after or 0, check_first(first, 100)
+        )
         return [
             AuditRecord(
-                seq=r.seq,
+                seq=r.org_seq,
                 at=r.at,
                 operation=r.operation,
                 digest=r.digest,
-                hash=r.hash,
+                hash=r.org_hash,
                 _principal_id=r.principal_id,
             )
             for r in records

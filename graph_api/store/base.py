@@ -147,7 +147,14 @@ class GraphStore(Protocol):
         ...
 
     def audit_records(self, after: int = 0, limit: int | None = None) -> list[AuditRecord]:
-        """Records with seq > after, oldest first."""
+        """The whole chain (the operator's): records with seq > after, oldest first."""
+        ...
+
+    def org_audit_records(
+        self, org_id: str, after: int = 0, limit: int | None = None
+    ) -> list[AuditRecord]:
+        """The records of one org (audience ``org_id``, never ``""``) with org_seq > after,
+        oldest first: what its admins see."""
         ...
 
     def principal(self, principal_id: str) -> Principal | None:

@@ -213,6 +213,11 @@ class MemoryStore(GraphReads):
     def audit_records(self, after: int = 0, limit: int | None = None) -> list[AuditRecord]:
         return list(self.db.audit_records(after, limit))
 
+    def org_audit_records(
+        self, org_id: str, after: int = 0, limit: int | None = None
+    ) -> list[AuditRecord]:
+        return list(self.db.org_audit_records(org_id, after, limit))
+
     def principal(self, principal_id: str) -> Principal | None:
         row = self.db.principal(principal_id)
         org = None if row is None else self.org(row[1])

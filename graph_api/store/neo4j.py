@@ -47,7 +47,7 @@ from graph_api.store.base import CheckedBatch, SubmitResult
 from graph_api.store.cypher import query, schema_statements
 from graph_api.store.neo4j_audit import Neo4jAudit, now_text
 from graph_api.store.neo4j_faults import outage, timed_out
-from graph_api.store.neo4j_migrate import migrate
+from graph_api.store.neo4j_migrate import migrate, migrate_audit
 from graph_api.store.neo4j_reads import Neo4jReads
 from graph_api.store.neo4j_rows import (
     batch_rows,
@@ -96,6 +96,7 @@ class Neo4jStore(Neo4jAudit, Neo4jReads):
         self._sessions_lock = threading.Lock()
         self._orgs: dict[str, Org] = {}
         self._audit_head = None
+        self._org_heads = {}
         # one thread appends the records begun ahead that no read carries (begin_audit):
         # in order, on its own session; by operation (its time budget), its record
         self._audit_thread = None
@@ -105,6 +106,7 @@ class Neo4jStore(Neo4jAudit, Neo4jReads):
         self.CARRIES_AUDIT = urlsplit(settings.neo4j_uri).scheme.startswith("bolt")
         self._write(lambda tx: [tx.run(s).consume() for s in schema_statements()])
         migrate(self)  # a database written before entity summaries gets them, once
+        migrate_audit(self)  # a ledger written before org-local numbers gets them, once
 
     def close(self) -> None:
         with self._sessions_lock:

@@ -23,7 +23,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from neo4j import WRITE_ACCESS, ManagedTransaction
 from neo4j.exceptions import ConstraintError
@@ -33,7 +33,7 @@ from graph_api.audit import GENESIS, AuditEntry, AuditRecord, chain_hash
 from graph_api.errors import Unavailable
 from graph_api.store.cypher import AUDIT_COLUMN, carrying_audit, query
 
-__all__ = ["Neo4jAudit", "PendingAudit", "now_text"]
+__all__ = ["Appended", "Neo4jAudit", "PendingAudit", "now_text"]
 
 Row = dict[str, Any]
 # reads that may carry a query's record: the first read of `entity` and `traceToSource`
@@ -45,6 +45,22 @@ CARRIERS = frozenset({"read_entity_and_relations", "read_upstream_paths"})
 def now_text() -> str:
     """The time now as the store keeps times: UTC ISO text (ArcadeDB drops time zones)."""
     return datetime.now(UTC).isoformat()
+
+
+class Appended(NamedTuple):
+    """A record as appended: its place in the ledger's chain and in its audience's."""
+
+    seq: int
+    hash: str
+    audience: str
+    org_seq: int
+    org_hash: str
+
+
+def _after(seq: int, hash_: str, org_seq: int, org_hash: str, entry: AuditEntry) -> Appended:
+    """``entry`` as the record after those heads (the ledger's, its audience's)."""
+    return Appended(seq + 1, chain_hash(hash_, seq + 1, entry), entry.audience, org_seq + 1,
+                    chain_hash(org_hash, org_seq + 1, entry))
 
 
 class PendingAudit:
@@ -91,6 +107,7 @@ class Neo4jAudit:
     CARRIES_AUDIT = False
 
     _audit_head: tuple[int, str] | None  # (seq, hash) this process saw last
+    _org_heads: dict[str, tuple[int, str]]  # per audience: (org_seq, org_hash) seen last
     _audit_thread: ThreadPoolExecutor | None
     _ahead: dict[deadline.Budget, PendingAudit]
     _sessions_lock: threading.Lock
@@ -106,67 +123,73 @@ class Neo4jAudit:
     def _read(self, name: str, **params: Any) -> list[Row]:
         raise NotImplementedError
 
-    def _append_audit(self, tx: ManagedTransaction, entry: AuditEntry) -> tuple[int, str]:
-        """Append under the ledger head's lock, inside a write transaction: the new head,
-        which becomes the one this process saw last once the transaction commits
+    def _append_audit(self, tx: ManagedTransaction, entry: AuditEntry) -> Appended:
+        """Append under the ledger head's lock, inside a write transaction: the new heads,
+        which become the ones this process saw last once the transaction commits
         (``_written``: a mutation's record does not send the next query's down the
         locked path)."""
-        head = tx.run(query("lock_audit_head"), genesis=GENESIS, at=now_text()).single()
+        head = tx.run(query("lock_audit_head"), genesis=GENESIS, at=now_text(),
+                      audience=entry.audience).single()
         assert head is not None
-        seq, prev = int(head["seq"]) + 1, str(head["hash"])
-        digest = chain_hash(prev, seq, entry)
-        tx.run(query("create_audit"), seq=seq, at=entry.at.isoformat(),
+        record = _after(int(head["seq"]), str(head["hash"]), int(head["org_seq"]),
+                        str(head["org_hash"]), entry)
+        tx.run(query("create_audit"), seq=record.seq, at=entry.at.isoformat(),
                principal_id=entry.principal_id, org_id=entry.org_id, operation=entry.operation,
-               digest=entry.digest, prev_hash=prev, hash=digest).consume()
-        self._local.appended = (seq, digest)  # a retried transaction sets it again
-        return seq, digest
+               digest=entry.digest, prev_hash=str(head["hash"]), hash=record.hash,
+               audience=entry.audience, org_seq=record.org_seq,
+               org_hash=record.org_hash).consume()
+        self._local.appended = record  # a retried transaction sets it again
+        return record
 
     def _written(self, committed: bool) -> None:
         """A write transaction of this thread ended: if it appended a record and
         ``committed``, that record is the head this process saw last."""
-        head: tuple[int, str] | None = getattr(self._local, "appended", None)
+        record: Appended | None = getattr(self._local, "appended", None)
         self._local.appended = None
-        if head is not None and committed:
-            self._moved_to(*head)
+        if record is not None and committed:
+            self._moved_to(record)
 
     def append_audit(self, entry: AuditEntry) -> None:
         self._append(entry)
 
-    def _next_record(self, entry: AuditEntry) -> tuple[int, str, int, str] | None:
-        """``entry`` as the record after the head this process saw last: the head's seq
-        and hash, the record's seq and hash; None before it has seen a head."""
-        head = self._audit_head
-        if head is None:
+    def _next_record(self, entry: AuditEntry) -> tuple[int, str, int, Appended] | None:
+        """``entry`` as the record after the heads this process saw last: the ledger
+        head's seq and hash, the audience's head seq, and the record; None before it
+        has seen both heads."""
+        head, org_head = self._audit_head, self._org_heads.get(entry.audience)
+        if head is None or org_head is None:
             return None
-        seq = head[0] + 1
-        return head[0], head[1], seq, chain_hash(head[1], seq, entry)
+        return head[0], head[1], org_head[0], _after(*head, *org_head, entry)
 
-    def _moved_to(self, seq: int, digest: str) -> None:
-        """This process appended ``seq``: the head it saw last. (Two of its threads may
-        set it out of order: a stale head costs the next append the locked re-read,
-        which sets it right, also after another process emptied the ledger.)"""
-        self._audit_head = (seq, digest)
+    def _moved_to(self, record: Appended) -> None:
+        """This process appended ``record``: the heads it saw last. (Two of its threads
+        may set them out of order: a stale head costs the next append the locked
+        re-read, which sets it right, also after another process emptied the ledger.)"""
+        self._audit_head = (record.seq, record.hash)
+        self._org_heads[record.audience] = (record.org_seq, record.org_hash)
 
     def _append(self, entry: AuditEntry) -> int:
-        """One statement when the head is the one this process saw last; else a
-        transaction that reads it under lock. The record's seq."""
-        record = self._next_record(entry)
-        if record is not None:
-            prev_seq, prev_hash, seq, digest = record
+        """One statement when the heads are the ones this process saw last; else a
+        transaction that reads them under lock. The record's seq."""
+        next_record = self._next_record(entry)
+        if next_record is not None:
+            prev_seq, prev_hash, prev_org_seq, record = next_record
             try:
                 rows = self._run(WRITE_ACCESS, query("append_audit"), prev_seq=prev_seq,
-                                 seq=seq, at=entry.at.isoformat(),
+                                 seq=record.seq, at=entry.at.isoformat(),
                                  principal_id=entry.principal_id, org_id=entry.org_id,
                                  operation=entry.operation, digest=entry.digest,
-                                 prev_hash=prev_hash, hash=digest)
+                                 prev_hash=prev_hash, hash=record.hash, audience=entry.audience,
+                                 prev_org_seq=prev_org_seq, org_seq=record.org_seq,
+                                 org_hash=record.org_hash)
             except (Unavailable, ConstraintError):
                 rows = []  # the transaction below retries, or says unavailable
             if rows:
-                self._moved_to(seq, digest)
-                return seq
-        head: tuple[int, str] = self._write(lambda tx: self._append_audit(tx, entry),
-                                            facts=False)
-        return head[0]
+                self._moved_to(record)
+                return record.seq
+        appended: Appended = self._write(lambda tx: self._append_audit(tx, entry),
+                                         facts=False)
+        return appended.seq
 
     def _on_audit_thread(self, pending: PendingAudit) -> None:
         """Hand ``pending`` (claimed) to the audit thread (one thread: the records it
@@ -230,20 +253,22 @@ class Neo4jAudit:
         if record is None:
             self._on_audit_thread(pending)
             return None
-        prev_seq, prev_hash, seq, digest = record
+        prev_seq, prev_hash, prev_org_seq, appended = record
         entry = pending.entry
         try:
             rows = self._run(WRITE_ACCESS, carrying_audit(name), timeout=timeout, **params,
-                             prev_seq=prev_seq, seq=seq, at=entry.at.isoformat(),
+                             prev_seq=prev_seq, seq=appended.seq, at=entry.at.isoformat(),
                              principal_id=entry.principal_id, org_id=entry.org_id,
                              operation=entry.operation, digest=entry.digest,
-                             prev_hash=prev_hash, hash=digest)
+                             prev_hash=prev_hash, hash=appended.hash, audience=entry.audience,
+                             prev_org_seq=prev_org_seq, org_seq=appended.org_seq,
+                             org_hash=appended.org_hash)
         except BaseException:
             pending.settle()  # not appended: the operation's end appends it
             raise
         if any(r[AUDIT_COLUMN] is not None for r in rows):
-            self._moved_to(seq, digest)
-            pending.settle(seq=seq)
+            self._moved_to(appended)
+            pending.settle(seq=appended.seq)
         else:  # another process moved the head: the locked append, beside the rest
             self._on_audit_thread(pending)
         return [r for r in rows if r[AUDIT_COLUMN] is None]
@@ -252,19 +277,32 @@ class Neo4jAudit:
         """Oldest first. Within an operation that began its own record ahead, that
         record is left out (waited for first, so the answer does not depend on when it
         lands): the ledger as the embedded store shows it, which appends it after."""
+        own, limit = self._own_record(), limit or 10**9
+        rows = self._read("list_audit", after=after, limit=limit + (own is not None))
+        return [_record(r) for r in rows if r["seq"] != own][:limit]
+
+    def org_audit_records(
+        self, org_id: str, after: int = 0, limit: int | None = None
+    ) -> list[AuditRecord]:
+        """One org's records by its own numbering; the operation's own record is left
+        out as by ``audit_records``."""
+        own, limit = self._own_record(), limit or 10**9
+        rows = self._read("list_org_audit", audience=org_id, after=after,
+                          limit=limit + (own is not None))
+        return [_record(r) for r in rows if r["seq"] != own][:limit]
+
+    def _own_record(self) -> int | None:
+        """The seq of the record the current operation began ahead, once appended."""
         operation = deadline.current()
         began = None if operation is None else self._ahead.get(operation)
-        own = None if began is None else self._own_seq(began)
-        limit = limit or 10**9
-        rows = self._read("list_audit", after=after, limit=limit + (own is not None))
-        out = []
-        for r in rows:
-            if r["seq"] == own:
-                continue
-            try:
-                at = datetime.fromisoformat(r["at"])
-            except (TypeError, ValueError):
-                at = datetime(1970, 1, 1, tzinfo=UTC)
-            out.append(AuditRecord(r["seq"], at, r["principal_id"], r["org_id"], r["operation"],
-                                   r["digest"], r["prev_hash"], r["hash"]))
-        return out[:limit]
+        return None if began is None else self._own_seq(began)
+
+
+def _record(row: Row) -> AuditRecord:
+    try:
+        at = datetime.fromisoformat(row["at"])
+    except (TypeError, ValueError):  # a tampered record: its hash fails
+        at = datetime(1970, 1, 1, tzinfo=UTC)
+    return AuditRecord(row["seq"], at, row["principal_id"], row["org_id"], row["operation"],
+                       row["digest"], row["prev_hash"], row["hash"], row["audience"] or "",
+                       row["org_seq"] or 0, row["org_hash"] or "")

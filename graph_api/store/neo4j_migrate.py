@@ -1,4 +1,5 @@
-"""Bring a Neo4j database written before entity summaries to today's layout.
+"""Bring a Neo4j database written before entity summaries, or before org-local audit
+numbers, to today's layout.
 
 Before ``neo4j_summaries``, every entity fact was an ``(:EFact {eid})`` node and
 nothing else. Today an entity's facts live in one ``(:ESum)`` per visibility
@@ -9,26 +10,38 @@ its facts that became inline: an entity with facts and no summary is one not
 done yet, so an interrupted migration resumes where it stopped. It then
 records ``layout = 2`` in ``(:Meta)`` (a new database is marked at once).
 Start one replica first after upgrading: it migrates, the others find it done.
+
+``migrate_audit`` gives every audit record written before org-local numbering its
+audience (the org whose admins see it, ``graph_api.audit.audience_of``), its
+number and hash in that audience's own chain, in chain order, and moves each
+audience's head after them. Each batch is one transaction under the ledger head's lock, so
+no record is appended meanwhile; it records ``audit_layout = 1`` when done.
 """
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from neo4j import WRITE_ACCESS, ManagedTransaction
 
+from graph_api.audit import GENESIS, AuditEntry, chain_hash
 from graph_api.store.cypher import query
+from graph_api.store.neo4j_audit import now_text
 from graph_api.store.neo4j_rows import SummaryRows, chunks, summary_rows
 
 if TYPE_CHECKING:
     from graph_api.store.neo4j import Neo4jStore
 
-__all__ = ["LAYOUT", "migrate"]
+__all__ = ["AUDIT_LAYOUT", "LAYOUT", "migrate", "migrate_audit"]
 
 LAYOUT = 2  # entity summaries
+AUDIT_LAYOUT = 1  # audit records numbered per audience
 ENTITIES = 2_000  # per migration transaction
+AUDIT_RECORDS = 5_000  # per audit migration transaction
 
 
 def migrate(store: Neo4jStore) -> int:
@@ -75,3 +88,55 @@ def _batch(rows: SummaryRows, facts: list[dict[str, Any]]
             tx.run(query("migrate_delete_inline_facts"), rows=part).consume()
 
     return work
+
+
+def migrate_audit(store: Neo4jStore) -> int:
+    """Audiences and org-local numbers for the records of an old ledger; how many."""
+    if int(store._run(WRITE_ACCESS, query("read_counter"), key="audit_layout")[0]["value"]
+           ) >= AUDIT_LAYOUT:
+        return 0
+    done, after = 0, 0
+    while True:
+        seqs: list[int] = store._write(functools.partial(_number_audit_batch, after=after),
+                                       facts=False)
+        if not seqs:
+            break
+        done, after = done + len(seqs), seqs[-1]
+    store._write(lambda tx: tx.run(query("next_counter"), key="audit_layout", by=AUDIT_LAYOUT,
+                                     epoch=uuid.uuid4().hex).consume(), facts=False)
+    return done
+
+
+def _number_audit_batch(tx: ManagedTransaction, after: int) -> list[int]:
+    """Number the oldest unnumbered records after ``after``, under the ledger head's
+    lock: their seqs (none: none was left)."""
+    tx.run(query("lock_audit_head"), genesis=GENESIS, at=now_text(), audience="").consume()
+    rows = list(tx.run(query("migrate_list_unnumbered_audit"), after=after,
+                       limit=AUDIT_RECORDS))
+    if not rows:
+        return []
+    entries = [_entry(r) for r in rows]
+    heads = {r["audience"]: (int(r["org_seq"]), str(r["org_hash"])) for r in tx.run(
+        query("read_audit_heads"), audiences=sorted({e.audience for e in entries}),
+        genesis=GENESIS)}
+    records = []
+    for row, entry in zip(rows, entries, strict=True):
+        org_seq, org_prev = heads[entry.audience]
+        heads[entry.audience] = (org_seq + 1, chain_hash(org_prev, org_seq + 1, entry))
+        records.append({"seq": row["seq"], "audience": entry.audience, "org_seq": org_seq + 1,
+                        "org_hash": heads[entry.audience][1]})
+    tx.run(query("migrate_number_audit"), records=records,
+           heads=[{"audience": a, "org_seq": n, "org_hash": h} for a, (n, h) in heads.items()]
+           ).consume()
+    return [int(r["seq"]) for r in rows]
+
+
+def _entry(row: Any) -> AuditEntry:
+    """A stored record's fields as its hashes cover them (an unreadable field, as a
+    tampered record may have, reads as the epoch or "": `audit verify` names it)."""
+    try:
+        at = datetime.fromisoformat(row["at"])
+    except (TypeError, ValueError):
+        at = datetime(1970, 1, 1, tzinfo=UTC)
+    return AuditEntry(at, *(str(row[k] or "") for k in ("principal_id", "org_id", "operation",
+                                                         "digest")))

@@ -56,11 +56,24 @@ CREATE TABLE IF NOT EXISTS entity_facts (
 CREATE TABLE IF NOT EXISTS audit (
     seq INTEGER PRIMARY KEY, at TEXT NOT NULL, principal_id TEXT NOT NULL,
     org_id TEXT NOT NULL, operation TEXT NOT NULL, digest TEXT NOT NULL,
-    prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+    prev_hash TEXT NOT NULL, hash TEXT NOT NULL,
+    audience TEXT NOT NULL DEFAULT '', org_seq INTEGER NOT NULL DEFAULT 0,
+    org_hash TEXT NOT NULL DEFAULT '');
 CREATE TABLE IF NOT EXISTS relation_facts (
     seq INTEGER NOT NULL, source TEXT NOT NULL, kind TEXT NOT NULL, target TEXT NOT NULL,
     confidence REAL NOT NULL, PRIMARY KEY (seq, source, kind, target)) WITHOUT ROWID;
 """
+
+# The columns an audit table written before org-local numbering lacks (added, then
+# filled in chain order, by `Database._number_audit`).
+AUDIT_ORG_COLUMNS = (
+    "ALTER TABLE audit ADD COLUMN audience TEXT NOT NULL DEFAULT ''",
+    "ALTER TABLE audit ADD COLUMN org_seq INTEGER NOT NULL DEFAULT 0",
+    "ALTER TABLE audit ADD COLUMN org_hash TEXT NOT NULL DEFAULT ''",
+)
+AUDIT_ORG_INDEX = "CREATE INDEX IF NOT EXISTS audit_org ON audit (audience, org_seq)"
+AUDIT_COLUMNS = ("seq, at, principal_id, org_id, operation, digest, prev_hash, hash, audience, "
+                 "org_seq, org_hash")
 
 # (seq, entity id, kind, name, region, status, properties JSON, identifier kind, value)
 EntityRow = tuple[
@@ -86,6 +99,7 @@ class Database:
         self.conn.execute("PRAGMA busy_timeout=30000")
         self.conn.execute("PRAGMA foreign_keys=ON")
         self.conn.executescript(SCHEMA)
+        self._number_audit()
         self._vclass_ids: dict[VisibilityClass, int] = {}  # classes are never deleted
 
     def close(self) -> None:
@@ -283,12 +297,46 @@ class Database:
         return out
 
     # -- audit ---------------------------------------------------------------
+    def _number_audit(self) -> None:
+        """Give a ledger written before org-local numbering its audiences and numbers,
+        in chain order, once (the first process to open the database does it)."""
+        if self._has_audit_org_columns():
+            self.conn.execute(AUDIT_ORG_INDEX)
+            return
+        with write_transaction(self.conn):
+            if not self._has_audit_org_columns():  # another process may have done it
+                for statement in AUDIT_ORG_COLUMNS:
+                    self.conn.execute(statement)
+                heads: dict[str, tuple[int, str]] = {}
+                updates = []
+                for record in self.audit_records():
+                    entry = record.entry
+                    org_seq = heads.get(entry.audience, (0, GENESIS))[0] + 1
+                    org_hash = chain_hash(heads.get(entry.audience, (0, GENESIS))[1], org_seq,
+                                          entry)
+                    heads[entry.audience] = (org_seq, org_hash)
+                    updates.append((entry.audience, org_seq, org_hash, record.seq))
+                self.conn.executemany(
+                    "UPDATE audit SET audience = ?, org_seq = ?, org_hash = ? WHERE seq = ?",
+                    updates)
+            self.conn.execute(AUDIT_ORG_INDEX)
+
+    def _has_audit_org_columns(self) -> bool:
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(audit)")}
+        return "org_hash" in columns
+
     def append_audit(self, entry: AuditEntry) -> int:
         """Append one record inside the caller's open (IMMEDIATE) transaction."""
         row = self.conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         seq, prev = (row[0] + 1, row[1]) if row else (1, GENESIS)
+        audience = entry.audience
+        org_row = self.conn.execute(
+            "SELECT org_seq, org_hash FROM audit WHERE audience = ? ORDER BY org_seq DESC LIMIT 1",
+            (audience,),
+        ).fetchone()
+        org_seq, org_prev = (org_row[0] + 1, org_row[1]) if org_row else (1, GENESIS)
         self.conn.execute(
-            "INSERT INTO audit VALUES (?,?,?,?,?,?,?,?)",
+            f"INSERT INTO audit ({AUDIT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             (
                 seq,
                 entry.at.isoformat(),
@@ -298,16 +346,31 @@ class Database:
                 entry.digest,
                 prev,
                 chain_hash(prev, seq, entry),
+                audience,
+                org_seq,
+                chain_hash(org_prev, org_seq, entry),
             ),
         )
         return int(seq)
 
     def audit_records(self, after: int = 0, limit: int | None = None) -> Iterator[AuditRecord]:
+        """The whole chain: records with seq > after, oldest first."""
         rows = self.conn.execute(
-            "SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit or -1)
+            f"SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
+            (after, limit or -1),
         )
-        for seq, at, principal, org, operation, digest, prev, hash_ in rows:
-            yield AuditRecord(seq, _parse_time(at), principal, org, operation, digest, prev, hash_)
+        yield from map(_audit_record, rows)
+
+    def org_audit_records(
+        self, audience: str, after: int = 0, limit: int | None = None
+    ) -> Iterator[AuditRecord]:
+        """One org's records with org_seq > after, oldest first."""
+        rows = self.conn.execute(
+            f"SELECT {AUDIT_COLUMNS} FROM audit WHERE audience = ? AND org_seq > ? "
+            "ORDER BY org_seq LIMIT ?",
+            (audience, after, limit or -1),
+        )
+        yield from map(_audit_record, rows)
 
     def principal(self, principal_id: str) -> tuple[str, str, str] | None:
         row = self.conn.execute(
@@ -324,6 +387,12 @@ class Database:
         except BaseException:
             self._vclass_ids.clear()  # a class interned by the rolled-back write is gone
             raise
+
+
+def _audit_record(row: tuple[Any, ...]) -> AuditRecord:
+    seq, at, principal, org, operation, digest, prev, hash_, audience, org_seq, org_hash = row
+    return AuditRecord(seq, _parse_time(at), principal, org, operation, digest, prev, hash_,
+                       audience, org_seq, org_hash)
 
 
 def _parse_time(text: str) -> datetime:

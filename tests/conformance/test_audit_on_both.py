@@ -12,23 +12,27 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 import subprocess
 import threading
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from neo4j import GraphDatabase
 from neo4j.exceptions import ServiceUnavailable
 
 from graph_api.access import Scope
 from graph_api.api.context import Context
-from graph_api.audit import verify_chain
+from graph_api.audit import AuditEntry, verify_chain
 from graph_api.errors import LimitExceeded
-from graph_api.services import Services
+from graph_api.model import Principal
+from graph_api.services import Services, hash_token
 from graph_api.store.base import AuditAhead
-from tests.conftest import NEO4J_URI, MakeServices, add_orgs
+from tests.conftest import NEO4J_URI, FixedClock, MakeServices, add_orgs
 from tests.scenario import acme_ring
-from tests.support import SCHEMA, codes, gql
+from tests.support import OPERATIONS, codes, gql
 
 BIN = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "graph-api"
 SUBMIT = "mutation Share($input: ReportInput!) { submitReport(input: $input) { created } }"
@@ -78,7 +82,7 @@ def test_a_ledger_read_leaves_out_its_own_record(
     """Its own record is not in what a ledger read answers, on either store, however
     fast the record begun ahead lands."""
     scope = admin(services, "bazaar")
-    gql(services, orgs["acme"], READ)
+    gql(services, orgs["bazaar"], READ)
     first = gql(services, scope, LOG)["data"]["auditLog"]
     second = gql(services, scope, LOG)["data"]["auditLog"]
     assert second[:-1] == first and second[-1]["operation"] == "query Ledger"
@@ -87,17 +91,178 @@ def test_a_ledger_read_leaves_out_its_own_record(
     assert [r["seq"] for r in paged["auditLog"]] == [r["seq"] for r in second[:2]]
 
 
-def test_operations_strawberry_runs_are_recorded_once(
+# -- whose records an admin sees -------------------------------------------------------
+ORG_LOG = """query Ledger($after: Int) { auditLog(first: 1000, after: $after) {
+    seq at operation digest hash principal { id org { id } } } }"""
+
+
+def fixed_principals(services: Services, role: str) -> dict[str, Scope]:
+    """A principal of ``role`` per org with a fixed id (``p-ORG-ROLE``): the same records
+    in two stores hash alike."""
+    scopes = {}
+    for org in services.store.orgs():
+        principal = Principal(f"p-{org.id}-{role}", org, role)
+        services.store.add_principal(principal, hash_token(f"gapi_{org.id}_{role}"))
+        scopes[org.id] = services.scope_for(principal)
+    return scopes
+
+
+def ledger(services: Services, scope: Scope, after: int | None = None) -> list[dict[str, Any]]:
+    answer = gql(services, scope, ORG_LOG, {"after": after})
+    assert "errors" not in answer, answer
+    records: list[dict[str, Any]] = answer["data"]["auditLog"]
+    return records
+
+
+def test_an_admin_sees_its_own_orgs_records_only(
     services: Services, orgs: dict[str, Scope]
 ) -> None:
-    """Operations on the WebSocket go through ``AuditExtension``: a query there too."""
+    """An admin of a brand does not see another brand's records, the platform's, the
+    operator's (``cli:...``, ``system:sweep``) or anonymous ones; each org's records
+    are numbered 1, 2, 3, ... by its own sequence, and ``after`` pages by it. The
+    whole chain, with every record, still verifies."""
+    admins = fixed_principals(services, "admin")
+    sweep = AuditEntry(services.clock(), "system:sweep", "bazaar", "mutation sweep",
+                       services.audit_digest({"upheld": []}))
+    steps = [
+        lambda: gql(services, orgs["acme"], READ),
+        lambda: gql(services, orgs["rival"], READ),
+        lambda: services.store.append_audit(services.operator_audit("cli org add x", "acme")),
+        lambda: gql(services, None, READ),
+        lambda: gql(services, orgs["acme"], TRACE),
+        lambda: services.store.append_audit(sweep),
+        lambda: gql(services, orgs["bazaar"], READ),
+        lambda: gql(services, orgs["acme"], SUBMIT, {"input": acme_ring()}),
+        lambda: gql(services, orgs["rival"], TRACE),
+    ]
+    for step in steps:
+        step()
+    acme = ledger(services, admins["acme"])
+    assert [(r["seq"], r["operation"], r["principal"]["id"]) for r in acme] == [
+        (1, "query Peek", orgs["acme"].principal_id),
+        (2, "query Up", orgs["acme"].principal_id),
+        (3, "mutation Share", orgs["acme"].principal_id),
+    ]
+    rival = ledger(services, admins["rival"])
+    assert [(r["seq"], r["operation"]) for r in rival] == [(1, "query Peek"), (2, "query Up")]
+    assert {r["principal"]["org"]["id"] for r in rival} == {"rival"}
+    platform = ledger(services, admins["bazaar"])
+    assert [(r["seq"], r["operation"]) for r in platform] == [(1, "query Peek")]
+    # the admin's own reads are its org's records too; after pages by the org's numbers
+    again = ledger(services, admins["acme"], after=2)
+    assert [(r["seq"], r["operation"]) for r in again] == [(3, "mutation Share"),
+                                                          (4, "query Ledger")]
+    assert again[0] == acme[2]
+    records = services.store.audit_records()
+    operator = [r for r in records if r.audience == ""]
+    assert {r.principal_id for r in operator} >= {"system:sweep", "anonymous"}
+    assert any(r.principal_id.startswith("cli:") for r in operator)
+    assert verify_chain(records) == (len(records), None)
+
+
+def test_an_admins_log_is_the_same_whatever_other_orgs_did(
+    make_services: MakeServices, store_kind: str
+) -> None:
+    """Non-interference of the log: the same operations of acme, with and without other
+    orgs' and the operator's records between them, give acme's admin the same answer
+    (numbers, times, digests and hashes) on every page."""
+    answers = []
+    for noisy in (False, True):
+        services = make_services(store_kind, name=f"noisy-{noisy}")  # neo4j: emptied first
+        services.audit_key = bytes(range(32))  # one server secret for both worlds
+        add_orgs(services)
+        people = fixed_principals(services, "investigator")
+        admins = fixed_principals(services, "admin")
+        for i in range(3):
+            if noisy:
+                gql(services, people["rival"], READ)
+                services.store.append_audit(services.operator_audit(f"cli sweep {i}", "acme"))
+                gql(services, None, READ)
+            gql(services, people["acme"], TRACE if i % 2 else READ)
+            if noisy:
+                gql(services, admins["bazaar"], LOG)
+        answers.append([ledger(services, admins["acme"], after) for after in (None, 1, 3)])
+    assert answers[0] == answers[1]
+    assert [r["seq"] for r in answers[0][0]] == [1, 2, 3]
+
+
+def test_a_ledger_written_before_org_numbers_is_numbered_on_opening(
+    make_services: MakeServices, store_kind: str
+) -> None:
+    """A database whose ledger predates org-local numbers (no audience, org_seq or
+    org_hash) gets them, in chain order, when a store first opens it: the same as if
+    they had been there, and the chain verifies."""
+    services = make_services(store_kind, name="old")
+    scopes = add_orgs(services)
+    admins = fixed_principals(services, "admin")
+    for i in range(4):
+        gql(services, scopes["acme" if i % 2 else "rival"], READ)
+    logs = {org: ledger(services, admins[org]) for org in ("acme", "rival")}
+    before = services.store.audit_records()
+    services.store.close()
+    if store_kind == "memory":
+        with sqlite3.connect(services.settings.db) as conn:
+            conn.executescript(OLD_SQLITE_LEDGER)
+    else:
+        strip_neo4j_ledger(services)
+    reopened = Services.open(services.settings, clock=FixedClock())
+    try:
+        assert reopened.store.audit_records() == before
+        for org, log in logs.items():
+            assert ledger(reopened, admins[org])[:len(log)] == log
+        records = reopened.store.audit_records()
+        assert verify_chain(records) == (len(records), None)
+    finally:
+        reopened.close()
+
+
+OLD_SQLITE_LEDGER = """
+DROP INDEX audit_org;
+CREATE TABLE old_audit (
+    seq INTEGER PRIMARY KEY, at TEXT NOT NULL, principal_id TEXT NOT NULL,
+    org_id TEXT NOT NULL, operation TEXT NOT NULL, digest TEXT NOT NULL,
+    prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+INSERT INTO old_audit SELECT seq, at, principal_id, org_id, operation, digest, prev_hash, hash
+    FROM audit;
+DROP TABLE audit;
+ALTER TABLE old_audit RENAME TO audit;
+"""
+
+
+def strip_neo4j_ledger(services: Services) -> None:
+    """The Neo4j ledger as the store wrote it before org-local numbers."""
+    settings = services.settings
+    with GraphDatabase.driver(settings.neo4j_uri, auth=(settings.neo4j_user,
+                              settings.neo4j_password)) as driver:
+        with driver.session(database=settings.neo4j_database) as session:
+            session.run("MATCH (a:Audit) REMOVE a.audience, a.org_seq, a.org_hash").consume()
+            session.run("MATCH (m:Meta) WHERE m.key STARTS WITH 'audit-org:' OR "
+                        "m.key = 'audit_layout' DETACH DELETE m").consume()
+            left = session.run("MATCH (a:Audit) WHERE a.org_seq IS NOT NULL "
+                               "RETURN count(a) AS n").single()
+            assert left is not None and left["n"] == 0
+
+
+def test_each_operation_of_a_websocket_is_recorded_once(
+    services: Services, orgs: dict[str, Scope]
+) -> None:
+    """A WebSocket runs every operation through the executor (``Operations.stream``), each
+    with an ``Operation`` of its own: a mutation, a query and a subscription, one record
+    each, in order."""
     before = last_seq(services)
-    gql(services, orgs["acme"], SUBMIT, {"input": acme_ring()})
-    context = Context(services=services)
-    context._scope = orgs["acme"]
-    result = asyncio.run(SCHEMA.execute(READ, context_value=context))
-    assert result.errors is None and result.data is not None
-    assert operations(services, before) == ["mutation Share", "query Peek"]
+
+    async def run() -> None:
+        for query, variables in ((SUBMIT, {"input": acme_ring()}), (READ, None)):
+            answer = await OPERATIONS.stream(Context(services, _scope=orgs["acme"]), query,
+                                             variables)
+            assert not isinstance(answer, AsyncGenerator) and answer.errors == [], answer
+        stream = await OPERATIONS.stream(Context(services, _scope=orgs["acme"]),
+                                         "subscription Watch { alertRaised { id } }")
+        assert isinstance(stream, AsyncGenerator)
+        await stream.aclose()
+
+    asyncio.run(run())
+    assert operations(services, before) == ["mutation Share", "query Peek", "subscription Watch"]
 
 
 def test_audit_verify_holds_after_operations(

@@ -147,7 +147,8 @@ def make_scopes(services: Services) -> Scopes:
     return scopes
 
 
-SECRET_FILES = ("pseudonym.key", "export-signing-key.pem", "export-signing-key.pub.pem")
+SECRET_FILES = ("pseudonym.key", "export-signing-key.pem", "export-signing-key.pub.pem",
+                "audit-digest.key")
 
 
 def open_services(folder: Path, keys_from: Path | None = None) -> Services:

@@ -60,16 +60,17 @@ def test_a_restored_backup_answers_every_query_alike(
     folder = tmp_path / "backup"
     info = backup(original.settings.db, folder)
     assert info.reports > 0
-    assert {"pseudonym.key", "export-signing-key.pem"} <= set(info.files)
-    for name in ("pseudonym.key", "export-signing-key.pem", "graph.db"):
+    assert {"pseudonym.key", "export-signing-key.pem", "audit-digest.key"} <= set(info.files)
+    for name in ("pseudonym.key", "export-signing-key.pem", "audit-digest.key", "graph.db"):
         assert mode(folder / name) == 0o600, name
     target = tmp_path / "restored" / "graph.db"
     restore(folder, target)
-    for name in ("pseudonym.key", "export-signing-key.pem", "graph.db"):
+    for name in ("pseudonym.key", "export-signing-key.pem", "audit-digest.key", "graph.db"):
         assert mode(target.parent / name) == 0o600, name
     restored = open_services(target.parent)
     try:
         assert restored.secret == original.secret
+        assert restored.audit_key == original.audit_key  # the ledger's digests still hold
         assert answers(restored) == answers(original)
     finally:
         restored.close()

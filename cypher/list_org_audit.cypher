@@ -1,0 +1,6 @@
+// One org's records (auditLog: what its admins see), by its own numbering.
+MATCH (a:Audit) WHERE a.audience = $audience AND a.org_seq > $after
+RETURN a.seq AS seq, a.at AS at, a.principal_id AS principal_id, a.org_id AS org_id,
+       a.operation AS operation, a.digest AS digest, a.prev_hash AS prev_hash, a.hash AS hash,
+       a.audience AS audience, a.org_seq AS org_seq, a.org_hash AS org_hash
+ORDER BY a.org_seq LIMIT $limit
