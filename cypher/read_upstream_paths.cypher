@@ -3,8 +3,9 @@
 // SUPPLIED_BY and OPERATES paths forwards of at most $steps relations, the visible
 // LISTS into $ids, and the forward paths from those storefronts (the walk's LISTS
 // step backwards); each part at most $cap relations. Then the caller's summaries of
-// $ids and of those storefronts, and the version of the facts (the report counter and
-// the epoch of its node): the store keeps other nodes' summaries while it holds.
+// $ids and of those storefronts, and the version of the caller's view (as
+// read_view_version, with the epoch of the report counter): the store keeps other
+// nodes' summaries for the view while it holds.
 // (The var-length bound must be a literal: 9 = the deepest walk, 8 hops, plus one.
 // Paths start from nodes matched in the same pattern: ArcadeDB expands a node passed
 // on by WITH from scratch. Summaries of the nodes on the paths in this query took
@@ -43,5 +44,8 @@ MATCH (s:ESum)
 WHERE s.eid = eid AND /*visible:s*/
 RETURN null AS rels, collect(s.data) AS sums, null AS version
 UNION ALL
+OPTIONAL MATCH (c:VClass)
+WHERE /*visible:c*/
+WITH coalesce(max(c.seq), 0) AS seq
 OPTIONAL MATCH (m:Meta {key: 'seq'})
-RETURN null AS rels, null AS sums, [m.value, m.epoch] AS version
+RETURN null AS rels, null AS sums, [seq, m.epoch] AS version

@@ -2,6 +2,7 @@ CREATE CONSTRAINT entity_id IF NOT EXISTS FOR (e:Entity) REQUIRE e.id IS UNIQUE;
 CREATE CONSTRAINT org_id IF NOT EXISTS FOR (o:Org) REQUIRE o.id IS UNIQUE;
 CREATE CONSTRAINT principal_id IF NOT EXISTS FOR (p:Principal) REQUIRE p.id IS UNIQUE;
 CREATE CONSTRAINT meta_key IF NOT EXISTS FOR (m:Meta) REQUIRE m.key IS UNIQUE;
+CREATE CONSTRAINT vclass_key IF NOT EXISTS FOR (c:VClass) REQUIRE c.key IS UNIQUE;
 CREATE INDEX efact_eid IF NOT EXISTS FOR (f:EFact) ON (f.eid);
 CREATE INDEX principal_token IF NOT EXISTS FOR (p:Principal) ON (p.token_hash);
 CREATE INDEX report_id IF NOT EXISTS FOR (r:Report) ON (r.report_id);

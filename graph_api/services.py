@@ -32,6 +32,7 @@ __all__ = ["Services", "hash_token", "open_store", "slug"]
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
+CACHED = 256  # whole-graph answers kept (`Services.cached`), over every view
 
 
 def utc_now() -> datetime:
@@ -156,20 +157,24 @@ class Services:
 
     # -- whole-graph results, cached per view ---------------------------------
     def cached(self, scope: Scope, name: str, arg: Any, compute: Callable[[Any], T]) -> T:
-        """``compute(view)`` once per (caller's view, store version, name, arg).
+        """``compute(view)`` once per (caller's view, its version, name, arg).
 
-        Any applied write bumps the store version, so a cached answer never
-        outlives the data it was computed from; the cache keeps the latest
-        version only.
+        The view's version (``GraphStore.view_version``) moves with every write the
+        caller may see, so a cached answer never outlives the data it was computed
+        from; a write the caller may not see leaves its answers cached (and its next
+        query as fast as before: no timing signal of the write). Each view keeps its
+        latest version only; ``CACHED`` answers are kept over all views.
         """
-        key = (scope.view_key, self.store.view_version(), name, arg)
+        key = (scope.view_key, self.store.view_version(scope), name, arg)
         if key not in self._cache:
             with deadline.suspended():  # shared by every request of this view
                 view = self.store.view(scope)  # follows the database first
-                key = (scope.view_key, self.store.view_version(), name, arg)
+                key = (scope.view_key, self.store.view_version(scope), name, arg)
                 if key not in self._cache:
-                    for k in [k for k in self._cache if k[1] != key[1]]:
+                    for k in [k for k in self._cache if k[0] == key[0] and k[1] != key[1]]:
                         del self._cache[k]
+                    while len(self._cache) >= CACHED:
+                        del self._cache[next(iter(self._cache))]  # the oldest computed
                     view.__networkx_cache__ = self._derived_cache(scope.view_key, key[1], view)
                     self._cache[key] = compute(view)
         result: T = self._cache[key]

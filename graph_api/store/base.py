@@ -208,8 +208,13 @@ class GraphStore(Protocol):
         """
         ...
 
-    def view_version(self) -> int:
-        """Grows on every applied write; caches of view results key on it."""
+    def view_version(self, scope: Scope) -> int:
+        """The version of the caller's view: the newest report key among the visibility
+        classes ``scope`` may see (0 when none). It grows with every applied write the
+        caller may see and with no other, so what is cached per view (whole-graph
+        answers, ``totalCount``) keys on it and outlives the writes it may not see: a
+        write invisible to the caller must not make its next query slower. Costs no
+        work proportional to the graph."""
         ...
 
     def close(self) -> None: ...

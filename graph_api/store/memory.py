@@ -32,6 +32,7 @@ from graph_api.store.columns import FactColumns
 from graph_api.store.reads import GraphReads
 from graph_api.store.scoped_view import VisibilityMask, merged_node, scoped_view
 from graph_api.store.sqlite import Database
+from graph_api.store.versions import ClassVersions
 
 __all__ = ["MemoryStore"]
 
@@ -39,7 +40,11 @@ Data = dict[str, Any]
 Changes = tuple[set[str], set[tuple[str, str]]]
 """Entities and (source, target) relation pairs that gained facts."""
 _KINDS = {kind.value: kind for kind in EntityKind}
-CHANGES_KEPT = 64  # versions whose changes `changes_since` can still tell
+# Catch-ups whose changes `changes_since` can still tell, and the entities and pairs
+# they may hold together: a view's version stays put over the writes it may not see,
+# so its kept snapshot may be many catch-ups behind when it is next asked.
+CHANGES_KEPT = 1024
+CHANGED_KEPT = 100_000
 
 
 class MemoryStore(GraphReads):
@@ -65,8 +70,12 @@ class MemoryStore(GraphReads):
             self._relation_fact = self.columns.add_relation_fact
         self.classes: list[VisibilityClass] = []
         self.applied_seq = 0
-        self.version = 0
-        self._changes: dict[int, Changes | None] = {}
+        # the newest report of each class and of each view asked (`view_version`);
+        # without the graph, read when first asked up to ``_versions_upto``
+        self._versions = ClassVersions()
+        self._versions_upto = 0
+        # (after, upto, what that catch-up changed), oldest first (`changes_since`)
+        self._changes: list[tuple[int, int, Changes | None]] = []
         self._masks: dict[str, VisibilityMask] = {}
         self._sorted_ids: dict[str | None, list[str]] = {}
         self._orgs: dict[str, Org] = {}
@@ -95,7 +104,6 @@ class MemoryStore(GraphReads):
         self.classes = self.db.vclasses(self.classes)
         if not self.with_graph:  # entity kinds are read when a report is first checked
             self.applied_seq = upto
-            self.version += 1
             return upto - after
         heads = {seq: (vclass, conf) for seq, vclass, conf, _ in self.db.report_heads(after, upto)}
         bulk = upto - after > 1000
@@ -124,21 +132,35 @@ class MemoryStore(GraphReads):
                 gc.enable()
                 gc.freeze()
         self.applied_seq = upto
-        self.version += 1
-        self._changes[self.version] = changes
-        self._changes.pop(self.version - CHANGES_KEPT, None)
+        self._keep_changes(after, upto, changes)
         self._sorted_ids.clear()
+        self._versions.written({vclass: seq for seq, (vclass, _) in heads.items()})
+        self._versions_upto = upto
         return len(heads)
+
+    def _keep_changes(self, after: int, upto: int, changes: Changes | None) -> None:
+        kept = self._changes
+        kept.append((after, upto, changes))
+        size = sum(len(c[0]) + len(c[1]) for _, _, c in kept if c is not None)
+        while len(kept) > CHANGES_KEPT or (size > CHANGED_KEPT and len(kept) > 1):
+            gone = kept.pop(0)[2]
+            size -= 0 if gone is None else len(gone[0]) + len(gone[1])
 
     def changes_since(self, version: int) -> Changes | None:
         """The entities and (source, target) relation pairs that gained facts in the
-        versions after ``version``; None when that is not known (a bulk catch-up,
-        or ``version`` too old). A fact only ever adds: what is not listed is as
-        it was at ``version``."""
+        reports after ``version`` (a report key: a view's version, `view_version`),
+        and maybe more; None when that is not known (a bulk catch-up, or ``version``
+        older than what is kept). A fact only ever adds: what is not listed is as it
+        was at ``version``."""
         entities: set[str] = set()
         pairs: set[tuple[str, str]] = set()
-        for v in range(version + 1, self.version + 1):
-            changes = self._changes.get(v)
+        if version >= self.applied_seq:
+            return entities, pairs
+        if not self._changes or self._changes[0][0] > version:
+            return None
+        for _, upto, changes in self._changes:
+            if upto <= version:
+                continue
             if changes is None:
                 return None
             entities |= changes[0]
@@ -267,8 +289,13 @@ class MemoryStore(GraphReads):
         self.catch_up_for_read()
         return scoped_view(self.graph, self.mask(scope))
 
-    def view_version(self) -> int:
-        return self.version
+    def view_version(self, scope: Scope) -> int:
+        """The newest report among the classes the caller sees (`ClassVersions`)."""
+        if self._versions_upto < self.applied_seq:  # without the graph: read when asked
+            heads = self.db.report_heads(self._versions_upto, self.applied_seq)
+            self._versions.written({vclass: seq for seq, vclass, _, _ in heads})
+            self._versions_upto = self.applied_seq
+        return self._versions.of(scope.view_key, self.mask(scope))
 
     def visible_kind(self, scope: Scope, entity_id: str) -> EntityKind | None:
         """The kind the caller knows an entity by (its first visible fact's), or None."""

@@ -58,7 +58,7 @@ from graph_api.store.neo4j_rows import (
     rows_of,
     summary_rows,
 )
-from graph_api.store.neo4j_summaries import ClassState, header_and_state
+from graph_api.store.neo4j_summaries import ClassState, class_versions, header_and_state
 
 __all__ = ["Neo4jStore"]
 
@@ -319,6 +319,8 @@ class Neo4jStore(Neo4jAudit, Neo4jReads):
         sums = summary_rows(rows.entities, existing)
         for part in chunks(rows.heads):
             tx.run(query("create_reports"), rows=part).consume()
+        for part in chunks(class_versions(rows.heads)):  # each view's version
+            tx.run(query("update_class_versions"), rows=part).consume()
         ends = {end for r in rows.relations for end in (r["source"], r["target"])}
         for ids in chunks([i for i in rows.ids if i not in ends]):  # the rest come with
             tx.run(query("merge_entities"), ids=ids).consume()       # their relations

@@ -11,8 +11,10 @@ upstream view for traceToSource is two (every walkable path, then the
 summaries of the nodes on them). Within one GraphQL operation the node data a
 read fetched answers the operation's later record lookups (the ends of a
 relation page, the nodes of a trace's paths) instead of another round trip:
-one operation reads one moment of the graph. Nothing is kept between
-operations, and a write of this process forgets it at once.
+one operation reads one moment of the graph, and a write forgets what the
+writing operation read. Across operations only content-addressed data is kept
+(parsed summaries, envelopes) and a trace's nodes per view at the view's version
+(`view_version`: a write the view may not see keeps them).
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ PATH_ROWS = 20_000  # relations an upstream view reads in one query before walki
 _FORWARD = ("SHIPS_FROM", "SUPPLIED_BY", "OPERATES")
 OPERATIONS = 64  # concurrent operations whose node data is kept (an event loop interleaves)
 ENVELOPES = 200_000  # report envelopes kept (immutable once written), then started afresh
-KEPT_NODES = 50_000  # trace nodes' data kept across operations (at one facts version)
+KEPT_NODES = 50_000  # trace nodes' data kept across operations (each at its view's version)
 PARSED = 20_000  # summaries kept parsed, by their data (content: never stale)
 MERGED = 20_000  # node data kept merged, by the data of the summaries merged
 RELATIONS_AHEAD = 64  # relations read with an entity for its page; past them, a page query
@@ -134,20 +136,24 @@ class Neo4jReads(GraphReads):
         return found[1]
 
     def _forget(self) -> None:
-        """A write of this process: what operations read before it is stale."""
-        self.__dict__["_seen"] = OrderedDict()
-        self.__dict__.pop("_kept", None)
+        """A write of this process: what the writing operation read is stale (it reads
+        its own write next). Other operations keep what they read, one moment of the
+        graph each; what is kept across operations is checked against the view's
+        version, which the write moves for every view that may see it."""
+        token = deadline.current()
+        seen = self.__dict__.get("_seen")
+        if token is not None and seen is not None:
+            seen.pop(id(token), None)
 
-    def _kept_nodes(self, version: Any) -> OrderedDict[tuple[str, str], Data | None]:
-        """Node data kept across operations while the facts stay at ``version`` (the
-        report counter and its epoch, read in the same query as what is asked): every
-        write of facts moves the counter, so what was read at the same version is what
-        a read now returns. Emptied when the version differs."""
-        kept: tuple[Any, OrderedDict[tuple[str, str], Data | None]] | None
-        kept = self.__dict__.get("_kept")
-        if kept is None or kept[0] != version:
-            kept = self.__dict__["_kept"] = (version, OrderedDict())
-        return kept[1]
+    def _kept_nodes(self) -> OrderedDict[tuple[str, str], tuple[Any, Data | None]]:
+        """Node data kept across operations, by (view, id), with the view's version it
+        was read at (``[view_version, epoch of the report counter]``, read in the same
+        query as what is asked): what was read at the version a view still has is what
+        a read now returns. A write the view may not see leaves its version, and so
+        what is kept for it; least recently used out past ``KEPT_NODES``."""
+        kept: OrderedDict[tuple[str, str], tuple[Any, Data | None]]
+        kept = self.__dict__.setdefault("_kept", OrderedDict())
+        return kept
 
     def _remember(self, scope: Scope, ids: Iterable[str], nodes: dict[str, Data]) -> None:
         """Node data (and invisibility) of ``ids`` as the current operation read them."""
@@ -422,23 +428,25 @@ class Neo4jReads(GraphReads):
         if version is None or version[0] is None:
             rest = self.summaries(scope, [e for e in ends if e not in have])
             return {**came, **rest}
-        kept = self._kept_nodes(version)
+        kept = self._kept_nodes()
         out = dict(came)
         missing = []
         for eid in ends:
             if eid in have:
                 continue
             key = (scope.view_key, eid)
-            if key in kept:
+            hit = kept.get(key)
+            if hit is not None and hit[0] == version:
                 kept.move_to_end(key)
-                if (data := kept[key]) is not None:
+                if (data := hit[1]) is not None:
                     out[eid] = data
             else:
                 missing.append(eid)
         if missing:
             found = self.summaries(scope, missing)
             for eid in missing:
-                kept[(scope.view_key, eid)] = found.get(eid)
+                kept[(scope.view_key, eid)] = (version, found.get(eid))
+                kept.move_to_end((scope.view_key, eid))
             while len(kept) > KEPT_NODES:
                 kept.popitem(last=False)
             out.update(found)
@@ -473,8 +481,10 @@ class Neo4jReads(GraphReads):
         return self.relations_page(graph_from_rows(nodes, rows), entity_id, direction, kinds,
                                    first, after, count)
 
-    def view_version(self) -> int:
-        return int(self._read("read_counter", key="seq")[0]["value"])
+    def view_version(self, scope: Scope) -> int:
+        """The newest report key among the classes the caller sees: one small query over
+        the (:VClass) nodes, one per visibility class, each write moving its own."""
+        return int(self._read("read_view_version", **self._who(scope))[0]["value"])
 
     def _keep_envelopes(self, rows: Iterable[Any]) -> None:
         """Envelopes as ``[seq, report_id, org, received_at, source, confidence, marking,

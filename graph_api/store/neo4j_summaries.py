@@ -47,6 +47,7 @@ __all__ = [
     "ClassState",
     "LazyFacts",
     "class_key",
+    "class_versions",
     "fact_tuple",
     "header_and_state",
     "merged_properties",
@@ -66,6 +67,26 @@ SEP = "\x1f"
 def class_key(eid: str, org: str, marking: str, shared: Iterable[str]) -> str:
     """The summary key of an entity's visibility class."""
     return SEP.join((eid, org, marking, ",".join(sorted(shared))))
+
+
+def class_versions(heads: Iterable[Row]) -> list[Row]:
+    """The ``update_class_versions`` rows of report heads (``seq``, ``org``, ``marking``,
+    ``shared``): each visibility class written, with its newest report key.
+
+    >>> [(r["key"], r["seq"]) for r in class_versions([
+    ...     {"seq": 4, "org": "acme", "marking": "RED", "shared": ["b", "a"]},
+    ...     {"seq": 5, "org": "acme", "marking": "RED", "shared": ["a", "b"]}])]
+    [('acme\x1fRED\x1fa,b', 5)]
+    """
+    out: dict[str, Row] = {}
+    for h in heads:
+        shared = sorted(h["shared"])
+        key = SEP.join((h["org"], h["marking"], ",".join(shared)))
+        found = out.get(key)
+        if found is None or found["seq"] < h["seq"]:
+            out[key] = {"key": key, "org": h["org"], "marking": h["marking"], "shared": shared,
+                        "seq": h["seq"]}
+    return list(out.values())
 
 
 def fact_tuple(f: Sequence[Any]) -> Fact:

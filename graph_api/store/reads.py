@@ -32,6 +32,7 @@ __all__ = ["GraphReads", "decode_cursor", "encode_cursor"]
 
 Data = dict[str, Any]
 CHUNK = 500
+TOTALS_KEPT = 1024  # totalCount answers kept, over every view
 
 
 def encode_cursor(key: Iterable[str]) -> str:
@@ -91,8 +92,9 @@ class GraphReads:
     def reporters(self, data: Data) -> list[str]:
         raise NotImplementedError
 
-    def view_version(self) -> int:
-        """Changes whenever any write is applied (keys what is cached per view)."""
+    def view_version(self, scope: Scope) -> int:
+        """Changes whenever a write the caller may see is applied (keys what is cached
+        per view: ``GraphStore.view_version``)."""
         raise NotImplementedError
 
     def view(
@@ -169,7 +171,7 @@ class GraphReads:
             (last,) = decode_cursor(after, 1)
             start = bisect.bisect_right(ids, last)
         totals: dict[Any, int] = self.__dict__.setdefault("_totals", {})
-        total_key = (scope.view_key, self.view_version(), where)
+        total_key = (scope.view_key, self.view_version(scope), where)
         total = totals.get(total_key) if count else None
         everything = self.all_node_data(scope) if count and total is None else None
         items: list[EntityRecord] = []
@@ -194,10 +196,13 @@ class GraphReads:
                 1 for eid in ids
                 if eid in everything and self._match(scope, eid, everything[eid], where) is not None
             )
-            for stale in [k for k in totals if k[1] != total_key[1]]:
+            # this view's counts of an older version go; other views' stay (a write
+            # one view may not see leaves its counts, and so its speed, as they were)
+            for stale in [k for k in totals if k[0] == total_key[0] and k[1] != total_key[1]]:
                 del totals[stale]
-            if len(totals) < 1024:
-                totals[total_key] = total
+            while len(totals) >= TOTALS_KEPT:
+                del totals[next(iter(totals))]  # the oldest kept
+            totals[total_key] = total
         return Page(
             items=items, has_next=has_next, total=total,
             cursors=[encode_cursor([r.id]) for r in items],

@@ -261,21 +261,26 @@ def test_a_write_the_caller_cannot_see_changes_nothing_in_its_snapshot(
 
 
 def test_changes_since_lists_what_each_write_touched(
-    make_services: MakeServices, tmp_path: Path
+    make_services: MakeServices, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     services = make_services()
     lines = list(iter_reports(10, seed=4))
     load(services, lines, tmp_path)
     store: Any = services.store
-    version = store.view_version()
+    version = store.applied_seq  # versions are report keys (`view_version`)
     assert store.changes_since(version) == (set(), set())
-    line = Writer(lines, seed=1).report("bazaarhub", marking="GREEN", shape="supplier")
+    writer = Writer(lines, seed=1)
+    line = writer.report("bazaarhub", marking="GREEN", shape="supplier")
     assert submit(services, line)
     nodes, pairs = store.changes_since(version)
     house = line["entities"][1]["id"]
     assert nodes == {line["entities"][0]["id"], house}
     assert pairs == {(house, line["entities"][0]["id"])}
-    assert store.changes_since(version - 100) is None  # older than what is kept
+    monkeypatch.setattr("graph_api.store.memory.CHANGES_KEPT", 2)
+    for _ in range(2):
+        assert submit(services, writer.report("bazaarhub", marking="GREEN", shape="supplier"))
+    assert store.changes_since(version) is None  # older than what is kept
+    assert store.changes_since(store.applied_seq - 2) is not None
 
 
 def test_a_node_coming_into_view_brings_the_relations_it_already_had(

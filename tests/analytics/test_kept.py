@@ -38,7 +38,7 @@ class Views:
         scope = self.scope(org_id)
         view = store.view(scope)
         view.__networkx_cache__ = self.kept.cache(
-            scope.view_key, store.view_version(), view, store.changes_since  # type: ignore[attr-defined]
+            scope.view_key, store.view_version(scope), view, store.changes_since  # type: ignore[attr-defined]
         )
         return self.of(view)
 

@@ -73,10 +73,10 @@ def test_resubmitting_is_idempotent_and_other_content_conflicts(
     raw = report("r1", [{"id": "s1", "kind": "SELLER"}, {"id": "f1", "kind": "STOREFRONT"}],
                  [{"kind": "OPERATES", "from": "s1", "to": "f1"}])
     assert services.submit_report(acme, raw).created
-    version = services.store.view_version()
+    version = services.store.view_version(acme)
     again = services.submit_report(acme, raw)
     assert (again.created, again.entities, again.relations) == (False, 2, 1)
-    assert services.store.view_version() == version
+    assert services.store.view_version(acme) == version
     with pytest.raises(Conflict) as err:
         services.submit_report(acme, {**raw, "confidence": 0.9})
     assert err.value.field == "reportId"
@@ -362,4 +362,4 @@ def test_view_neighbourhoods(services: Services, scopes: dict[str, Scope]) -> No
         assert edge["confidence"] == pytest.approx(conf) and len(edge["facts"]) == facts
         assert all(len(f) == 3 for f in edge["facts"])
     assert "nobody" not in store.view(rival, ["nobody"], 3)
-    assert store.view_version() > 0
+    assert store.view_version(acme) > 0

@@ -106,7 +106,9 @@ def snapshot(services: Services) -> tuple[Any, ...]:
         reports = tuple(conn.execute("SELECT org_id, report_id, digest FROM reports ORDER BY seq"))
     finally:
         conn.close()
-    return counts, reports, services.store.view_version()
+    versions = tuple(services.store.view_version(services.operator_scope(org))
+                     for org in services.store.orgs())  # every class is its reporter's
+    return counts, reports, versions
 
 
 def names_field(message: str, field: str) -> bool:
