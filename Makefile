@@ -9,8 +9,9 @@ PYTEST_ARGS ?=
 ARC_VENV := .venv-arcadedb
 ARC_STAMP := $(ARC_VENV)/.installed-stamp
 EXPLORE_DEPS := explore/node_modules/.package-lock.json
+CLIENT_DEPS := tests/clients/node_modules/.package-lock.json
 
-.PHONY: install serve test lint bench neo4j-up neo4j-down explore-deps chromium arcadedb clean
+.PHONY: install serve test lint bench neo4j-up neo4j-down explore-deps client-deps chromium arcadedb clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +28,14 @@ $(EXPLORE_DEPS): explore/package.json explore/package-lock.json
 
 explore-deps: $(EXPLORE_DEPS)
 
+# Clients written by others that tests/clients runs against a real server: npm
+# graphql-http (the GraphQL-over-HTTP audits) and graphql-ws (package-lock.json pins them).
+$(CLIENT_DEPS): tests/clients/package.json tests/clients/package-lock.json
+	npm ci --prefix tests/clients --no-audit --no-fund
+	touch $@
+
+client-deps: $(CLIENT_DEPS)
+
 # Debian's Chromium for the browser tests (never a downloaded browser build).
 chromium:
 	test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
@@ -42,7 +51,7 @@ arcadedb: $(ARC_STAMP)
 serve: install explore-deps
 	$(BIN)/graph-api serve --demo
 
-test: install explore-deps chromium arcadedb
+test: install explore-deps client-deps chromium arcadedb
 	scripts/test.sh $(PYTEST_ARGS)
 
 # A Bolt server for development: `make neo4j-up`, then source .arcadedb.env.
@@ -63,4 +72,5 @@ bench: install explore-deps chromium arcadedb
 	GRAPH_API_RATE_PER_SECOND=0 $(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) $(ARC_VENV) .arcadedb data .pytest_cache .mypy_cache explore/node_modules
+	rm -rf $(VENV) $(ARC_VENV) .arcadedb data .pytest_cache .mypy_cache explore/node_modules \
+		tests/clients/node_modules

@@ -68,6 +68,9 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     request_seconds: float = 30.0
     rate: RateSettings = field(default_factory=RateSettings)  # per token
+    # Transports (README "From a script"; docs/security.md "Transports").
+    metrics_token: str = ""  # besides a PLATFORM admin's token, the one that reads /metrics
+    ws_recheck_seconds: float = 2.0  # open WebSockets' tokens looked up again this often
     # What the platform's policy publishes (graph_api.workflow.publication).
     publish: frozenset[str] = frozenset({"bans", "delistings"})
 
@@ -84,6 +87,8 @@ class Settings:
             neo4j_database=env.get("GRAPH_API_NEO4J_DATABASE", "neo4j"),
             request_seconds=float(env.get("GRAPH_API_REQUEST_SECONDS", "30")),
             rate=RateSettings.from_env(),
+            metrics_token=env.get("GRAPH_API_METRICS_TOKEN", ""),
+            ws_recheck_seconds=float(env.get("GRAPH_API_WS_RECHECK_SECONDS", "2")),
             publish=parse_publish(env.get("GRAPH_API_PUBLISH", "bans,delistings")),
         )
         given = {k: v for k, v in overrides.items() if v is not None}

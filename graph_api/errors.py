@@ -7,6 +7,7 @@ GraphAPIError                 INTERNAL (never shown with a trace)
  ├── BadUserInput             BAD_USER_INPUT (names the offending field)
  ├── Conflict                 CONFLICT
  ├── LimitExceeded            LIMIT_EXCEEDED
+ ├── RateLimited              RATE_LIMITED (the caller's rate bucket is empty; retry later)
  └── Unavailable              UNAVAILABLE (a backing store is down; retry)
 """
 
@@ -19,6 +20,7 @@ __all__ = [
     "GraphAPIError",
     "LimitExceeded",
     "NotFound",
+    "RateLimited",
     "Unauthenticated",
     "Unavailable",
 ]
@@ -61,6 +63,10 @@ class Conflict(GraphAPIError):
 
 class LimitExceeded(GraphAPIError):
     code = "LIMIT_EXCEEDED"
+
+
+class RateLimited(GraphAPIError):
+    code = "RATE_LIMITED"
 
 
 class Unavailable(GraphAPIError):

@@ -1,14 +1,18 @@
-"""Per-token rate limiting: a token-bucket ASGI middleware.
+"""Per-token rate limiting: one token bucket per caller, for every transport.
 
 Each caller gets a bucket of ``burst`` requests that refills at ``rate`` per
-second; a request finding its bucket empty is answered HTTP 429 with a
-GraphQL-shaped body (``extensions.code`` RATE_LIMITED) and ``Retry-After``.
+second. Every GraphQL operation takes one token from its caller's bucket, whether
+it came by HTTP POST, HTTP GET or over a WebSocket (``graph_api.api.pipeline``);
+every other HTTP request (downloads, pages) takes one in ``RateLimit``, in front of
+the app. A request finding its bucket empty is refused with RATE_LIMITED (HTTP 429
+and ``Retry-After``; an ``error`` message on a WebSocket).
 
-Buckets are keyed by the SHA-256 of the bearer token, never the token itself,
-so the limiter's memory holds nothing a heap dump could replay. Requests
-without a bearer token share one bucket per client address. Every worker
-process keeps its own buckets: with N workers a token may make up to N times
-the rate (put a shared limiter in front for more).
+Buckets are keyed by ``caller_key``: the SHA-256 of the bearer token as
+``graph_api.bearer`` reads it for authentication (so no spelling of one token gets
+a second bucket), never the token itself, so the limiter's memory holds nothing a
+heap dump could replay. Callers without a (well-formed) token share one bucket per
+client address. Every worker process keeps its own buckets: with N workers a
+token may make up to N times the rate (put a shared limiter in front for more).
 """
 
 from __future__ import annotations
@@ -23,9 +27,10 @@ from dataclasses import dataclass
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ["RateLimit", "RateSettings", "bucket_key"]
+from graph_api.bearer import bearer_token
 
-EXEMPT = frozenset({"/healthz", "/metrics"})
+__all__ = ["RateLimit", "RateSettings", "TokenBuckets", "bucket_key", "caller_key", "retry_after"]
+
 MAX_BUCKETS = 100_000
 
 
@@ -46,34 +51,49 @@ class RateSettings:
         return cls(rate=rate, burst=burst)
 
 
+def caller_key(token: str | None, client: str) -> str:
+    """The bucket of a caller: ``t:`` and the SHA-256 of its token (as
+    ``graph_api.bearer`` read it), else ``ip:`` and its address.
+
+    >>> caller_key("abc", "10.0.0.1") == "t:" + hashlib.sha256(b"abc").hexdigest()
+    True
+    >>> caller_key(None, "10.0.0.1")
+    'ip:10.0.0.1'
+    """
+    if token is not None:
+        return "t:" + hashlib.sha256(token.encode()).hexdigest()
+    return f"ip:{client}"
+
+
 def bucket_key(scope: Scope) -> str:
-    """SHA-256 of the bearer token, else the client address."""
+    """``caller_key`` of an ASGI request, from its ``Authorization`` header."""
+    header = None
     for name, value in scope.get("headers", []):
         if name == b"authorization":
-            if value[:7].lower() == b"bearer ":
-                return "t:" + hashlib.sha256(value[7:].strip()).hexdigest()
+            header = value.decode("latin-1")  # how starlette decodes it for authentication
             break
     client = scope.get("client") or ("?", 0)
-    return f"ip:{client[0]}"
+    return caller_key(bearer_token(header), str(client[0]))
 
 
-class RateLimit:
-    """Token buckets in front of ``app`` (HTTP only; WebSockets authenticate in-band)."""
+class TokenBuckets:
+    """The buckets of one process, shared by every transport."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        settings: RateSettings,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.app = app
+    def __init__(self, settings: RateSettings, clock: Callable[[], float] = time.monotonic
+                 ) -> None:
         self.rate = settings.rate
         self.burst = float(settings.burst)
         self.clock = clock
         self.buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
 
+    @property
+    def enabled(self) -> bool:
+        return self.rate > 0
+
     def take(self, key: str) -> float:
         """Take one token from ``key``'s bucket: 0.0 if granted, else seconds to wait."""
+        if self.rate <= 0:
+            return 0.0
         now = self.clock()
         tokens, at = self.buckets.get(key, (self.burst, now))
         tokens = min(self.burst, tokens + (now - at) * self.rate)
@@ -91,19 +111,52 @@ class RateLimit:
         for key in [k for k, (_, at) in self.buckets.items() if now - at >= refill]:
             del self.buckets[key]
 
+
+def retry_after(wait: float) -> int:
+    """Whole seconds to tell a refused caller (at least 1)."""
+    return max(1, math.ceil(wait))
+
+
+def refusal_body(retry: int) -> bytes:
+    return orjson.dumps({"errors": [{
+        "message": f"too many requests for this token: retry after {retry} s",
+        "extensions": {"code": "RATE_LIMITED"},
+    }]})
+
+
+class RateLimit:
+    """HTTP requests other than ``exempt`` paths take from their caller's bucket.
+
+    The app's own instance exempts ``/graphql``, whose operations take from the same
+    buckets in the operation pipeline, and ``/healthz`` (probes)."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        settings: RateSettings | TokenBuckets,
+        clock: Callable[[], float] = time.monotonic,
+        exempt: frozenset[str] = frozenset({"/healthz"}),
+    ) -> None:
+        self.app = app
+        self.limiter = (settings if isinstance(settings, TokenBuckets)
+                        else TokenBuckets(settings, clock))
+        self.exempt = exempt
+
+    @property
+    def buckets(self) -> dict[str, tuple[float, float]]:
+        return self.limiter.buckets
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.rate <= 0 or scope.get("path") in EXEMPT:
+        if (scope["type"] != "http" or not self.limiter.enabled
+                or scope.get("path") in self.exempt):
             await self.app(scope, receive, send)
             return
-        wait = self.take(bucket_key(scope))
+        wait = self.limiter.take(bucket_key(scope))
         if wait <= 0.0:
             await self.app(scope, receive, send)
             return
-        retry = max(1, math.ceil(wait))
-        body = orjson.dumps({"errors": [{
-            "message": f"too many requests for this token: retry after {retry} s",
-            "extensions": {"code": "RATE_LIMITED"},
-        }]})
+        retry = retry_after(wait)
+        body = refusal_body(retry)
         await send({
             "type": "http.response.start",
             "status": 429,

@@ -1,10 +1,13 @@
-"""Every GraphQL operation goes into the audit ledger.
+"""Every GraphQL operation goes into the audit ledger, once, whatever its transport.
 
-A write records itself in its own transaction through ``Context.take_audit``;
-whatever was not recorded that way (reads, refused writes) is appended when
-the operation ends (``audited``). On a store whose append waits on a server
-(``AuditAhead``: Neo4j), a query's record, known in full before it runs, is
-appended while it runs instead, and waited for before the answer leaves.
+``audited`` is the one place that records an operation and bounds its time: the
+executor (``graph_api.api.operations``) runs every query, mutation and
+subscription inside it, each with its own ``Operation``. A write records itself
+in its own transaction through ``Operation.take_audit``; whatever was not
+recorded that way (reads, refused writes) is appended when the operation ends.
+On a store whose append waits on a server (``AuditAhead``: Neo4j), a query's
+record, known in full before it runs, is appended while it runs instead, and
+waited for before the answer leaves.
 """
 
 from __future__ import annotations
@@ -16,15 +19,16 @@ from typing import Any
 
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, OperationDefinitionNode
-from strawberry.extensions import SchemaExtension
 
 from graph_api import deadline
-from graph_api.api.context import Context
+from graph_api.access import Scope
+from graph_api.api.context import Operation
 from graph_api.audit import AuditEntry
 from graph_api.errors import GraphAPIError
+from graph_api.services import Services
 from graph_api.store.base import AuditAhead
 
-__all__ = ["AuditExtension", "audited", "operation_label"]
+__all__ = ["audit_entry", "audited", "operation_label"]
 
 
 def operation_label(document: object, operation_name: str | None) -> str:
@@ -41,6 +45,20 @@ def operation_label(document: object, operation_name: str | None) -> str:
     return "invalid"
 
 
+def audit_entry(
+    services: Services, scope: Scope | None, label: str, variables: Mapping[str, Any] | None
+) -> AuditEntry:
+    """The record of an operation (or a download) by ``scope``: the one place that digests
+    what it was asked with."""
+    return AuditEntry(
+        at=services.clock(),
+        principal_id=scope.principal_id if scope else "anonymous",
+        org_id=scope.org_id if scope else "",
+        operation=label,
+        digest=services.audit_digest(variables),
+    )
+
+
 class Outcome:
     """What ``audited`` guards: the result it withholds if its audit record is refused."""
 
@@ -48,33 +66,26 @@ class Outcome:
 
 
 @contextlib.contextmanager
-def audited(
-    context: Context, label: str, variables: Mapping[str, Any] | None
-) -> Iterator[Outcome]:
-    """Run one operation within the request's time budget and record it in the ledger.
+def audited(operation: Operation, variables: Mapping[str, Any] | None) -> Iterator[Outcome]:
+    """Run ``operation`` within its time budget and record it in the ledger.
 
-    A write records itself in its own transaction (``Context.take_audit``); anything
+    A write records itself in its own transaction (``Operation.take_audit``); anything
     else is appended afterwards, and if that append fails the answer is withheld:
     nothing is answered that is not in the ledger. A query on an ``AuditAhead`` store
     begins its append before it runs (its entry taken, so nothing records it twice)
     and waits for it after, to the same effect.
     """
-    scope = context._scope
-    entry = context.pending_audit = AuditEntry(
-        at=context.services.clock(),
-        principal_id=scope.principal_id if scope else "anonymous",
-        org_id=scope.org_id if scope else "",
-        operation=label,
-        digest=context.services.audit_digest(variables),
-    )
+    services, label = operation.services, operation.label
+    entry = operation.pending_audit = audit_entry(services, operation._scope, label, variables)
     outcome = Outcome()
-    store = context.services.store
+    store = services.store
     recorded: Callable[[], None] | None = None
-    with deadline.budget(context.services.settings.request_seconds):
+    with deadline.budget(services.settings.request_seconds):
+        operation.budget = deadline.current()
         # the flag first: isinstance on a runtime Protocol walks its members (~30 us)
         ahead = label.startswith("query ") and getattr(store, "AUDITS_AHEAD", False)
         if ahead and isinstance(store, AuditAhead):
-            context.take_audit()
+            operation.take_audit()
             recorded = store.begin_audit(entry)  # keyed by this operation's budget
         try:
             yield outcome
@@ -84,7 +95,7 @@ def audited(
                     recorded()  # the operation's own error is the answer
             raise
     if recorded is None:
-        taken = context.take_audit()
+        taken = operation.take_audit()
         if taken is None:
             return
         recorded = functools.partial(store.append_audit, taken)
@@ -103,21 +114,3 @@ def _withheld_unless(recorded: Callable[[], None], outcome: Outcome) -> None:
             if all(getattr(e.original_error, "code", None) != exc.code for e in errors):
                 errors.append(GraphQLError(exc.message, original_error=exc))
             result.errors = errors  # a refused write's own UNAVAILABLE says it already
-
-
-class AuditExtension(SchemaExtension):
-    """``audited`` for operations run by strawberry itself (subscriptions on the WebSocket)."""
-
-    def on_execute(self) -> Iterator[None]:
-        context = self.execution_context.context
-        if not isinstance(context, Context):
-            yield
-            return
-        label = operation_label(
-            self.execution_context.graphql_document, self.execution_context.operation_name
-        )
-        with audited(context, label, self.execution_context.variables) as outcome:
-            yield
-            result = self.execution_context.result
-            if isinstance(result, GraphQLExecutionResult):
-                outcome.result = result

@@ -1,4 +1,11 @@
-"""The per-request context: the caller's scope and what the operation has read.
+"""One GraphQL operation: who asks, its time budget, what it has read, its audit record.
+
+The operation pipeline (``graph_api.api.pipeline``) makes an ``Operation`` for every
+operation on every transport — an HTTP request, and each ``subscribe`` message on
+a WebSocket — and graphql-core hands it to every resolver as ``info.context``
+(hence the other name, ``Context``). Nothing in it outlives the operation: a
+WebSocket connection keeps only its token, and its next operation is
+authenticated, limited and audited afresh.
 
 Entity records and assertion envelopes read once per operation are kept here,
 so a record named twice (a relation's end, a path's node) costs one read. Two
@@ -13,18 +20,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from graph_api import deadline
 from graph_api.access import Action, Scope
 from graph_api.audit import AuditEntry
-from graph_api.errors import GraphAPIError, LimitExceeded, Unauthenticated
+from graph_api.errors import BadUserInput, GraphAPIError, LimitExceeded, Unauthenticated
 from graph_api.model import Assertion
 from graph_api.services import Services
 from graph_api.store.base import EntityRecord, GraphStore
 
-__all__ = ["Context", "MAX_HOPS", "MAX_LIMIT", "check_limit"]
+__all__ = ["Context", "MAX_HOPS", "MAX_LIMIT", "Operation", "check_limit"]
 
 MAX_HOPS = 8
 MAX_LIMIT = 10_000
@@ -34,21 +41,21 @@ def check_limit(name: str, value: int, maximum: int, minimum: int = 0) -> int:
     if value > maximum:
         raise LimitExceeded(f"{name} is at most {maximum}, got {value}", field=name)
     if value < minimum:
-        from graph_api.errors import BadUserInput
-
         raise BadUserInput(f"{name} is at least {minimum}, got {value}", field=name)
     return value
 
 
-@dataclass
-class Context:
+@dataclass(eq=False)
+class Operation:
+    """The state of one operation, made for it and dropped after it."""
+
     services: Services
-    auth_error: GraphAPIError | None = None
+    auth_error: GraphAPIError | None = None  # why there is no scope (None: there is one)
     _scope: Scope | None = None
+    label: str = ""  # "query entity": what the audit record names
+    budget: deadline.Budget | None = None  # its time, while it runs (``auditing.audited``)
+    pending_audit: AuditEntry | None = None  # its record, until a write takes it
     entity_loader: DataLoader[str, EntityRecord | None] = field(init=False)
-    extra: dict[str, Any] = field(default_factory=dict)
-    pending_audit: AuditEntry | None = None
-    connection_params: dict[str, Any] | None = None  # WebSocket connection_init payload
     _records: dict[str, EntityRecord | None] = field(default_factory=dict)
     _envelopes: dict[int, Assertion] = field(default_factory=dict)
 
@@ -102,9 +109,13 @@ class Context:
         return found
 
     def forget_entities(self) -> None:
-        """After a write in this operation: read records afresh."""
+        """After a write in this operation, and before each event of a subscription:
+        read records afresh."""
         self._records.clear()
         self.entity_loader.clear_all()
 
     async def _load_entities(self, ids: list[str]) -> list[EntityRecord | None]:
         return self.entity_records(ids)
+
+
+Context = Operation  # what resolvers call ``info.context``

@@ -7,18 +7,11 @@ from typing import Any
 
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
-from strawberry.extensions import (
-    AddValidationRules,
-    MaxTokensLimiter,
-    ParserCache,
-    ValidationCache,
-)
 from strawberry.extensions.max_aliases import create_validator as alias_rule
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 from graph_api.access import Action
 from graph_api.api.analytics_fields import AnalyticsQuery
-from graph_api.api.auditing import AuditExtension
 from graph_api.api.direct import use_direct_resolvers
 from graph_api.api.export_fields import ExportMutation
 from graph_api.api.inputs import ReportInput, report_mapping
@@ -195,23 +188,12 @@ def limit_rules(settings: Settings) -> list[type[ASTValidationRule]]:
     return [depth_rule(settings.max_depth, None, None), alias_rule(settings.max_aliases)]
 
 
-def build_schema(settings: Settings | None = None, direct: bool = True) -> strawberry.Schema:
-    """The schema; its extensions apply the limits and the audit to operations strawberry
-    runs itself (subscriptions), ``operations.Operations`` to every query and mutation.
-    ``direct=False`` keeps strawberry's own resolver wrapping (``api.direct``)."""
-    settings = settings or Settings()
-    # Rule classes made once, so ValidationCache's key (document, rules) repeats.
-    rules = limit_rules(settings)
-    extensions: list[Any] = [
-        AuditExtension,
-        lambda: AddValidationRules(rules),
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: ParserCache(maxsize=256),
-        lambda: ValidationCache(maxsize=256),
-    ]
-    schema = QuietSchema(
-        query=Query, mutation=Mutation, subscription=WorkflowSubscription, extensions=extensions
-    )
+def build_schema(direct: bool = True) -> strawberry.Schema:
+    """The schema, without extensions: the executor (``operations.Operations``) parses,
+    validates with ``limit_rules``, audits and bounds the time of every operation, on
+    every transport, once. ``direct=False`` keeps strawberry's own resolver wrapping
+    (``api.direct``)."""
+    schema = QuietSchema(query=Query, mutation=Mutation, subscription=WorkflowSubscription)
     if direct:
         use_direct_resolvers(schema)
     return schema

@@ -36,8 +36,9 @@ def cli(db: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess
 
 
 class Server:
-    def __init__(self, db: Path, *extra: str) -> None:
+    def __init__(self, db: Path, *extra: str, env: dict[str, str] | None = None) -> None:
         self.db = db
+        self.env = env  # added to this process's environment
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = db.parent / f"server-{self.port}.log"
@@ -51,6 +52,7 @@ class Server:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env={**os.environ, **(self.env or {})},
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -126,13 +126,14 @@ def test_an_answer_that_is_not_graphql_says_what_came_back(demo: Server) -> None
         proxy.server_close()
     assert (html.value.code, html.value.status_code) == ("BAD_RESPONSE", 502)
     assert "HTTP 502 with text/html" in str(html.value) and "Bad Gateway" in str(html.value)
-    # A mistyped address on the real server: its plain-text 404, not a JSON decode error.
+    # A mistyped address on the real server: its 404 in the JSON envelope (NOT_FOUND,
+    # naming the path), not a JSON decode error.
     token = demo.demo_tokens()[("ipcu", "investigator")]
     with GraphClient(demo.url + "/nothing-here", token) as client:
-        with pytest.raises(ResponseError) as not_found:
+        with pytest.raises(GraphAPIError) as not_found:
             client.query("{ me { role } }")
-    assert not_found.value.status_code == 404
-    assert re.search(r"HTTP 404 with text/plain, not a GraphQL response", str(not_found.value))
+    assert not_found.value.code == "NOT_FOUND"
+    assert "/nothing-here/graphql" in not_found.value.message
 
 
 def test_a_relay_walk_with_node(demo: Server) -> None:
@@ -203,8 +204,6 @@ def test_subscribe_hears_an_alert_raised_by_a_report(fresh_demo: Server) -> None
     assert path[0] == "seller-new-face" and path[-1] == "seller-golden-step"
 
 
-@pytest.mark.xfail(strict=True, reason="the server sends binary frames (issue 19 item 2, being "
-                   "fixed in graph_api/api/app.py): drop this mark when it sends text")
 def test_the_server_speaks_in_text_frames(demo: Server) -> None:
     """graphql-transport-ws carries JSON in text frames; npm graphql-ws and Python gql
     refuse binary ones (the client here reads both, and records which it got)."""
