@@ -54,12 +54,14 @@ serve: install explore-deps
 test: install explore-deps client-deps chromium arcadedb
 	scripts/test.sh $(PYTEST_ARGS)
 
-# A Bolt server for development: `make neo4j-up`, then source .arcadedb.env.
+# A Bolt server for development: `make neo4j-up` prints and writes the GRAPH_API_NEO4J_*
+# settings to .arcadedb.dev.env (`make test` keeps its own server in .arcadedb.env);
+# then `set -a; . ./.arcadedb.dev.env; set +a` and `graph-api serve --store neo4j`.
 neo4j-up: install arcadedb
-	$(BIN)/python scripts/arcadedb.py start --venv $(ARC_VENV) --data .arcadedb/dev --env-file .arcadedb.env
+	$(BIN)/python scripts/arcadedb.py start --venv $(ARC_VENV) --data .arcadedb/dev --env-file .arcadedb.dev.env --serve-settings --reuse
 
 neo4j-down: install
-	$(BIN)/python scripts/arcadedb.py stop --env-file .arcadedb.env
+	$(BIN)/python scripts/arcadedb.py stop --env-file .arcadedb.dev.env
 
 lint: install
 	$(BIN)/ruff check graph_api tests bench
