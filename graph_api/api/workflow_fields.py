@@ -15,7 +15,8 @@ from typing import Any
 import strawberry
 
 from graph_api import model
-from graph_api.access import Action
+from graph_api.access import Action, public_scope
+from graph_api.analytics.results import Path as PathResult
 from graph_api.api.analytics_fields import Path
 from graph_api.api.inputs import EvidenceInput, evidence_mapping
 from graph_api.api.types import (
@@ -30,12 +31,15 @@ from graph_api.api.types import (
     org_of,
 )
 from graph_api.errors import BadUserInput
+from graph_api.store.records import Record
 from graph_api.workflow import alerts as wf_alerts
 from graph_api.workflow import cases as wf_cases
 from graph_api.workflow import model as wf
 from graph_api.workflow import notices as wf_notices
+from graph_api.workflow import publication as wf_publication
 from graph_api.workflow import testbuys as wf_testbuys
 from graph_api.workflow.penalties import PENALTY
+from graph_api.workflow.publication import published_bans
 from graph_api.workflow.runtime import workflow_for
 
 __all__ = ["WorkflowMutation", "WorkflowQuery", "WorkflowSubscription"]
@@ -114,12 +118,34 @@ class Notice(Node):
     async def listings(self, info: Info) -> list[Entity]:
         return await _entities(info, self._doc["listings"])
 
-    @strawberry.field
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="What the notice caused, in the caller's own ledger: the ladder over "
+        "the notices the caller's org may see."
+    )
     async def penalties(self, info: Info) -> list[Penalty]:
+        scope = info.context.scope
         records = workflow_for(info.context.services).records
-        found = records.get_many(PENALTY, self._doc.get("penalties", []))
-        docs = [found[i].doc for i in self._doc.get("penalties", []) if i in found]
-        return await _penalties(info, docs)
+        term = f"notice:{scope.org_id}:{self._doc['id']}"
+        return await _penalties(info, [r.doc for r in records.find(PENALTY, term=term)])
+
+
+@strawberry.type(description="A public state the platform published: id, kind and status only.")
+class Publication:
+    id: strawberry.ID
+    status: str
+    published_at: datetime
+    reason: str | None
+    _doc: strawberry.Private[dict[str, Any]]
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> Publication:
+        return cls(id=strawberry.ID(doc["id"]), status=doc["status"],
+                   published_at=wf.from_key(doc["publishedAt"]), reason=doc.get("reason"),
+                   _doc=doc)
+
+    @strawberry.field
+    async def entity(self, info: Info) -> Entity:
+        return await load_entity(info, self._doc["entity"])
 
 
 @strawberry.type
@@ -143,19 +169,22 @@ class Alert(Node):
     explanation: list[Path]
 
 
+def _alert(info: Info, G: Any, record: Record, paths: list[PathResult]) -> Alert:
+    scope = info.context.scope
+    subject = info.context.store.entities_by_id(scope, [record.doc["subject"]])
+    return Alert(
+        id=strawberry.ID(record.doc["id"]), kind=wf.AlertKind(record.doc["kind"]),
+        raised_at=wf.from_key(record.doc["raisedAt"]),
+        subject=Entity.from_record(subject[record.doc["subject"]]),
+        explanation=[Path.build(G, p) for p in paths],
+    )
+
+
 def _alerts(info: Info, kind: str | None, first: int) -> list[Alert]:
     scope = info.context.require(Action.READ)
     G = info.context.store.view(scope)
-    out = []
-    for record, paths in wf_alerts.list_alerts(info.context.services, scope, G, kind, first):
-        subject = info.context.store.entities_by_id(scope, [record.doc["subject"]])
-        out.append(Alert(
-            id=strawberry.ID(record.id), kind=wf.AlertKind(record.doc["kind"]),
-            raised_at=wf.from_key(record.doc["raisedAt"]),
-            subject=Entity.from_record(subject[record.doc["subject"]]),
-            explanation=[Path.build(G, p) for p in paths],
-        ))
-    return out
+    found = wf_alerts.list_alerts(info.context.services, scope, G, kind, first)
+    return [_alert(info, G, record, paths) for record, paths in found]
 
 
 @strawberry.type
@@ -343,28 +372,31 @@ class WorkflowQuery:
         description="Sellers banned for counterfeiting; CLEAR to every caller."
     )
     async def name_and_shame(self, info: Info, first: int | None = 100) -> list[Entity]:
+        """The platform's published bans, each seller as the public reads it (names from
+        CLEAR and GREEN assertions only)."""
         info.context.require(Action.READ)
-        records = workflow_for(info.context.services).records
-        bans = records.find(PENALTY, term="active:BAN", limit=check_first(first, 100),
-                            descending=True)
-        return await _entities(info, list(dict.fromkeys(r.doc["subject"] for r in bans)))
+        services = info.context.services
+        ids = list(dict.fromkeys(published_bans(services, check_first(first, 100))))
+        found = services.store.entities_by_id(public_scope(), ids)
+        return [Entity.from_record(found[i]) for i in ids if i in found]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
-        description="Penalties on an entity, from the notices the caller can see (bans are public)."
+        description="Penalties on an entity in the caller's own ledger: the ladder over "
+        "the notices the caller's org may see."
     )
     async def penalties(self, info: Info, entity: strawberry.ID) -> list[Penalty]:
         scope = info.context.require(Action.READ)
-        services = info.context.services
-        records = workflow_for(services).records
-        docs = []
-        seen: dict[str, bool] = {}
-        for r in records.find(PENALTY, term=f"subject:{entity}"):
-            notice = r.doc["notice"]
-            if notice not in seen:
-                seen[notice] = wf_notices.get_notice(services, scope, notice) is not None
-            if seen[notice] or (r.doc["kind"] == "BAN" and r.doc.get("liftedAt") is None):
-                docs.append(r.doc)
-        return await _penalties(info, docs)
+        records = workflow_for(info.context.services).records
+        found = records.find(PENALTY, term=f"subject:{scope.org_id}:{entity}")
+        return await _penalties(info, [r.doc for r in found])
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="The platform's publications of public states, newest first (public)."
+    )
+    def publications(self, info: Info, first: int | None = 50) -> list[Publication]:
+        info.context.require(Action.READ)
+        docs = wf_publication.list_publications(info.context.services, check_first(first))
+        return [Publication.from_doc(d) for d in docs]
 
     @strawberry.field
     def test_buys(
@@ -409,6 +441,17 @@ class WorkflowMutation:
         doc = wf_notices.withdraw_notice(info.context.services, info.context.scope, str(id))
         return Notice.from_doc(doc)
 
+    @strawberry.mutation(  # type: ignore[untyped-decorator]
+        description="A platform reviewer publishes an entity's public state (LISTING "
+        "DELISTED/LIVE, STOREFRONT CLOSED/OPEN, SELLER BANNED/ACTIVE) as a CLEAR assertion."
+    )
+    def publish(
+        self, info: Info, entity: strawberry.ID, status: str, reason: str | None = None
+    ) -> Publication:
+        doc = wf_publication.publish(info.context.services, info.context.scope, str(entity),
+                                     status, reason)
+        return Publication.from_doc(doc)
+
     @strawberry.mutation
     def record_test_buy(self, info: Info, input: TestBuyInput) -> TestBuy:
         doc = wf_testbuys.record_test_buy(
@@ -449,8 +492,10 @@ class WorkflowSubscription:
         wfl = workflow_for(services)
         with wfl.broker.subscribe() as queue:
             while True:
-                alert_id = await queue.get()
-                record = wfl.records.get(wf_alerts.ALERT, alert_id)
+                key = await queue.get()
+                if not wf_alerts.own_alert(scope, key):
+                    continue
+                record = wfl.records.get(wf_alerts.ALERT, key)
                 if record is None or (kind is not None and record.doc["kind"] != kind.value):
                     continue
                 G = services.store.view(scope)
@@ -458,10 +503,4 @@ class WorkflowSubscription:
                 if paths is None:
                     continue
                 info.context.forget_entities()
-                subject = services.store.entities_by_id(scope, [record.doc["subject"]])
-                yield Alert(
-                    id=strawberry.ID(record.id), kind=wf.AlertKind(record.doc["kind"]),
-                    raised_at=wf.from_key(record.doc["raisedAt"]),
-                    subject=Entity.from_record(subject[record.doc["subject"]]),
-                    explanation=[Path.build(G, p) for p in paths],
-                )
+                yield _alert(info, G, record, paths)

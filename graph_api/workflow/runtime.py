@@ -17,8 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
-
 from graph_api.access import Scope
 from graph_api.audit import AuditEntry
 from graph_api.model import Org, OrgType
@@ -177,15 +175,7 @@ class Plan:
         self._read: dict[tuple[str, str], int] = {}
         self._writes: dict[tuple[str, str], _Write] = {}
         self._by_term: dict[tuple[str, str], set[str]] = {}
-        self._views: dict[str, nx.MultiDiGraph] = {}
         self.memo: dict[tuple[str, str], Any] = {}  # per-plan lookups (e.g. sellers behind)
-
-    def view(self, scope: Scope) -> nx.MultiDiGraph:
-        """The scope's graph view, fetched once per plan (effects apply at commit)."""
-        G = self._views.get(scope.view_key)
-        if G is None:
-            G = self._views[scope.view_key] = self.services.store.view(scope)
-        return G
 
     # -- records ---------------------------------------------------------------
     def get(self, kind: str, id: str) -> dict[str, Any] | None:

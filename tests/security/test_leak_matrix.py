@@ -446,6 +446,26 @@ def test_notice_transitions(twins_for: MakeTwins, caller: str, mutation: str) ->
             assert answer["errors"][0]["extensions"]["code"] in ("NOT_FOUND", "FORBIDDEN")
 
 
+PUBLISH = """mutation($id: ID!, $s: String!, $r: String) { publish(entity: $id, status: $s,
+    reason: $r) { id status publishedAt reason entity { id kind name status } } }"""
+PUBLICATIONS = """query($n: Int) { publications(first: $n) { id status publishedAt reason
+    entity { id kind name status } } }"""
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_publish_and_publications(twins_for: MakeTwins, caller: str) -> None:
+    """Only a platform reviewer publishes, and only what the platform sees (a hidden id
+    is refused like a missing one); what is published every caller reads alike."""
+    twins = twins_for(caller)
+    publisher = "bazaar:reviewer" if caller == "bazaar" else caller
+    for entity_id in ALL_IDS:
+        for status in ("BANNED", "DELISTED", "CLOSED"):
+            twins.same(PUBLISH, {"id": entity_id, "s": status, "r": "review"}, as_=publisher)
+    for first in (1, 50):
+        twins.same(PUBLICATIONS, {"n": first})
+    entity_state(twins, list(ALL_IDS))
+
+
 TEST_BUY_MUTATION = """mutation($i: TestBuyInput!) { recordTestBuy(input: $i) { %s } }""" % (
     TEST_BUY
 )
@@ -531,6 +551,8 @@ REGISTRY: dict[str, tuple[str, ...]] = {
     "Query.auditLog": (f"{HERE}::test_audit_log_shows_an_admin_its_own_org_only",),
     "Query.node": (f"{HERE}::test_node_and_nodes",),
     "Query.nodes": (f"{HERE}::test_node_and_nodes",),
+    "Query.publications": (f"{HERE}::test_publish_and_publications",),
+    "Mutation.publish": (f"{HERE}::test_publish_and_publications",),
     "Mutation.submitReport": (f"{HERE}::test_submit_report",),
     "Mutation.fileNotice": (f"{HERE}::test_file_notice",),
     "Mutation.refuteNotice": (f"{HERE}::test_notice_transitions",),
