@@ -52,6 +52,18 @@ def parse_publish(text: str) -> frozenset[str]:
     return frozenset(words)
 
 
+def parse_choice(name: str, text: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (case-insensitive), or a ValueError naming the variable.
+
+    >>> parse_choice("X", "Optional", ("required", "optional"))
+    'optional'
+    """
+    value = text.strip().lower()
+    if value not in choices:
+        raise ValueError(f"{name}: {text!r} is not one of {', '.join(choices)}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     db: Path = Path("data/graph.db")
@@ -73,6 +85,12 @@ class Settings:
     ws_recheck_seconds: float = 2.0  # open WebSockets' tokens looked up again this often
     # What the platform's policy publishes (graph_api.workflow.publication).
     publish: frozenset[str] = frozenset({"bans", "delistings"})
+    # Rights a notice must cite: "required" (a VERIFIED right and a reason code) or
+    # "optional" (cited rights must still be VERIFIED); graph_api.workflow.rights.
+    notice_rights: str = "required"
+    # The good-faith policy over the last 180 days (graph_api.workflow.notifiers).
+    trust_min_listings: int = 50
+    trust_min_accuracy: float = 0.95
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -90,6 +108,11 @@ class Settings:
             metrics_token=env.get("GRAPH_API_METRICS_TOKEN", ""),
             ws_recheck_seconds=float(env.get("GRAPH_API_WS_RECHECK_SECONDS", "2")),
             publish=parse_publish(env.get("GRAPH_API_PUBLISH", "bans,delistings")),
+            notice_rights=parse_choice("GRAPH_API_NOTICE_RIGHTS",
+                                       env.get("GRAPH_API_NOTICE_RIGHTS", "required"),
+                                       ("required", "optional")),
+            trust_min_listings=int(env.get("GRAPH_API_TRUST_MIN_LISTINGS", "50")),
+            trust_min_accuracy=float(env.get("GRAPH_API_TRUST_MIN_ACCURACY", "0.95")),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given)  # type: ignore[arg-type]
