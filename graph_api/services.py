@@ -55,16 +55,18 @@ def slug(name: str) -> str:
     return text
 
 
-def open_store(settings: Settings, with_graph: bool = True) -> GraphStore:
+def open_store(settings: Settings, with_graph: bool = True, create: bool = True) -> GraphStore:
+    """The store of ``settings``; ``create=False`` refuses (ValueError) a database that
+    is not there yet instead of making it."""
     if settings.store == "neo4j":
         from graph_api.store.neo4j import Neo4jStore
 
-        return Neo4jStore(settings)
+        return Neo4jStore(settings, create=create)
     if settings.store != "memory":
         raise ValueError(f"unknown store {settings.store!r}: memory or neo4j")
     from graph_api.store.memory import MemoryStore
 
-    return MemoryStore(settings.db, with_graph=with_graph)
+    return MemoryStore(settings.db, with_graph=with_graph, create=create)
 
 
 def _kept_views() -> KeptViews:
@@ -84,9 +86,11 @@ class Services:
     _kept: KeptViews = field(default_factory=_kept_views, repr=False)
 
     @classmethod
-    def open(cls, settings: Settings, clock: Clock = utc_now, with_graph: bool = True) -> Services:
-        """``with_graph=False``: a bulk writer that keeps no graph in memory."""
-        store = open_store(settings, with_graph)
+    def open(cls, settings: Settings, clock: Clock = utc_now, with_graph: bool = True,
+             create: bool = True) -> Services:
+        """``with_graph=False``: a bulk writer that keeps no graph in memory.
+        ``create=False``: the database must exist (its missing secrets are still made)."""
+        store = open_store(settings, with_graph, create)
         secret = load_or_create_secret(settings.secrets_dir / PSEUDONYM_KEY_FILE)
         audit_key = load_or_create_secret(settings.secrets_dir / AUDIT_KEY_FILE)
         return cls(settings=settings, store=store, clock=clock, secret=secret,

@@ -13,13 +13,14 @@ import os
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 __all__ = [
     "PRIVATE_KEY_FILE",
     "PUBLIC_KEY_FILE",
     "key_fingerprint",
     "load_or_create_signing_key",
+    "load_public_key",
     "public_key_pem",
 ]
 
@@ -34,10 +35,27 @@ def public_key_pem(key: Ed25519PrivateKey) -> bytes:
 
 
 def key_fingerprint(public_pem: bytes) -> str:
-    """SHA-256 of the raw 32-byte public key, hex: how a recipient names the key."""
+    """SHA-256 of the raw 32-byte public key, hex: how a recipient names the key.
+    ValueError for anything but an Ed25519 public key PEM."""
     public = serialization.load_pem_public_key(public_pem)
+    if not isinstance(public, Ed25519PublicKey):
+        raise ValueError("not an Ed25519 public key")
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()
+
+
+def load_public_key(directory: Path) -> bytes:
+    """The public key PEM of the signing key in ``directory``, never making one:
+    ValueError when there is none (a verifier must not check against a new key)."""
+    public_path, private_path = directory / PUBLIC_KEY_FILE, directory / PRIVATE_KEY_FILE
+    if public_path.is_file():
+        pem = public_path.read_bytes()
+        key_fingerprint(pem)  # readable, Ed25519
+        return pem
+    if private_path.is_file():
+        return public_key_pem(_load(private_path))
+    raise ValueError(f"no export signing key in {directory}: it is made when the server "
+                     "first starts (graph-api serve)")
 
 
 def _load(path: Path) -> Ed25519PrivateKey:

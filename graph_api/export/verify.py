@@ -1,4 +1,10 @@
-"""Check a case package: every file against the manifest, the manifest against its signature."""
+"""Check a case package: every file against the manifest, the manifest against its signature.
+
+The signature is checked against a public key the verifier names (a PEM file, the
+exporting server's database, or the server's ``/export-key``): never one made up
+on the spot. ``manifest.json`` names the fingerprint of the key that signed it, so
+a package checked against another key is reported as such, not as tampered with.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,41 @@ import json
 import zipfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
+import httpx
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from graph_api.export.keys import key_fingerprint
 from graph_api.export.package import MANIFEST_FILE, SIGNATURE_FILE
 
-__all__ = ["verify_package"]
+__all__ = ["fetch_public_key", "verify_package"]
+
+KEY_PATH = "/export-key"
+
+
+def fetch_public_key(url: str, timeout: float = 10.0) -> bytes:
+    """The public key PEM that a server publishes at ``url`` (its ``/export-key``, or
+    the server's address, to which ``/export-key`` is added). ValueError when it cannot
+    be had or is no Ed25519 public key."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"--url {url!r}: give the server's http(s) address or its /export-key")
+    if parts.path in ("", "/"):
+        url = urlunsplit(parts._replace(path=KEY_PATH))
+    try:
+        answer = httpx.get(url, timeout=timeout, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise ValueError(f"cannot fetch the key from {url}: {exc}") from None
+    if answer.status_code != 200:
+        raise ValueError(f"cannot fetch the key from {url}: HTTP {answer.status_code}")
+    try:
+        key_fingerprint(answer.content)
+    except ValueError:
+        raise ValueError(f"{url} did not answer an Ed25519 public key PEM") from None
+    return answer.content
 
 
 def _signature_problems(manifest: bytes, signature: bytes, public_key_pem: bytes) -> list[str]:
@@ -24,11 +57,26 @@ def _signature_problems(manifest: bytes, signature: bytes, public_key_pem: bytes
         return ["unreadable public key: not a PEM public key"]
     if not isinstance(key, Ed25519PublicKey):
         return ["unreadable public key: not an Ed25519 key"]
+    problems = []
+    named = _named_key(manifest)
+    if named is not None and named != key_fingerprint(public_key_pem):
+        problems.append(f"another key: {MANIFEST_FILE} names signing key {named}, not the key "
+                        "given (ask the exporter for its key: graph-api export-key)")
     try:
         key.verify(signature, manifest)
     except InvalidSignature:
-        return [f"bad signature: {SIGNATURE_FILE} does not verify {MANIFEST_FILE} with this key"]
-    return []
+        problems.append(
+            f"bad signature: {SIGNATURE_FILE} does not verify {MANIFEST_FILE} with this key")
+    return problems
+
+
+def _named_key(manifest: bytes) -> str | None:
+    """The fingerprint of the signing key that the manifest names, if it names one."""
+    try:
+        named = json.loads(manifest.decode("utf-8"))["signature"]["public_key_sha256"]
+    except (UnicodeDecodeError, ValueError, KeyError, TypeError):
+        return None
+    return named if isinstance(named, str) else None
 
 
 def _listed(manifest: bytes) -> tuple[list[dict[str, Any]], list[str]]:

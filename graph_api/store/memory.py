@@ -53,10 +53,11 @@ class MemoryStore(GraphReads):
     ``with_graph=False`` is the bulk importer's mode: it keeps only each
     entity's (visibility class, kind) facts in memory, enough to validate
     reports, and leaves the graph to the servers that follow the database.
+    ``create=False``: the database must exist (ValueError otherwise).
     """
 
-    def __init__(self, db_path: Path, with_graph: bool = True) -> None:
-        self.db = Database(db_path)
+    def __init__(self, db_path: Path, with_graph: bool = True, create: bool = True) -> None:
+        self.db = Database(db_path, create)
         self.with_graph = with_graph
         self._kinds: dict[str, list[tuple[int, EntityKind]]] = {}
         self._kinds_upto = 0  # without the graph: kinds read up to this seq, when first asked

@@ -79,7 +79,9 @@ class Neo4jStore(Neo4jAudit, Neo4jReads):
     # a write here is mostly waiting on the server, with the GIL released.
     OVERLAPS_WRITES = True
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, create: bool = True) -> None:
+        """``create=False``: the database must hold a graph_api graph already (ValueError
+        otherwise; nothing is written to it then)."""
         self.database = settings.neo4j_database
         # While the database is down a request answers UNAVAILABLE within seconds
         # instead of retrying for the driver's default 30 s; the pool reconnects after.
@@ -104,9 +106,19 @@ class Neo4jStore(Neo4jAudit, Neo4jReads):
         # one server answers reads and appends alike: a query's first read carries its
         # record (a routing driver sends reads to followers and appends to the leader)
         self.CARRIES_AUDIT = urlsplit(settings.neo4j_uri).scheme.startswith("bolt")
+        if not create and not self._initialised():
+            self.close()
+            raise ValueError(f"no graph_api database {self.database!r} at "
+                             f"{settings.neo4j_uri}: check the store settings; only serve, "
+                             "org add, org load and import make one")
         self._write(lambda tx: [tx.run(s).consume() for s in schema_statements()])
         migrate(self)  # a database written before entity summaries gets them, once
         migrate_audit(self)  # a ledger written before org-local numbers gets them, once
+
+    def _initialised(self) -> bool:
+        """Whether a store has written to this database before (it marks the layout at
+        once, and every counter and the ledger head are marks too)."""
+        return bool(self._run(READ_ACCESS, query("find_meta")))
 
     def close(self) -> None:
         with self._sessions_lock:

@@ -30,7 +30,7 @@ from graph_api.model import (
 )
 from graph_api.store.sqlite_faults import write_transaction
 
-__all__ = ["Database", "EntityRow", "RelationRow"]
+__all__ = ["Database", "EntityRow", "RelationRow", "require_database"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -87,11 +87,37 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-class Database:
-    """Thin, typed access to the SQLite file. One connection, one thread."""
+def require_database(path: Path) -> None:
+    """Raise ValueError unless ``path`` is a graph_api database: a command that does not
+    make one must not make one by a mistyped ``--db`` either."""
+    if not path.is_file():
+        raise ValueError(f"no database at {path}: check --db (or GRAPH_API_DB); only serve, "
+                         "org add, org load, import and restore make a database")
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit'"
+            ).fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise ValueError(f"{path} is not a graph_api database ({exc})") from None
+    if found is None:
+        raise ValueError(f"{path} is not a graph_api database (no audit ledger in it)")
 
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
+
+class Database:
+    """Thin, typed access to the SQLite file. One connection, one thread.
+
+    ``create=False``: the file must be a graph_api database already (``require_database``).
+    """
+
+    def __init__(self, path: Path, create: bool = True) -> None:
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        else:
+            require_database(path)
         self.path = path
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from graph_api.export.keys import (
     PRIVATE_KEY_FILE,
     PUBLIC_KEY_FILE,
+    key_fingerprint,
     load_or_create_signing_key,
     public_key_pem,
 )
@@ -153,10 +154,13 @@ def test_a_flipped_byte_in_the_signature_is_a_bad_signature(
     assert len(problems) == 1 and problems[0].startswith("bad signature")
 
 
-def test_wrong_key_is_a_bad_signature(package: PackageInfo) -> None:
+def test_wrong_key_is_a_bad_signature(package: PackageInfo, key: Ed25519PrivateKey) -> None:
+    """... and named as another key than the manifest's, not as a tampered package."""
     other = public_key_pem(Ed25519PrivateKey.generate())
     problems = verify_package(package.path, other)
-    assert len(problems) == 1 and problems[0].startswith("bad signature")
+    assert len(problems) == 2 and problems[1].startswith("bad signature")
+    assert problems[0].startswith("another key: manifest.json names signing key "
+                                  f"{key_fingerprint(public_key_pem(key))}")
 
 
 def test_missing_and_extra_files_are_named(package: PackageInfo, key: Ed25519PrivateKey) -> None:
