@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from graph_api import deadline
 from graph_api.access import Action, Reporters, Scope, check_role_for_org
 from graph_api.audit import AuditEntry, digest_of
+from graph_api.bearer import bearer_token
 from graph_api.config import Settings
 from graph_api.errors import Unauthenticated
 from graph_api.keyfiles import AUDIT_KEY_FILE, PSEUDONYM_KEY_FILE, load_or_create_secret
@@ -124,10 +125,12 @@ class Services:
         return principal, token
 
     def authenticate(self, header: str | None) -> Scope:
-        """The scope of an ``Authorization: Bearer TOKEN`` header."""
-        if not header or not header.startswith("Bearer "):
+        """The scope of an ``Authorization: Bearer TOKEN`` header, read by ``bearer_token``
+        (as the rate limiter reads it: one token, one bucket)."""
+        token = bearer_token(header)
+        if token is None:
             raise Unauthenticated("send Authorization: Bearer <token>")
-        principal = self.store.principal_by_token_hash(hash_token(header[7:].strip()))
+        principal = self.store.principal_by_token_hash(hash_token(token))
         if principal is None:
             raise Unauthenticated("the token is not valid (unknown or revoked)")
         return self.scope_for(principal)
