@@ -20,7 +20,13 @@ import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import (
+    FileResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -142,6 +148,10 @@ def create_app(services: Services) -> ASGIApp:
     async def sdl(request: Request) -> Response:
         return PlainTextResponse(schema.as_str() + "\n")
 
+    async def home(request: Request) -> Response:
+        """The address a person types first leads to the explorer."""
+        return RedirectResponse("/explore", status_code=302)
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         tasks = [
@@ -157,6 +167,7 @@ def create_app(services: Services) -> ASGIApp:
 
     app = Starlette(
         routes=[
+            Route("/", home),
             Route("/graphql", over_http.handle, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", over_websocket),
             Route("/healthz", healthz),
