@@ -101,12 +101,38 @@ class Scope:
     org_id: str
     org_type: OrgType
     role: str
+    # An export's or a feed's ``max_marking``: assertions marked above it are not seen,
+    # as if the store did not hold them (see ``capped``).
+    ceiling: Marking | None = None
     _seen: dict[int, bool] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def view_key(self) -> str:
         """Callers with equal view keys see exactly the same assertions."""
-        return self.org_id
+        if self.ceiling is None:
+            return self.org_id
+        return f"{self.org_id}<={self.ceiling.value}"  # org ids are slugs: no "<"
+
+    @property
+    def markings(self) -> list[str]:
+        """The markings this scope may read at all (every one below no ceiling): the
+        ``$markings`` of the Cypher visibility fragment."""
+        top = len(Marking) if self.ceiling is None else self.ceiling.rank + 1
+        return [m.value for m in list(Marking)[:top]]
+
+    def capped(self, ceiling: Marking | None) -> Scope:
+        """This caller reading only the assertions marked ``ceiling`` or lower: a view
+        narrower than its own, never wider (exports' and feeds' ``max_marking``).
+
+        >>> scope = Scope("p", "acme", OrgType.BRAND, "analyst").capped(Marking.GREEN)
+        >>> scope.sees(VisibilityClass("acme", Marking.RED, frozenset())), scope.view_key
+        (False, 'acme<=GREEN')
+        >>> scope.capped(Marking.RED).ceiling, scope.capped(None).ceiling
+        (<Marking.GREEN: 'GREEN'>, <Marking.GREEN: 'GREEN'>)
+        """
+        if ceiling is None or (self.ceiling is not None and self.ceiling.rank <= ceiling.rank):
+            return self
+        return Scope(self.principal_id, self.org_id, self.org_type, self.role, ceiling)
 
     def can(self, action: Action) -> bool:
         return action in ROLES.get(self.role, frozenset())
@@ -116,6 +142,8 @@ class Scope:
             raise Forbidden(f"role {self.role!r} may not {action.value.replace('_', ' ')}")
 
     def sees(self, vc: VisibilityClass) -> bool:
+        if self.ceiling is not None and vc.marking.rank > self.ceiling.rank:
+            return False
         return may_see(vc, self.org_id, self.org_type)
 
     def sees_class(self, class_id: int, classes: list[VisibilityClass]) -> bool:

@@ -102,6 +102,7 @@ class CaseView:
     test_buys: tuple[ExportTestBuy, ...] = ()
     outcomes: tuple[ExportOutcome, ...] = ()
     orgs: dict[str, Org] = field(default_factory=dict)  # every org an assertion names
+    max_marking: Marking | None = None  # the export's ceiling: nothing above it is in the view
 
 
 ExportItem = ExportEntity | ExportRelation | ExportTestBuy | ExportOutcome

@@ -163,8 +163,9 @@ class Neo4jReads(GraphReads):
                 seen[(scope.view_key, eid)] = nodes.get(eid)
 
     @staticmethod
-    def _who(scope: Scope) -> dict[str, str]:
-        return {"org": scope.org_id, "org_type": scope.org_type.value}
+    def _who(scope: Scope) -> dict[str, Any]:
+        return {"org": scope.org_id, "org_type": scope.org_type.value,
+                "markings": scope.markings}
 
     # -- node data ---------------------------------------------------------------
     def _hub_facts(self, scope: Scope, ids: list[str]) -> dict[str, list[Fact]]:
