@@ -2,26 +2,34 @@
 
     python bench/bench_audit.py [--sellers 2000] [--requests 2000]
 
-Runs the served schema in-process (no HTTP), alternating the two variants in
-rounds so background load hits both alike. Prints one JSON line.
+Runs the served executor in-process (no HTTP), alternating the two variants in
+rounds so background load hits both alike: "without" replaces ``auditing.audited``
+(the one place an operation is recorded) by the time budget alone. Prints one
+JSON line.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from graph_api.api import schema as schema_module  # noqa: E402
+from graph_api import deadline  # noqa: E402
+from graph_api.api import operations as operations_module  # noqa: E402
+from graph_api.api.auditing import Outcome  # noqa: E402
 from graph_api.api.context import Context  # noqa: E402
+from graph_api.api.operations import Operations  # noqa: E402
+from graph_api.api.schema import build_schema  # noqa: E402
 from graph_api.bulk import import_ndjson  # noqa: E402
 from graph_api.config import Settings  # noqa: E402
 from graph_api.model import OrgType  # noqa: E402
@@ -46,26 +54,30 @@ def main() -> None:
     scope = services.operator_scope(services.find_org("bazaarhub"))
     import_ndjson(services, scope, work / "net.ndjson", operator=True, progress=False)
     ids = [i for i in services.store.ids_in_order(scope) if i.startswith(("listing", "seller"))]
-    with_audit = schema_module.build_schema()
-    saved = schema_module.AuditExtension
-    schema_module.AuditExtension = type("NoAudit", (saved.__mro__[1],), {})  # type: ignore[misc]
-    without_audit = schema_module.build_schema()
-    schema_module.AuditExtension = saved
+    executor = Operations(build_schema(), services.settings)
+    audited = operations_module.audited
+
+    @contextlib.contextmanager
+    def unaudited(operation: Context, variables: object) -> Iterator[Outcome]:
+        with deadline.budget(services.settings.request_seconds):
+            yield Outcome()
+
     timings: dict[str, list[float]] = {"with": [], "without": []}
 
-    async def run(schema: object, name: str, batch: list[str]) -> None:
+    async def run(name: str, batch: list[str]) -> None:
+        operations_module.audited = audited if name == "with" else unaudited  # type: ignore[assignment]
         for eid in batch:
             context = Context(services=services)
             context._scope = scope
             start = time.perf_counter()
-            await schema.execute(QUERY, variable_values={"id": eid},  # type: ignore[attr-defined]
-                                 context_value=context)
+            await executor.run(context, QUERY, {"id": eid})
             timings[name].append(time.perf_counter() - start)
+        operations_module.audited = audited
 
     for round_start in range(0, args.requests, 100):
         batch = [ids[(round_start + i) * 7 % len(ids)] for i in range(100)]
-        asyncio.run(run(with_audit, "with", batch))
-        asyncio.run(run(without_audit, "without", batch))
+        asyncio.run(run("with", batch))
+        asyncio.run(run("without", batch))
     p50 = {k: statistics.median(v) * 1000 for k, v in timings.items()}
     print(json.dumps({"bench": "audit_overhead", "requests": args.requests,
                       "entity_p50_ms_with_audit": round(p50["with"], 3),

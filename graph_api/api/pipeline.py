@@ -62,7 +62,7 @@ class Pipeline:
         """The caller's scope, looked up now; raises UNAUTHENTICATED."""
         return self.services.authenticate(credentials.authorization)
 
-    def _rate_limited(self, credentials: Credentials) -> Answer | None:
+    def rate_limited(self, credentials: Credentials) -> Answer | None:
         """The answer refusing the caller for its rate; None when its bucket had a token."""
         wait = self.buckets.take(credentials.bucket)
         if wait <= 0.0:
@@ -89,7 +89,7 @@ class Pipeline:
         """One query or mutation (of the types ``allowed``) for HTTP; ``request`` may be
         why the client's was none (it still takes from the bucket). A caller without a
         valid token is answered field by field (UNAUTHENTICATED), as any other error."""
-        refused = self._rate_limited(credentials)
+        refused = self.rate_limited(credentials)
         if refused is not None:
             return refused
         if isinstance(request, str):
@@ -105,7 +105,7 @@ class Pipeline:
         """Any operation, for a WebSocket: its answer, or a subscription's stream. A
         token that no longer authenticates is refused (UNAUTHENTICATED) before anything
         runs: the socket is then closed."""
-        refused = self._rate_limited(credentials)
+        refused = self.rate_limited(credentials)
         if refused is not None:
             return refused
         operation = self._operation(credentials)

@@ -18,7 +18,8 @@ longer is: an operation finding it revoked closes the socket, and ``Sockets``
 looks up every open socket's token every ``GRAPH_API_WS_RECHECK_SECONDS`` (2 s), so
 a revoked token's sockets close within that; 4406 another subprotocol; 4408 no
 ``connection_init`` in time; 4409 an operation id already running; 4429 a second
-``connection_init``. Each with a reason.
+``connection_init``, or one whose token's bucket is empty (its lookup is a request
+too). Each with a reason.
 """
 
 from __future__ import annotations
@@ -166,6 +167,10 @@ class Connection:
         if not self.credentials.has_token:
             await self.close(4401, "Unauthorized: send connectionParams "
                                    '{"Authorization": "Bearer TOKEN"}')
+            return
+        refused = self.pipeline.rate_limited(self.credentials)  # a lookup is a request
+        if refused is not None:
+            await self.close(4429, f"Too many requests: retry after {refused.retry_after} s")
             return
         try:
             self.pipeline.authenticate(self.credentials)

@@ -1,16 +1,18 @@
-"""alertRaised over a real WebSocket: a banned seller comes back and the police hear of it."""
+"""alertRaised over a real WebSocket (Python gql's client): a banned seller comes back and
+the police hear of it."""
 
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import websockets
+from gql import gql
+from gql.transport.exceptions import TransportError
 
+from tests.clients.support import Frames, ws_client
 from tests.e2e.server import Server
 
 pytestmark = pytest.mark.e2e
@@ -46,24 +48,20 @@ def demo(tmp_path: Path) -> Iterator[Server]:
 async def listen(
     server: Server, token: str | None, ready: asyncio.Event, wait: float = 20
 ) -> list[Any]:
-    uri = server.url.replace("http://", "ws://") + "/graphql"
-    async with websockets.connect(uri, subprotocols=["graphql-transport-ws"]) as ws:
-        payload = {"Authorization": f"Bearer {token}"} if token else {}
-        await ws.send(json.dumps({"type": "connection_init", "payload": payload}))
-        ack = json.loads(await asyncio.wait_for(ws.recv(), 10))
-        if ack["type"] != "connection_ack":
-            return [ack]
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": SUBSCRIBE}}))
+    """The ``next`` payloads a gql client hears on alertRaised: the first within ``wait``
+    seconds, then any more within 2 s of the one before (one write may raise several)."""
+    heard: list[Any] = []
+    async with ws_client(server, token) as session:
+        events = session.subscribe(gql(SUBSCRIBE)).__aiter__()
+        first = asyncio.ensure_future(events.__anext__())
+        await asyncio.sleep(0.2)  # the subscribe message is on its way
         ready.set()
         try:
-            messages = [json.loads(await asyncio.wait_for(ws.recv(), wait))]
+            heard.append({"data": await asyncio.wait_for(first, wait)})
+            while True:
+                heard.append({"data": await asyncio.wait_for(events.__anext__(), 2)})
         except TimeoutError:
-            return []
-        try:
-            while True:  # the same write may raise several alerts; collect them
-                messages.append(json.loads(await asyncio.wait_for(ws.recv(), 2)))
-        except TimeoutError:
-            return messages
+            return heard
 
 
 def hear(demo: Server, org: str, wait: float = 20) -> list[Any]:
@@ -86,10 +84,9 @@ def hear(demo: Server, org: str, wait: float = 20) -> list[Any]:
 
 def test_recidivism_reaches_a_subscriber_over_websocket(demo: Server) -> None:
     messages = hear(demo, "ipcu")
-    assert messages and all(m["type"] == "next" for m in messages), messages
+    assert messages, messages
     alerts = {
-        m["payload"]["data"]["alertRaised"]["subject"]["id"]: m["payload"]["data"]["alertRaised"]
-        for m in messages
+        m["data"]["alertRaised"]["subject"]["id"]: m["data"]["alertRaised"] for m in messages
     }
     alert = alerts["seller-new-face"]
     assert alert["kind"] == "RECIDIVISM"
@@ -103,10 +100,13 @@ def test_a_brand_that_cannot_see_the_whole_path_hears_nothing(demo: Server) -> N
 
 
 def test_a_websocket_without_a_valid_token_is_refused(demo: Server) -> None:
-    async def scenario() -> Any:
-        try:
-            return await listen(demo, "gapi_wrong", asyncio.Event())
-        except websockets.exceptions.ConnectionClosed as closed:
-            return closed.rcvd.code if closed.rcvd else None
+    frames = Frames()
 
-    assert asyncio.run(scenario()) == 4403
+    async def scenario() -> None:
+        with pytest.raises(TransportError):
+            async with ws_client(demo, "gapi_wrong", frames) as session:
+                await session.execute(gql("{ me { id } }"))
+
+    asyncio.run(scenario())
+    assert frames.close_code == 4403
+    assert frames.close_reason == "Forbidden: the token is not valid (unknown or revoked)"
