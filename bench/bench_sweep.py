@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 from graph_api.config import Settings  # noqa: E402
 from graph_api.model import OrgType  # noqa: E402
 from graph_api.services import Services  # noqa: E402
-from graph_api.workflow.notices import new_notice, notice_terms, sweep, sweep_batch  # noqa: E402
+from graph_api.workflow.notices import new_notice, notice_terms  # noqa: E402
+from graph_api.workflow.sweep import sweep, sweep_batch  # noqa: E402
 from graph_api.workflow.runtime import workflow_for  # noqa: E402
 
 LISTINGS_PER_STORE = 5
@@ -83,7 +84,7 @@ def notices(services: Services, brand: Any, count: int) -> None:
         for n in range(count):
             at = T0 + timedelta(seconds=n)
             doc = new_notice(f"ntc-{n:08d}", brand, [f"listing-{n}"], "counterfeit", [], "AMBER",
-                             at, window, "bazaar", False, {f"listing-{n}": "LIVE"})
+                             at, window, "bazaar", False)
             records.put("notice", doc["id"], doc, sort=doc["refuteBy"], terms=notice_terms(doc))
 
 

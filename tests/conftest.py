@@ -35,9 +35,15 @@ class FixedClock:
         return self.now
 
 
+# Notices in most tests cite no right: the rights policy itself is tested in
+# tests/workflow/test_desk.py, with the default (required).
+OLD_NOTICES = "optional"
+
+
 def neo4j_settings(tmp_path: Path) -> Settings:
     return Settings(
         db=tmp_path / "graph.db",
+        notice_rights=OLD_NOTICES,
         store="neo4j",
         neo4j_uri=NEO4J_URI or "",
         neo4j_user=os.environ.get("GRAPH_API_TEST_NEO4J_USER", "root"),
@@ -68,7 +74,7 @@ def make_services(tmp_path: Path) -> Iterator[MakeServices]:
         if kind == "neo4j":
             settings = neo4j_settings(folder)
         else:
-            settings = Settings(db=folder / "graph.db")
+            settings = Settings(db=folder / "graph.db", notice_rights=OLD_NOTICES)
         services = Services.open(settings, clock=clock or FixedClock())
         if kind == "neo4j":
             services.store.reset()  # type: ignore[attr-defined]

@@ -37,8 +37,8 @@ from graph_api.api.workflow_fields import Alert, Case, Notice, TestBuy
 from graph_api.workflow import alerts as wf_alerts
 from graph_api.workflow import cases as wf_cases
 from graph_api.workflow import model as wf
-from graph_api.workflow import notices as wf_notices
 from graph_api.workflow import testbuys as wf_testbuys
+from graph_api.workflow.enforcement import sees_notice
 from graph_api.workflow.penalties import NOTICE
 from graph_api.workflow.runtime import workflow_for
 
@@ -51,7 +51,7 @@ Reader = tuple[str, Callable[[Scope, dict[str, Any]], bool], Callable[[dict[str,
 
 # By id prefix: the records whose ids begin so, read like their own fields read them.
 RECORDS: dict[str, Reader] = {
-    "ntc-": (NOTICE, wf_notices.sees_notice, Notice.from_doc),
+    "ntc-": (NOTICE, sees_notice, Notice.from_doc),
     "case-": (wf_cases.CASE, wf_cases.sees_case, Case.from_doc),
     "tb-": (wf_testbuys.TEST_BUY, wf_testbuys.sees_test_buy, TestBuy.from_doc),
 }

@@ -12,6 +12,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 
 from graph_api.access import Action
 from graph_api.api.analytics_fields import AnalyticsQuery
+from graph_api.api.desk_fields import DeskMutation, DeskQuery
 from graph_api.api.direct import use_direct_resolvers
 from graph_api.api.export_fields import ExportMutation
 from graph_api.api.inputs import ReportInput, report_mapping
@@ -147,12 +148,12 @@ class AuditQuery:
 
 
 @strawberry.type
-class Query(WorkflowQuery, AuditQuery, AnalyticsQuery, CoreQuery, NodeQuery):
+class Query(DeskQuery, WorkflowQuery, AuditQuery, AnalyticsQuery, CoreQuery, NodeQuery):
     """Every read: the core (entities), link analysis, and Relay's ``node``/``nodes``."""
 
 
 @strawberry.type
-class Mutation(ExportMutation, WorkflowMutation, CoreMutation):
+class Mutation(DeskMutation, ExportMutation, WorkflowMutation, CoreMutation):
     """Every write: reports and the enforcement workflows."""
 
 

@@ -18,6 +18,16 @@ from graph_api import model
 from graph_api.access import Action, public_scope
 from graph_api.analytics.results import Path as PathResult
 from graph_api.api.analytics_fields import Path
+from graph_api.api.desk_types import (
+    CounterNotice,
+    ListingOutcome,
+    NoticeReason,
+    NoticeStatus,
+    Right,
+    counter_notices_of,
+    outcomes_of,
+    rights_of,
+)
 from graph_api.api.inputs import EvidenceInput, evidence_mapping
 from graph_api.api.types import (
     Entity,
@@ -35,6 +45,7 @@ from graph_api.store.records import Record
 from graph_api.workflow import alerts as wf_alerts
 from graph_api.workflow import cases as wf_cases
 from graph_api.workflow import model as wf
+from graph_api.workflow import notice_reads as wf_notice_reads
 from graph_api.workflow import notices as wf_notices
 from graph_api.workflow import publication as wf_publication
 from graph_api.workflow import testbuys as wf_testbuys
@@ -44,7 +55,6 @@ from graph_api.workflow.runtime import workflow_for
 
 __all__ = ["WorkflowMutation", "WorkflowQuery", "WorkflowSubscription"]
 
-NoticeStatus = strawberry.enum(wf.NoticeStatus)
 AlertKind = strawberry.enum(wf.AlertKind)
 CaseOutcomeKind = strawberry.enum(wf.OutcomeKind, name="CaseOutcomeKind")
 
@@ -68,6 +78,9 @@ async def _entities(info: Info, ids: list[str]) -> list[Entity]:
 
 @strawberry.type
 class Penalty:
+    id: strawberry.ID = strawberry.field(
+        description="The penalty in the caller's org's ledger (appealPenalty names the "
+        "platform's)")
     kind: str
     subject: Entity
     applied_at: datetime
@@ -79,11 +92,21 @@ async def _penalties(info: Info, docs: list[dict[str, Any]]) -> list[Penalty]:
     """Penalties whose subject the caller can see."""
     subjects = await info.context.entity_loader.load_many([d["subject"] for d in docs])
     return [
-        Penalty(kind=d["kind"], subject=Entity.from_record(s),
+        Penalty(id=strawberry.ID(d["id"]), kind=d["kind"], subject=Entity.from_record(s),
                 applied_at=wf.from_key(d["appliedAt"]), until=_at(d.get("until")),
                 lifted_at=_at(d.get("liftedAt")))
         for d, s in zip(docs, subjects, strict=True) if s is not None
     ]
+
+
+async def penalty_of(info: Info, penalty_id: str) -> Penalty | None:
+    """One penalty of the caller's org's ledger, by id (None: not in it, or its subject
+    is not visible)."""
+    if not penalty_id.startswith(f"{info.context.scope.org_id}/"):
+        return None
+    record = workflow_for(info.context.services).records.get(PENALTY, penalty_id)
+    found = [] if record is None else await _penalties(info, [record.doc])
+    return found[0] if found else None
 
 
 @strawberry.type
@@ -117,6 +140,23 @@ class Notice(Node):
     @strawberry.field
     async def listings(self, info: Info) -> list[Entity]:
         return await _entities(info, self._doc["listings"])
+
+    @strawberry.field
+    def rights(self, info: Info) -> list[Right]:
+        return rights_of(info, self._doc)
+
+    @strawberry.field
+    def reason_code(self) -> NoticeReason | None:  # type: ignore[valid-type]
+        code = self._doc.get("reasonCode")
+        return None if code is None else NoticeReason(code)
+
+    @strawberry.field(description="One per listing named, in the order filed.")  # type: ignore[untyped-decorator]
+    def outcomes(self) -> list[ListingOutcome]:
+        return outcomes_of(self._doc)
+
+    @strawberry.field
+    def counter_notices(self) -> list[CounterNotice]:
+        return counter_notices_of(self._doc)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="What the notice caused, in the caller's own ledger: the ladder over "
@@ -275,6 +315,8 @@ class NoticeInput:
     grounds: str
     evidence: list[EvidenceInput] | None = None
     marking: Marking | None = model.Marking.AMBER  # type: ignore[valid-type]
+    rights: list[strawberry.ID] | None = None
+    reason_code: NoticeReason | None = None  # type: ignore[valid-type]
 
 
 @strawberry.input
@@ -319,11 +361,11 @@ class WorkflowQuery:
         scope = info.context.require(Action.READ)
         cursor = None
         if after is not None:  # the id of the last notice of the previous page
-            doc = wf_notices.get_notice(info.context.services, scope, after)
+            doc = wf_notice_reads.get_notice(info.context.services, scope, after)
             if doc is None:
                 raise BadUserInput("after: not a notice id you were given", field="after")
             cursor = (doc["refuteBy"], doc["id"])
-        docs = wf_notices.list_notices(
+        docs = wf_notice_reads.list_notices(
             info.context.services, scope, None if status is None else status.value,
             check_first(first), cursor,
         )
@@ -332,7 +374,7 @@ class WorkflowQuery:
     @strawberry.field
     def notice(self, info: Info, id: strawberry.ID) -> Notice | None:
         scope = info.context.require(Action.READ)
-        doc = wf_notices.get_notice(info.context.services, scope, str(id))
+        doc = wf_notice_reads.get_notice(info.context.services, scope, str(id))
         return None if doc is None else Notice.from_doc(doc)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
@@ -340,7 +382,7 @@ class WorkflowQuery:
     )
     def notice_stats(self, info: Info, brand: strawberry.ID | None = None) -> NoticeStats:
         scope = info.context.require(Action.READ)
-        stats = wf_notices.notice_stats(info.context.services, scope,
+        stats = wf_notice_reads.notice_stats(info.context.services, scope,
                                         None if brand is None else str(brand))
         c = stats["counts"]
         return NoticeStats(
@@ -418,6 +460,8 @@ class WorkflowMutation:
             info.context.services, info.context.scope, [str(x) for x in input.listings],
             input.grounds, evidence_mapping(input.evidence),
             _marking(input.marking, model.Marking.AMBER),
+            None if input.rights is None else [str(r) for r in input.rights],
+            None if input.reason_code is None else str(input.reason_code.value),
         )
         return Notice.from_doc(doc)
 

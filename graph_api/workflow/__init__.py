@@ -7,8 +7,8 @@ effect on the graph is an ordinary report by the acting org.
 from __future__ import annotations
 
 from graph_api.workflow.alerts import on_report_committed
-from graph_api.workflow.notices import sweep, sweep_command, sweep_forever
 from graph_api.workflow.runtime import close_workflow, workflow_for
+from graph_api.workflow.sweep import sweep, sweep_command, sweep_forever
 
 __all__ = [
     "close_workflow",

@@ -17,19 +17,20 @@ from typing import Any
 
 from graph_api.access import Scope
 from graph_api.model import Org, OrgType, RelationKind
-from graph_api.workflow import penalties as ladder
+from graph_api.workflow import ladder
+from graph_api.workflow import penalties as ladder_penalties
 from graph_api.workflow.model import sees_record
-from graph_api.workflow.penalties import Ledger
+from graph_api.workflow.penalties import PENALTY, Ledger
 from graph_api.workflow.publication import follow_policy, published_since, severity, standing
 from graph_api.workflow.runtime import Plan, acting_scope
 
 __all__ = [
+    "appeal_in_ledgers",
+    "apply_outcomes",
     "audience",
     "file_in_ledgers",
-    "lift_in_ledgers",
-    "serve_restriction",
     "sees_notice",
-    "uphold_in_ledgers",
+    "serve_restriction",
 ]
 
 # A ledger reads the sellers behind a notice's listings and their storefronts:
@@ -51,13 +52,17 @@ def audience(plan: Plan, doc: dict[str, Any]) -> list[Org]:
             if sees_notice(acting_scope(org.id, org.type), doc)]
 
 
+def _ledger_of(plan: Plan, org: Org, seeds: list[str], enforcing: bool) -> Ledger:
+    """``org``'s ledger over its view around ``seeds`` (listings or sellers): enough for
+    the sellers behind a listing and a seller's storefronts."""
+    scope = acting_scope(org.id, org.type, "workflow")
+    G = plan.services.store.view(scope, seeds=seeds, hops=LEDGER_HOPS, kinds=LEDGER_KINDS)
+    return Ledger(org.id, scope, G, enforcing=enforcing)
+
+
 def _ledgers(plan: Plan, doc: dict[str, Any]) -> list[Ledger]:
-    out = []
-    for org in audience(plan, doc):
-        scope = acting_scope(org.id, org.type, "workflow")
-        G = plan.services.store.view(scope, seeds=list(doc["listings"]), hops=LEDGER_HOPS,
-                                     kinds=LEDGER_KINDS)
-        out.append(Ledger(org.id, scope, G, enforcing=org.id == doc["platform"]))
+    out = [_ledger_of(plan, org, list(doc["listings"]), org.id == doc["platform"])
+           for org in audience(plan, doc)]
     return sorted(out, key=lambda ledger: not ledger.enforcing)  # the platform's first
 
 
@@ -71,7 +76,7 @@ def _finish(plan: Plan, ledgers: list[Ledger], report_id: str, at: datetime, cau
     for ledger in ledgers:
         if not ledger.enforcing:
             _no_milder_than_public(plan, ledger)
-        ladder.flush(plan, ledger, report_id)
+        ladder_penalties.flush(plan, ledger, report_id)
 
 
 def _publish(plan: Plan, ledger: Ledger, at: datetime, cause: str) -> None:
@@ -105,38 +110,40 @@ def file_in_ledgers(plan: Plan, doc: dict[str, Any], at: datetime) -> None:
         }
         for lid in doc["listings"]:
             if doc["trusted"]:
-                ladder.new_penalty(plan, ledger, doc["id"], "DELISTED", lid, at)
-                ledger.set_status(lid, "LISTING", "DELISTED")
+                ladder_penalties.delist(plan, ledger, doc["id"], lid, at, reimburse=False)
             else:
-                ledger.set_status(lid, "LISTING", ladder.listing_status(
+                ledger.set_status(lid, "LISTING", ladder_penalties.listing_status(
                     plan, ledger, lid, "LIVE", _sees(ledger)))
     _finish(plan, ledgers, f"notice-{doc['id']}-filed", at, doc["id"])
 
 
-def uphold_in_ledgers(plan: Plan, doc: dict[str, Any], at: datetime) -> None:
-    ledgers = _ledgers(plan, doc)
-    for ledger in ledgers:
-        ladder.apply_uphold(plan, ledger, doc, at)
-    _finish(plan, ledgers, f"notice-{doc['id']}-upheld", at, doc["id"])
-
-
-def lift_in_ledgers(plan: Plan, doc: dict[str, Any], at: datetime, label: str) -> None:
-    """Lift what the notice caused, in each ledger. A listing nothing else holds goes
-    back, in the platform's ledger, to what the platform saw before the notice (and the
-    policy publishes that); in another org's, to what the platform has published of it
-    since the notice was filed (so the org is not told LIVE while the marketplace shows
-    it DELISTED), else to what that org saw before."""
+def apply_outcomes(plan: Plan, doc: dict[str, Any], at: datetime, changed: dict[str, str],
+                   step: str) -> None:
+    """What a step's outcome changes (``changed``: listing -> new status) do in each
+    ledger: an upheld listing delisted; a reversed or withdrawn one reinstated (back, in
+    the platform's ledger, to what the platform saw before the notice, which the policy
+    publishes; in another org's, to what the platform has published of it since the
+    notice was filed, else to what that org saw before); and, once the notice is UPHELD
+    (or was), one strike for each seller behind its upheld listings."""
+    nid = doc["id"]
+    by = f"notice {nid} {step}"
+    penalised = [o["listing"] for o in doc["outcomes"] if o.get("penalised")]
     ledgers = _ledgers(plan, doc)
     for ledger in ledgers:
         prior = doc.get("prior", {}).get(ledger.org, {})
-        restore_to = {}
-        for lid in doc["listings"]:
-            public = None if ledger.enforcing else published_since(plan, lid, doc["filedAt"])
-            restore_to[lid] = public or ladder.restored(prior.get(lid))
-        ladder.lift_notice(plan, ledger, doc, at, label, restore_to, _sees(ledger))
+        for lid, status in sorted(changed.items()):
+            if status == "UPHELD":
+                ladder_penalties.delist(plan, ledger, nid, lid, at)
+            elif status in ("REVERSED", "WITHDRAWN"):
+                public = None if ledger.enforcing else published_since(plan, lid, doc["filedAt"])
+                restore_to = public or ladder_penalties.restored(prior.get(lid))
+                ladder_penalties.reinstate(plan, ledger, nid, lid, at, by, restore_to,
+                                           _sees(ledger))
+        if doc["struck"]:
+            ladder.settle_strikes(plan, ledger, doc, penalised, at, by)
         if ledger.enforcing:  # first, so the other ledgers read what it publishes
-            _publish(plan, ledger, at, doc["id"])
-    _finish(plan, ledgers, f"notice-{doc['id']}-{label}", at, doc["id"], published=True)
+            _publish(plan, ledger, at, nid)
+    _finish(plan, ledgers, f"notice-{nid}-{step}", at, nid, published=True)
 
 
 def serve_restriction(plan: Plan, penalty: dict[str, Any], orgs: dict[str, Org],
@@ -145,11 +152,22 @@ def serve_restriction(plan: Plan, penalty: dict[str, Any], orgs: dict[str, Org],
     org = orgs.get(penalty["org"])
     if org is None:
         return
-    scope = acting_scope(org.id, org.type, "workflow")
-    ledger = Ledger(org.id, scope, plan.services.store.view(
-        scope, seeds=[penalty["subject"]], hops=0, kinds=LEDGER_KINDS),
-        enforcing=org.id == platform)
+    ledger = _ledger_of(plan, org, [penalty["subject"]], org.id == platform)
     ladder.end_restriction(plan, ledger, penalty)
     at = datetime.fromisoformat(penalty["until"].replace("Z", "+00:00"))
     _finish(plan, [ledger], f"restriction-{penalty['id'].split('/', 1)[1]}-served", at,
             penalty["notice"])
+
+
+def appeal_in_ledgers(plan: Plan, notice: dict[str, Any], local_id: str, at: datetime,
+                      by: str) -> None:
+    """An upheld appeal against the penalty ``local_id`` (``notice.KIND.subject``): lifted,
+    with all that rested on it, in every ledger that holds it."""
+    ledgers = _ledgers(plan, notice)
+    for ledger in ledgers:
+        penalty = plan.get(PENALTY, ledger.key(local_id))
+        if penalty is not None:
+            ladder.lift_step(plan, ledger, penalty, at, by)
+        if ledger.enforcing:
+            _publish(plan, ledger, at, notice["id"])
+    _finish(plan, ledgers, f"appeal-{local_id}", at, notice["id"], published=True)

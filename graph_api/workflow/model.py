@@ -14,6 +14,10 @@ from graph_api.model import Marking, OrgType
 
 __all__ = [
     "AlertKind",
+    "AppealStatus",
+    "NoticeReason",
+    "RightKind",
+    "RightStatus",
     "NoticeStatus",
     "OutcomeKind",
     "TestBuyResult",
@@ -29,6 +33,34 @@ class NoticeStatus(str, Enum):
     UPHELD = "UPHELD"
     WITHDRAWN = "WITHDRAWN"
     REVERSED = "REVERSED"
+
+
+class RightKind(str, Enum):
+    TRADEMARK = "TRADEMARK"
+    DESIGN = "DESIGN"
+    PATENT = "PATENT"
+    COPYRIGHT = "COPYRIGHT"
+
+
+class RightStatus(str, Enum):
+    PENDING = "PENDING"
+    VERIFIED = "VERIFIED"
+    REJECTED = "REJECTED"
+    EXPIRED = "EXPIRED"
+
+
+class NoticeReason(str, Enum):
+    COUNTERFEIT = "COUNTERFEIT"
+    TRADEMARK_MISUSE = "TRADEMARK_MISUSE"
+    DESIGN_COPY = "DESIGN_COPY"
+    COPYRIGHT_IMAGE = "COPYRIGHT_IMAGE"
+    UNAUTHORISED_SALE = "UNAUTHORISED_SALE"
+
+
+class AppealStatus(str, Enum):
+    OPEN = "OPEN"
+    UPHELD = "UPHELD"
+    REJECTED = "REJECTED"
 
 
 class AlertKind(str, Enum):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from graph_api.access import Scope
 from graph_api.audit import AuditEntry
 from graph_api.model import Org, OrgType
+from graph_api.reports import parse_evidence
 from graph_api.store.records import Record, RecordStore, SqliteRecordStore
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ __all__ = [
     "acting_scope",
     "close_workflow",
     "effect",
+    "evidence_docs",
     "platform_org",
     "workflow_for",
 ]
@@ -131,6 +133,17 @@ def acting_scope(org_id: str, org_type: OrgType, what: str = "workflow") -> Scop
     return Scope(f"{what}:{org_id}", org_id, org_type, "analyst")
 
 
+def evidence_docs(items: Sequence[Mapping[str, Any]] | None, prefix: str
+                  ) -> list[dict[str, Any]]:
+    """Evidence inputs checked (SHA-256 format, sizes) and given ids ``prefix``-n."""
+    parsed = parse_evidence([dict(e) for e in items or []], "evidence", prefix)
+    return [
+        {"id": e.id, "kind": e.kind, "description": e.description, "sha256": e.sha256,
+         "uri": e.uri}
+        for e in parsed
+    ]
+
+
 def effect(
     report_id: str,
     source: str,
@@ -176,6 +189,7 @@ class Plan:
         self._writes: dict[tuple[str, str], _Write] = {}
         self._by_term: dict[tuple[str, str], set[str]] = {}
         self.memo: dict[tuple[str, str], Any] = {}  # per-plan lookups (e.g. sellers behind)
+        self.audits: list[AuditEntry] = []  # the workflow's own acts, recorded after commit
 
     # -- records ---------------------------------------------------------------
     def get(self, kind: str, id: str) -> dict[str, Any] | None:
@@ -233,6 +247,10 @@ class Plan:
         return [found[i] for i in sorted(found)]
 
     # -- effects ---------------------------------------------------------------
+    def audit(self, entry: AuditEntry) -> None:
+        """Record a policy's own act (a trust granted) in the ledger once committed."""
+        self.audits.append(entry)
+
     def report(self, scope: Scope, raw: dict[str, Any], detect: bool = False) -> None:
         self.effects.append((scope, raw))
         if detect:
@@ -256,6 +274,8 @@ class Plan:
             (kind, id_, write.doc, write.sort, write.terms, self._read.get((kind, id_), 0))
             for (kind, id_), write in self._writes.items()
         )
+        for entry in self.audits:
+            services.store.append_audit(entry)
         if self.after_commit:
             from graph_api.workflow.alerts import on_report_committed
 

@@ -59,7 +59,7 @@ def test_file_refute_decide(services: Services, world: dict[str, Any]) -> None:
     # The effects are ordinary reports by the platform, with provenance.
     q = "{ entity(id: \"listing-1\") { assertions { reportId reportedBy { id } source } } }"
     assertions = ok(gql(services, world["bazaar"], q))["entity"]["assertions"]
-    assert {"reportId": f"notice-{notice['id']}-upheld", "reportedBy": {"id": "bazaar"},
+    assert {"reportId": f"notice-{notice['id']}-3-upheld", "reportedBy": {"id": "bazaar"},
             "source": "NOTICE"} in assertions
 
 
