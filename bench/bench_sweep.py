@@ -34,8 +34,8 @@ from graph_api.config import Settings  # noqa: E402
 from graph_api.model import OrgType  # noqa: E402
 from graph_api.services import Services  # noqa: E402
 from graph_api.workflow.notices import new_notice, notice_terms  # noqa: E402
-from graph_api.workflow.sweep import sweep, sweep_batch  # noqa: E402
 from graph_api.workflow.runtime import workflow_for  # noqa: E402
+from graph_api.workflow.sweep import sweep, sweep_batch  # noqa: E402
 
 LISTINGS_PER_STORE = 5
 STORES_PER_SELLER = 2
