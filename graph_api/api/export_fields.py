@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 import strawberry
 
+from graph_api import model
 from graph_api.access import Action, Scope
-from graph_api.api.types import Info
+from graph_api.api.types import Info, Marking
 from graph_api.api.workflow_fields import Case
 from graph_api.errors import BadUserInput, Forbidden, NotFound
 from graph_api.export.case_view import build_case_view
@@ -88,6 +89,10 @@ class ExportMutation:
         id: strawberry.ID,
         recipient: str,
         formats: list[ExportFormat] = ALL_FORMATS,  # noqa: B006 - GraphQL default, never mutated
+        max_marking: Annotated[Marking | None, strawberry.argument(  # type: ignore[valid-type]
+            description="The ceiling: nothing marked above it goes into the package (and "
+                        "no reference to what was cut); the manifest records it. The "
+                        "case itself must not be marked above it.")] = None,
     ) -> ExportPackage:
         scope = info.context.scope
         if not may_export(scope):
@@ -100,7 +105,11 @@ class ExportMutation:
             raise BadUserInput("recipient: 1 to 500 characters", field="recipient")
         if not formats:
             raise BadUserInput("formats: name at least one", field="formats")
-        view = build_case_view(services, scope, case, recipient.strip())
+        ceiling = None if max_marking is None else model.Marking(max_marking.value)
+        if ceiling is not None and model.Marking(case["marking"]).rank > ceiling.rank:
+            raise BadUserInput(f"maxMarking: the case itself is marked {case['marking']}, "
+                               f"above {ceiling.value}", field="maxMarking")
+        view = build_case_view(services, scope, case, recipient.strip(), ceiling)
         key = load_or_create_signing_key(services.settings.secrets_dir)
         folder = export_dir(services)
         folder.mkdir(parents=True, exist_ok=True)

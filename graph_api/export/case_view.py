@@ -3,23 +3,28 @@
 The case's entities that the exporter may see, the sources their upstream
 walks reach (with the entities and relations on those paths), every visible
 relation among all of them, their assertions with provenance, the case's test
-buys and outcomes. Nothing here is read from anywhere but the exporter's scope.
+buys and outcomes. Nothing here is read from anywhere but the exporter's scope;
+with a ``max_marking`` that scope is capped (``Scope.capped``): what is marked
+above the ceiling is not in the view at all, so nothing can point at it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from graph_api import analytics
 from graph_api.access import Scope
 from graph_api.export.view import CaseView, ExportEntity, ExportRelation
-from graph_api.model import Marking, RelationKind, relation_id
+from graph_api.model import Assertion, Marking, OrgType, RelationKind, relation_id
 from graph_api.services import Services
+from graph_api.store.base import EntityRecord
 from graph_api.workflow.cases import case_export_parts
 from graph_api.workflow.model import from_key
 
-__all__ = ["build_case_view", "UPSTREAM_KINDS"]
+__all__ = ["UPSTREAM_KINDS", "build_case_view", "export_entity", "export_relation",
+           "with_envelopes"]
 
 UPSTREAM_KINDS = frozenset(
     {RelationKind.SHIPS_FROM, RelationKind.SUPPLIED_BY, RelationKind.LISTS, RelationKind.OPERATES}
@@ -27,10 +32,47 @@ UPSTREAM_KINDS = frozenset(
 TRACE_DEPTH = 6
 
 
+def with_envelopes(envelopes: Mapping[int, Assertion], facts: Sequence[Any]
+                   ) -> tuple[Assertion, ...]:
+    """The assertions of visible facts: each report's envelope with the fact's confidence."""
+    return tuple(replace(envelopes[f[0]], confidence=f[2]) for f in facts)
+
+
+def export_entity(scope: Scope, record: EntityRecord, envelopes: Mapping[int, Assertion]
+                  ) -> ExportEntity:
+    """An entity record as the exporters (and the TAXII feeds) take it. An identifier's
+    clear value goes out to PLATFORM and REGULATOR orgs and to an org that asserted it
+    *in this view*: under a ceiling, an org's own RED assertion of it no longer counts."""
+    assertions = with_envelopes(envelopes, record.facts)
+    value = record.value
+    if value is not None and scope.org_type is OrgType.BRAND and all(
+            a.reported_by != scope.org_id for a in assertions):
+        value = None
+    return ExportEntity(
+        id=record.id, kind=record.kind, name=record.name, region=record.region,
+        status=record.status, properties=record.properties, confidence=record.confidence,
+        assertions=assertions, identifier_kind=record.identifier_kind, value=value,
+    )
+
+
+def export_relation(source: str, target: str, kind: str, data: Mapping[str, Any],
+                    envelopes: Mapping[int, Assertion]) -> ExportRelation:
+    """A visible relation (a view's edge data) as the exporters take it."""
+    return ExportRelation(
+        id=relation_id(source, kind, target), kind=RelationKind(kind), source=source,
+        target=target, confidence=data["confidence"],
+        assertions=with_envelopes(envelopes, data["facts"]),
+    )
+
+
 def build_case_view(
-    services: Services, scope: Scope, case: Mapping[str, Any], recipient: str
+    services: Services, scope: Scope, case: Mapping[str, Any], recipient: str,
+    max_marking: Marking | None = None,
 ) -> CaseView:
+    """The case as ``scope`` sees it, capped at ``max_marking`` when given (the caller
+    checks that the case itself is not marked above it)."""
     store = services.store
+    scope = scope.capped(max_marking)
     visible = store.entities_by_id(scope, list(case["entities"]))
     members = [e for e in case["entities"] if e in visible]
     upstream = store.view(scope, members, TRACE_DEPTH, UPSTREAM_KINDS, upstream=True)
@@ -51,27 +93,8 @@ def build_case_view(
     keys = sorted({f[0] for r in records.values() for f in r.facts}
                   | {f[0] for *_, data in relations for f in data["facts"]})
     envelopes = store.envelopes(keys)
-
-    def assertions(facts: Any) -> tuple[Any, ...]:
-        from dataclasses import replace
-
-        return tuple(replace(envelopes[f[0]], confidence=f[2]) for f in facts)
-
-    entities = tuple(
-        ExportEntity(
-            id=r.id, kind=r.kind, name=r.name, region=r.region, status=r.status,
-            properties=r.properties, confidence=r.confidence, assertions=assertions(r.facts),
-            identifier_kind=r.identifier_kind, value=r.value,
-        )
-        for r in records.values()
-    )
-    rels = tuple(
-        ExportRelation(
-            id=relation_id(u, kind, v), kind=RelationKind(kind), source=u, target=v,
-            confidence=data["confidence"], assertions=assertions(data["facts"]),
-        )
-        for u, v, kind, data in relations
-    )
+    entities = tuple(export_entity(scope, r, envelopes) for r in records.values())
+    rels = tuple(export_relation(u, v, kind, data, envelopes) for u, v, kind, data in relations)
     test_buys, outcomes = case_export_parts(services, scope, case)
     named = {a.reported_by for e in entities for a in e.assertions}
     named |= {a.reported_by for r in rels for a in r.assertions}
@@ -83,5 +106,5 @@ def build_case_view(
         marking=Marking(case["marking"]), exporter=orgs[scope.org_id],
         exporter_principal=scope.principal_id, recipient=recipient,
         created_at=services.clock(), entities=entities, relations=rels,
-        test_buys=test_buys, outcomes=outcomes, orgs=orgs,
+        test_buys=test_buys, outcomes=outcomes, orgs=orgs, max_marking=max_marking,
     )

@@ -113,6 +113,8 @@ def build_package(
         "recipient": view.recipient,
         "created_at": iso(view.created_at),
         "highest_marking": highest_marking(view).value,
+        # the ceiling asked for (null: none): nothing marked above it is in the package
+        "max_marking": view.max_marking.value if view.max_marking else None,
         "counts": counts(view),
         "formats": chosen,
         "files": listed,
