@@ -24,6 +24,7 @@ from graph_api.model import (
     RelationKind,
     Report,
 )
+from graph_api.store.events import LoggedReport, ReportChanges
 
 __all__ = [
     "AuditAhead",
@@ -215,6 +216,16 @@ class GraphStore(Protocol):
         answers, ``totalCount``) keys on it and outlives the writes it may not see: a
         write invisible to the caller must not make its next query slower. Costs no
         work proportional to the graph."""
+        ...
+
+    # -- the change log of STIX feeds (store.events) --------------------------
+    def visible_reports(self, scope: Scope, after: int) -> list[LoggedReport]:
+        """The reports after key ``after`` that ``scope`` may see, oldest first."""
+        ...
+
+    def report_changes(self, scope: Scope, after: int, upto: int) -> ReportChanges:
+        """The entities and relations stated by the reports in (after, upto] that
+        ``scope`` may see."""
         ...
 
     def close(self) -> None: ...

@@ -29,6 +29,7 @@ from graph_api.model import (
 from graph_api.reports import check_against_view, mentioned_ids
 from graph_api.store.base import SubmitResult
 from graph_api.store.columns import FactColumns
+from graph_api.store.events import SqliteReportLog
 from graph_api.store.reads import GraphReads
 from graph_api.store.scoped_view import VisibilityMask, merged_node, scoped_view
 from graph_api.store.sqlite import Database
@@ -47,7 +48,7 @@ CHANGES_KEPT = 1024
 CHANGED_KEPT = 100_000
 
 
-class MemoryStore(GraphReads):
+class MemoryStore(GraphReads, SqliteReportLog):
     """SQLite (WAL) + an in-memory MultiDiGraph. Single-threaded by design.
 
     ``with_graph=False`` is the bulk importer's mode: it keeps only each

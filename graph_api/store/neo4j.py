@@ -46,6 +46,7 @@ from graph_api.reports import check_against_view, mentioned_ids
 from graph_api.store.base import CheckedBatch, SubmitResult
 from graph_api.store.cypher import query, schema_statements
 from graph_api.store.neo4j_audit import Neo4jAudit, now_text
+from graph_api.store.neo4j_events import Neo4jReportLog, write_report_log
 from graph_api.store.neo4j_faults import outage, timed_out
 from graph_api.store.neo4j_migrate import migrate, migrate_audit
 from graph_api.store.neo4j_reads import Neo4jReads
@@ -74,7 +75,7 @@ def _close_quietly(session: Session) -> None:
         pass
 
 
-class Neo4jStore(Neo4jAudit, Neo4jReads):
+class Neo4jStore(Neo4jAudit, Neo4jReads, Neo4jReportLog):
     # A bulk import parses the next batch while this store writes one (graph_api.bulk):
     # a write here is mostly waiting on the server, with the GIL released.
     OVERLAPS_WRITES = True
@@ -344,6 +345,7 @@ class Neo4jStore(Neo4jAudit, Neo4jReads):
             tx.run(query("create_entity_facts"), rows=part).consume()
         for ids, part in relation_chunks(rows.relations):
             tx.run(query("create_relation_facts"), ends=ids, rows=part).consume()
+        write_report_log(tx, rows)  # the feeds' change log (store.events)
 
     def submit(self, scope: Scope, report: Report, audit: AuditEntry | None = None) -> SubmitResult:
         replay = self._replay(report)
