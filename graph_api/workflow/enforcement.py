@@ -131,6 +131,8 @@ def apply_outcomes(plan: Plan, doc: dict[str, Any], at: datetime, changed: dict[
     ledgers = _ledgers(plan, doc)
     for ledger in ledgers:
         prior = doc.get("prior", {}).get(ledger.org, {})
+        plan.prefetch(PENALTY, [ledger.key(f"{nid}.{kind}.{lid}") for lid in changed
+                                for kind in ("DELISTED", "BUYER_REIMBURSEMENT")])
         for lid, status in sorted(changed.items()):
             if status == "UPHELD":
                 ladder_penalties.delist(plan, ledger, nid, lid, at)

@@ -213,6 +213,9 @@ def flush(plan: Plan, ledger: Ledger, report_id: str) -> None:
     NOTICE): what the ladder gives in that org's account, read by that org alone."""
     if not ledger.statuses:
         return
-    raw = effect(report_id, "NOTICE", "RED", [ledger.statuses[k] for k in sorted(ledger.statuses)])
-    plan.report(ledger.scope, raw, detect=True)
+    items = [ledger.statuses[k] for k in sorted(ledger.statuses)]
+    raw = effect(report_id, "NOTICE", "RED", items)
+    # Only a ban can raise an alert (RECIDIVISM, in this org's view): detect then only.
+    banned = any(i["kind"] == "SELLER" and i["status"] == "BANNED" for i in items)
+    plan.report(ledger.scope, raw, detect=banned)
     ledger.statuses = {}

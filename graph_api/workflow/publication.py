@@ -109,9 +109,10 @@ def published_since(plan: Plan, entity: str, since: str) -> str | None:
 
 def plan_publication(
     plan: Plan, platform: Scope, entity: str, kind: str, status: str, at: datetime,
-    by: str, reason: str | None, cause: str | None,
+    by: str, reason: str | None, cause: str | None, report: bool = True,
 ) -> dict[str, Any]:
-    """Plan one publication: its record, the entity's public state, the CLEAR report."""
+    """Plan one publication: its record, the entity's public state, and (``report``) the
+    CLEAR report; a policy step reports all its publications in one (``follow_policy``)."""
     pub_id, at_key = publication_id(entity, status, at), time_key(at)
     doc = {"id": pub_id, "entity": entity, "kind": kind, "status": status,
            "publishedAt": at_key, "org": platform.org_id, "by": by, "reason": reason,
@@ -120,9 +121,16 @@ def plan_publication(
     state = {"id": entity, "entity": entity, "kind": kind, "status": status,
              "publishedAt": at_key, "publication": pub_id}
     plan.put(PUBLIC_STATE, entity, state, at_key, (f"status:{status}",))
-    plan.report(platform, effect(f"publication-{pub_id}", "PLATFORM_DATA", "CLEAR",
-                                 [{"id": entity, "kind": kind, "status": status}]), detect=True)
+    if report:
+        _report(plan, platform, f"publication-{pub_id}", [doc])
     return doc
+
+
+def _report(plan: Plan, platform: Scope, report_id: str, docs: list[dict[str, Any]]) -> None:
+    """The CLEAR assertions of publications: id, kind and status only."""
+    entities = [{"id": d["entity"], "kind": d["kind"], "status": d["status"]} for d in docs]
+    banned = any(d["status"] == "BANNED" for d in docs)  # only a ban raises an alert
+    plan.report(platform, effect(report_id, "PLATFORM_DATA", "CLEAR", entities), detect=banned)
 
 
 def follow_policy(
@@ -133,6 +141,7 @@ def follow_policy(
     status of a published kind whose public state differs from the standing one (an
     entity never published is published only when it leaves its everyday state)."""
     kinds = {POLICY_STATES[word] for word in policy if word in POLICY_STATES}
+    made = []
     for item in statuses:
         kind = item["kind"]
         if kind not in kinds:
@@ -143,7 +152,11 @@ def follow_policy(
             continue  # nothing was published that this would correct
         if state is not None and state["status"] == public:
             continue
-        plan_publication(plan, platform, item["id"], kind, public, at, "policy", None, cause)
+        made.append(plan_publication(plan, platform, item["id"], kind, public, at, "policy",
+                                     None, cause, report=False))
+    if made:  # one report for the step's publications (a 300-listing notice: one, not 300)
+        digest = hashlib.sha256("\x1f".join(d["id"] for d in made).encode()).hexdigest()
+        _report(plan, platform, f"publications-{digest[:20]}", made)
 
 
 def publish(
