@@ -1,7 +1,10 @@
 """``graph-api``: serve, org, token, import, generate, and the operator's tools.
 
 Every subcommand takes ``--db PATH`` and prints what a script needs on its
-last line.
+last line. Only ``serve``, ``org add``, ``org load``, ``import`` and ``restore``
+make a database; every other command refuses one that is not there, and the
+commands that only read or verify (``verify``, ``audit verify``, ``export-key``)
+make nothing at all, not even a key.
 """
 
 from __future__ import annotations
@@ -33,10 +36,28 @@ def _settings(args: argparse.Namespace) -> Settings:
     )
 
 
-def _services(args: argparse.Namespace, with_graph: bool = True) -> Any:
+def _services(args: argparse.Namespace, with_graph: bool = True, create: bool = False) -> Any:
+    """Services over the database of ``args``; unless ``create``, it must exist."""
     from graph_api.services import Services
 
-    return Services.open(_settings(args), with_graph=with_graph)
+    return Services.open(_settings(args), with_graph=with_graph, create=create)
+
+
+def _store(args: argparse.Namespace) -> Any:
+    """The store of an existing database, for a command that only reads: no secret is
+    read or made."""
+    from graph_api.services import open_store
+
+    return open_store(_settings(args), with_graph=False, create=False)
+
+
+def _require_database(settings: Settings) -> None:
+    """ValueError unless the embedded store's database is there (a Neo4j store's
+    database is on its server: the command's key or store check says)."""
+    from graph_api.store.sqlite import require_database
+
+    if settings.store == "memory":
+        require_database(settings.db)
 
 
 # -- serve -------------------------------------------------------------------
@@ -49,7 +70,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from graph_api.api.app import create_app
 
-    services = _services(args)
+    services = _services(args, create=True)
     if args.demo:
         from graph_api.demo import demo_banner, load_demo
 
@@ -78,7 +99,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 # -- orgs and tokens -----------------------------------------------------------
 def cmd_org_add(args: argparse.Namespace) -> int:
-    services = _services(args, with_graph=False)
+    services = _services(args, with_graph=False, create=True)
     org = services.add_org(args.name, OrgType(args.type), args.trusted, args.id)
     print(org.id)
     return 0
@@ -88,7 +109,7 @@ def cmd_org_load(args: argparse.Namespace) -> int:
     """Add every org of a JSON list ({id, name, type, trusted}) that is not there yet."""
     import orjson
 
-    services = _services(args, with_graph=False)
+    services = _services(args, with_graph=False, create=True)
     known = {o.id for o in services.store.orgs()}
     added = 0
     for item in orjson.loads(Path(args.file).read_bytes()):
@@ -120,7 +141,7 @@ def cmd_token_revoke(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     from graph_api.bulk import default_parse_workers, import_ndjson
 
-    services = _services(args, with_graph=args.alerts)  # detection reads the graph
+    services = _services(args, with_graph=args.alerts, create=True)  # detection reads the graph
     if args.token:
         scope, operator = services.authenticate(f"Bearer {args.token}"), False
     else:
@@ -184,22 +205,53 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_export_key(args: argparse.Namespace) -> int:
-    from graph_api.export.keys import key_fingerprint, load_or_create_signing_key, public_key_pem
+    from graph_api.export.keys import key_fingerprint, load_public_key
 
-    pem = public_key_pem(load_or_create_signing_key(_settings(args).secrets_dir))
+    settings = _settings(args)
+    _require_database(settings)
+    pem = load_public_key(settings.secrets_dir)
     print(pem.decode(), end="")
     print(f"fingerprint {key_fingerprint(pem)}", file=sys.stderr)
     return 0
 
 
+def _verifying_key(args: argparse.Namespace) -> tuple[bytes, str]:
+    """The public key a package is checked against, and where it came from: named by the
+    verifier (``--key``, ``--url``, ``--db`` or ``$GRAPH_API_DB``), never made up."""
+    from graph_api.export.keys import key_fingerprint, load_public_key
+    from graph_api.export.verify import fetch_public_key
+
+    named = [flag for flag, value in (("--key", args.key), ("--url", args.url),
+                                      ("--db", args.db)) if value]
+    if len(named) > 1:
+        raise ValueError(f"give one key to check against, not {' and '.join(named)}")
+    if args.key:
+        try:
+            pem = Path(args.key).read_bytes()
+            key_fingerprint(pem)
+        except OSError as exc:
+            raise ValueError(f"cannot read --key {args.key}: {exc.strerror}") from None
+        except ValueError:
+            raise ValueError(f"--key {args.key} is not an Ed25519 public key PEM") from None
+        return pem, f"--key {args.key}"
+    if args.url:
+        return fetch_public_key(args.url), f"--url {args.url}"
+    if args.db or os.environ.get("GRAPH_API_DB"):
+        settings = _settings(args)
+        _require_database(settings)
+        return load_public_key(settings.secrets_dir), f"the signing key of {settings.db}"
+    raise ValueError(
+        "verify needs the public key the package was signed with: --key PEM (the "
+        "exporter's, from `graph-api export-key` or GET /export-key), --db of the "
+        "exporting server's database, or --url of its /export-key; nothing was checked")
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    from graph_api.export.keys import load_or_create_signing_key, public_key_pem
+    from graph_api.export.keys import key_fingerprint
     from graph_api.export.verify import verify_package
 
-    if args.key:
-        pem = Path(args.key).read_bytes()
-    else:
-        pem = public_key_pem(load_or_create_signing_key(_settings(args).secrets_dir))
+    pem, source = _verifying_key(args)
+    print(f"checking against key {key_fingerprint(pem)} ({source})")
     problems = verify_package(Path(args.package), pem)
     for problem in problems:
         print(problem)
@@ -213,8 +265,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from graph_api.audit import verify_chain
 
-    services = _services(args, with_graph=False)
-    checked, broken = verify_chain(services.store.audit_records())
+    store = _store(args)
+    try:
+        checked, broken = verify_chain(store.audit_records())
+    finally:
+        store.close()
     if broken is not None:
         print(f"audit chain BROKEN at record {broken} ({checked} records before it hold)")
         return 1
@@ -317,9 +372,10 @@ def build_parser() -> argparse.ArgumentParser:
     key = sub.add_parser("export-key", parents=[common], help="print the export signing public key")
     key.set_defaults(run=cmd_export_key)
     check = sub.add_parser("verify", parents=[common], help="check a case package's hashes and "
-                           "signature")
+                           "signature against the exporter's key (--key, --db or --url)")
     check.add_argument("package")
-    check.add_argument("--key", help="the exporter's public key PEM (default: this database's)")
+    check.add_argument("--key", help="the exporter's public key PEM")
+    check.add_argument("--url", help="the exporting server's address or its /export-key URL")
     check.set_defaults(run=cmd_verify)
 
     audit = sub.add_parser("audit", help="the audit ledger").add_subparsers(
