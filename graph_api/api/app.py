@@ -46,6 +46,7 @@ from graph_api.explore import routes as explore_routes
 from graph_api.export.keys import load_or_create_signing_key, public_key_pem
 from graph_api.ratelimit import RateLimit, TokenBuckets
 from graph_api.services import Services
+from graph_api.taxii import taxii_routes
 from graph_api.workflow import sweep_forever
 
 __all__ = ["BodyLimit", "create_app"]
@@ -176,6 +177,7 @@ def create_app(services: Services) -> ASGIApp:
             *explore_routes(),
             Route("/export-key", export_key),
             Route("/exports/{package_id}", download),
+            *taxii_routes(services),  # /taxii2/... and /stream (graph_api.taxii)
         ],
         exception_handlers={HTTPException: _http_error, Exception: _failure},
         lifespan=lifespan,
