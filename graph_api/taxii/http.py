@@ -89,7 +89,8 @@ def caller_of(services: Services, request: Request, label: str) -> Caller:
 
 
 def ceiling_of(request: Request) -> Marking | None:
-    raw = request.query_params.get("max_marking")
+    # ``match[max_marking]`` too: what taxii2-client sends for a filter keyword it does not know
+    raw = request.query_params.get("max_marking", request.query_params.get("match[max_marking]"))
     if raw is None:
         return None
     try:
