@@ -177,7 +177,9 @@ class Feed:
             if eid not in self.first:
                 self.first[eid], self.kinds[eid] = min(spots), entity_kind
                 fresh.append(eid)
-            self._put(stix_id(self.kinds[eid], eid), max(spots), ("e", eid))
+            sid = stix_id(self.kinds[eid], eid)
+            if self._put(sid, max(spots), ("e", eid)):
+                self.entries[sid].created = self.first[eid]
         candidates = set(changes.relations)
         for eid in fresh:
             if eid in view:
