@@ -33,8 +33,8 @@ from graph_api.errors import GraphAPIError
 from graph_api.model import Evidence, Report, ReportedEntity, ReportedRelation
 from graph_api.reports import parse_report
 
-__all__ = ["LineParser", "ParsedLine", "error_text", "parsed_lines", "report_from_row",
-           "report_row"]
+__all__ = ["LineParser", "ParsedLine", "error_text", "json_problem", "parsed_lines",
+           "report_from_row", "report_row"]
 
 RANGE_BYTES = 1 << 20
 POOL_FROM_BYTES = 16 << 20  # smaller files parse in this process: a pool takes ~0.5 s to start
@@ -53,6 +53,53 @@ def error_text(exc: Exception) -> str:
     return f"BAD_USER_INPUT: {exc}"
 
 
+# orjson's (yyjson's) messages, in words a person who typed the line can act on.
+_JSON_WORDS = (
+    ("invalid literal, expected ", "a word JSON does not know: write {expected} "
+                                   "(and text in double quotes)"),
+    ("expected a JSON value", "a value is missing or is not JSON (text goes in double "
+                              "quotes; numbers, true, false and null do not)"),
+    ("expected a string key", "a key is not in double quotes (write \"key\": value)"),
+    ("expected ':' after key", "a ':' is missing after a key"),
+    ("expected ',' or ']'", "a ',' between list items, or the closing ']', is missing"),
+    ("expected ',' or '}'", "a ',' between fields, or the closing '}', is missing"),
+    ("trailing comma", "a comma before a closing bracket (JSON allows none there)"),
+    ("unexpected end of data", "the line ends inside the JSON: a closing '}', ']' or "
+                               "'\"' is missing"),
+    ("content after document", "more after the end of the JSON object (one report per line)"),
+    ("leading zero", "a number starts with 0 (write 7, not 07)"),
+    ("no digit after", "a number is cut short (write 1.0 or -1, not 1. or -)"),
+    ("escaped sequence", "a backslash in a string that JSON does not know (write \\\\ "
+                         "for a backslash)"),
+    ("control character", "a tab or line break inside a string (write \\t or \\n)"),
+    ("UTF-8", "the line is not UTF-8 text"),
+)
+
+
+def json_problem(line: bytes, error: orjson.JSONDecodeError) -> str:
+    """What is wrong with a line that is not JSON, in words, and where.
+
+    >>> try:
+    ...     orjson.loads(b'{"reportId": nul}')
+    ... except orjson.JSONDecodeError as e:
+    ...     print(json_problem(b'{"reportId": nul}', e))
+    not JSON at column 14 ('nul}'): a word JSON does not know: write 'null' (and text in \
+double quotes)
+    """
+    message = error.msg
+    words = message
+    for fragment, plain in _JSON_WORDS:
+        if fragment in message:
+            expected = message.rsplit("expected ", 1)[-1]
+            words = plain.replace("{expected}", expected)
+            break
+    text = line.decode("utf-8", errors="replace").rstrip("\r\n")
+    at = min(error.pos, len(text))
+    excerpt = text[at:at + 20] + ("..." if len(text) > at + 20 else "")
+    where = f"column {at + 1}" + (f" ({excerpt!r})" if excerpt else " (the end of the line)")
+    return f"not JSON at {where}: {words}"
+
+
 @dataclass(frozen=True)
 class LineParser:
     """Everything a line's parse needs, none of it the store: it goes to worker processes."""
@@ -64,7 +111,10 @@ class LineParser:
 
     def parse(self, line: bytes) -> tuple[object, Report]:
         """The line's ``reportedBy`` and its validated report; raises what rejects it."""
-        raw: Any = orjson.loads(line)
+        try:
+            raw: Any = orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            raise ValueError(json_problem(line, error)) from None
         if not isinstance(raw, dict):
             raise ValueError("a line must be one JSON object (a ReportInput)")
         named = raw.get("reportedBy")

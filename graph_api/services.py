@@ -111,10 +111,16 @@ class Services:
         return self.store.add_org(org, self.operator_audit(f"cli org add {org.id}", org.id))
 
     def find_org(self, name_or_id: str) -> Org:
-        for org in self.store.orgs():
+        orgs = self.store.orgs()
+        for org in orgs:
             if name_or_id in (org.id, org.name):
                 return org
-        raise ValueError(f"no org {name_or_id!r}")
+        known = ", ".join(sorted(o.id for o in orgs)) or "none yet"
+        raise ValueError(
+            f"no org {name_or_id!r} in this database (its orgs: {known}); add it first with "
+            "`graph-api org add NAME --type BRAND|PLATFORM|REGULATOR`, or all of a list with "
+            "`graph-api org load ORGS.json` (`graph-api generate` writes FILE.orgs.json)"
+        )
 
     def issue_token(self, org: Org, role: str) -> tuple[Principal, str]:
         check_role_for_org(role, org.type)

@@ -36,6 +36,14 @@ def hotspots(G: Any, first: int | None = 10) -> HotspotReport:
         in this region or any ranked before it (a union, so it never exceeds 1).
         Ranked by listings descending, then region name.
 
+        A listing counts in every region it touches: sold by a storefront in one
+        region and shipped from a warehouse in another, it is one of the listings
+        of both. So the regions' ``share`` values add up to more than 1 whenever
+        some listings touch several regions (each share answers "what part of
+        all infringing listings does this region feed?"); ``cumulative_share``
+        is the one to read for concentration ("the first k regions feed this
+        part of the listings").
+
     Examples
     --------
     >>> import networkx as nx
@@ -52,6 +60,12 @@ def hotspots(G: Any, first: int | None = 10) -> HotspotReport:
     (2, [('PRD', 1, 1), ('YRD', 1, 0)])
     >>> [r.cumulative_share for r in report.regions]
     [0.5, 1.0]
+
+    A listing sold in one region and shipped from another counts in both:
+
+    >>> _ = G.add_edge("s", "l1", key="LISTS", confidence=1.0)
+    >>> [(r.region, r.share, r.cumulative_share) for r in hotspots(G).regions]
+    [('YRD', 1.0, 1.0), ('PRD', 0.5, 1.0)]
 
     Notes
     -----

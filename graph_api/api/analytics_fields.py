@@ -255,13 +255,17 @@ class AnalyticsQuery:
         cap = check_limit("limit", 2000 if limit is None else limit, MAX_LIMIT, minimum=1)
         check_limit("seeds", len(seeds), MAX_FIRST)
         wanted = _kinds(kinds)
+        floor = _confidence_arg(min_confidence)
         G = info.context.store.view(scope, [str(s) for s in seeds], hops, wanted)
+        for i, seed in enumerate(seeds):  # as traceToSource: no silent empty graph
+            if str(seed) not in G:
+                raise NotFound(f"no entity {seed!r}", field=f"seeds[{i}]")
         found = analytics.network(
             G,
-            [str(s) for s in seeds if str(s) in G],
+            [str(s) for s in seeds],
             max_hops=hops,
             kinds=None if wanted is None else [k.value for k in wanted],
-            min_confidence=_confidence_arg(min_confidence),
+            min_confidence=floor,
             limit=cap,
         )
         return Subgraph(
@@ -281,10 +285,12 @@ class AnalyticsQuery:
     ) -> list[Path]:
         scope = info.context.require(Action.READ)
         hops = check_limit("maxHops", 6 if max_hops is None else max_hops, MAX_HOPS)
+        count = _first(first, 5)
         G = info.context.store.view(scope, [str(from_), str(to)], hops, None)
-        if str(from_) not in G or str(to) not in G:
-            return []
-        paths = analytics.connections(G, str(from_), str(to), max_hops=hops, first=_first(first, 5))
+        for field, end in (("from", from_), ("to", to)):
+            if str(end) not in G:
+                raise NotFound(f"no entity {end!r}", field=field)
+        paths = analytics.connections(G, str(from_), str(to), max_hops=hops, first=count)
         return [Path.build(G, p) for p in paths]
 
     @strawberry.field
@@ -297,7 +303,7 @@ class AnalyticsQuery:
             scope, [str(id)], 2 * hops, frozenset({DomainRelationKind.USES})
         )
         if str(id) not in G:
-            return []
+            raise NotFound(f"no entity {id!r}", field="id")
         return [
             Linkage(path=Path.build(G, link.path), _linkage=link)
             for link in analytics.linked_entities(G, str(id), max_hops=hops)
