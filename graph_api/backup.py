@@ -1,16 +1,21 @@
-"""Online backups of the embedded store, and their restore.
+"""Online backups of the embedded store, and their restore: one database's files.
 
 ``backup`` copies the SQLite database with SQLite's online backup API (one
 consistent snapshot, taken while the server keeps serving and writing), plus
-the secrets kept beside it — the pseudonym key, without which identifier ids
-cannot be recomputed, the export signing key pair, and the audit digest key,
-without which the ledger's digests cannot be checked against variables — and
-the export packages. ``backup.json`` lists every file with its SHA-256. Secret files are
-written with mode 0600.
+every file of the database's own folder (``graph.db.d``, ``graph_api.keyfiles``):
+the pseudonym key, without which identifier ids cannot be recomputed, the
+export signing key pair, the audit digest key, without which the ledger's
+digests cannot be checked against variables, the audit checkpoints, and the
+export packages. Nothing of another database in the same folder goes in.
+``backup.json`` lists every file with its SHA-256. Files are written with mode
+0600, folders 0700.
 
 ``restore`` checks those hashes and the database's integrity, then puts the
-copy in place; it refuses to overwrite an existing database (or secrets that
-differ) unless forced.
+copy in place: the database at ``--db`` and its files in that database's own
+folder. It refuses to overwrite an existing database (or files of its folder
+that differ) unless forced; a forced restore replaces the database's folder
+whole. A backup made before per-database folders (secrets and ``exports/`` at
+its top) is restored into the per-database layout.
 """
 
 from __future__ import annotations
@@ -21,16 +26,16 @@ import shutil
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import orjson
 
+from graph_api.keyfiles import copy_private, database_folder, private_folder
+
 __all__ = ["BackupInfo", "backup", "restore"]
 
-SECRET_FILES = ("pseudonym.key", "export-signing-key.pem", "export-signing-key.pub.pem",
-                "audit-digest.key")
-EXPORTS = "exports"
 MANIFEST = "backup.json"
+LAYOUT = 2  # the database's files in a folder named after it (graph_api.keyfiles)
 PRIVATE = 0o600
 
 
@@ -51,18 +56,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _copy_private(source: Path, target: Path) -> None:
-    """Copy a file so that it is never readable by others, not even while being written."""
-    tmp = target.with_name(target.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
-    with os.fdopen(fd, "wb") as out, source.open("rb") as src:
-        shutil.copyfileobj(src, out)
-        out.flush()
-        os.fsync(out.fileno())
-    os.chmod(tmp, PRIVATE)
-    os.replace(tmp, target)
 
 
 def _check_database(path: Path) -> int:
@@ -100,8 +93,16 @@ def _snapshot(source: Path, target: Path) -> None:
     os.replace(tmp, target)
 
 
+def _own_files(folder: Path) -> list[Path]:
+    """The files of a database's folder, relative to it, but files being written."""
+    if not folder.is_dir():
+        return []
+    return sorted(p.relative_to(folder) for p in folder.rglob("*")
+                  if p.is_file() and not p.name.endswith(".tmp"))
+
+
 def backup(db_path: Path, dest_dir: Path) -> BackupInfo:
-    """Back up the database at ``db_path`` and the secrets beside it into ``dest_dir``.
+    """Back up the database at ``db_path`` and its own folder's files into ``dest_dir``.
 
     ``dest_dir`` must be new or empty; the server may keep running and writing.
     """
@@ -109,23 +110,18 @@ def backup(db_path: Path, dest_dir: Path) -> BackupInfo:
         raise ValueError(f"no database at {db_path}")
     if dest_dir.exists() and any(dest_dir.iterdir()):
         raise ValueError(f"{dest_dir} is not empty: back up into a new folder")
-    dest_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(dest_dir)
     os.chmod(dest_dir, 0o700)
     _snapshot(db_path, dest_dir / db_path.name)
     reports = _check_database(dest_dir / db_path.name)
     files = [db_path.name]
-    beside = db_path.parent
-    for name in SECRET_FILES:
-        if (beside / name).is_file():
-            _copy_private(beside / name, dest_dir / name)
-            files.append(name)
-    if (beside / EXPORTS).is_dir():
-        (dest_dir / EXPORTS).mkdir(mode=0o700)
-        for item in sorted((beside / EXPORTS).iterdir()):
-            if item.is_file() and not item.name.endswith(".tmp"):
-                _copy_private(item, dest_dir / EXPORTS / item.name)
-                files.append(f"{EXPORTS}/{item.name}")
+    own = database_folder(db_path)
+    for relative in _own_files(own):
+        name = f"{own.name}/{relative.as_posix()}"
+        copy_private(own / relative, dest_dir / name)
+        files.append(name)
     manifest = {
+        "layout": LAYOUT,
         "created_at": datetime.now(UTC).isoformat(),
         "source": str(db_path.resolve()),
         "database": db_path.name,
@@ -136,42 +132,54 @@ def backup(db_path: Path, dest_dir: Path) -> BackupInfo:
     return BackupInfo(dest_dir, db_path.name, reports, tuple(files))
 
 
-def restore(src_dir: Path, db_path: Path, force: bool = False) -> BackupInfo:
-    """Restore a ``backup`` folder so that ``db_path`` is its database.
+def _placed(manifest: dict[str, object], name: str) -> PurePosixPath:
+    """Where a backed-up file goes, relative to the restored database's own folder."""
+    path = PurePosixPath(name)
+    if path.is_absolute() or ".." in path.parts or not path.parts:
+        raise ValueError(f"backup file {name!r} names a place outside the backup")
+    if manifest.get("layout") == LAYOUT:
+        folder = f"{manifest['database']}.d"
+        if path.parts[0] != folder or len(path.parts) < 2:
+            raise ValueError(f"backup file {name!r} is not in {folder}/")
+        return PurePosixPath(*path.parts[1:])
+    return path  # before per-database folders: secrets and exports/ at the top
 
-    Refuses when ``db_path`` exists, or a secret beside it differs from the
-    backup's, unless ``force``; a forced restore replaces them. Stop servers
-    over ``db_path`` first.
+
+def restore(src_dir: Path, db_path: Path, force: bool = False) -> BackupInfo:
+    """Restore a ``backup`` folder so that ``db_path`` is its database, and its files
+    those of ``db_path``'s own folder.
+
+    Refuses when ``db_path`` exists, or a file of its folder differs from the
+    backup's (or is not in it), unless ``force``; a forced restore replaces the
+    database and its folder. Stop servers over ``db_path`` first.
     """
     manifest_path = src_dir / MANIFEST
     if not manifest_path.is_file():
         raise ValueError(f"{src_dir} is not a backup (no {MANIFEST})")
     manifest = orjson.loads(manifest_path.read_bytes())
     files: dict[str, str] = manifest["files"]
+    database = manifest["database"]
+    own = database_folder(db_path)
+    placed = {name: own / _placed(manifest, name) for name in files if name != database}
     for name, digest in files.items():
         if not (src_dir / name).is_file() or _sha256(src_dir / name) != digest:
             raise ValueError(f"backup file {name} is missing or changed since the backup")
-    reports = _check_database(src_dir / manifest["database"])
-    beside = db_path.parent
+    reports = _check_database(src_dir / database)
     clashes = [db_path] if db_path.exists() else []
-    clashes += [
-        beside / name for name in files
-        if name != manifest["database"] and (beside / name).is_file()
-        and _sha256(beside / name) != files[name]
-    ]
+    wanted = {target: files[name] for name, target in placed.items()}
+    clashes += [own / p for p in _own_files(own)
+                if wanted.get(own / p) != _sha256(own / p)]
     if clashes and not force:
         names = ", ".join(str(p) for p in clashes)
         raise ValueError(f"restore would overwrite {names}: pass --force to replace them")
-    beside.mkdir(parents=True, exist_ok=True)
+    private_folder(db_path.parent)
     for suffix in ("-wal", "-shm"):  # a stale log must not be replayed over the restored file
         Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    _copy_private(src_dir / manifest["database"], db_path)
+    if own.exists():
+        shutil.rmtree(own)  # the database's folder is the backup's, exactly
+    copy_private(src_dir / database, db_path)
     restored = [db_path.name]
-    for name in files:
-        if name == manifest["database"]:
-            continue
-        target = beside / name
-        target.parent.mkdir(mode=0o700, exist_ok=True)
-        _copy_private(src_dir / name, target)
-        restored.append(name)
+    for name, target in placed.items():
+        copy_private(src_dir / name, target)
+        restored.append(f"{own.name}/{target.relative_to(own).as_posix()}")
     return BackupInfo(src_dir, db_path.name, reports, tuple(restored))

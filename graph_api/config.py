@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 
+from graph_api.keyfiles import database_folder
 from graph_api.ratelimit import RateSettings
 
 __all__ = ["Settings", "parse_duration", "parse_publish"]
@@ -119,5 +120,6 @@ class Settings:
 
     @property
     def secrets_dir(self) -> Path:
-        """Secrets live beside the database, mode 0600."""
-        return self.db.parent
+        """The database's own folder (``graph.db.d`` beside ``graph.db``): its secrets,
+        mode 0600, and its export packages (``graph_api.keyfiles``)."""
+        return database_folder(self.db)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import getpass
 import hashlib
+import logging
 import re
 import secrets
 import uuid
@@ -21,7 +22,12 @@ from graph_api.audit import AuditEntry, digest_of
 from graph_api.bearer import bearer_token
 from graph_api.config import Settings
 from graph_api.errors import Unauthenticated
-from graph_api.keyfiles import AUDIT_KEY_FILE, PSEUDONYM_KEY_FILE, load_or_create_secret
+from graph_api.keyfiles import (
+    AUDIT_KEY_FILE,
+    PSEUDONYM_KEY_FILE,
+    adopt_folder_files,
+    load_or_create_secret,
+)
 from graph_api.model import Org, OrgType, Principal, Report
 from graph_api.reports import parse_report
 from graph_api.store.base import GraphStore, SubmitResult
@@ -32,6 +38,7 @@ if TYPE_CHECKING:
 __all__ = ["Services", "hash_token", "open_store", "slug"]
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 CACHED = 256  # whole-graph answers kept (`Services.cached`), over every view
 
@@ -91,7 +98,15 @@ class Services:
              create: bool = True) -> Services:
         """``with_graph=False``: a bulk writer that keeps no graph in memory.
         ``create=False``: the database must exist (its missing secrets are still made)."""
+        existed = settings.store == "neo4j" or settings.db.is_file()
         store = open_store(settings, with_graph, create)
+        adopted = adopt_folder_files(settings.db, existed,
+                                     lambda principal: store.principal(principal) is not None)
+        if adopted:
+            log.warning("%s: copied the folder's %s into %s (this database's own folder); "
+                        "remove them from %s once every database there has started",
+                        settings.db, ", ".join(adopted), settings.secrets_dir,
+                        settings.db.parent)
         secret = load_or_create_secret(settings.secrets_dir / PSEUDONYM_KEY_FILE)
         audit_key = load_or_create_secret(settings.secrets_dir / AUDIT_KEY_FILE)
         return cls(settings=settings, store=store, clock=clock, secret=secret,

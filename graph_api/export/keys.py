@@ -1,8 +1,8 @@
-"""The export signing key: Ed25519, made at first use, kept beside the database.
+"""The export signing key: Ed25519, made at first use, kept in the database's folder.
 
 ``export-signing-key.pem`` (PKCS#8, mode 0600) holds the private key and
 ``export-signing-key.pub.pem`` (SubjectPublicKeyInfo) the public key that
-``GET /export-key`` and ``graph-api export-key`` hand out.
+``GET /export-key`` and ``graph-api export-key`` hand out (``graph_api.keyfiles``).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from graph_api.keyfiles import SIGNING_KEY_FILE, SIGNING_PUBLIC_FILE, private_folder
+
 __all__ = [
     "PRIVATE_KEY_FILE",
     "PUBLIC_KEY_FILE",
@@ -24,8 +26,8 @@ __all__ = [
     "public_key_pem",
 ]
 
-PRIVATE_KEY_FILE = "export-signing-key.pem"
-PUBLIC_KEY_FILE = "export-signing-key.pub.pem"
+PRIVATE_KEY_FILE = SIGNING_KEY_FILE
+PUBLIC_KEY_FILE = SIGNING_PUBLIC_FILE
 
 
 def public_key_pem(key: Ed25519PrivateKey) -> bytes:
@@ -67,7 +69,7 @@ def _load(path: Path) -> Ed25519PrivateKey:
 
 def load_or_create_signing_key(directory: Path) -> Ed25519PrivateKey:
     """The signing key in `directory`, made (mode 0600) when there is none yet."""
-    directory.mkdir(parents=True, exist_ok=True)
+    private_folder(directory)
     path = directory / PRIVATE_KEY_FILE
     if path.exists():
         key = _load(path)

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 import pytest
 
+from graph_api.keyfiles import database_folder
 from graph_api.services import Services
 from tests.api.test_view_equivalence import load
 from tests.conftest import FIXTURES, MakeServices
@@ -50,7 +51,9 @@ def demo_store(
 ) -> Services:
     folder.mkdir(parents=True, exist_ok=True)
     if key_from is not None:
-        shutil.copy(key_from.settings.secrets_dir / "pseudonym.key", folder / "pseudonym.key")
+        keys = database_folder(folder / "graph.db")
+        keys.mkdir(exist_ok=True)
+        shutil.copy(key_from.settings.secrets_dir / "pseudonym.key", keys / "pseudonym.key")
     services = make_services(kind, name=name)
     if key_from is not None:
         assert services.secret == key_from.secret

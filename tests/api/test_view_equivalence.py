@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from graph_api.bulk import import_ndjson
+from graph_api.keyfiles import database_folder
 from graph_api.model import OrgType
 from graph_api.services import Services
 from graph_api.synthetic import iter_reports, orgs
@@ -88,7 +89,9 @@ def test_every_core_query_answers_as_on_the_callers_own_store(
 
     own_dir = tmp_path / "own"
     own_dir.mkdir()
-    shutil.copy(full.settings.secrets_dir / "pseudonym.key", own_dir / "pseudonym.key")
+    keys = database_folder(own_dir / "graph.db")  # the same pseudonym key: the same ids
+    keys.mkdir()
+    shutil.copy(full.settings.secrets_dir / "pseudonym.key", keys / "pseudonym.key")
     own = make_services(store_kind, name="own")
     load(own, lines, own_dir)
 

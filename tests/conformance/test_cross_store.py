@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from graph_api.keyfiles import database_folder
 from graph_api.store.base import EntityFilter
 from tests.api.test_analytics_api import (
     ANALYTICS,
@@ -26,8 +27,9 @@ pytestmark = pytest.mark.skipif(not NEO4J_URI, reason="needs the Bolt server (ma
 
 def test_embedded_and_neo4j_answer_alike(make_services: MakeServices, tmp_path: Path) -> None:
     memory = demo_store(make_services, "memory", DEMO, tmp_path / "memory", "memory")
-    (tmp_path / "neo4j").mkdir()
-    shutil.copy(memory.settings.secrets_dir / "pseudonym.key", tmp_path / "neo4j")
+    keys = database_folder(tmp_path / "neo4j" / "graph.db")
+    keys.mkdir(parents=True)
+    shutil.copy(memory.settings.secrets_dir / "pseudonym.key", keys)
     neo4j = demo_store(make_services, "neo4j", DEMO, tmp_path / "neo4j", "neo4j", key_from=memory)
     for org in ("stridewell", "maison-verel", "bazaarhub", "ipcu"):
         a, b = scope_of(memory, org), scope_of(neo4j, org)

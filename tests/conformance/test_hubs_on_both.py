@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from graph_api.bulk import import_ndjson
+from graph_api.keyfiles import database_folder
 from graph_api.model import OrgType
 from graph_api.services import Services
 from graph_api.store.neo4j_summaries import CONFS, INLINE
@@ -103,8 +104,10 @@ def loaded(make_services: MakeServices, kind: str, tmp_path: Path, key: Services
     folder = tmp_path / kind
     folder.mkdir()
     if key is not None:
-        (folder / "pseudonym.key").write_bytes((key.settings.secrets_dir / "pseudonym.key")
-                                               .read_bytes())
+        keys = database_folder(folder / "graph.db")
+        keys.mkdir()
+        (keys / "pseudonym.key").write_bytes((key.settings.secrets_dir / "pseudonym.key")
+                                             .read_bytes())
     services = make_services(kind, name=kind)
     for org in DEMO_ORGS:
         services.add_org(org["name"], OrgType(org["type"]), org["trusted"], org["id"])

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from graph_api.keyfiles import database_folder
 from graph_api.model import OrgType
 from graph_api.services import Services
 from graph_api.store.cypher import query
@@ -49,8 +50,9 @@ def test_an_old_database_is_migrated_and_answers_alike(
 ) -> None:
     lines = DEMO + batch(0, 100 + CONFS)
     memory = loaded(make_services, "memory", tmp_path, None, [(lines, 10_000)])
-    (tmp_path / "old").mkdir()
-    (tmp_path / "old" / "pseudonym.key").write_bytes(
+    keys = database_folder(tmp_path / "old" / "graph.db")
+    keys.mkdir(parents=True)
+    (keys / "pseudonym.key").write_bytes(
         (memory.settings.secrets_dir / "pseudonym.key").read_bytes())
     old = make_services("neo4j", name="old")
     for org in DEMO_ORGS:

@@ -24,6 +24,7 @@ from typing import Any
 from graph_api.access import VisibilityClass, may_see
 from graph_api.config import Settings
 from graph_api.export.keys import load_or_create_signing_key
+from graph_api.keyfiles import SECRET_FILES, database_folder
 from graph_api.model import Marking, OrgType, Principal
 from graph_api.services import Services, hash_token
 from tests.conftest import FixedClock, neo4j_settings
@@ -189,12 +190,13 @@ def settings_for(folder: Path, store: str, database: str | None) -> Settings:
 
 
 def _copy_keys(source: Path, target: Path) -> None:
-    """Every secret beside A's database (pseudonym, signing and audit keys), not the
-    database: both worlds pseudonymise, sign and digest alike."""
-    target.mkdir(parents=True, exist_ok=True)
-    for path in source.iterdir():
-        if path.is_file() and not path.name.startswith("graph.db"):
-            shutil.copy(path, target / path.name)
+    """Every secret of A's database (pseudonym, signing and audit keys, in its own
+    folder), not the database: both worlds pseudonymise, sign and digest alike."""
+    keys, copies = database_folder(source / "graph.db"), database_folder(target / "graph.db")
+    copies.mkdir(parents=True, exist_ok=True)
+    for name in SECRET_FILES:
+        if (keys / name).is_file():
+            shutil.copy(keys / name, copies / name)
 
 
 def _add_principals(services: Services, scopes: Scopes) -> None:
@@ -216,7 +218,7 @@ def open_world(label: str, folder: Path, ids: Ids, store: str = "memory",
     services = Services.open(settings_for(folder, store, database), clock=clock)
     if store == "neo4j":
         services.store.reset()  # type: ignore[attr-defined]  # every example starts empty
-    load_or_create_signing_key(folder)
+    load_or_create_signing_key(services.settings.secrets_dir)
     with ids.at(label, "shared"):
         scopes = make_scopes(services)
         _add_principals(services, scopes)

@@ -27,6 +27,7 @@ import orjson
 from graph_api.access import Scope
 from graph_api.config import Settings
 from graph_api.export.keys import load_or_create_signing_key
+from graph_api.keyfiles import SECRET_FILES, database_folder
 from graph_api.model import Org, OrgType, Principal
 from graph_api.services import Services, hash_token
 from tests.conftest import FixedClock
@@ -147,23 +148,23 @@ def make_scopes(services: Services) -> Scopes:
     return scopes
 
 
-SECRET_FILES = ("pseudonym.key", "export-signing-key.pem", "export-signing-key.pub.pem",
-                "audit-digest.key")
-
-
 def open_services(folder: Path, keys_from: Path | None = None) -> Services:
-    """Services over ``folder/graph.db``; with the secrets of ``keys_from`` when given."""
+    """Services over ``folder/graph.db``; with the secrets of ``keys_from/graph.db`` when
+    given."""
     folder.mkdir(parents=True, exist_ok=True)
     if keys_from is not None:
+        source = database_folder(keys_from / "graph.db")
+        target = database_folder(folder / "graph.db")
+        target.mkdir(exist_ok=True)
         for name in SECRET_FILES:
-            if (keys_from / name).exists():
-                shutil.copy(keys_from / name, folder / name)
+            if (source / name).exists():
+                shutil.copy(source / name, target / name)
     # No publication policy: a publication is an explicit platform act that a twin
     # test applies to both stores (test_publish_and_publications); by policy a hidden
     # notice's delisting would be published to all, which is the one intended widening.
     settings = Settings(db=folder / "graph.db", publish=frozenset())
     services = Services.open(settings, clock=FixedClock())
-    load_or_create_signing_key(folder)
+    load_or_create_signing_key(settings.secrets_dir)
     return services
 
 

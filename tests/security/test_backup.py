@@ -4,15 +4,20 @@ changed backup; secrets keep mode 0600."""
 
 from __future__ import annotations
 
+import shutil
 import stat
 import threading
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from graph_api.backup import backup, restore
-from graph_api.services import Services
+from graph_api.config import Settings
+from graph_api.export.keys import load_or_create_signing_key, public_key_pem
+from graph_api.model import OrgType, Principal
+from graph_api.services import Services, hash_token
 from tests.e2e.server import cli
 from tests.security.conftest import MakeTwins
 from tests.security.support import make_scopes, open_services
@@ -60,13 +65,16 @@ def test_a_restored_backup_answers_every_query_alike(
     folder = tmp_path / "backup"
     info = backup(original.settings.db, folder)
     assert info.reports > 0
-    assert {"pseudonym.key", "export-signing-key.pem", "audit-digest.key"} <= set(info.files)
-    for name in ("pseudonym.key", "export-signing-key.pem", "audit-digest.key", "graph.db"):
+    secrets = [f"graph.db.d/{name}" for name in
+               ("pseudonym.key", "export-signing-key.pem", "audit-digest.key")]
+    assert set(secrets) <= set(info.files)
+    for name in [*secrets, "graph.db"]:
         assert mode(folder / name) == 0o600, name
     target = tmp_path / "restored" / "graph.db"
     restore(folder, target)
-    for name in ("pseudonym.key", "export-signing-key.pem", "audit-digest.key", "graph.db"):
+    for name in [*secrets, "graph.db"]:
         assert mode(target.parent / name) == 0o600, name
+    assert mode(target.parent / "graph.db.d") == 0o700
     restored = open_services(target.parent)
     try:
         assert restored.secret == original.secret
@@ -99,7 +107,7 @@ def test_restore_refuses_to_overwrite_unless_forced(twins_for: MakeTwins, tmp_pa
 def test_a_changed_backup_is_refused(twins_for: MakeTwins, tmp_path: Path) -> None:
     original = twins_for("acme").a
     backup(original.settings.db, tmp_path / "b")
-    key = tmp_path / "b" / "pseudonym.key"
+    key = tmp_path / "b" / "graph.db.d" / "pseudonym.key"
     data = bytearray(key.read_bytes())
     data[0] ^= 1
     key.write_bytes(bytes(data))
@@ -188,3 +196,134 @@ def test_backup_and_restore_commands(twins_for: MakeTwins, tmp_path: Path) -> No
         assert answers(restored) == answers(original)
     finally:
         restored.close()
+
+
+# -- one database's files, never another's (issue 22, item 2) ----------------------------
+def package(services: Services, name: str, principal: str) -> Path:
+    """A stand-in for an export package of ``services``' database, as exportCase keeps
+    one: the zip and who made it."""
+    exports = services.settings.secrets_dir / "exports"
+    exports.mkdir(parents=True, exist_ok=True)
+    (exports / f"{name}.zip").write_bytes(f"package {name}".encode())
+    (exports / f"{name}.json").write_bytes(orjson.dumps({"id": name, "principal": principal}))
+    return exports / f"{name}.zip"
+
+
+def test_two_databases_in_one_folder_share_nothing(tmp_path: Path) -> None:
+    """Issue 22: two databases in one folder shared the pseudonym and signing keys, and
+    backing up one copied the other's AMBER_STRICT police package."""
+    folder = tmp_path / "data"
+    a = Services.open(Settings(db=folder / "a.db"))
+    b = Services.open(Settings(db=folder / "b.db"))
+    try:
+        assert a.secret != b.secret and a.audit_key != b.audit_key
+        keys = [load_or_create_signing_key(s.settings.secrets_dir) for s in (a, b)]
+        assert public_key_pem(keys[0]) != public_key_pem(keys[1])
+        package(a, "exp-police-amber-strict", "p-a")
+        package(b, "exp-b", "p-b")
+        info = backup(b.settings.db, tmp_path / "backup-b")
+    finally:
+        a.close()
+        b.close()
+    assert not [n for n in info.files if "exp-police" in n or n.startswith("a.db")]
+    assert {"b.db.d/exports/exp-b.zip", "b.db.d/pseudonym.key"} <= set(info.files)
+    restored = restore(tmp_path / "backup-b", tmp_path / "elsewhere" / "c.db")
+    assert "c.db.d/exports/exp-b.zip" in restored.files
+    assert sorted(p.name for p in (tmp_path / "elsewhere").iterdir()) == ["c.db", "c.db.d"]
+    assert not list((tmp_path / "elsewhere").rglob("exp-police*"))
+
+
+def legacy_folder(tmp_path: Path) -> tuple[Path, dict[str, bytes]]:
+    """A folder as an older version left it: two databases sharing the secrets and the
+    exports/ folder beside them."""
+    folder = tmp_path / "data"
+    for name in ("graph.db", "other.db"):
+        services = Services.open(Settings(db=folder / name))
+        make_scopes_for(services, name)
+        services.close()
+    shared = folder / "graph.db.d"
+    for path in shared.iterdir():
+        if path.is_file():
+            path.rename(folder / path.name)  # graph.db's keys become the folder's
+    shutil.rmtree(shared)
+    shutil.rmtree(folder / "other.db.d")  # other.db used them too
+    load_or_create_signing_key(folder)
+    (folder / "exports").mkdir()
+    for name, principal in (("exp-mine", "p-graph.db"), ("exp-theirs", "p-other.db")):
+        (folder / "exports" / f"{name}.zip").write_bytes(name.encode())
+        (folder / "exports" / f"{name}.json").write_bytes(orjson.dumps({"principal": principal}))
+    secrets = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()
+               and not p.name.endswith(("db", "-wal", "-shm"))}
+    return folder, secrets
+
+
+def make_scopes_for(services: Services, db_name: str) -> None:
+    org = services.add_org("Acme", OrgType.BRAND, False, "acme")
+    services.store.add_principal(Principal(f"p-{db_name}", org, "liaison"), hash_token(db_name))
+
+
+def test_an_older_folder_is_moved_to_one_folder_per_database(tmp_path: Path) -> None:
+    folder, secrets = legacy_folder(tmp_path)
+    assert set(secrets) == {"pseudonym.key", "audit-digest.key", "export-signing-key.pem",
+                            "export-signing-key.pub.pem"}
+    first = Services.open(Settings(db=folder / "graph.db"))
+    first.close()
+    own = folder / "graph.db.d"
+    assert {p.name: p.read_bytes() for p in own.iterdir() if p.is_file()} == secrets
+    assert all(mode(p) == 0o600 for p in own.iterdir() if p.is_file())
+    assert sorted(p.name for p in (own / "exports").iterdir()) == ["exp-mine.json",
+                                                                    "exp-mine.zip"]
+    assert first.secret == secrets["pseudonym.key"]  # its ids still recompute
+    other = Services.open(Settings(db=folder / "other.db"))  # used them too: keeps them
+    other.close()
+    assert other.secret == secrets["pseudonym.key"]
+    assert sorted(p.name for p in (folder / "other.db.d" / "exports").iterdir()) == [
+        "exp-theirs.json", "exp-theirs.zip"]
+    new = Services.open(Settings(db=folder / "new.db"))  # a new database: keys of its own
+    new.close()
+    assert new.secret != secrets["pseudonym.key"]
+    assert not (folder / "new.db.d" / "exports").exists()
+    again = Services.open(Settings(db=folder / "graph.db"))  # adopted once, then its own
+    again.close()
+    assert again.secret == first.secret
+
+
+def test_a_backup_of_the_older_layout_restores_into_the_new(twins_for: MakeTwins,
+                                                           tmp_path: Path) -> None:
+    original = twins_for("acme").a
+    backup(original.settings.db, tmp_path / "b")
+    old = tmp_path / "old"  # as an older version wrote it: secrets at the top
+    old.mkdir()
+    manifest = orjson.loads((tmp_path / "b" / "backup.json").read_bytes())
+    files = {}
+    for name, digest in manifest["files"].items():
+        flat = name.removeprefix("graph.db.d/")
+        (old / flat).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(tmp_path / "b" / name, old / flat)
+        files[flat] = digest
+    del manifest["layout"]
+    (old / "backup.json").write_bytes(orjson.dumps({**manifest, "files": files}))
+    target = tmp_path / "r" / "graph.db"
+    restore(old, target)
+    assert (target.parent / "graph.db.d" / "pseudonym.key").read_bytes() == original.secret
+    restored = open_services(target.parent)
+    try:
+        assert answers(restored) == answers(original)
+    finally:
+        restored.close()
+
+
+def test_a_backup_naming_a_place_outside_it_is_refused(twins_for: MakeTwins,
+                                                       tmp_path: Path) -> None:
+    original = twins_for("acme").a
+    backup(original.settings.db, tmp_path / "b")
+    manifest_path = tmp_path / "b" / "backup.json"
+    manifest = orjson.loads(manifest_path.read_bytes())
+    escape = tmp_path / "b" / "graph.db.d" / "pseudonym.key"
+    manifest["files"]["graph.db.d/../../outside.key"] = manifest["files"][
+        "graph.db.d/pseudonym.key"]
+    manifest_path.write_bytes(orjson.dumps(manifest))
+    (tmp_path / "outside.key").write_bytes(escape.read_bytes())
+    with pytest.raises(ValueError, match="outside the backup"):
+        restore(tmp_path / "b", tmp_path / "r" / "graph.db")
+    assert not (tmp_path / "r").exists()

@@ -206,7 +206,7 @@ def test_tokens_are_stored_and_looked_up_as_hashes(tmp_path: Path) -> None:
     assert asked == [hash_token(token)]
     services.close()
     db = tmp_path / "db" / "graph.db"
-    stored = b"".join(p.read_bytes() for p in db.parent.glob("graph.db*"))
+    stored = b"".join(p.read_bytes() for p in db.parent.rglob("graph.db*") if p.is_file())
     assert token.encode() not in stored
     assert token[5:].encode() not in stored  # not even without its prefix
     assert hash_token(token).encode() in stored
