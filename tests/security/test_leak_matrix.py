@@ -518,12 +518,14 @@ def test_export_case(twins_for: MakeTwins, caller: str) -> None:
     """The package's every file is byte-equal (same SHA-256) with and without the secrets."""
     twins = twins_for(caller)
     who = "police:liaison" if caller == "police" else caller
-    query = """mutation($id: ID!, $f: [ExportFormat!]!) { exportCase(id: $id, recipient: "Court",
-        formats: $f) { id createdAt files { name sha256 bytes } manifestSha256 downloadUrl
-        case { id title } } }"""
+    query = """mutation($id: ID!, $f: [ExportFormat!]!, $m: Marking) { exportCase(id: $id,
+        recipient: "Court", formats: $f, maxMarking: $m) { id createdAt
+        files { name sha256 bytes } manifestSha256 downloadUrl case { id title } } }"""
+    every = ["STIX21", "GRAPHML", "I2_CSV", "FTM_JSONL"]
     for case_id in (shared_case(twins), SECRET_CASE, "case-missing"):
-        for formats in (["STIX21", "GRAPHML", "I2_CSV", "FTM_JSONL"], ["STIX21"]):
-            twins.same(query, {"id": case_id, "f": formats}, as_=who)
+        for formats, ceiling in ((every, None), (["STIX21"], None), (every, "AMBER"),
+                                 (["STIX21"], "GREEN")):  # GREEN: below the case's marking
+            twins.same(query, {"id": case_id, "f": formats, "m": ceiling}, as_=who)
 
 
 # -- the registry --------------------------------------------------------------------
