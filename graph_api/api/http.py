@@ -64,7 +64,7 @@ class GraphQLOverHTTP:
             return parsed
         self.metrics.operations["http"] += 1
         client = request.client.host if request.client else "?"
-        credentials = Credentials(request.headers.get("authorization"), client)
+        credentials = Credentials.of(request.headers.get("authorization"), client)
         answer = await self.pipeline.run(credentials, parsed, allowed)
         return respond(answer, media_type)
 

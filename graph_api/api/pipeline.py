@@ -38,18 +38,20 @@ __all__ = ["Credentials", "Pipeline"]
 @dataclass(frozen=True, slots=True)
 class Credentials:
     """Who a transport says is asking: the ``Authorization`` value it was given (a
-    header, or a WebSocket's ``connectionParams``) and the client's address."""
+    header, or a WebSocket's ``connectionParams``), the client's address, and the
+    token as ``bearer_token`` reads it (None: no well-formed token)."""
 
     authorization: str | None
     client: str
+    token: str | None
 
-    @property
-    def has_token(self) -> bool:
-        return bearer_token(self.authorization) is not None
+    @classmethod
+    def of(cls, authorization: str | None, client: str) -> Credentials:
+        return cls(authorization, client, bearer_token(authorization))
 
     @property
     def bucket(self) -> str:
-        return caller_key(bearer_token(self.authorization), self.client)
+        return caller_key(self.token, self.client)
 
 
 class Pipeline:
@@ -64,6 +66,8 @@ class Pipeline:
 
     def rate_limited(self, credentials: Credentials) -> Answer | None:
         """The answer refusing the caller for its rate; None when its bucket had a token."""
+        if not self.buckets.enabled:
+            return None
         wait = self.buckets.take(credentials.bucket)
         if wait <= 0.0:
             return None

@@ -163,8 +163,8 @@ class Connection:
         if token is not None:
             authorization = f"Bearer {token}"
         client = self.websocket.client.host if self.websocket.client else "?"
-        self.credentials = Credentials(authorization, client)
-        if not self.credentials.has_token:
+        self.credentials = Credentials.of(authorization, client)
+        if self.credentials.token is None:
             await self.close(4401, "Unauthorized: send connectionParams "
                                    '{"Authorization": "Bearer TOKEN"}')
             return
