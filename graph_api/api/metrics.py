@@ -9,21 +9,15 @@ errors by code across every org — is kept here (DESIGN, "Derived facts").
 
 from __future__ import annotations
 
-import hmac
 import resource
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from graph_api.access import Action
-from graph_api.api.exchange import envelope
-from graph_api.bearer import bearer_token
-from graph_api.errors import Forbidden, GraphAPIError
-from graph_api.model import OrgType
+from graph_api.api.operator import operator_refusal
 from graph_api.services import Services
 
 __all__ = ["Metrics", "metrics_page"]
@@ -61,23 +55,12 @@ class Metrics:
 def metrics_page(
     services: Services, metrics: Metrics
 ) -> Callable[[Request], Awaitable[Response]]:
-    """The ``/metrics`` endpoint."""
-    secret = services.settings.metrics_token
+    """The ``/metrics`` endpoint (``operator.operator_refusal`` says who reads it)."""
 
     async def page(request: Request) -> Response:
-        header = request.headers.get("authorization")
-        token = bearer_token(header)
-        if not (secret and token and hmac.compare_digest(token.encode(), secret.encode())):
-            try:
-                scope = services.authenticate(header)
-                scope.require(Action.ADMIN)
-                if scope.org_type is not OrgType.PLATFORM:
-                    raise Forbidden("/metrics is for a PLATFORM admin or GRAPH_API_METRICS_TOKEN")
-            except GraphAPIError as error:
-                status = 403 if isinstance(error, Forbidden) else 401
-                headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-                return Response(orjson.dumps(envelope(error.message, error.code)), status,
-                                headers, "application/json")
+        refused = operator_refusal(services, request)
+        if refused is not None:
+            return refused
         return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
 
     return page
