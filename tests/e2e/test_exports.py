@@ -54,7 +54,7 @@ def test_the_package_downloads_verifies_and_holds_every_format(
     path.write_bytes(response.content)
     names = set(zipfile.ZipFile(path).namelist())
     assert {"manifest.json", "manifest.sig", "bundle.stix.json", "network.graphml",
-            "i2/entities.csv", "i2/links.csv", "i2/import-spec.ximp",
+            "i2/entities.csv", "i2/links.csv", "i2/assertions.csv",
             "entities.ftm.json"} <= names
     assert {f["name"] for f in package["files"]} == names
     key = tmp_path / "key.pem"

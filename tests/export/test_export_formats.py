@@ -5,26 +5,33 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from typing import Any
-from xml.etree import ElementTree as ET
 
 import networkx as nx
+import pytest
 from followthemoney import model
 from stix2validator import ValidationOptions, validate_string
 
-from graph_api.export.common import assertion_record, dumps, export, stix_uuid
+from graph_api.export.common import export, stix_uuid
 from graph_api.export.ftm import FTM_FILE, FtmWriter
 from graph_api.export.graphml import GRAPHML_FILE, GraphmlWriter
 from graph_api.export.i2 import (
+    ASSERTION_COLUMNS,
+    ASSERTIONS_FILE,
     ENTITIES_FILE,
     ENTITY_COLUMNS,
     LINK_COLUMNS,
     LINKS_FILE,
-    SPEC_FILE,
     I2Writer,
+    flat,
+    format_confidence,
+    i2_time,
+    i2_type,
+    property_text,
 )
 from graph_api.export.stix import STIX_FILE, TLP2_MARKING_IDS, StixWriter, stix_id
-from graph_api.export.view import CaseView, iso, iter_items, marking_of, reporters
+from graph_api.export.view import CaseView, iter_items, marking_of, reporters
 from graph_api.model import EntityKind, Marking
 
 
@@ -117,79 +124,146 @@ def test_graphml_holds_every_entity_and_relation(view: CaseView) -> None:
 
 
 # -- i2 -----------------------------------------------------------------------
+I2_FILES = (ENTITIES_FILE, LINKS_FILE, ASSERTIONS_FILE)
+TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")  # yyyy-MM-dd HH:mm:ss
+DECIMAL = re.compile(r"^\d+(\.\d+)?$")
+
+
 def _rows(data: bytes) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(data.decode("utf-8"), newline="")))
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+def _header(data: bytes) -> tuple[str, ...]:
+    return tuple(next(csv.reader(io.StringIO(data.decode("utf-8-sig")))))
+
+
+def _text(*parts: str | None) -> str:
+    """What a cell holds of free text: one line."""
+    return flat(" ".join(p for p in parts if p))
+
+
+def test_i2_files_are_what_the_import_wizard_reads(view: CaseView) -> None:
+    """Delimited text, one item per physical line, flat cells (no JSON, no line breaks),
+    times the Date & Time Format page reads as yyyy-MM-dd HH:mm:ss, plain decimals;
+    UTF-8 with a byte order mark. No import specification of our own invention."""
+    files = export(view, I2Writer)
+    assert set(files) == set(I2_FILES)
+    for name in I2_FILES:
+        data = files[name]
+        assert data.startswith(b"\xef\xbb\xbf")
+        text = data.decode("utf-8-sig")
+        lines = text.split("\r\n")
+        assert lines[-1] == "" and "\n" not in text.replace("\r\n", "") and "\r" not in (
+            text.replace("\r\n", ""))
+        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
+        assert len(records) == len(lines) - 1 > 1  # one record per line
+        assert {len(r) for r in records} == {len(records[0])}
+        for row in _rows(data):
+            for column, cell in row.items():
+                assert not cell.startswith(("{", "[")), (name, column, cell)
+                assert cell == cell.strip() and "\t" not in cell
+                if column in ("first_reported", "last_reported", "reported_at"):
+                    assert TIME.match(cell), (name, column, cell)
+                workflow = row.get("kind") in ("TEST_BUY", "OUTCOME") or row.get(
+                    "link_type") in ("TEST_BUY_OF", "SHIPPED_FROM", "CONCERNS")
+                if column == "confidence" and not workflow:  # a test buy states no grade
+                    assert DECIMAL.match(cell), (name, column, cell)
 
 
 def test_i2_entities_round_trip_every_column(view: CaseView) -> None:
     files = export(view, I2Writer)
     rows = {r["id"]: r for r in _rows(files[ENTITIES_FILE])}
-    header = next(csv.reader(io.StringIO(files[ENTITIES_FILE].decode())))
-    assert tuple(header) == ENTITY_COLUMNS
+    assert _header(files[ENTITIES_FILE]) == ENTITY_COLUMNS
     names = {o.id: o.name for o in view.orgs.values()}
     for e in view.entities:
         who = reporters(e.assertions)
+        kind = e.identifier_kind.value if e.identifier_kind else ""
         expected = {
             "id": e.id,
-            "type": e.kind.value,
-            "label": e.name or e.id,
-            "name": e.name or "",
+            "kind": e.kind.value,
+            "i2_type": i2_type(e.kind.value, kind or None),
+            "label": _text(e.name or e.value or e.id),
+            "name": _text(e.name),
             "region": e.region or "",
             "status": e.status or "",
-            "identifier_kind": e.identifier_kind.value if e.identifier_kind else "",
+            "identifier_kind": kind,
             "value": e.value or "",
-            "confidence": format(e.confidence, ".6g"),
+            "confidence": format_confidence(e.confidence),
             "marking": marking_of(e.assertions, view.marking).value,
             "reported_by": "; ".join(names[o] for o in who),
             "reported_by_ids": "; ".join(who),
-            "first_reported": iso(min(a.reported_at for a in e.assertions)),
-            "last_reported": iso(max(a.reported_at for a in e.assertions)),
-            "assertions": dumps([assertion_record(a) for a in e.assertions]),
-            "properties": dumps(e.properties),
+            "sources": "; ".join(sorted({a.source.value for a in e.assertions})),
+            "assertions": str(len(e.assertions)),
+            "first_reported": i2_time(min(a.reported_at for a in e.assertions)),
+            "last_reported": i2_time(max(a.reported_at for a in e.assertions)),
+            "details": property_text(e.properties),
+            "evidence": rows[e.id]["evidence"],
         }
         assert rows[e.id] == expected
-        assert json.loads(rows[e.id]["properties"]) == e.properties
-        assert float(rows[e.id]["confidence"]) == e.confidence
-    assert {r["type"] for r in rows.values()} >= {"TEST_BUY", "OUTCOME"}
+        assert float(rows[e.id]["confidence"]) == pytest.approx(e.confidence, rel=1e-5)
+        for a in e.assertions:
+            for ev in a.evidence:
+                assert flat(ev.kind) in rows[e.id]["evidence"]
+                assert not ev.sha256 or ev.sha256 in rows[e.id]["evidence"]
+    assert rows["listing-2"]["name"] == "Lux bag replica <&> \u00e9\u4e2d"  # one line
+    assert rows["seller-1"]["details"] == "Odd Key!: x; aliases: ShoeKing, SK; strikes: 3"
+    assert rows["wh-1"]["details"] == "nested: a=1, 2"
+    assert rows["store-2"]["details"] == "opened: 2026-01-02; rating: 4.5"
+    assert rows["idn-ph-visible"]["i2_type"] == "Telephone"
+    assert rows["idn-ph-visible"]["label"] == "+8613800138000"
+    assert {r["kind"] for r in rows.values()} >= {"TEST_BUY", "OUTCOME"}
 
 
-def test_i2_links_round_trip_every_column(view: CaseView) -> None:
+def test_i2_links_name_both_ends_as_the_entities_file_does(view: CaseView) -> None:
     files = export(view, I2Writer)
     rows = {r["id"]: r for r in _rows(files[LINKS_FILE])}
-    header = next(csv.reader(io.StringIO(files[LINKS_FILE].decode())))
-    assert tuple(header) == LINK_COLUMNS
+    assert _header(files[LINKS_FILE]) == LINK_COLUMNS
+    entities = {r["id"]: r for r in _rows(files[ENTITIES_FILE])}
     names = {o.id: o.name for o in view.orgs.values()}
     for r in view.relations:
         who = reporters(r.assertions)
-        assert rows[r.id] == {
+        row = rows[r.id]
+        assert {k: row[k] for k in LINK_COLUMNS if not k.startswith(("from_", "to_"))} == {
             "id": r.id,
-            "from": r.source,
-            "to": r.target,
-            "type": r.kind.value,
-            "label": r.kind.value.replace("_", " ").lower(),
-            "confidence": format(r.confidence, ".6g"),
+            "link_type": r.kind.value,
+            "link_label": r.kind.value.replace("_", " ").lower(),
+            "confidence": format_confidence(r.confidence),
             "marking": marking_of(r.assertions, view.marking).value,
             "reported_by": "; ".join(names[o] for o in who),
             "reported_by_ids": "; ".join(who),
-            "first_reported": iso(min(a.reported_at for a in r.assertions)),
-            "last_reported": iso(max(a.reported_at for a in r.assertions)),
-            "assertions": dumps([assertion_record(a) for a in r.assertions]),
+            "sources": "; ".join(sorted({a.source.value for a in r.assertions})),
+            "assertions": str(len(r.assertions)),
+            "first_reported": i2_time(min(a.reported_at for a in r.assertions)),
+            "last_reported": i2_time(max(a.reported_at for a in r.assertions)),
+            "details": "",
         }
-    entity_ids = {r["id"] for r in _rows(files[ENTITIES_FILE])}
-    assert all(r["from"] in entity_ids and r["to"] in entity_ids for r in rows.values())
+        assert (row["from_id"], row["to_id"]) == (r.source, r.target)
+    for row in rows.values():  # test buys' and outcomes' links too
+        for end in ("from", "to"):
+            entity = entities[row[f"{end}_id"]]
+            assert (row[f"{end}_kind"], row[f"{end}_i2_type"], row[f"{end}_label"]) == (
+                entity["kind"], entity["i2_type"], entity["label"])
+    assert {r["link_type"] for r in rows.values()} >= {"TEST_BUY_OF", "CONCERNS"}
 
 
-def test_i2_import_specification_maps_every_column_and_type(view: CaseView) -> None:
-    root = ET.fromstring(export(view, I2Writer)[SPEC_FILE])
-    entity_source = root.find("EntitySource")
-    link_source = root.find("LinkSource")
-    assert entity_source is not None and link_source is not None
-    mapped = {a.get("column") for a in entity_source.iter("Attribute")}
-    assert mapped | {"id", "label", "type"} == set(ENTITY_COLUMNS)
-    kinds = {m.get("value") for m in entity_source.iter("Map")}
-    assert {k.value for k in EntityKind} <= kinds
-    link_mapped = {a.get("column") for a in link_source.iter("Attribute")}
-    assert link_mapped | {"id", "from", "to", "label", "type"} == set(LINK_COLUMNS)
+def test_i2_assertions_keep_each_reports_provenance(view: CaseView) -> None:
+    files = export(view, I2Writer)
+    assert _header(files[ASSERTIONS_FILE]) == ASSERTION_COLUMNS
+    rows = _rows(files[ASSERTIONS_FILE])
+    names = {o.id: o.name for o in view.orgs.values()}
+    expected = []
+    for item, things in (("entity", view.entities), ("link", view.relations)):
+        for thing in things:
+            for a in thing.assertions:
+                expected.append({
+                    "item_id": thing.id, "item": item, "report_id": a.report_id,
+                    "reported_by": names[a.reported_by], "reported_by_id": a.reported_by,
+                    "reported_at": i2_time(a.reported_at), "source": a.source.value,
+                    "confidence": format_confidence(a.confidence), "marking": a.marking.value,
+                    "shared_with": "; ".join(names.get(o, o) for o in a.shared_with),
+                })
+    got = [{k: v for k, v in r.items() if k != "evidence"} for r in rows]
+    assert sorted(got, key=str) == sorted(expected, key=str)
 
 
 # -- FollowTheMoney -------------------------------------------------------------

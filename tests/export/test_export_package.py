@@ -86,7 +86,7 @@ def test_package_verifies_and_its_manifest_describes_it(
     assert listed == set(members) - {MANIFEST_FILE, SIGNATURE_FILE}
     assert listed == {
         "bundle.stix.json", "network.graphml", "i2/entities.csv", "i2/links.csv",
-        "i2/import-spec.ximp", "entities.ftm.json",
+        "i2/assertions.csv", "entities.ftm.json",
     }  # fmt: skip
     assert {name for name, _, _ in package.files} == set(members)
     assert package.path.name == f"{package.id}.zip"
@@ -112,7 +112,7 @@ def test_one_format_alone(view: CaseView, tmp_path: Path, key: Ed25519PrivateKey
 @pytest.mark.parametrize(
     "name",
     ["bundle.stix.json", "network.graphml", "i2/entities.csv", "i2/links.csv",
-     "i2/import-spec.ximp", "entities.ftm.json"],
+     "i2/assertions.csv", "entities.ftm.json"],
 )  # fmt: skip
 def test_a_flipped_byte_in_a_file_is_reported_for_that_file(
     package: PackageInfo, key: Ed25519PrivateKey, name: str
