@@ -1,4 +1,5 @@
-"""Pure analytics over a caller's networkx view: upstream, networks, rings, hotspots.
+"""Pure analytics over a caller's networkx view: upstream, networks, rings, hotspots,
+interdiction.
 
 Every function takes the view ``G`` first, reads it through the standard
 networkx API only, never mutates it, and returns frozen results
@@ -8,9 +9,18 @@ networkx API only, never mutates it, and returns frozen results
 from __future__ import annotations
 
 from graph_api.analytics.hotspots import hotspots
+from graph_api.analytics.interdiction import (
+    chokepoints,
+    interdiction_plan,
+    simulate_interdiction,
+)
 from graph_api.analytics.networks import connections, linked_entities, network
 from graph_api.analytics.results import (
+    Chokepoint,
     HotspotReport,
+    InterdictionImpact,
+    InterdictionPlan,
+    InterdictionStep,
     Linkage,
     Path,
     RankedEntity,
@@ -25,7 +35,11 @@ from graph_api.analytics.rings import ring_candidates
 from graph_api.analytics.upstream import top_sources, trace_to_source
 
 __all__ = [
+    "Chokepoint",
     "HotspotReport",
+    "InterdictionImpact",
+    "InterdictionPlan",
+    "InterdictionStep",
     "Linkage",
     "Path",
     "RankedEntity",
@@ -35,11 +49,14 @@ __all__ = [
     "Source",
     "SourceTrace",
     "Subgraph",
+    "chokepoints",
     "connections",
     "hotspots",
+    "interdiction_plan",
     "linked_entities",
     "network",
     "ring_candidates",
+    "simulate_interdiction",
     "top_sources",
     "trace_to_source",
 ]

@@ -66,13 +66,21 @@ def infringing(sn: Snapshot, brand: str | None = None) -> IntArray:
     return distinct(sn.src[sn.rel_is("INFRINGES") & target[sn.dst]])
 
 
-def reach(sn: Snapshot, origins: IntArray, depth: int) -> tuple[IntArray, IntArray]:
+def reach(
+    sn: Snapshot, origins: IntArray, depth: int, blocked: BoolArray | None = None
+) -> tuple[IntArray, IntArray]:
     """Every (row, node) with ``node`` reachable from ``origins[row]`` in 1..``depth``
-    walk steps (an origin reaches itself only round a cycle); sorted, unique."""
+    walk steps (an origin reaches itself only round a cycle); sorted, unique.
+    ``blocked`` (per node): walk the view without those nodes (no step enters one;
+    an origin that is blocked still steps out: leave it out of ``origins``)."""
     n = max(len(sn), 1)
     if depth <= 0 or len(origins) == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     indptr, indices = upstream_steps(sn)
+    if blocked is not None and blocked.any():
+        kept = ~blocked[indices]
+        indptr = np.concatenate(([0], np.cumsum(kept)))[indptr]
+        indices = indices[kept]
     seen = frontier = _step(indptr, indices, np.arange(len(origins)), origins, n)
     for _ in range(depth - 1):
         if frontier.size == 0:

@@ -9,9 +9,9 @@ import numpy as np
 from graph_api.analytics._reach import infringing, is_source, reach
 from graph_api.analytics._walk import TRACE_DEPTH
 from graph_api.analytics.results import HotspotReport, RegionShare
-from graph_api.analytics.snapshot import distinct, snapshot
+from graph_api.analytics.snapshot import IntArray, Snapshot, distinct, snapshot
 
-__all__ = ["hotspots"]
+__all__ = ["hotspots", "region_shares"]
 
 
 def hotspots(G: Any, first: int | None = 10) -> HotspotReport:
@@ -76,8 +76,26 @@ def hotspots(G: Any, first: int | None = 10) -> HotspotReport:
     """
     sn = snapshot(G)
     listings = infringing(sn, None)
-    total = len(listings)
     rows, nodes = reach(sn, listings, TRACE_DEPTH)  # rows: positions in listings
+    return region_shares(sn, rows, nodes, len(listings), first)
+
+
+def region_shares(
+    sn: Snapshot,
+    rows: IntArray,
+    nodes: IntArray,
+    total: int,
+    first: int | None = None,
+) -> HotspotReport:
+    """The `hotspots` report of ``total`` listings from what their walks reached.
+
+    ``(rows[i], nodes[i])``: listing number ``rows[i]`` (``0 <= rows[i] < total``)
+    reaches ``nodes[i]``, as `graph_api.analytics._reach.reach` gives them. A node's
+    region counts when it is a storefront or a trace source of the snapshot's view
+    (`graph_api.analytics._reach.is_source`; a walk in that view without some nodes
+    meets no other sources). Used by `hotspots` and by the interdiction analytics
+    (over a brand's listings, in the view without removed nodes).
+    """
     # A node's own region counts when it is a storefront or a trace source.
     storefront = sn.of_kind("STOREFRONT")
     own = np.where(storefront | is_source(sn), sn.region, -1)
@@ -89,7 +107,7 @@ def hotspots(G: Any, first: int | None = 10) -> HotspotReport:
     counts = np.bincount(region_of, minlength=n_regions)
     met = np.zeros(len(sn), dtype=bool)
     met[nodes[~storefront[nodes]]] = True  # the sources met, once each
-    sources = np.bincount(own[met], minlength=n_regions)
+    sources_in = np.bincount(own[met], minlength=n_regions)
     ranked = sorted(
         (r for r in range(n_regions) if counts[r]),
         key=lambda r: (-counts[r], sn.regions[r]),
@@ -108,7 +126,7 @@ def hotspots(G: Any, first: int | None = 10) -> HotspotReport:
             RegionShare(
                 region=str(sn.regions[r]),
                 listings=int(counts[r]),
-                sources=int(sources[r]),
+                sources=int(sources_in[r]),
                 share=int(counts[r]) / total,
                 cumulative_share=covered / total,
             )

@@ -12,7 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "Chokepoint",
     "HotspotReport",
+    "InterdictionImpact",
+    "InterdictionPlan",
+    "InterdictionStep",
     "Linkage",
     "Path",
     "RankedEntity",
@@ -105,3 +109,48 @@ class RegionShare:
 class HotspotReport:
     total_listings: int
     regions: tuple[RegionShare, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Chokepoint:
+    """A warehouse or factory and what removing it alone cuts off (DESIGN.md
+    "Interdiction and time"): ``cut == len(listings)``; ``storefronts`` LIST a cut
+    listing; ``regions`` are the cut listings' (as in `HotspotReport`), most cut
+    listings first."""
+
+    entity: str
+    cut: int
+    listings: tuple[str, ...]
+    storefronts: tuple[str, ...]
+    regions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class InterdictionStep:
+    """One pick of a plan: listings cut once it and every earlier pick are removed."""
+
+    entity: str
+    cut_after: int
+
+
+@dataclass(frozen=True, slots=True)
+class InterdictionPlan:
+    """Greedy picks in order; ``listings_considered`` = |L(B)|, ``cut`` = the listings
+    the whole plan cuts, ``remaining`` = those still connected to a source."""
+
+    steps: tuple[InterdictionStep, ...]
+    listings_considered: int
+    cut: int
+    remaining: int
+
+
+@dataclass(frozen=True, slots=True)
+class InterdictionImpact:
+    """What removing ``removed`` would do, nothing written (DESIGN.md)."""
+
+    removed: tuple[str, ...]
+    listings_cut: tuple[str, ...]
+    storefronts_cut: tuple[str, ...]
+    sources_remaining: tuple[str, ...]
+    hotspots_before: HotspotReport
+    hotspots_after: HotspotReport
