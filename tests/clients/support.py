@@ -100,6 +100,16 @@ def ws_client(server: Server, token: str | None, frames: Frames | None = None,
     return Client(transport=transport)
 
 
+def close_of(error: BaseException) -> tuple[int, str] | None:
+    """The close frame behind a gql transport error (code, reason), if one caused it."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ConnectionClosed) and cause.rcvd is not None:
+            return cause.rcvd.code, cause.rcvd.reason
+        cause = cause.__cause__
+    return None
+
+
 def json_lines(text: str) -> list[Any]:
     return [json.loads(line) for line in text.splitlines() if line.startswith(("{", "["))]
 

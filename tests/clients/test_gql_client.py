@@ -9,10 +9,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from gql import GraphQLRequest, gql
+from gql import Client, GraphQLRequest, gql
 from gql.transport.exceptions import TransportError, TransportQueryError
+from gql.transport.websockets import WebsocketsTransport
 
-from tests.clients.support import Frames, http_client, ws_client
+from tests.clients.support import (
+    Frames,
+    close_of,
+    http_client,
+    ws_client,
+    ws_url,
+)
 from tests.e2e.server import Server
 from tests.e2e.test_subscription import COMEBACK, SUBMIT
 
@@ -125,3 +132,19 @@ def test_a_subscription_receives_the_alert_a_report_raises(demo: Server) -> None
     path = [n["id"] for n in alert["explanation"][0]["nodes"]]
     assert path[0] == "seller-new-face" and path[-1] == "seller-golden-step"
     assert frames.types and set(frames.types) == {str}
+
+
+def test_a_client_of_the_legacy_apollo_protocol_is_told_4406(demo: Server) -> None:
+    """gql speaking only Apollo's ``graphql-ws`` subprotocol (subscriptions-transport-ws)
+    is told which one to use."""
+    async def scenario() -> BaseException:
+        transport = WebsocketsTransport(
+            url=ws_url(demo), init_payload={"token": demo.demo_tokens()[("ipcu", "admin")]},
+            subprotocols=[WebsocketsTransport.APOLLO_SUBPROTOCOL])
+        with pytest.raises(TransportError) as refused:
+            async with Client(transport=transport) as session:
+                await session.execute(gql("{ me { role } }"))
+        return refused.value
+
+    closed = close_of(asyncio.run(scenario()))
+    assert closed is not None and closed[0] == 4406 and "graphql-transport-ws" in closed[1]
