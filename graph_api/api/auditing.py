@@ -89,10 +89,14 @@ def audited(operation: Operation, variables: Mapping[str, Any] | None) -> Iterat
             recorded = store.begin_audit(entry)  # keyed by this operation's budget
         try:
             yield outcome
-        except BaseException:
-            if recorded is not None:
-                with contextlib.suppress(Exception):
-                    recorded()  # the operation's own error is the answer
+        except BaseException:  # an error, or cancelled (a WebSocket client's complete)
+            with contextlib.suppress(Exception):  # the operation's own error is the answer
+                if recorded is None:
+                    taken = operation.take_audit()
+                    recorded = None if taken is None else functools.partial(
+                        store.append_audit, taken)
+                if recorded is not None:
+                    recorded()  # recorded all the same: it may have read before it ended
             raise
     if recorded is None:
         taken = operation.take_audit()
