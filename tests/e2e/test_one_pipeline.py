@@ -45,9 +45,10 @@ def issue(db: Path, org: str, role: str) -> str:
     return cli(db, "token", "issue", "--org", org, "--role", role).stdout.split()[-1]
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    running = Server(orgs(tmp_path / "graph.db")).start()
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """Each test issues tokens of its own."""
+    running = Server(orgs(tmp_path_factory.mktemp("pipeline") / "graph.db")).start()
     yield running
     running.kill()
 
@@ -110,10 +111,11 @@ def test_operations_sent_together_on_one_socket_are_recorded_once_each(server: S
         assert operations.count(f"query Peek{i}") == 1, operations
 
 
-@pytest.fixture
-def tight(tmp_path: Path) -> Iterator[Server]:
-    """A server whose buckets hold 4 operations and refill once an hour."""
-    running = Server(orgs(tmp_path / "graph.db"), env={
+@pytest.fixture(scope="module")
+def tight(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server whose buckets hold 4 operations and refill once an hour (each test issues
+    tokens of its own; callers without a token share their address's bucket)."""
+    running = Server(orgs(tmp_path_factory.mktemp("tight") / "graph.db"), env={
         "GRAPH_API_RATE_PER_SECOND": str(1 / 3600), "GRAPH_API_RATE_BURST": "4"}).start()
     yield running
     running.kill()
