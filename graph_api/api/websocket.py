@@ -19,7 +19,8 @@ looks up every open socket's token every ``GRAPH_API_WS_RECHECK_SECONDS`` (2 s),
 a revoked token's sockets close within that; 4406 another subprotocol; 4408 no
 ``connection_init`` in time; 4409 an operation id already running; 4429 a second
 ``connection_init``, or one whose token's bucket is empty (its lookup is a request
-too). Each with a reason.
+too); 1009 a message over ``max_body_bytes`` (2 MiB, as an HTTP body). Each with a
+reason.
 """
 
 from __future__ import annotations
@@ -116,6 +117,10 @@ class Connection:
                 if message["type"] == "websocket.disconnect":
                     break
                 text = message.get("text")
+                limit = self.pipeline.services.settings.max_body_bytes
+                if text is not None and len(text) > limit:  # as an HTTP body's limit
+                    await self.close(1009, f"Message too big: over {limit} bytes")
+                    break
                 parsed = _parsed(text)
                 if parsed is None:
                     await self.close(4400, "Invalid message: a text frame of one JSON object "

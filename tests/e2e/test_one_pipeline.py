@@ -21,7 +21,7 @@ import pytest
 from gql import GraphQLRequest, gql
 from gql.transport.exceptions import TransportError, TransportQueryError
 
-from tests.clients.support import Frames, http_client, ws_client
+from tests.clients.support import Frames, close_of, http_client, ws_client
 from tests.e2e.server import Server, cli
 
 pytestmark = pytest.mark.e2e
@@ -185,3 +185,19 @@ def test_errors_over_the_socket_carry_their_code(server: Server) -> None:
     assert limit[0]["path"] == ["network"]
     assert role[0]["extensions"]["code"] == "FORBIDDEN"
     assert frames.types and set(frames.types) == {str}
+
+
+def test_a_message_over_the_body_limit_closes_the_socket(server: Server) -> None:
+    """A WebSocket message is held to the limit of an HTTP body (2 MiB): 1009."""
+    token = issue(server.db, "acme", "investigator")
+
+    async def scenario() -> BaseException:
+        with pytest.raises(TransportError) as refused:
+            async with ws_client(server, token) as session:
+                await session.execute(GraphQLRequest(
+                    "query($pad: String) { me { role } }",
+                    variable_values={"pad": "x" * (3 * 1024 * 1024)}))
+        return refused.value
+
+    closed = close_of(asyncio.run(scenario()))
+    assert closed is not None and closed[0] == 1009 and "2097152" in closed[1]
