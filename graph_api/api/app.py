@@ -53,7 +53,8 @@ __all__ = ["BodyLimit", "create_app"]
 
 log = logging.getLogger("graph_api")
 FOLLOW_SECONDS = 1.0
-_CODES = {401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND", 413: "LIMIT_EXCEEDED"}
+_CODES = {401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND", 413: "LIMIT_EXCEEDED",
+          503: "UNAVAILABLE"}
 
 
 class BodyLimit:

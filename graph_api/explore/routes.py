@@ -12,8 +12,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 __all__ = ["CSP", "STATIC", "VENDOR", "modules_dir", "routes"]
@@ -76,20 +77,17 @@ def routes() -> list[BaseRoute]:
     async def static(request: Request) -> Response:
         path = own.get(request.path_params["name"])
         if path is None:
-            return PlainTextResponse("not found", status_code=404)
+            raise HTTPException(404)  # answered in the app's JSON envelope
         return FileResponse(path, media_type=_TYPES[path.suffix], headers=_HEADERS)
 
     async def vendor(request: Request) -> Response:
         relative = VENDOR.get(request.path_params["name"])
         if relative is None:
-            return PlainTextResponse("not found", status_code=404)
+            raise HTTPException(404)
         path = modules / relative
         if not path.is_file():
-            return PlainTextResponse(
-                f"{relative} is not installed: run `npm ci --prefix explore` "
-                "(make serve does)",
-                status_code=503,
-            )
+            raise HTTPException(503, f"{relative} is not installed: run `npm ci --prefix "
+                                     "explore` (make serve does)")
         return FileResponse(path, media_type="text/javascript", headers=_HEADERS)
 
     return [
