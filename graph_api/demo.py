@@ -2,10 +2,10 @@
 
 ``load_demo`` makes the orgs and imports the reports once, with alert detection
 (so the RECIDIVISM alert of ``fixtures/README.md`` exists), and hands out one
-token per org and role. The tokens are kept beside the database (mode 0600, like
-its other secrets) so that ``serve --demo`` on an existing demo database prints
-the same tokens again: a browser tab or a script holding one keeps working. A
-kept token that no longer authenticates (revoked by ``graph-api token revoke``)
+token per org and role. The tokens are kept in the database's own folder (mode
+0600, with its other secrets) so that ``serve --demo`` on an existing demo
+database prints the same tokens again: a browser tab or a script holding one
+keeps working. A kept token that no longer authenticates (revoked by ``graph-api token revoke``)
 is replaced by a new one.
 """
 
@@ -36,9 +36,8 @@ DemoToken = tuple[str, str, str]
 
 
 def tokens_file(services: Services) -> Path:
-    """Where a database's demo tokens are kept: beside it, named after it."""
-    settings = services.settings
-    return settings.secrets_dir / f"{settings.db.name}.demo-tokens.json"
+    """Where a database's demo tokens are kept: with its other secrets, in its own folder."""
+    return services.settings.secrets_dir / "demo-tokens.json"
 
 
 def load_demo(services: Services, folder: Path) -> list[DemoToken]:

@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from graph_api.config import Settings
 from graph_api.demo import DEMO_ROLES
 from graph_api.model import OrgType
 from tests.e2e.server import Server, cli
@@ -87,7 +88,7 @@ def test_a_second_start_prints_the_same_tokens(tmp_path: Path) -> None:
         before = first.demo_tokens()
     finally:
         first.kill()
-    kept = tmp_path / "graph.db.demo-tokens.json"
+    kept = Settings(db=db).secrets_dir / "demo-tokens.json"  # graph.db.d/
     assert stat.S_IMODE(kept.stat().st_mode) == 0o600
     # the operator revokes one demo token between the two starts
     revoked = before[("voltra", "investigator")]
