@@ -17,19 +17,22 @@ a subscriber of C would receive.
 from __future__ import annotations
 
 import asyncio
+import difflib
 from collections.abc import AsyncGenerator, Iterable
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from graph_api.access import Scope
 from graph_api.api.context import Context
 from graph_api.api.schema import build_schema, error_extensions
 from graph_api.services import Services
-from tests.security.test_leak_matrix import CASE, ENTITY, NOTICE, PATH, TEST_BUY
+from tests.security.test_leak_matrix import CASE, ENTITY, PATH, TEST_BUY
 
 __all__ = [
-    "ADMIN_SELECTIONS", "PLANNED", "SELECTIONS", "Selection", "Subscriber", "document",
-    "documents", "served",
+    "ADMIN", "ADMIN_SELECTIONS", "BATTERY", "NOTICE", "SELECTIONS", "Selection", "Subscriber",
+    "document", "documents", "explain",
 ]
 
 
@@ -58,20 +61,41 @@ VARIABLE_TYPES = {
     "noticeStatus": "NoticeStatus", "noticeAfter": "String", "notice": "ID!",
     "statsBrand": "ID", "alertKind": "AlertKind", "case": "ID!", "penaltyOf": "ID!",
     "buysOf": "ID", "auditAfter": "Int", "auditSeen": "Int", "node": "ID!",
+    "rightsHolder": "ID", "rightStatus": "RightStatus", "appealStatus": "AppealStatus",
+    "since": "DateTime", "budget": "Int!", "candidates": "[ID!]", "remove": "[ID!]!",
 }
 
-PENALTY = "kind subject { id kind status } appliedAt until liftedAt"
+PENALTY = "id kind subject { id kind status } appliedAt until liftedAt"
+NOTICE = """id status filedAt refuteBy decidedAt grounds refutation marking reason reasonCode
+  brand { id } listings { id status } evidence { id kind sha256 }
+  rights { id status holder { id } }
+  outcomes { status refuteBy decidedAt reason listing { id status } }
+  counterNotices { id statement filedAt evidence { kind sha256 } listings { id } }
+  penalties { %s }""" % PENALTY
+NOTICE_STATE = """id status decidedAt reason listings { id status }
+  outcomes { status decidedAt listing { id } } counterNotices { id }
+  penalties { id kind subject { id } liftedAt }"""
 ALERT = "id kind raisedAt subject { id kind status } explanation { %s }" % PATH
 STATS = "filed open refuted upheld reversed withdrawn medianTimeToTakedownSeconds accuracy"
 ENTITY_ROW = "id kind name region status properties confidence value"
 AUDIT = "seq at principal { id role org { id } } operation digest hash"
-
+RIGHT = """id kind registration jurisdiction goodsClasses validUntil status reason
+  evidence { kind sha256 } holder { id }"""
+APPEAL = """id statement status filedAt decidedAt reason evidence { kind sha256 }
+  penalty { %s }""" % PENALTY
+NOTIFIER = """since notices listings upheld reversed withdrawn accuracy medianHoursToDecision
+  trusted org { id }"""
+SHARES = "region listings sources share cumulativeShare"
+NODE = """id __typename ... on Entity { entityKind: kind entityStatus: status name }
+  ... on Notice { noticeStatus: status } ... on Case { caseStatus: status }
+  ... on TestBuy { result } ... on Alert { alertKind: kind }"""
 
 # The documents a battery is asked in. "Reads" holds what the compiled plans answer
 # today (``api.compiled``; one unplanned field sends a whole document to graphql-core,
-# about twice as slow), "Records" the rest. A selection that may fail in a non-null
-# field (a trace from an id C cannot see answers NOT_FOUND) has a document of its own:
-# the error would null the whole answer and leave its siblings' resolvers unawaited.
+# about twice as slow), "Records" the rest. A field that may fail in a non-null root
+# field (an origin or seed C cannot see answers NOT_FOUND, a page cursor not of the
+# query's filters BAD_USER_INPUT) has a document of its own: its error would null the
+# whole answer and leave the async resolvers of its siblings never awaited.
 READS, RECORDS = "Reads", "Records"
 
 
@@ -81,17 +105,18 @@ def _s(field: str, text: str, *variables: str, document: str = READS) -> Selecti
 
 SELECTIONS: dict[str, list[Selection]] = {
     "me": [_s("me", "me { id role org { id name type trusted } }")],
-    "entity": [
-        _s("entity", "entity(id: $e1) { %s }" % ENTITY, "e1"),
-    ],
+    "entity": [_s("entity", "entity(id: $e1) { %s }" % ENTITY, "e1")],
     "entities": [
         _s("entities", """entities(kind: $kind, search: $search, region: $region,
             status: $status, first: $first, after: $after) { totalCount
             edges { cursor node { %s } } pageInfo { hasNextPage endCursor } }""" % ENTITY_ROW,
-           "kind", "search", "region", "status", "first", "after"),
+           "kind", "search", "region", "status", "first", "after", document="EntityPage"),
         _s("entities", """allEntities: entities(first: 100) { totalCount
             edges { cursor node { %s } } pageInfo { hasNextPage endCursor } }""" % ENTITY_ROW),
     ],
+    "node": [_s("node", "node(id: $node) { %s }" % NODE, "node", document=RECORDS)],
+    "nodes": [_s("nodes", "nodes(ids: [$node, $e1, $penaltyOf]) { id __typename }",
+                 "node", "e1", "penaltyOf", document=RECORDS)],
     "traceToSource": [
         _s("traceToSource", """traceToSource(from: $from, maxDepth: $depth,
             minConfidence: $conf) { origin { id } sources { entity { id region } score depth
@@ -105,62 +130,87 @@ SELECTIONS: dict[str, list[Selection]] = {
         _s("network", """network(seeds: $seeds, maxHops: $hops, kinds: $relKinds,
             minConfidence: $conf, limit: $limit) { truncated nodes { id name status confidence }
             relations { id kind confidence from { id } to { id } } }""",
-           "seeds", "hops", "relKinds", "conf", "limit"),
+           "seeds", "hops", "relKinds", "conf", "limit", document="Network"),
     ],
     "connections": [
         _s("connections", "connections(from: $from, to: $to, maxHops: $hops, first: 5) { %s }"
-           % PATH, "from", "to", "hops"),
+           % PATH, "from", "to", "hops", document="Connections"),
     ],
     "linkedEntities": [
         _s("linkedEntities", """linkedEntities(id: $e1, maxHops: $hops) { entity { id status }
             sharedIdentifiers { id value identifierKind } path { %s } }""" % PATH, "e1", "hops",
-           document=RECORDS),
+           document="Linked"),
     ],
     "rings": [
         _s("rings", """rings(minSize: $minSize, first: 20) { id size members { id }
             keyPlayers(first: 10) { entity { id } score } sources { id } regions
             knownRing { id } }""", "minSize", document=RECORDS),
     ],
-    "hotspots": [
-        _s("hotspots", """hotspots(first: 10) { totalListings
-            regions { region listings sources share cumulativeShare } }"""),
+    "hotspots": [_s("hotspots", "hotspots(first: 10) { totalListings regions { %s } }" % SHARES)],
+    "chokepoints": [
+        _s("chokepoints", """chokepoints(brand: $brand, first: 10, maxDepth: $depth) { cut
+            regions entity { id } listings { id } storefronts { id } }""", "brand", "depth",
+           document=RECORDS),
+    ],
+    "interdictionPlan": [
+        _s("interdictionPlan", """interdictionPlan(brand: $brand, budget: $budget,
+            candidates: $candidates, maxDepth: $depth) { steps { cutAfter entity { id } }
+            listingsConsidered cut remaining }""", "brand", "budget", "candidates", "depth",
+           document=RECORDS),
+    ],
+    "simulateInterdiction": [
+        _s("simulateInterdiction", """simulateInterdiction(remove: $remove, brand: $brand,
+            maxDepth: $depth) { hotspotsBefore { %s } hotspotsAfter { %s } removed { id }
+            listingsCut { id } storefrontsCut { id } sourcesRemaining { id } }"""
+           % (SHARES, SHARES), "remove", "brand", "depth", document=RECORDS),
+    ],
+    "rights": [
+        _s("rights", "rights(holder: $rightsHolder, status: $rightStatus) { id status }",
+           "rightsHolder", "rightStatus", document=RECORDS),
+        _s("rights", "allRights: rights { %s }" % RIGHT, document=RECORDS),
     ],
     "notices": [
-        # filters and pages (allNotices shows every notice whole)
+        # filters and pages
         _s("notices", "notices(status: $noticeStatus, first: 50, after: $noticeAfter) "
            "{ id status }", "noticeStatus", "noticeAfter", document="NoticePage"),
-        _s("notices", "allNotices: notices(first: 1000) { %s }" % NOTICE, document=RECORDS),
+        # every notice C may see, with what changes as it goes (notice(id:) shows one whole)
+        _s("notices", "allNotices: notices(first: 1000) { %s }" % NOTICE_STATE,
+           document=RECORDS),
     ],
     "notice": [_s("notice", "notice(id: $notice) { %s }" % NOTICE, "notice", document=RECORDS)],
     "noticeStats": [
         _s("noticeStats", "noticeStats(brand: $statsBrand) { %s }" % STATS, "statsBrand"),
         _s("noticeStats", "allStats: noticeStats { %s }" % STATS),
     ],
-    "alerts": [
-        _s("alerts", "alerts(kind: $alertKind, first: 50) { id kind }", "alertKind"),
-        _s("alerts", "allAlerts: alerts(first: 1000) { %s }" % ALERT),
+    "notifierStats": [
+        _s("notifierStats", "notifierStats(org: $statsBrand, since: $since) { %s }" % NOTIFIER,
+           "statsBrand", "since", document=RECORDS),
     ],
-    "cases": [_s("cases", "cases { %s }" % CASE, document=RECORDS)],
-    "case": [_s("case", "case(id: $case) { %s }" % CASE, "case", document=RECORDS)],
-    "nameAndShame": [_s("nameAndShame", "nameAndShame(first: 100) { %s }" % ENTITY_ROW)],
+    "appeals": [
+        _s("appeals", "appeals(status: $appealStatus) { %s }" % APPEAL, "appealStatus",
+           document=RECORDS),
+    ],
     "penalties": [
         _s("penalties", "penalties(entity: $penaltyOf) { %s }" % PENALTY, "penaltyOf"),
         _s("penalties", "e1Penalties: penalties(entity: $e1) { %s }" % PENALTY, "e1"),
     ],
-    "testBuys": [
-        _s("testBuys", "testBuys(listing: $buysOf, first: 50) { id }", "buysOf",
-           document=RECORDS),
-        _s("testBuys", "allBuys: testBuys(first: 1000) { %s }" % TEST_BUY, document=RECORDS),
+    "alerts": [
+        _s("alerts", "alerts(kind: $alertKind, first: 50) { id kind }", "alertKind"),
+        _s("alerts", "allAlerts: alerts(first: 1000) { %s }" % ALERT),
     ],
-    # Planned (issue 18, "Publication"): asked as soon as the schema serves it.
     "publications": [
         _s("publications", "publications(first: 1000) { id entity { id kind status } status "
            "publishedAt reason }", document=RECORDS),
     ],
-    # Planned with relay.py (Relay object identification), asked once served.
-    "node": [_s("node", "node(id: $node) { id __typename }", "node", document=RECORDS)],
-    "nodes": [_s("nodes", "nodes(ids: [$node, $e1]) { id __typename }", "node", "e1",
-                 document=RECORDS)],
+    "nameAndShame": [_s("nameAndShame", "nameAndShame(first: 100) { %s }" % ENTITY_ROW)],
+    "cases": [_s("cases", "cases { %s }" % CASE, document=RECORDS)],
+    "case": [_s("case", "case(id: $case) { %s }" % CASE, "case", document=RECORDS)],
+    "testBuys": [
+        _s("testBuys", "testBuys(listing: $buysOf, first: 50) { %s }" % TEST_BUY, "buysOf",
+           document=RECORDS),
+        _s("testBuys", "allBuys: testBuys(first: 1000) { id result marking listing { id } "
+           "shippedFrom { id } }", document=RECORDS),
+    ],
 }
 
 # Asked as C's admin: the audit log (an admin sees its own org's records only).
@@ -172,11 +222,8 @@ ADMIN_SELECTIONS: dict[str, list[Selection]] = {
            "auditAfter"),
     ],
 }
-
-# Root fields of the plan that the served schema may not have yet: their selections
-# are left out of the document until it does (a document naming an unknown field
-# would be refused whole, in both worlds alike, and check nothing).
-PLANNED = frozenset({"publications", "node", "nodes"})
+BATTERY = [s for group in SELECTIONS.values() for s in group]
+ADMIN = [s for group in ADMIN_SELECTIONS.values() for s in group]
 
 
 def document(name: str, selections: Iterable[Selection]) -> str:
@@ -188,9 +235,34 @@ def document(name: str, selections: Iterable[Selection]) -> str:
     return f"query {name}{f'({head})' if head else ''} {{\n  {body}\n}}"
 
 
-def served(selections: dict[str, list[Selection]], root_fields: set[str]) -> list[Selection]:
-    """The selections of the fields the schema serves."""
-    return [s for name, group in selections.items() if name in root_fields for s in group]
+def explain(headline: str, trace: list[str], query: str, variables: dict[str, Any] | None,
+            in_a: dict[str, Any], in_b: dict[str, Any], selections: list[Selection]) -> str:
+    """The failure message: the steps, then each differing field with its selection,
+    a diff and both answers."""
+    lines = [headline, "steps (A receives every one, B those C may see):", *trace]
+    data_a, data_b = in_a.get("data") or {}, in_b.get("data") or {}
+    by_key = {s.key: s for s in selections}
+    differing = [k for k in dict.fromkeys([*data_a, *data_b]) if data_a.get(k) != data_b.get(k)]
+    for key in differing:
+        text = by_key[key].text if key in by_key else query
+        lines += [f"field {key}: {text}", *_diff(data_a.get(key), data_b.get(key)),
+                  f"  world A: {data_a.get(key)}", f"  world B: {data_b.get(key)}"]
+    if not differing:
+        lines += [f"query: {query}", *_diff(in_a, in_b), f"  world A: {in_a}",
+                  f"  world B: {in_b}"]
+    elif in_a.get("errors") != in_b.get("errors"):
+        lines += [f"errors in A: {in_a.get('errors')}", f"errors in B: {in_b.get('errors')}"]
+    lines.append(f"variables: {variables}")
+    return "\n".join(lines)
+
+
+def _diff(a: Any, b: Any, most: int = 60) -> list[str]:
+    def text(value: Any) -> list[str]:
+        return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS,
+                            default=str).decode().splitlines()
+
+    lines = list(difflib.unified_diff(text(a), text(b), "world A", "world B", lineterm="", n=2))
+    return ["  " + line for line in lines[:most]] + (["  ..."] if len(lines) > most else [])
 
 
 def documents(selections: list[Selection]) -> dict[str, list[Selection]]:

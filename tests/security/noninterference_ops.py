@@ -13,6 +13,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from tests.security.noninterference_battery import NOTICE, RIGHT
 from tests.security.noninterference_world import (
     BASE_LISTINGS,
     BASE_RELATIONS,
@@ -22,10 +23,9 @@ from tests.security.noninterference_world import (
     REPORTERS,
     entity_input,
 )
-from tests.security.support import encode_cursor
-from tests.security.test_leak_matrix import CASE, NOTICE, TEST_BUY
+from tests.security.test_leak_matrix import CASE, TEST_BUY
 
-__all__ = ["MARKINGS", "entities_cursor", "probe", "probes", "report_inputs"]
+__all__ = ["MARKINGS", "probe", "probes", "report_inputs"]
 
 MARKINGS = ("CLEAR", "GREEN", "AMBER", "AMBER_STRICT", "RED")
 STATUSES = {
@@ -48,6 +48,22 @@ REFUTE = """mutation Refute($id: ID!) { refuteNotice(id: $id, statement: "genuin
   id status } }"""
 DECIDE = """mutation Decide($id: ID!, $up: Boolean!) {
   decideNotice(id: $id, upheld: $up, reason: "reviewed") { id status } }"""
+DECIDE_LISTINGS = """mutation DecideListings($id: ID!, $l: [ID!]!, $up: Boolean!) {
+  decideListings(notice: $id, listings: $l, upheld: $up, reason: "reviewed") { id status } }"""
+COUNTER = """mutation Counter($id: ID!, $l: [ID!]!) { fileCounterNotice(notice: $id, listings: $l,
+  statement: "licensed stock", evidence: [{kind: "invoice", sha256: "%s"}]) { id status } }""" % (
+    "e" * 64)
+APPEAL_PENALTY = """mutation Appeal($p: ID!) { appealPenalty(penalty: $p,
+  statement: "wrongly struck") { id status } }"""
+DECIDE_APPEAL = """mutation DecideAppeal($id: ID!, $up: Boolean!) {
+  decideAppeal(id: $id, upheld: $up, reason: "reviewed") { id status } }"""
+REGISTER = "mutation Register($i: RightInput!) { registerRight(input: $i) { %s } }" % RIGHT
+VERIFY = """mutation Verify($id: ID!, $ok: Boolean!) {
+  verifyRight(id: $id, verified: $ok, reason: "registry checked") { id status } }"""
+# The platform's own penalties (what its reviewer may appeal), read in world A.
+PLATFORM_PENALTIES = "query Penalties { notices(first: 1000) { penalties { id kind liftedAt } } }"
+REASONS = ("COUNTERFEIT", "TRADEMARK_MISUSE", "DESIGN_COPY", "COPYRIGHT_IMAGE",
+           "UNAUTHORISED_SALE")
 BUY = "mutation Buy($i: TestBuyInput!) { recordTestBuy(input: $i) { %s } }" % TEST_BUY
 OPEN_CASE = "mutation Open($i: CaseInput!) { openCase(input: $i) { %s } }" % CASE
 OUTCOME = """mutation Outcome($id: ID!, $i: CaseOutcomeInput!) {
@@ -120,12 +136,16 @@ outcomes = st.tuples(st.sampled_from(["ARREST", "SEIZURE", "CLOSURE", "RAID"]),
                      st.sampled_from([None, *BASE_NAMED]))
 publications = st.sampled_from([(e, s) for e in PUBLISHABLE for s in PUBLIC[KINDS[e]]])
 other_reads = st.sampled_from(OTHER_READS)
+reasons = st.sampled_from(REASONS)
+right_holders = st.sampled_from(BRANDS)
+sharing = st.lists(st.sampled_from(REPORTERS), max_size=1, unique=True)
 hours = st.sampled_from([1, 24, 80, 31 * 24])
 indexes = st.integers(0, 40)
 
 # -- the battery's arguments -----------------------------------------------------
 ENTITY_IDS = [*sorted(KINDS), "nope"]
 PENALISED = sorted(k for k, v in KINDS.items() if v in ("SELLER", "STOREFRONT", "LISTING"))
+SOURCES = [*sorted(k for k, v in KINDS.items() if v in ("WAREHOUSE", "FACTORY")), "l1", "nope"]
 
 
 def probe(seed: int) -> dict[str, Any]:
@@ -143,7 +163,7 @@ def probe(seed: int) -> dict[str, Any]:
         "status": pick([None, "BANNED", "CLOSED", "DELISTED", "NOTIFIED", "WARNED",
                         "RESTRICTED", "LIVE", "RAIDED"]),
         "first": pick([0, 1, 3, 50]),
-        "after": pick([None, "f2", "l4", "s4", "w3"]),
+        "after": pick([None, rng.randrange(1000)]),  # a cursor C was given
         "from": pick(ids), "to": pick(ids),
         "depth": rng.randint(1, 6), "conf": pick([0.0, 0.5, 0.9]),
         "brand": pick([None, "b-acme", "b-rival", "b-trusty", "nope"]),
@@ -162,11 +182,15 @@ def probe(seed: int) -> dict[str, Any]:
         "buysOf": pick([None, *BASE_LISTINGS]),
         "auditAfter": rng.randrange(150),
         "node": rng.randrange(1000),
+        "rightsHolder": pick([None, *BRANDS, "police"]),
+        "rightStatus": pick([None, "PENDING", "VERIFIED", "REJECTED", "EXPIRED"]),
+        "appealStatus": pick([None, "OPEN", "UPHELD", "REJECTED"]),
+        "since": pick([None, "2026-11-01T09:00:00+00:00", "2026-11-05T00:00:00+00:00"]),
+        "budget": rng.randint(1, 3),
+        "candidates": pick([None, rng.sample(SOURCES, rng.randint(1, 3))]),
+        "remove": rng.sample(ids, rng.randint(1, 2)),
     }
 
 
 probes = st.integers(0, 2**32 - 1)
 
-
-def entities_cursor(entity_id: str | None) -> str | None:
-    return None if entity_id is None else encode_cursor([entity_id])

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from graph_api.access import VisibilityClass, may_see
 from graph_api.config import Settings
 from graph_api.export.keys import load_or_create_signing_key
 from graph_api.keyfiles import SECRET_FILES, database_folder
-from graph_api.model import Marking, OrgType, Principal
+from graph_api.model import Marking, Principal
 from graph_api.services import Services, hash_token
 from tests.conftest import FixedClock, neo4j_settings
 from tests.security.support import ORGS, Ids, Scopes, make_scopes, token_of
@@ -34,6 +34,8 @@ from tests.support import gql
 
 __all__ = [
     "BASE_LISTINGS",
+    "REGISTER_RIGHT",
+    "VERIFY_RIGHT",
     "BRANDS",
     "KINDS",
     "OBSERVERS",
@@ -41,6 +43,7 @@ __all__ = [
     "POOL_RELATIONS",
     "World",
     "open_world",
+    "right_input",
     "sees",
 ]
 
@@ -152,6 +155,7 @@ class World:
     scopes: Scopes
     ids: Ids
     opened: list[Any] = field(default_factory=list)  # subscribers, closed with the world
+    rights: dict[str, str] = field(default_factory=dict)  # each brand's verified right
 
     def ask(self, phase: str, who: str, query: str,
             variables: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -172,21 +176,17 @@ class World:
 
 
 def settings_for(folder: Path, store: str, database: str | None) -> Settings:
-    """The world's settings: automatic publication off, so the platform's own acts
-    reach C only as the explicit ``publish`` operations applied to both worlds.
-
-    ``publish`` is the planned Settings field (``GRAPH_API_PUBLISH``); until it lands
-    the current code publishes bans as it always did, and the test says so by failing.
-    """
+    """The world's settings: no publication policy, so the platform's own acts reach
+    C only as the explicit ``publish`` operations applied to both worlds (by policy,
+    a hidden notice's delisting would be published to all: the one intended widening).
+    Notices must cite a verified right (the default policy)."""
     if store == "neo4j":
         settings = neo4j_settings(folder)
         if database is not None:
             settings = replace(settings, neo4j_database=database)
     else:
         settings = Settings(db=folder / "graph.db")
-    if "publish" in {f.name for f in fields(Settings)}:
-        settings = replace(settings, publish=frozenset())  # type: ignore[call-arg]
-    return settings
+    return replace(settings, publish=frozenset(), notice_rights="required")
 
 
 def _copy_keys(source: Path, target: Path) -> None:
@@ -224,12 +224,25 @@ def open_world(label: str, folder: Path, ids: Ids, store: str = "memory",
         _add_principals(services, scopes)
         result = services.submit_report(scopes["bazaar"], base_report())
     assert result.created
-    return World(label, services, clock, scopes, ids)
+    world = World(label, services, clock, scopes, ids)
+    for brand in BRANDS:  # each brand's trademark, verified: its notices cite it
+        answer = world.ask("shared", brand, REGISTER_RIGHT, {"i": right_input(brand)})
+        assert "errors" not in answer, answer
+        right = answer["data"]["registerRight"]["id"]
+        answer = world.ask("shared", "bazaar:reviewer", VERIFY_RIGHT,
+                           {"id": right, "ok": True})
+        assert answer["data"]["verifyRight"]["status"] == "VERIFIED", answer
+        world.rights[brand] = right
+    return world
 
 
-def scope_name(org: str, role: str = "investigator") -> str:
-    return org if role == "investigator" else f"{org}:{role}"
+REGISTER_RIGHT = """mutation Register($i: RightInput!) { registerRight(input: $i) {
+  id status holder { id } } }"""
+VERIFY_RIGHT = """mutation Verify($id: ID!, $ok: Boolean!) {
+  verifyRight(id: $id, verified: $ok, reason: "registry checked") { id status } }"""
 
 
-def org_type(org: str) -> OrgType:
-    return ORG_TYPES[org]
+def right_input(holder: str, shared: list[str] | None = None) -> dict[str, Any]:
+    return {"kind": "TRADEMARK", "registration": f"EU-{holder}", "jurisdiction": "EU",
+            "goodsClasses": ["25"], "sharedWith": shared or [],
+            "evidence": [{"kind": "certificate", "sha256": "d" * 64}]}
