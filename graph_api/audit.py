@@ -27,13 +27,14 @@ import hmac
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
 __all__ = [
     "GENESIS",
     "AuditEntry",
+    "AuditHead",
     "AuditRecord",
     "audience_of",
     "chain_hash",
@@ -89,6 +90,16 @@ class AuditRecord:
     def entry(self) -> AuditEntry:
         """What was recorded: the fields the hashes cover."""
         return AuditEntry(self.at, self.principal_id, self.org_id, self.operation, self.digest)
+
+
+class AuditHead(NamedTuple):
+    """The newest record of the ledger and of one audience's chain (0 and ``GENESIS``
+    before the first): what a checkpoint anchors (``graph_api.checkpoints``)."""
+
+    seq: int
+    hash: str
+    org_seq: int = 0
+    org_hash: str = GENESIS
 
 
 def digest_of(variables: Mapping[str, Any] | None, key: bytes) -> str:

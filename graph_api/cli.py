@@ -264,16 +264,54 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from graph_api.audit import verify_chain
+    from graph_api.checkpoints import anchor_problems, fetch_checkpoint, load_checkpoints
+    from graph_api.export.keys import load_public_key
 
+    checkpoints = [c for path in args.checkpoint or [] for c in load_checkpoints(Path(path))]
+    if args.url:
+        token = args.token or os.environ.get("GRAPH_API_METRICS_TOKEN")
+        checkpoints.append(fetch_checkpoint(args.url, token))
     store = _store(args)
     try:
-        checked, broken = verify_chain(store.audit_records())
+        records = store.audit_records()
     finally:
         store.close()
+    checked, broken = verify_chain(records)
     if broken is not None:
         print(f"audit chain BROKEN at record {broken} ({checked} records before it hold)")
         return 1
-    print(f"audit chain intact: {checked} records")
+    if not checkpoints:
+        print(f"audit chain intact: {checked} records")
+        return 0
+    problems = anchor_problems(records, checkpoints,
+                               load_public_key(_settings(args).secrets_dir))
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"audit chain CUT OR REWRITTEN: {len(problems)} of {len(checkpoints)} "
+              f"checkpoint(s) do not hold ({checked} records)")
+        return 1
+    print(f"audit chain intact: {checked} records; {len(checkpoints)} checkpoint(s) hold")
+    return 0
+
+
+def cmd_audit_head(args: argparse.Namespace) -> int:
+    """Sign a checkpoint of the ledger's head now and keep it in the server's file."""
+    import orjson
+
+    from graph_api.checkpoints import take_checkpoint
+    from graph_api.export.keys import load_signing_key
+
+    services = _services(args, with_graph=False)
+    try:
+        key = load_signing_key(services.settings.secrets_dir)
+        checkpoint = take_checkpoint(services, key)
+    finally:
+        services.close()
+    print(f"the ledger's head: record {checkpoint['seq']} ({checkpoint['at']}), signed by "
+          f"key {checkpoint['key']}; keep this line where the ledger's writers cannot reach",
+          file=sys.stderr)
+    print(orjson.dumps(checkpoint).decode())
     return 0
 
 
@@ -381,8 +419,19 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the audit ledger").add_subparsers(
         dest="audit_command", required=True
     )
-    verify = audit.add_parser("verify", parents=[common], help="check the hash chain")
+    verify = audit.add_parser("verify", parents=[common], help="check the hash chain (and that "
+                              "no record after a checkpoint was cut)")
+    verify.add_argument("--checkpoint", action="append", metavar="FILE",
+                        help="checkpoints to hold the ledger to: `audit head` lines, the "
+                             "server's audit-checkpoints.jsonl, or a case package (its org's); "
+                             "repeatable")
+    verify.add_argument("--url", help="the server's address or its /audit-head: its head now")
+    verify.add_argument("--token", help="for --url: a PLATFORM admin's token or "
+                        "GRAPH_API_METRICS_TOKEN (default: $GRAPH_API_METRICS_TOKEN)")
     verify.set_defaults(run=cmd_audit_verify)
+    head = audit.add_parser("head", parents=[common],
+                            help="sign a checkpoint of the ledger's head; prints it")
+    head.set_defaults(run=cmd_audit_head)
 
     save = sub.add_parser("backup", parents=[common],
                           help="consistent online backup of the database and its secrets")

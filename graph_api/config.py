@@ -83,6 +83,9 @@ class Settings:
     rate: RateSettings = field(default_factory=RateSettings)  # per token
     # Transports (README "From a script"; docs/security.md "Transports").
     metrics_token: str = ""  # besides a PLATFORM admin's token, the one that reads /metrics
+    # The server signs a checkpoint of the audit chain's head at least every this many
+    # records (and at every export): graph_api.checkpoints.
+    audit_checkpoint_records: int = 1000
     ws_recheck_seconds: float = 2.0  # open WebSockets' tokens looked up again this often
     # What the platform's policy publishes (graph_api.workflow.publication).
     publish: frozenset[str] = frozenset({"bans", "delistings"})
@@ -107,6 +110,7 @@ class Settings:
             request_seconds=float(env.get("GRAPH_API_REQUEST_SECONDS", "30")),
             rate=RateSettings.from_env(),
             metrics_token=env.get("GRAPH_API_METRICS_TOKEN", ""),
+            audit_checkpoint_records=int(env.get("GRAPH_API_AUDIT_CHECKPOINT_RECORDS", "1000")),
             ws_recheck_seconds=float(env.get("GRAPH_API_WS_RECHECK_SECONDS", "2")),
             publish=parse_publish(env.get("GRAPH_API_PUBLISH", "bans,delistings")),
             notice_rights=parse_choice("GRAPH_API_NOTICE_RIGHTS",

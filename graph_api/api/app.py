@@ -31,6 +31,7 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
+from graph_api.api.audit_head import audit_head_page
 from graph_api.api.auditing import audit_entry
 from graph_api.api.exchange import envelope
 from graph_api.api.export_fields import package_for
@@ -40,6 +41,7 @@ from graph_api.api.operations import Operations
 from graph_api.api.pipeline import Pipeline
 from graph_api.api.schema import build_schema
 from graph_api.api.websocket import Sockets, serve_websocket
+from graph_api.checkpoints import checkpoint_forever
 from graph_api.config import Settings
 from graph_api.errors import GraphAPIError
 from graph_api.explore import routes as explore_routes
@@ -159,6 +161,7 @@ def create_app(services: Services) -> ASGIApp:
         tasks = [
             asyncio.create_task(_follow(services)),
             asyncio.create_task(sweep_forever(services)),  # notices past their deadline
+            asyncio.create_task(checkpoint_forever(services)),  # the audit head, signed
             asyncio.create_task(sockets.watch()),  # revoked tokens' sockets closed
         ]
         try:
@@ -174,6 +177,7 @@ def create_app(services: Services) -> ASGIApp:
             WebSocketRoute("/graphql", over_websocket),
             Route("/healthz", healthz),
             Route("/metrics", metrics_page(services, metrics)),
+            Route("/audit-head", audit_head_page(services)),
             Route("/schema.graphql", sdl),
             *explore_routes(),
             Route("/export-key", export_key),

@@ -14,6 +14,7 @@ from graph_api import model
 from graph_api.access import Action, Scope
 from graph_api.api.types import Info, Marking
 from graph_api.api.workflow_fields import Case
+from graph_api.checkpoints import org_checkpoint, take_checkpoint
 from graph_api.errors import BadUserInput, Forbidden, NotFound
 from graph_api.export.case_view import build_case_view
 from graph_api.export.keys import load_or_create_signing_key
@@ -113,7 +114,9 @@ class ExportMutation:
         key = load_or_create_signing_key(services.settings.secrets_dir)
         folder = export_dir(services)
         folder.mkdir(parents=True, exist_ok=True)
-        package = build_package(view, [f.value for f in formats], folder, key)
+        take_checkpoint(services, key)  # the operator's anchor of the ledger, at every export
+        package = build_package(view, [f.value for f in formats], folder, key,
+                                org_checkpoint(services, scope.org_id, view.created_at, key))
         (folder / f"{package.id}.json").write_bytes(orjson.dumps(
             {"id": package.id, "org": scope.org_id, "principal": scope.principal_id,
              "case": case["id"], "recipient": view.recipient,

@@ -23,6 +23,7 @@ __all__ = [
     "key_fingerprint",
     "load_or_create_signing_key",
     "load_public_key",
+    "load_signing_key",
     "public_key_pem",
 ]
 
@@ -44,6 +45,15 @@ def key_fingerprint(public_pem: bytes) -> str:
         raise ValueError("not an Ed25519 public key")
     raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return hashlib.sha256(raw).hexdigest()
+
+
+def load_signing_key(directory: Path) -> Ed25519PrivateKey:
+    """The signing key in ``directory``, never making one: ValueError when there is none."""
+    path = directory / PRIVATE_KEY_FILE
+    if not path.is_file():
+        raise ValueError(f"no export signing key in {directory}: it is made when the server "
+                         "first starts (graph-api serve)")
+    return _load(path)
 
 
 def load_public_key(directory: Path) -> bytes:

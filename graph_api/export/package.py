@@ -1,11 +1,12 @@
 """The signed case package: a zip of the format files, ``manifest.json`` and ``manifest.sig``.
 
 ``manifest.json`` names the case, the exporter (org and principal), the
-recipient, the creation time, the highest marking included, the counts and every
-format file with its SHA-256 and size. ``manifest.sig`` is the raw 64-byte
-Ed25519 signature of the exact bytes of ``manifest.json``. The zip is
-deterministic: members in a fixed order, fixed timestamps and permissions, so
-the same view gives the same bytes.
+recipient, the creation time, the highest marking included, the counts, every
+format file with its SHA-256 and size, the signing key's fingerprint, and a
+signed checkpoint of the exporting org's audit chain (``audit_checkpoint``).
+``manifest.sig`` is the raw 64-byte Ed25519 signature of the exact bytes of
+``manifest.json``. The zip is deterministic: members in a fixed order, fixed
+timestamps and permissions, so the same view gives the same bytes.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import io
 import json
 import os
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -78,9 +80,12 @@ def _org(view: CaseView, which: str) -> dict[str, Any]:
 
 
 def build_package(
-    view: CaseView, formats: list[str], out_dir: Path, signing_key: Ed25519PrivateKey
+    view: CaseView, formats: list[str], out_dir: Path, signing_key: Ed25519PrivateKey,
+    audit_checkpoint: Mapping[str, Any] | None = None,
 ) -> PackageInfo:
-    """Write every requested format of the view into one signed zip in `out_dir`.
+    """Write every requested format of the view into one signed zip in `out_dir`;
+    ``audit_checkpoint`` (the exporting org's, ``graph_api.checkpoints``) goes into the
+    manifest.
 
     Raises ValueError for an unknown format name.
     """
@@ -125,6 +130,8 @@ def build_package(
             "public_key_sha256": key_fingerprint(public_key_pem(signing_key)),
         },
     }
+    if audit_checkpoint is not None:
+        manifest["audit_checkpoint"] = dict(audit_checkpoint)
     manifest_bytes = (
         json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     ).encode("utf-8")

@@ -14,7 +14,7 @@ from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
 import networkx as nx
 
 from graph_api.access import Scope
-from graph_api.audit import AuditEntry, AuditRecord
+from graph_api.audit import AuditEntry, AuditHead, AuditRecord
 from graph_api.model import (
     Assertion,
     EntityKind,
@@ -156,6 +156,11 @@ class GraphStore(Protocol):
     ) -> list[AuditRecord]:
         """The records of one org (audience ``org_id``, never ``""``) with org_seq > after,
         oldest first: what its admins see."""
+        ...
+
+    def audit_head(self, org_id: str = "") -> AuditHead:
+        """The ledger's newest record (seq, hash) and that of ``org_id``'s own chain
+        (org_seq, org_hash): what an audit checkpoint anchors."""
         ...
 
     def principal(self, principal_id: str) -> Principal | None:

@@ -16,7 +16,7 @@ import networkx as nx
 
 from graph_api import deadline
 from graph_api.access import Scope, VisibilityClass
-from graph_api.audit import AuditEntry, AuditRecord
+from graph_api.audit import AuditEntry, AuditHead, AuditRecord
 from graph_api.errors import BadUserInput, Conflict
 from graph_api.model import (
     Assertion,
@@ -241,6 +241,9 @@ class MemoryStore(GraphReads, SqliteReportLog):
         self, org_id: str, after: int = 0, limit: int | None = None
     ) -> list[AuditRecord]:
         return list(self.db.org_audit_records(org_id, after, limit))
+
+    def audit_head(self, org_id: str = "") -> AuditHead:
+        return self.db.audit_head(org_id)
 
     def principal(self, principal_id: str) -> Principal | None:
         row = self.db.principal(principal_id)

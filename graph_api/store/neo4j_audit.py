@@ -29,7 +29,7 @@ from neo4j import WRITE_ACCESS, ManagedTransaction
 from neo4j.exceptions import ConstraintError
 
 from graph_api import deadline
-from graph_api.audit import GENESIS, AuditEntry, AuditRecord, chain_hash
+from graph_api.audit import GENESIS, AuditEntry, AuditHead, AuditRecord, chain_hash
 from graph_api.errors import Unavailable
 from graph_api.store.cypher import AUDIT_COLUMN, carrying_audit, query
 
@@ -290,6 +290,12 @@ class Neo4jAudit:
         rows = self._read("list_org_audit", audience=org_id, after=after,
                           limit=limit + (own is not None))
         return [_record(r) for r in rows if r["seq"] != own][:limit]
+
+    def audit_head(self, org_id: str = "") -> AuditHead:
+        """The ledger's head and ``org_id``'s, as the heads' nodes hold them."""
+        row = self._read("read_audit_head", audience=org_id, genesis=GENESIS)[0]
+        return AuditHead(int(row["seq"]), str(row["hash"]), int(row["org_seq"]),
+                         str(row["org_hash"]))
 
     def _own_record(self) -> int | None:
         """The seq of the record the current operation began ahead, once appended."""

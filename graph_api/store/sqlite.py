@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from graph_api.access import VisibilityClass
-from graph_api.audit import GENESIS, AuditEntry, AuditRecord, chain_hash
+from graph_api.audit import GENESIS, AuditEntry, AuditHead, AuditRecord, chain_hash
 from graph_api.model import (
     Assertion,
     Evidence,
@@ -378,6 +378,15 @@ class Database:
             ),
         )
         return int(seq)
+
+    def audit_head(self, audience: str = "") -> AuditHead:
+        """The newest record's seq and hash, and those of ``audience``'s chain."""
+        row = self.conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        org_row = self.conn.execute(
+            "SELECT org_seq, org_hash FROM audit WHERE audience = ? ORDER BY org_seq DESC LIMIT 1",
+            (audience,),
+        ).fetchone()
+        return AuditHead(*(row or (0, GENESIS)), *(org_row or (0, GENESIS)))
 
     def audit_records(self, after: int = 0, limit: int | None = None) -> Iterator[AuditRecord]:
         """The whole chain: records with seq > after, oldest first."""
