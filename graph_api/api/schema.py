@@ -16,6 +16,7 @@ from graph_api.api.desk_fields import DeskMutation, DeskQuery
 from graph_api.api.direct import use_direct_resolvers
 from graph_api.api.export_fields import ExportMutation
 from graph_api.api.inputs import ReportInput, report_mapping
+from graph_api.api.interdiction_fields import InterdictionQuery
 from graph_api.api.relay import NodeQuery
 from graph_api.api.types import (
     Entity,
@@ -148,7 +149,9 @@ class AuditQuery:
 
 
 @strawberry.type
-class Query(DeskQuery, WorkflowQuery, AuditQuery, AnalyticsQuery, CoreQuery, NodeQuery):
+class Query(
+    DeskQuery, WorkflowQuery, AuditQuery, AnalyticsQuery, InterdictionQuery, CoreQuery, NodeQuery
+):
     """Every read: the core (entities), link analysis, and Relay's ``node``/``nodes``."""
 
 

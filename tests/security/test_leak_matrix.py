@@ -227,6 +227,54 @@ def test_hotspots(twins_for: MakeTwins, caller: str) -> None:
             regions { region listings sources share cumulativeShare } } }""", {"n": first})
 
 
+SITES = ["wh-1", "wh-2", "fac-1", "wh-secret", "fac-secret", "wh-amber", "wh-strict", "fac-2",
+         "wh-depot", "no-such-thing"]
+SHARES = "region listings sources share cumulativeShare"
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_chokepoints(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    query = """query($b: ID, $n: Int, $d: Int, $m: Int) {
+      chokepoints(brand: $b, first: $n, maxDepth: $d) { entity { id name region } cut
+        listings(first: $m) { id status } storefronts(first: $m) { id } regions } }"""
+    for brand in (None, "brand-acme", "no-brand", "wh-secret", "listing-3"):
+        for first, depth, most in ((10, 6, 50), (1, 2, 1), (100, 8, 100), (5, 1, 2), (5, 3, 5)):
+            twins.same(query, {"b": brand, "n": first, "d": depth, "m": most})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_interdiction_plan(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    query = """query($b: ID, $k: Int!, $c: [ID!], $d: Int) {
+      interdictionPlan(brand: $b, budget: $k, candidates: $c, maxDepth: $d) {
+        steps { entity { id name } cutAfter } listingsConsidered cut remaining } }"""
+    pools = [None, SITES, [s for s in SITES if "secret" in s or "amber" in s], ["wh-1"],
+             ["wh-2", "fac-2", "listing-1", "store-1", "seller-1"], []]
+    for brand in (None, "brand-acme", "wh-secret", "no-brand"):
+        for pool in pools:
+            for budget, depth in ((1, 6), (3, 6), (2, 2), (5, 8), (0, 6)):
+                twins.same(query, {"b": brand, "k": budget, "c": pool, "d": depth})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_simulate_interdiction(twins_for: MakeTwins, caller: str) -> None:
+    twins = twins_for(caller)
+    query = """query($r: [ID!]!, $b: ID, $d: Int, $n: Int) {
+      simulateInterdiction(remove: $r, brand: $b, maxDepth: $d) { removed { id kind }
+        listingsCut(first: $n) { id } storefrontsCut(first: $n) { id }
+        sourcesRemaining(first: $n) { id region }
+        hotspotsBefore { %s } hotspotsAfter { %s } } }""" % (SHARES, SHARES)
+    removals = [[], ["wh-1"], ["fac-1"], ["wh-secret"], ["wh-1", "wh-secret", "fac-1"],
+                ["wh-amber", "wh-2"], ["fac-2"], ["store-1", "listing-1", "store-9", "listing-5"],
+                ["seller-1", "brand-acme", "ring-1", "wh-strict", "wh-depot"], SITES,
+                ["wh-2", "no-such-thing", "wh-2", "fac-secret"]]
+    for brand in (None, "brand-acme", "wh-secret", "no-brand"):
+        for remove in removals:
+            for depth, first in ((6, 100), (2, 1), (8, 3)):
+                twins.same(query, {"r": remove, "b": brand, "d": depth, "n": first})
+
+
 @pytest.mark.parametrize("caller", CALLERS)
 def test_notices_and_notice(twins_for: MakeTwins, caller: str) -> None:
     twins = twins_for(caller)
@@ -541,6 +589,9 @@ REGISTRY: dict[str, tuple[str, ...]] = {
     "Query.linkedEntities": (f"{HERE}::test_linked_entities",),
     "Query.rings": (f"{HERE}::test_rings",),
     "Query.hotspots": (f"{HERE}::test_hotspots",),
+    "Query.chokepoints": (f"{HERE}::test_chokepoints",),
+    "Query.interdictionPlan": (f"{HERE}::test_interdiction_plan",),
+    "Query.simulateInterdiction": (f"{HERE}::test_simulate_interdiction",),
     "Query.notices": (f"{HERE}::test_notices_and_notice",),
     "Query.notice": (f"{HERE}::test_notices_and_notice",),
     "Query.noticeStats": (f"{HERE}::test_notice_stats",),
