@@ -162,7 +162,7 @@ def open_services(folder: Path, keys_from: Path | None = None) -> Services:
     # No publication policy: a publication is an explicit platform act that a twin
     # test applies to both stores (test_publish_and_publications); by policy a hidden
     # notice's delisting would be published to all, which is the one intended widening.
-    settings = Settings(db=folder / "graph.db", publish=frozenset())
+    settings = Settings(db=folder / "graph.db", publish=frozenset(), notice_rights="optional")
     services = Services.open(settings, clock=FixedClock())
     load_or_create_signing_key(settings.secrets_dir)
     return services
