@@ -10,6 +10,7 @@ above the ceiling is not in the view at all, so nothing can point at it.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -32,10 +33,16 @@ UPSTREAM_KINDS = frozenset(
 TRACE_DEPTH = 6
 
 
+@functools.lru_cache(maxsize=1 << 17)
+def _stated(envelope: Assertion, confidence: float) -> Assertion:
+    return envelope if envelope.confidence == confidence else replace(
+        envelope, confidence=confidence)
+
+
 def with_envelopes(envelopes: Mapping[int, Assertion], facts: Sequence[Any]
                    ) -> tuple[Assertion, ...]:
     """The assertions of visible facts: each report's envelope with the fact's confidence."""
-    return tuple(replace(envelopes[f[0]], confidence=f[2]) for f in facts)
+    return tuple(_stated(envelopes[f[0]], f[2]) for f in facts)
 
 
 def export_entity(scope: Scope, record: EntityRecord, envelopes: Mapping[int, Assertion]

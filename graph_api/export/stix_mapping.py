@@ -25,6 +25,7 @@ every feed.
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import datetime
 from typing import Any
@@ -161,16 +162,24 @@ def _parcel_class() -> Any:
 TestBuyObservable = _parcel_class()
 
 
+# A feed renders the same entities, reports and orgs page after page: their ids and the
+# records of their assertions are kept (all immutable) instead of made again each time.
+KEPT = 1 << 19
+
+
+@functools.lru_cache(maxsize=KEPT)
 def stix_id(kind: EntityKind, entity_id: str) -> str:
     """The STIX id of a graph_api entity."""
     return f"{STIX_TYPES[kind]}--{stix_uuid('stix', 'entity', entity_id)}"
 
 
+@functools.lru_cache(maxsize=KEPT)
 def relation_stix_id(relation_id: str) -> str:
     """The STIX id of a graph_api relation (by its ``relation_id``)."""
     return "relationship--" + stix_uuid("stix", "relation", relation_id)
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def identity_id(org_id: str) -> str:
     """The STIX id of an org's ``identity`` (what ``created_by_ref`` names)."""
     return "identity--" + stix_uuid("stix", "org", org_id)
@@ -272,8 +281,8 @@ def _common(assertions: tuple[Assertion, ...], default_marking: Marking,
     marking = marking_of(assertions, default_marking)
     created = first_reported(assertions, default_at)
     fields: dict[str, Any] = {
-        "created": iso(created),
-        "modified": iso(max(created, last_reported(assertions, default_at))),
+        "created": _iso(created),
+        "modified": _iso(max(created, last_reported(assertions, default_at))),
         "object_marking_refs": [TLP2_MARKING_IDS[marking]],
     }
     who = reporters(assertions)
@@ -285,10 +294,21 @@ def _common(assertions: tuple[Assertion, ...], default_marking: Marking,
     return fields
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _iso(moment: datetime) -> str:
+    return iso(moment)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _record(assertion: Assertion) -> dict[str, Any]:
+    """``assertion_record``, kept: never changed by its readers (they serialise it)."""
+    return assertion_record(assertion)
+
+
 def _provenance(assertions: tuple[Assertion, ...]) -> dict[str, Any]:
     return {
         "reported_by": reporters(assertions),
-        "assertions": [assertion_record(a) for a in assertions],
+        "assertions": [_record(a) for a in assertions],
     }
 
 

@@ -185,31 +185,39 @@ class Feed:
             if eid in view:
                 candidates.update((eid, k, v) for v, keys in view.succ[eid].items() for k in keys)
                 candidates.update((u, k, eid) for u, keys in view.pred[eid].items() for k in keys)
+        by_source: dict[str, list[tuple[str, str]]] = {}
         for source, kind, target in candidates:
-            self._relation(view, source, kind, target, position)
+            by_source.setdefault(source, []).append((kind, target))
+        for source, pairs in by_source.items():
+            self._relations(view, source, pairs, position)
         for org, n in new_orgs.items():
             if identity_id(org) not in self.entries:
                 self._put(identity_id(org), n, ("o", org))
         self._settle(cut)
         return True
 
-    def _relation(self, view: nx.MultiDiGraph, source: str, kind: str, target: str,
-                  position: Any) -> None:
-        """Place a relation: at its newest visible assertion or where its later end
-        became visible, whichever is later; only once both ends are visible."""
-        first_source, first_target = self.first.get(source), self.first.get(target)
-        if first_source is None or first_target is None:
+    def _relations(self, view: nx.MultiDiGraph, source: str, pairs: list[tuple[str, str]],
+                   position: Any) -> None:
+        """Place relations from ``source``: each at its newest visible assertion or where
+        its later end became visible, whichever is later; only once both ends are."""
+        first_source = self.first.get(source)
+        if first_source is None or source not in view:
             return
-        keys = view.succ[source].get(target, {}) if source in view else {}
-        if kind not in keys:
-            return
-        spots = [p for f in keys[kind]["facts"] if (p := position(f[0])) is not None]
-        if not spots:
-            return
-        sid = relation_stix_id(relation_id(source, kind, target))
-        new = self._put(sid, max(*spots, first_source, first_target), ("r", source, kind, target))
-        if new:
-            self.entries[sid].created = max(min(spots), first_source, first_target)
+        nbrs = view.succ[source]  # read once per source: the view's mappings are not free
+        for kind, target in pairs:
+            first_target = self.first.get(target)
+            if first_target is None:
+                continue
+            keys = nbrs.get(target)
+            if keys is None or kind not in keys:
+                continue
+            spots = [p for f in keys[kind]["facts"] if (p := position(f[0])) is not None]
+            if not spots:
+                continue
+            sid = relation_stix_id(relation_id(source, kind, target))
+            ends = max(first_source, first_target)
+            if self._put(sid, max(max(spots), ends), ("r", source, kind, target)):
+                self.entries[sid].created = max(min(spots), ends)
 
     def _settle(self, cut: int) -> None:
         """Keep ``order`` sorted: a refresh appended its pairs from ``cut`` in no order
