@@ -23,7 +23,7 @@ from graph_api.api.desk_types import (
     evidence_list,
 )
 from graph_api.api.inputs import EvidenceInput, evidence_mapping
-from graph_api.api.types import Evidence, Info, Org, org_of
+from graph_api.api.types import Evidence, Info, Node, Org, org_of
 from graph_api.api.workflow_fields import Notice, Penalty, penalty_of
 from graph_api.workflow import appeals as wf_appeals
 from graph_api.workflow import model as wf
@@ -34,7 +34,7 @@ from graph_api.workflow import rights as wf_rights
 __all__ = ["Appeal", "DeskMutation", "DeskQuery", "NotifierStats", "RightInput"]
 
 @strawberry.type
-class Appeal:
+class Appeal(Node):
     id: strawberry.ID
     statement: str
     evidence: list[Evidence]

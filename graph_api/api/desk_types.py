@@ -10,7 +10,7 @@ from typing import Any
 import strawberry
 
 from graph_api import model
-from graph_api.api.types import Entity, Evidence, Info, Org, load_entity, org_of
+from graph_api.api.types import Entity, Evidence, Info, Node, Org, load_entity, org_of
 from graph_api.workflow import model as wf
 from graph_api.workflow import rights as wf_rights
 from graph_api.workflow.runtime import workflow_for
@@ -51,7 +51,7 @@ def evidence_list(items: list[Mapping[str, Any]]) -> list[Evidence]:
 
 
 @strawberry.type
-class Right:
+class Right(Node):
     id: strawberry.ID
     kind: RightKind  # type: ignore[valid-type]
     registration: str

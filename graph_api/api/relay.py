@@ -1,7 +1,8 @@
 """Relay global object identification: ``node(id:)`` and ``nodes(ids:)`` on Query.
 
 Every object a caller may read by id implements ``Node`` (``types.Node``): entities
-of every kind, and the workflow records notices, cases, test buys and alerts. A
+of every kind, and the workflow records notices, cases, test buys, alerts, rights
+and appeals. A
 node's id is the id every other field already shows (``seller-1``, ``ntc-…``):
 no base64 "global id" is layered on top, so the contract's ids stay as they are
 and any id a client holds round-trips through ``node``.
@@ -13,7 +14,8 @@ partly hidden), an entity ``entity(id:)`` answers null for. Each of those answer
 null here, exactly as for an id that exists nowhere.
 
 Which kind an id names: workflow records carry their kind's prefix in the ids
-they are made with (``ntc-``, ``case-``, ``tb-``, ``alert-``), so only ids with
+they are made with (``ntc-``, ``case-``, ``tb-``, ``alert-``, ``right-``, ``apl-``), so
+only ids with
 a record prefix are looked up among records, and a visible record wins over an
 entity that a report happened to give the same id. Entity ids are chosen by
 reporters, record ids by the server (random, or derived from the alert's
@@ -30,13 +32,15 @@ from typing import Any
 import strawberry
 
 from graph_api.access import Action, Scope
-from graph_api.api.analytics_fields import Path
 from graph_api.api.context import check_limit
+from graph_api.api.desk_fields import Appeal
+from graph_api.api.desk_types import Right
 from graph_api.api.types import Batch, Entity, Info, Node
-from graph_api.api.workflow_fields import Alert, Case, Notice, TestBuy
+from graph_api.api.workflow_fields import Alert, Case, Notice, TestBuy, alert_of
 from graph_api.workflow import alerts as wf_alerts
+from graph_api.workflow import appeals as wf_appeals
 from graph_api.workflow import cases as wf_cases
-from graph_api.workflow import model as wf
+from graph_api.workflow import rights as wf_rights
 from graph_api.workflow import testbuys as wf_testbuys
 from graph_api.workflow.enforcement import sees_notice
 from graph_api.workflow.penalties import NOTICE
@@ -46,14 +50,35 @@ __all__ = ["MAX_NODES", "NodeQuery", "find_nodes"]
 
 MAX_NODES = 1000  # ids per ``nodes`` call, as ``first`` is bounded for a page
 
-Reader = tuple[str, Callable[[Scope, dict[str, Any]], bool], Callable[[dict[str, Any]], Node]]
-"""(record kind, who may see a document, the GraphQL object of a document)."""
+Reader = tuple[str, Callable[[Info, dict[str, Any]], Node | None]]
+"""(record kind, the GraphQL object of a document for the caller, None where it may not
+read it)."""
+
+
+def _when(sees: Callable[[Scope, dict[str, Any]], bool],
+          build: Callable[[dict[str, Any]], Node]) -> Callable[[Info, dict[str, Any]], Node | None]:
+    return lambda info, doc: build(doc) if sees(info.context.scope, doc) else None
+
+
+def _right(info: Info, doc: dict[str, Any]) -> Node | None:
+    if not wf_rights.sees_right(info.context.scope, doc):
+        return None
+    return Right.from_doc(doc, info.context.services.clock())
+
+
+def _appeal(info: Info, doc: dict[str, Any]) -> Node | None:
+    if not wf_appeals.sees_appeal(info.context.services, info.context.scope, doc):
+        return None
+    return Appeal.from_doc(doc)
+
 
 # By id prefix: the records whose ids begin so, read like their own fields read them.
 RECORDS: dict[str, Reader] = {
-    "ntc-": (NOTICE, sees_notice, Notice.from_doc),
-    "case-": (wf_cases.CASE, wf_cases.sees_case, Case.from_doc),
-    "tb-": (wf_testbuys.TEST_BUY, wf_testbuys.sees_test_buy, TestBuy.from_doc),
+    "ntc-": (NOTICE, _when(sees_notice, Notice.from_doc)),
+    "case-": (wf_cases.CASE, _when(wf_cases.sees_case, Case.from_doc)),
+    "tb-": (wf_testbuys.TEST_BUY, _when(wf_testbuys.sees_test_buy, TestBuy.from_doc)),
+    "right-": (wf_rights.RIGHT, _right),
+    "apl-": (wf_appeals.APPEAL, _appeal),
 }
 ALERT_PREFIX = "alert-"
 
@@ -66,12 +91,13 @@ def find_nodes(info: Info, ids: list[str]) -> list[Node | None]:
     records = workflow_for(context.services).records
     unique = list(dict.fromkeys(ids))
     found: dict[str, Node] = {}
-    for prefix, (kind, sees, build) in RECORDS.items():
+    for prefix, (kind, build) in RECORDS.items():
         wanted = [i for i in unique if i.startswith(prefix)]
         if wanted:
             for record_id, record in records.get_many(kind, wanted).items():
-                if sees(scope, record.doc):
-                    found[record_id] = build(record.doc)
+                node = build(info, record.doc)
+                if node is not None:
+                    found[record_id] = node
     alert_ids = [i for i in unique if i.startswith(ALERT_PREFIX)]
     if alert_ids:
         found.update(_alerts(info, scope, alert_ids))
@@ -90,20 +116,12 @@ def _alerts(info: Info, scope: Scope, ids: list[str]) -> dict[str, Alert]:
     stored = [r for r in (wf_alerts.get_alert(services, scope, i) for i in ids) if r is not None]
     if not stored:
         return {}
-    store = info.context.store
-    G = store.view(scope)
+    G = info.context.store.view(scope)
     out: dict[str, Alert] = {}
     for record in stored:
         paths = wf_alerts.visible_paths(G, record.doc)
-        if paths is None:
-            continue
-        alert_id, subject = record.doc["id"], record.doc["subject"]
-        out[alert_id] = Alert(
-            id=strawberry.ID(alert_id), kind=wf.AlertKind(record.doc["kind"]),
-            raised_at=wf.from_key(record.doc["raisedAt"]),
-            subject=Entity.from_record(store.entities_by_id(scope, [subject])[subject]),
-            explanation=[Path.build(G, p) for p in paths],
-        )
+        if paths is not None:
+            out[record.doc["id"]] = alert_of(info, G, record, paths)
     return out
 
 
@@ -111,8 +129,8 @@ def _alerts(info: Info, scope: Scope, ids: list[str]) -> dict[str, Alert]:
 class NodeQuery:
     @strawberry.field(  # type: ignore[untyped-decorator]
         description=(
-            "The entity, notice, case, test buy or alert with this id; null when there is "
-            "none the caller may read."
+            "The entity, notice, case, test buy, alert, right or appeal with this id; null "
+            "when there is none the caller may read."
         )
     )
     def node(self, info: Info, id: strawberry.ID) -> Node | None:

@@ -209,7 +209,8 @@ class Alert(Node):
     explanation: list[Path]
 
 
-def _alert(info: Info, G: Any, record: Record, paths: list[PathResult]) -> Alert:
+def alert_of(info: Info, G: Any, record: Record, paths: list[PathResult]) -> Alert:
+    """The GraphQL alert of a record, its explanation ``paths`` in the caller's view ``G``."""
     scope = info.context.scope
     subject = info.context.store.entities_by_id(scope, [record.doc["subject"]])
     return Alert(
@@ -224,7 +225,7 @@ def _alerts(info: Info, kind: str | None, first: int) -> list[Alert]:
     scope = info.context.require(Action.READ)
     G = info.context.store.view(scope)
     found = wf_alerts.list_alerts(info.context.services, scope, G, kind, first)
-    return [_alert(info, G, record, paths) for record, paths in found]
+    return [alert_of(info, G, record, paths) for record, paths in found]
 
 
 @strawberry.type
@@ -547,4 +548,4 @@ class WorkflowSubscription:
                 if paths is None:
                     continue
                 info.context.forget_entities()
-                yield _alert(info, G, record, paths)
+                yield alert_of(info, G, record, paths)

@@ -92,6 +92,11 @@ def test_rights_are_registered_verified_and_seen_by_their_audience(
     assert codes(gql(services, world["acme"], REGISTER, {"i": {
         "kind": "PATENT", "registration": "x", "jurisdiction": "CN", "evidence": []}})) == [
         "BAD_USER_INPUT"]
+    # Relay: a right is a Node, read by node(id:) exactly as rights lists it.
+    node = "query($id: ID!) { node(id: $id) { __typename id } }"
+    assert ok(gql(services, world["police"], node, {"id": pending["id"]}))["node"] == {
+        "__typename": "Right", "id": pending["id"]}
+    assert ok(gql(services, world["acme"], node, {"id": pending["id"]}))["node"] is None
 
 
 def test_a_notice_cites_a_verified_unexpired_right_of_its_brand_and_a_reason(
@@ -231,6 +236,10 @@ def test_an_upheld_appeal_lifts_a_ban_everywhere_and_its_publication(
     assert [a["id"] for a in ok(gql(services, world["rival"], APPEALS, {}))["appeals"]] == [
         appeal["id"]]
     assert ok(gql(services, world["acme"], APPEALS, {}))["appeals"] == []
+    node = "query($id: ID!) { node(id: $id) { __typename id } }"
+    assert ok(gql(services, world["rival"], node, {"id": appeal["id"]}))["node"] == {
+        "__typename": "Appeal", "id": appeal["id"]}
+    assert ok(gql(services, world["acme"], node, {"id": appeal["id"]}))["node"] is None
     assert codes(gql(services, world["acme"], DECIDE_APPEAL,
                      {"id": appeal["id"], "up": True})) == ["FORBIDDEN"]
     decided = ok(gql(services, world["reviewer"], DECIDE_APPEAL,
