@@ -130,11 +130,57 @@ def cmd_token_issue(args: argparse.Namespace) -> int:
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
+    """Revoke by principal id (``token list``) or by the token itself."""
+    from graph_api.services import hash_token
+
     services = _services(args, with_graph=False)
-    if not services.revoke(args.principal):
-        raise ValueError(f"no active principal {args.principal!r}")
-    print(f"revoked {args.principal}")
+    try:
+        given = args.principal.strip()
+        principal = services.store.principal(given)
+        if principal is None:  # the token itself? (never echoed: it may be a live one)
+            principal = services.store.principal_by_token_hash(hash_token(given))
+            if principal is None:
+                raise ValueError("no active principal with that id or token "
+                                 "(graph-api token list shows them)")
+        if not services.revoke(principal.id):
+            raise ValueError(f"no active principal {principal.id!r}: revoked already")
+    finally:
+        services.close()
+    print(f"revoked {principal.id}")
     return 0
+
+
+def cmd_token_list(args: argparse.Namespace) -> int:
+    """Every principal: id, org, role, created, last used (its newest audit record),
+    revoked; never a token (only their hashes are stored)."""
+    store = _store(args)
+    try:
+        org = None
+        if args.org:
+            found = [o for o in store.orgs() if args.org in (o.id, o.name)]
+            if not found:
+                raise ValueError(f"no org {args.org!r}")
+            org = found[0].id
+        records = store.principal_records(org)
+    finally:
+        store.close()
+    rows = [("PRINCIPAL", "ORG", "ROLE", "CREATED", "LAST USED", "REVOKED")]
+    rows += [(r.id, r.org_id, r.role, _minute(r.created_at) or "?",
+              _minute(r.last_used) or "never", _minute(r.revoked_at) or "-") for r in records]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+              .rstrip())
+    active = sum(r.revoked_at is None for r in records)
+    print(f"{len(records)} principals, {active} with an active token")
+    return 0
+
+
+def _minute(stored: str | None) -> str | None:
+    """A stored UTC time to the minute, for a table (``2026-11-01 09:00Z``)."""
+    if stored is None:
+        return None
+    return stored[:16].replace("T", " ") + "Z"
 
 
 # -- import and generate ---------------------------------------------------------
@@ -372,8 +418,12 @@ def build_parser() -> argparse.ArgumentParser:
     issue.add_argument("--role", required=True)
     issue.set_defaults(run=cmd_token_issue)
     revoke = token.add_parser("revoke", parents=[common], help="revoke a principal's token")
-    revoke.add_argument("principal")
+    revoke.add_argument("principal", help="the principal id (token list) or the token itself")
     revoke.set_defaults(run=cmd_token_revoke)
+    listed = token.add_parser("list", parents=[common],
+                              help="every principal: org, role, created, last used, revoked")
+    listed.add_argument("--org", help="org name or id")
+    listed.set_defaults(run=cmd_token_list)
 
     imp = sub.add_parser("import", parents=[common], help="bulk-load ReportInput NDJSON")
     imp.add_argument("file")

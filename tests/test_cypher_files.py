@@ -24,7 +24,7 @@ NOT_ASSERTION_READS = {"count_org_clashes", "list_orgs", "find_principal",
                        "find_principal_by_token",
                        "read_counter", "find_report", "find_reports", "read_envelopes",
                        "list_audit", "list_org_audit", "read_audit_heads", "find_meta",
-                       "read_audit_head"}
+                       "read_audit_head", "list_principals", "read_last_acted"}
 # Parameters every call passes through a shared dict (see Neo4jStore._who).
 SPREAD = {"org", "org_type", "markings"}
 PARAM = re.compile(r"\$([a-z_]\w*)")

@@ -33,6 +33,7 @@ __all__ = [
     "EntityRecord",
     "GraphStore",
     "Page",
+    "PrincipalRecord",
     "RelationRecord",
     "SubmitResult",
     "WriteAhead",
@@ -87,6 +88,19 @@ class EntityFilter:
 
 
 @dataclass(frozen=True, slots=True)
+class PrincipalRecord:
+    """A principal as the operator lists it (``graph-api token list``): times as the
+    store keeps them (UTC ISO text), ``last_used`` its newest audit record's."""
+
+    id: str
+    org_id: str
+    role: str
+    created_at: str
+    revoked_at: str | None
+    last_used: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class SubmitResult:
     report_id: str
     entities: int
@@ -122,6 +136,11 @@ class GraphStore(Protocol):
 
     def revoke_principal(self, principal_id: str, audit: AuditEntry | None = None) -> bool:
         """Revoke a principal's token; False when there is no such principal."""
+        ...
+
+    def principal_records(self, org_id: str | None = None) -> list[PrincipalRecord]:
+        """Every principal (of ``org_id``), revoked or not, by org and creation; when each
+        last acted is read from the audit ledger (one pass over it)."""
         ...
 
     # -- writes --------------------------------------------------------------

@@ -27,7 +27,7 @@ from graph_api.model import (
     Report,
 )
 from graph_api.reports import check_against_view, mentioned_ids
-from graph_api.store.base import SubmitResult
+from graph_api.store.base import PrincipalRecord, SubmitResult
 from graph_api.store.columns import FactColumns
 from graph_api.store.events import SqliteReportLog
 from graph_api.store.reads import GraphReads
@@ -264,6 +264,11 @@ class MemoryStore(GraphReads, SqliteReportLog):
             return None
         org = self.org(row[1])
         return None if org is None else Principal(row[0], org, row[2])
+
+    def principal_records(self, org_id: str | None = None) -> list[PrincipalRecord]:
+        acted = self.db.last_acted()
+        return [PrincipalRecord(*row, last_used=acted.get(row[0]))
+                for row in self.db.principal_rows(org_id)]
 
     def revoke_principal(self, principal_id: str, audit: AuditEntry | None = None) -> bool:
         with self.db.transaction():

@@ -43,7 +43,7 @@ from graph_api.config import Settings
 from graph_api.errors import BadUserInput, Conflict, LimitExceeded
 from graph_api.model import EntityKind, Org, OrgType, Principal, Report
 from graph_api.reports import check_against_view, mentioned_ids
-from graph_api.store.base import CheckedBatch, SubmitResult
+from graph_api.store.base import CheckedBatch, PrincipalRecord, SubmitResult
 from graph_api.store.cypher import query, schema_statements
 from graph_api.store.neo4j_audit import Neo4jAudit, now_text
 from graph_api.store.neo4j_events import Neo4jReportLog, write_report_log
@@ -288,6 +288,12 @@ class Neo4jStore(Neo4jAudit, Neo4jReads, Neo4jReportLog):
 
     def principal(self, principal_id: str) -> Principal | None:
         return self._principal(self._read("find_principal", id=principal_id))
+
+    def principal_records(self, org_id: str | None = None) -> list[PrincipalRecord]:
+        acted = {r["principal_id"]: r["at"] for r in self._read("read_last_acted")}
+        return [PrincipalRecord(r["id"], r["org"], r["role"], r["created_at"], r["revoked_at"],
+                                acted.get(r["id"]))
+                for r in self._read("list_principals", org=org_id)]
 
     def revoke_principal(self, principal_id: str, audit: AuditEntry | None = None) -> bool:
         def work(tx: ManagedTransaction) -> bool:

@@ -158,6 +158,23 @@ class Database:
         ).fetchone()
         return None if row is None else (row[0], row[1], row[2])
 
+    def principal_rows(
+        self, org_id: str | None = None
+    ) -> list[tuple[str, str, str, str, str | None]]:
+        """(id, org, role, created, revoked) of every principal (of ``org_id``)."""
+        rows = self.conn.execute(
+            "SELECT id, org_id, role, created_at, revoked_at FROM principals "
+            "WHERE ? IS NULL OR org_id = ? ORDER BY org_id, created_at, id", (org_id, org_id))
+        return [(r[0], r[1], r[2], r[3], r[4]) for r in rows]
+
+    def last_acted(self) -> dict[str, str]:
+        """Each principal's newest audit record's time, by principal id (one pass over
+        the ledger: no index is kept for it on the path of every operation)."""
+        rows = self.conn.execute(
+            "SELECT principal_id, at FROM audit WHERE seq IN "
+            "(SELECT MAX(seq) FROM audit GROUP BY principal_id)")
+        return {r[0]: r[1] for r in rows}
+
     def revoke_principal(self, principal_id: str) -> bool:
         cur = self.conn.execute(
             "UPDATE principals SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -32,10 +32,10 @@ from graph_api.checkpoints import (
     signature_problem,
     take_checkpoint,
 )
-from graph_api.cli import main
 from graph_api.export.keys import load_or_create_signing_key, public_key_pem
 from graph_api.keyfiles import CHECKPOINTS_FILE
 from graph_api.services import Services
+from tests.cli_support import Run, cli_over
 from tests.conftest import add_orgs
 from tests.scenario import acme_ring
 from tests.support import gql
@@ -43,28 +43,12 @@ from tests.workflow.support import marketplace, role
 
 READ = 'query Peek { entity(id: "seller-1") { id } }'
 SUBMIT = "mutation Share($input: ReportInput!) { submitReport(input: $input) { created } }"
-Run = Callable[..., tuple[int, str, str]]
 
 
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
         services: Services) -> Iterator[Run]:
-    """``run(*argv)``: (status, stdout, stderr) of ``graph-api argv --db DB`` in process,
-    with the store of ``services``."""
-    settings = services.settings
-    monkeypatch.delenv("GRAPH_API_DB", raising=False)
-    monkeypatch.setenv("GRAPH_API_STORE", settings.store)
-    monkeypatch.setenv("GRAPH_API_NEO4J_URI", settings.neo4j_uri)
-    monkeypatch.setenv("GRAPH_API_NEO4J_USER", settings.neo4j_user)
-    monkeypatch.setenv("GRAPH_API_NEO4J_PASSWORD", settings.neo4j_password)
-    monkeypatch.setenv("GRAPH_API_NEO4J_DATABASE", settings.neo4j_database)
-
-    def call(*argv: str) -> tuple[int, str, str]:
-        status = main([*argv, "--db", str(settings.db)])
-        out, err = capsys.readouterr()
-        return status, out, err
-
-    yield call
+    yield from cli_over(services, capsys, monkeypatch)
 
 
 def cut_after(services: Services, seq: int) -> None:
