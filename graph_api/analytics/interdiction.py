@@ -590,11 +590,19 @@ class _Base:
         return result
 
 
+KEPT_BASES = 4
+"""(brand, depth) bases kept per snapshot, the least recently asked dropped first: a
+base holds the brand's reach (tens of MB for every brand at a million entities)."""
+
+
 def _base(sn: Snapshot, brand: str | None, depth: int) -> _Base:
     kept: dict[tuple[str | None, int], _Base] = sn.derived.setdefault("interdiction", {})
-    got = kept.get((brand, depth))
+    got = kept.pop((brand, depth), None)
     if got is None:
-        got = kept[(brand, depth)] = _Base(sn, brand, depth)
+        got = _Base(sn, brand, depth)
+        while len(kept) >= KEPT_BASES:
+            del kept[next(iter(kept))]
+    kept[(brand, depth)] = got  # the most recently asked last
     return got
 
 

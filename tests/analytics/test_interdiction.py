@@ -15,6 +15,7 @@ import networkx as nx
 import pytest
 
 from graph_api.analytics.interdiction import (
+    KEPT_BASES,
     chokepoints,
     interdiction_plan,
     simulate_interdiction,
@@ -350,3 +351,14 @@ def test_answers_do_not_depend_on_the_load_order() -> None:
         assert interdiction_plan(H, None, 3) == interdiction_plan(G, None, 3)
         remove = rng.sample(sorted(G), 3)
         assert simulate_interdiction(H, remove) == simulate_interdiction(G, remove)
+
+
+def test_a_few_bases_are_kept_per_view() -> None:
+    _, G = views(1, size=2, seed=5)[0]
+    chokepoints(G, "br0")
+    for depth in range(1, KEPT_BASES + 2):
+        chokepoints(G, None, max_depth=depth)
+    chokepoints(G, None, max_depth=2)  # asked again: kept, moved last
+    kept = list(snapshot(G).derived["interdiction"])
+    assert kept == [(None, d) for d in (3, 4, 5, 2)]
+    assert chokepoints(G, "br0") == chokepoints(G.copy(), "br0")  # computed again alike
