@@ -23,18 +23,20 @@ from typing import Any
 
 import orjson
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import Response
 
 from graph_api.api.exchange import Answer, GraphQLRequest, Status, envelope, request_from
 from graph_api.api.metrics import Metrics
 from graph_api.api.operations import QUERIES, QUERIES_AND_MUTATIONS
 from graph_api.api.pipeline import Credentials, Pipeline
+from graph_api.graphiql import page as graphiql_page
 
 __all__ = ["GRAPHQL_RESPONSE", "JSON", "GraphQLOverHTTP", "media_type_for", "respond"]
 
 JSON = "application/json"
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+_CONTENT_TYPES = {JSON: f"{JSON}; charset=utf-8",
+                  GRAPHQL_RESPONSE: f"{GRAPHQL_RESPONSE}; charset=utf-8"}
 _STATUS = {
     Status.EXECUTED: 200, Status.MALFORMED: 400, Status.NOT_ALLOWED: 405,
     Status.RATE_LIMITED: 429, Status.UNAUTHENTICATED: 401, Status.FAILED: 200,
@@ -47,14 +49,13 @@ class GraphQLOverHTTP:
     def __init__(self, pipeline: Pipeline, metrics: Metrics) -> None:
         self.pipeline = pipeline
         self.metrics = metrics
-        self.graphiql = get_graphql_ide_html("graphiql")
 
     async def handle(self, request: Request) -> Response:
         media_type = media_type_for(request.headers.get("accept"))
         parsed: GraphQLRequest | str | Response
         if request.method == "GET":
             if "query" not in request.query_params and _wants_html(request):
-                return HTMLResponse(self.graphiql)
+                return graphiql_page()  # served whole by this server (graph_api.graphiql)
             parsed = _from_query_string(request)
             allowed = QUERIES
         else:
@@ -74,12 +75,12 @@ def respond(answer: Answer, media_type: str) -> Response:
     strict = media_type == GRAPHQL_RESPONSE
     status = 400 if answer.status is Status.INVALID and strict else _STATUS.get(answer.status, 200)
     body = answer.body(with_data=answer.status is Status.INVALID and not strict)
-    headers = {}
+    headers = None
     if answer.status is Status.RATE_LIMITED:
-        headers["Retry-After"] = str(answer.retry_after)
+        headers = {"Retry-After": str(answer.retry_after)}
     elif answer.status is Status.NOT_ALLOWED:
-        headers["Allow"] = "POST"
-    return Response(orjson.dumps(body), status, headers, f"{media_type}; charset=utf-8")
+        headers = {"Allow": "POST"}
+    return Response(orjson.dumps(body), status, headers, _CONTENT_TYPES[media_type])
 
 
 def media_type_for(accept: str | None) -> str:
@@ -94,8 +95,10 @@ def media_type_for(accept: str | None) -> str:
     >>> media_type_for("application/graphql-response+json;q=0.5, application/json")
     'application/json'
     """
+    if not accept or accept == "*/*":
+        return JSON
     best, best_q = JSON, 0.0
-    for part in (accept or "").split(","):
+    for part in accept.split(","):
         media, *params = part.split(";")
         media = media.strip().lower()
         offered = GRAPHQL_RESPONSE if media == GRAPHQL_RESPONSE else (
