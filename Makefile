@@ -9,9 +9,11 @@ PYTEST_ARGS ?=
 ARC_VENV := .venv-arcadedb
 ARC_STAMP := $(ARC_VENV)/.installed-stamp
 EXPLORE_DEPS := explore/node_modules/.package-lock.json
+GRAPHIQL_DEPS := graphiql/node_modules/.package-lock.json
 CLIENT_DEPS := tests/clients/node_modules/.package-lock.json
 
-.PHONY: install serve test lint bench neo4j-up neo4j-down explore-deps client-deps chromium arcadedb clean
+.PHONY: install serve test lint bench neo4j-up neo4j-down explore-deps graphiql-deps client-deps \
+	chromium arcadedb clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -27,6 +29,14 @@ $(EXPLORE_DEPS): explore/package.json explore/package-lock.json
 	touch $@
 
 explore-deps: $(EXPLORE_DEPS)
+
+# GraphiQL (GET /graphql) with React, from the npm registry (package-lock.json pins
+# them): served by the app, so it works on a network with no way out.
+$(GRAPHIQL_DEPS): graphiql/package.json graphiql/package-lock.json
+	npm ci --prefix graphiql --no-audit --no-fund --ignore-scripts
+	touch $@
+
+graphiql-deps: $(GRAPHIQL_DEPS)
 
 # Clients written by others that tests/clients runs against a real server: npm
 # graphql-http (the GraphQL-over-HTTP audits) and graphql-ws (package-lock.json pins them).
@@ -48,10 +58,10 @@ $(ARC_STAMP):
 
 arcadedb: $(ARC_STAMP)
 
-serve: install explore-deps
+serve: install explore-deps graphiql-deps
 	$(BIN)/graph-api serve --demo
 
-test: install explore-deps client-deps chromium arcadedb
+test: install explore-deps graphiql-deps client-deps chromium arcadedb
 	scripts/test.sh $(PYTEST_ARGS)
 
 # A Bolt server for development: `make neo4j-up` prints and writes the GRAPH_API_NEO4J_*
@@ -68,11 +78,11 @@ lint: install
 	$(BIN)/mypy
 
 # wrk (Debian) drives the HTTP benchmarks from its own process at little CPU cost.
-bench: install explore-deps chromium arcadedb
+bench: install explore-deps graphiql-deps chromium arcadedb
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	# One wrk token drives hundreds of requests a second: no per-token rate limit here.
 	GRAPH_API_RATE_PER_SECOND=0 $(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(ARC_VENV) .arcadedb data .pytest_cache .mypy_cache explore/node_modules \
-		tests/clients/node_modules
+		graphiql/node_modules tests/clients/node_modules

@@ -46,6 +46,7 @@ from graph_api.config import Settings
 from graph_api.errors import GraphAPIError
 from graph_api.explore import routes as explore_routes
 from graph_api.export.keys import load_or_create_signing_key, public_key_pem
+from graph_api.graphiql import routes as graphiql_routes
 from graph_api.ratelimit import RateLimit, TokenBuckets
 from graph_api.services import Services
 from graph_api.taxii import taxii_routes
@@ -180,6 +181,7 @@ def create_app(services: Services) -> ASGIApp:
             Route("/audit-head", audit_head_page(services)),
             Route("/schema.graphql", sdl),
             *explore_routes(),
+            *graphiql_routes(),  # what GraphiQL's page (GET /graphql) loads
             Route("/export-key", export_key),
             Route("/exports/{package_id}", download),
             *taxii_routes(services),  # /taxii2/... and /stream (graph_api.taxii)
