@@ -82,6 +82,10 @@ def settle_strikes(
     want = {s for listing in upheld for s, _ in sellers_behind(ledger.G, listing, memo)}
     have = {p["subject"] for p in plan.find(PENALTY, f"notice:{ledger.org}:{nid}")
             if p["kind"] == "STRIKE" and p.get("liftedAt") is None}
+    sellers = sorted(want ^ have)
+    plan.prefetch(SELLER, [ledger.key(s) for s in sellers])
+    plan.prefetch(PENALTY, [ledger.key(f"{nid}.{kind}.{s}") for s in sellers
+                            for kind in ("STRIKE", "WARNING", "RESTRICTION", "BAN")])
     for seller in sorted(want - have):
         _strike(plan, ledger, nid, seller, at)
     for seller in sorted(have - want):

@@ -19,7 +19,6 @@ standing public state), which ``nameAndShame`` reads.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -134,13 +133,15 @@ def _report(plan: Plan, platform: Scope, report_id: str, docs: list[dict[str, An
 
 
 def follow_policy(
-    plan: Plan, platform: Scope, policy: frozenset[str], statuses: Iterable[dict[str, Any]],
+    plan: Plan, platform: Scope, policy: frozenset[str], statuses: list[dict[str, Any]],
     at: datetime, cause: str,
 ) -> None:
     """Publish what the platform's ledger just did, as far as ``policy`` says: each
     status of a published kind whose public state differs from the standing one (an
     entity never published is published only when it leaves its everyday state)."""
     kinds = {POLICY_STATES[word] for word in policy if word in POLICY_STATES}
+    statuses = [item for item in statuses if item["kind"] in kinds]
+    plan.prefetch(PUBLIC_STATE, [item["id"] for item in statuses])
     made = []
     for item in statuses:
         kind = item["kind"]
