@@ -76,6 +76,7 @@ def _finish(plan: Plan, ledgers: list[Ledger], report_id: str, at: datetime, cau
     for ledger in ledgers:
         if not ledger.enforcing:
             _no_milder_than_public(plan, ledger)
+        _left_to_publication(plan, ledger)
         ladder_penalties.flush(plan, ledger, report_id)
 
 
@@ -92,6 +93,15 @@ def _no_milder_than_public(plan: Plan, ledger: Ledger) -> None:
         kind = item["kind"]
         if state is not None and severity(kind, state["status"]) > severity(kind, item["status"]):
             item["status"] = state["status"]
+
+
+def _left_to_publication(plan: Plan, ledger: Ledger) -> None:
+    """Drop the statuses this very step has just published (the org reads the CLEAR
+    publication, newer than any status of its own): a 300-listing notice's DELISTED is
+    one public report, not one more per ledger."""
+    for entity, item in list(ledger.statuses.items()):
+        if plan.memo.get(("published", entity)) == item["status"]:
+            del ledger.statuses[entity]
 
 
 def _sees(ledger: Ledger) -> Callable[[dict[str, Any]], bool]:

@@ -120,6 +120,7 @@ def plan_publication(
     state = {"id": entity, "entity": entity, "kind": kind, "status": status,
              "publishedAt": at_key, "publication": pub_id}
     plan.put(PUBLIC_STATE, entity, state, at_key, (f"status:{status}",))
+    plan.memo[("published", entity)] = status  # this step's: newer than any ledger's status
     if report:
         _report(plan, platform, f"publication-{pub_id}", [doc])
     return doc

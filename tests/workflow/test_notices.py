@@ -56,11 +56,18 @@ def test_file_refute_decide(services: Services, world: dict[str, Any]) -> None:
     assert status(services, world["bazaar"], "seller-1") == "WARNED"
     assert status(services, world["rival"], "seller-1") == "WARNED"  # shared with the filer
     assert status(services, world["acme"], "seller-1") == "ACTIVE"  # a competitor: not shared
-    # The effects are ordinary reports by the platform, with provenance.
-    q = "{ entity(id: \"listing-1\") { assertions { reportId reportedBy { id } source } } }"
-    assertions = ok(gql(services, world["bazaar"], q))["entity"]["assertions"]
-    assert {"reportId": f"notice-{notice['id']}-3-upheld", "reportedBy": {"id": "bazaar"},
-            "source": "NOTICE"} in assertions
+    # The effects are ordinary reports, with provenance: each org's ledger its own RED
+    # assertions (source NOTICE); the delisting, published by the platform's policy, a
+    # CLEAR assertion of the platform that every org reads.
+    q = """query($id: ID!) { entity(id: $id) { assertions { reportId reportedBy { id } source
+      marking } } }"""
+    for org in ("bazaar", "rival"):
+        seller = ok(gql(services, world[org], q, {"id": "seller-1"}))["entity"]["assertions"]
+        assert {"reportId": f"notice-{notice['id']}-3-upheld", "reportedBy": {"id": org},
+                "source": "NOTICE", "marking": "RED"} in seller, org
+    listing = ok(gql(services, world["acme"], q, {"id": "listing-1"}))["entity"]["assertions"]
+    assert [(a["reportedBy"], a["source"], a["marking"]) for a in listing][-1] == (
+        {"id": "bazaar"}, "PLATFORM_DATA", "CLEAR")
 
 
 def test_sweep_upholds_unrefuted_notices_past_the_deadline(
