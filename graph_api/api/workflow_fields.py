@@ -49,7 +49,8 @@ from graph_api.workflow import notice_reads as wf_notice_reads
 from graph_api.workflow import notices as wf_notices
 from graph_api.workflow import publication as wf_publication
 from graph_api.workflow import testbuys as wf_testbuys
-from graph_api.workflow.penalties import PENALTY
+from graph_api.workflow.enforcement import sees_notice
+from graph_api.workflow.penalties import NOTICE, NOTICE_AUDIENCE, PENALTY
 from graph_api.workflow.publication import published_bans
 from graph_api.workflow.runtime import workflow_for
 
@@ -165,8 +166,9 @@ class Notice(Node):
     async def penalties(self, info: Info) -> list[Penalty]:
         scope = info.context.scope
         records = workflow_for(info.context.services).records
-        term = f"notice:{scope.org_id}:{self._doc['id']}"
-        return await _penalties(info, [r.doc for r in records.find(PENALTY, term=term)])
+        docs = [r.doc for owner in (NOTICE_AUDIENCE, scope.org_id)
+                for r in records.find(PENALTY, term=f"notice:{owner}:{self._doc['id']}")]
+        return await _penalties(info, docs)
 
 
 @strawberry.type(description="A public state the platform published: id, kind and status only.")
@@ -430,8 +432,12 @@ class WorkflowQuery:
     async def penalties(self, info: Info, entity: strawberry.ID) -> list[Penalty]:
         scope = info.context.require(Action.READ)
         records = workflow_for(info.context.services).records
-        found = records.find(PENALTY, term=f"subject:{scope.org_id}:{entity}")
-        return await _penalties(info, [r.doc for r in found])
+        own = [r.doc for r in records.find(PENALTY, term=f"subject:{scope.org_id}:{entity}")]
+        shared = [r.doc for r in records.find(PENALTY, term=f"subject:{NOTICE_AUDIENCE}:{entity}")]
+        notices = records.get_many(NOTICE, sorted({d["notice"] for d in shared}))
+        shared = [d for d in shared if d["notice"] in notices
+                  and sees_notice(scope, notices[d["notice"]].doc)]
+        return await _penalties(info, sorted(own + shared, key=lambda d: (d["appliedAt"], d["id"])))
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="The platform's publications of public states, newest first (public)."

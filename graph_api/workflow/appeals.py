@@ -24,7 +24,7 @@ from graph_api.access import Action, Scope
 from graph_api.errors import BadUserInput, Conflict, LimitExceeded, NotFound
 from graph_api.workflow.enforcement import appeal_in_ledgers, sees_notice
 from graph_api.workflow.model import time_key
-from graph_api.workflow.penalties import NOTICE, PENALTY
+from graph_api.workflow.penalties import NOTICE, NOTICE_AUDIENCE, PENALTY
 from graph_api.workflow.runtime import Plan, evidence_docs, workflow_for
 
 if TYPE_CHECKING:
@@ -77,7 +77,10 @@ def appeal_penalty(
     statement = _text(statement, "statement")
     plan = Plan(services)
     penalty = plan.get(PENALTY, penalty_id)
-    if penalty is None or penalty.get("org") != scope.org_id:
+    notice = None if penalty is None else plan.get(NOTICE, penalty["notice"])
+    shared = penalty is not None and penalty.get("org") == NOTICE_AUDIENCE and (
+        notice is not None and sees_notice(scope, notice))
+    if penalty is None or (penalty.get("org") != scope.org_id and not shared):
         raise NotFound(f"no penalty {penalty_id!r}", field="penalty")
     if penalty["kind"] not in APPEALABLE:
         raise BadUserInput(f"penalty: a {penalty['kind']} is not appealed (only "

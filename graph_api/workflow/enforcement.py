@@ -11,7 +11,6 @@ see therefore changes nothing in that org's ledger (DESIGN, "Derived facts").
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -57,7 +56,8 @@ def _ledger_of(plan: Plan, org: Org, seeds: list[str], enforcing: bool) -> Ledge
     the sellers behind a listing and a seller's storefronts."""
     scope = acting_scope(org.id, org.type, "workflow")
     G = plan.services.store.view(scope, seeds=seeds, hops=LEDGER_HOPS, kinds=LEDGER_KINDS)
-    return Ledger(org.id, scope, G, enforcing=enforcing)
+    return Ledger(org.id, scope, G, enforcing=enforcing,
+                  sees=lambda doc: sees_notice(scope, doc))
 
 
 def _ledgers(plan: Plan, doc: dict[str, Any]) -> list[Ledger]:
@@ -104,10 +104,6 @@ def _left_to_publication(plan: Plan, ledger: Ledger) -> None:
             del ledger.statuses[entity]
 
 
-def _sees(ledger: Ledger) -> Callable[[dict[str, Any]], bool]:
-    return lambda doc: sees_notice(ledger.scope, doc)
-
-
 def file_in_ledgers(plan: Plan, doc: dict[str, Any], at: datetime) -> None:
     """A new notice: each org's view of its listings before it (``prior``, for a later
     reversal), then NOTIFIED, or DELISTED at once from a trusted notifier."""
@@ -123,7 +119,7 @@ def file_in_ledgers(plan: Plan, doc: dict[str, Any], at: datetime) -> None:
                 ladder_penalties.delist(plan, ledger, doc["id"], lid, at, reimburse=False)
             else:
                 ledger.set_status(lid, "LISTING", ladder_penalties.listing_status(
-                    plan, ledger, lid, "LIVE", _sees(ledger)))
+                    plan, ledger, lid, "LIVE", ledger.sees))
     _finish(plan, ledgers, f"notice-{doc['id']}-filed", at, doc["id"])
 
 
@@ -141,8 +137,8 @@ def apply_outcomes(plan: Plan, doc: dict[str, Any], at: datetime, changed: dict[
     ledgers = _ledgers(plan, doc)
     for ledger in ledgers:
         prior = doc.get("prior", {}).get(ledger.org, {})
-        plan.prefetch(PENALTY, [ledger.key(f"{nid}.{kind}.{lid}") for lid in changed
-                                for kind in ("DELISTED", "BUYER_REIMBURSEMENT")])
+        plan.prefetch(PENALTY, [f"{ladder_penalties.NOTICE_AUDIENCE}/{nid}.{kind}.{lid}"
+                                for lid in changed for kind in ladder_penalties.LISTING_KINDS])
         for lid, status in sorted(changed.items()):
             if status == "UPHELD":
                 ladder_penalties.delist(plan, ledger, nid, lid, at)
@@ -150,7 +146,7 @@ def apply_outcomes(plan: Plan, doc: dict[str, Any], at: datetime, changed: dict[
                 public = None if ledger.enforcing else published_since(plan, lid, doc["filedAt"])
                 restore_to = public or ladder_penalties.restored(prior.get(lid))
                 ladder_penalties.reinstate(plan, ledger, nid, lid, at, by, restore_to,
-                                           _sees(ledger))
+                                           ledger.sees)
         if doc["struck"]:
             ladder.settle_strikes(plan, ledger, doc, penalised, at, by)
         if ledger.enforcing:  # first, so the other ledgers read what it publishes

@@ -29,7 +29,9 @@ from graph_api.workflow.model import time_key
 from graph_api.workflow.runtime import Plan, effect
 
 __all__ = [
+    "LISTING_KINDS",
     "NOTICE",
+    "NOTICE_AUDIENCE",
     "PENALTY",
     "Ledger",
     "active",
@@ -38,6 +40,7 @@ __all__ = [
     "lift",
     "listing_status",
     "new_penalty",
+    "owner_of",
     "penalty_terms",
     "reinstate",
     "restored",
@@ -49,6 +52,8 @@ __all__ = [
 PENALTY = "penalty"
 NOTICE = "notice"
 LIVE_NOTICE = ("OPEN", "REFUTED")
+LISTING_KINDS = ("DELISTED", "BUYER_REIMBURSEMENT")
+NOTICE_AUDIENCE = "notice"  # the owner of penalties shared by a notice's whole audience
 RESTORED_NOT = (None, "NOTIFIED", "DELISTED")  # workflow states, never restored to
 
 
@@ -66,6 +71,8 @@ class Ledger:
     G: nx.MultiDiGraph
     enforcing: bool = False  # the platform hosting the alliance: its ledger is what is done
     statuses: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Which notices the org may see (a shared listing penalty counts where it does).
+    sees: Callable[[dict[str, Any]], bool] = field(default=lambda doc: False)
 
     def key(self, local: str) -> str:
         """A record id in this ledger."""
@@ -73,6 +80,13 @@ class Ledger:
 
     def set_status(self, entity: str, kind: str, status: str) -> None:
         self.statuses[entity] = {"id": entity, "kind": kind, "status": status}
+
+
+def owner_of(ledger: Ledger, kind: str) -> str:
+    """Whose record a penalty of ``kind`` is: a listing's (DELISTED, BUYER_REIMBURSEMENT)
+    rests on its notice alone, so it is one record the notice's audience shares
+    (``NOTICE_AUDIENCE``); the rest rest on the org's view and notices: its ledger's."""
+    return NOTICE_AUDIENCE if kind in LISTING_KINDS else ledger.org
 
 
 def penalty_terms(doc: dict[str, Any]) -> tuple[str, ...]:
@@ -94,13 +108,14 @@ def new_penalty(
 ) -> dict[str, Any]:
     """Apply a penalty in ``ledger`` (one per notice, kind and subject: applying it again
     while it stands changes nothing; a lifted one applies anew)."""
-    penalty_id = ledger.key(f"{notice_id}.{kind}.{subject}")
+    owner = owner_of(ledger, kind)
+    penalty_id = f"{owner}/{notice_id}.{kind}.{subject}"
     found = plan.get(PENALTY, penalty_id)
     if found is not None and found.get("liftedAt") is None:
         return found
     doc: dict[str, Any] = {
         "id": penalty_id,
-        "org": ledger.org,
+        "org": owner,
         "notice": notice_id,
         "kind": kind,
         "subject": subject,
@@ -121,10 +136,19 @@ def lift(plan: Plan, doc: dict[str, Any], at: datetime, by: str) -> None:
 
 def active(plan: Plan, ledger: Ledger, subject: str, kind: str | None = None
             ) -> list[dict[str, Any]]:
-    return [
-        p for p in plan.find(PENALTY, f"subject:{ledger.org}:{subject}")
-        if p.get("liftedAt") is None and (kind is None or p["kind"] == kind)
-    ]
+    """The standing penalties on ``subject`` in the ledger's account: its own, and the
+    shared listing penalties of the notices its org may see."""
+    own = [p for p in plan.find(PENALTY, f"subject:{ledger.org}:{subject}")
+           if p.get("liftedAt") is None and (kind is None or p["kind"] == kind)]
+    if kind is not None and kind not in LISTING_KINDS:
+        return own
+    shared = []
+    for p in plan.find(PENALTY, f"subject:{NOTICE_AUDIENCE}:{subject}"):
+        if p.get("liftedAt") is None and (kind is None or p["kind"] == kind):
+            notice = plan.get(NOTICE, p["notice"])
+            if notice is not None and ledger.sees(notice):
+                shared.append(p)
+    return own + shared
 
 
 def listing_status(
@@ -202,8 +226,9 @@ def reinstate(
 ) -> None:
     """The notice's outcome for ``listing`` is reversed or withdrawn: what it did to the
     listing is lifted, and the listing reads what nothing else in the ledger changes."""
-    for p in active(plan, ledger, listing):
-        if p["notice"] == nid and p["kind"] in ("DELISTED", "BUYER_REIMBURSEMENT"):
+    for kind in LISTING_KINDS:
+        p = plan.get(PENALTY, f"{NOTICE_AUDIENCE}/{nid}.{kind}.{listing}")
+        if p is not None and p.get("liftedAt") is None:
             lift(plan, p, at, by)
     ledger.set_status(listing, "LISTING", listing_status(plan, ledger, listing, restore_to, sees))
 
