@@ -95,6 +95,11 @@ class Settings:
     # The good-faith policy over the last 180 days (graph_api.workflow.notifiers).
     trust_min_listings: int = 50
     trust_min_accuracy: float = 0.95
+    # Evidence files (graph_api.workflow.evidence): the most one upload request may carry,
+    # and the folder they are kept in (None: ``evidence/`` in the database's own folder;
+    # a folder every machine mounts when several serve one Neo4j database).
+    evidence_max_bytes: int = 100 * 1024 * 1024
+    evidence_dir: Path | None = None
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -118,6 +123,9 @@ class Settings:
                                        ("required", "optional")),
             trust_min_listings=int(env.get("GRAPH_API_TRUST_MIN_LISTINGS", "50")),
             trust_min_accuracy=float(env.get("GRAPH_API_TRUST_MIN_ACCURACY", "0.95")),
+            evidence_max_bytes=int(env.get("GRAPH_API_EVIDENCE_MAX_BYTES", str(100 * 1024 * 1024))),
+            evidence_dir=Path(env["GRAPH_API_EVIDENCE_DIR"]) if env.get("GRAPH_API_EVIDENCE_DIR")
+            else None,
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given)  # type: ignore[arg-type]
@@ -127,3 +135,9 @@ class Settings:
         """The database's own folder (``graph.db.d`` beside ``graph.db``): its secrets,
         mode 0600, and its export packages (``graph_api.keyfiles``)."""
         return database_folder(self.db)
+
+    @property
+    def evidence_folder(self) -> Path:
+        """Where evidence files are kept, by SHA-256: ``GRAPH_API_EVIDENCE_DIR``, else
+        ``evidence/`` in the database's own folder (``graph.db.d/evidence``)."""
+        return self.evidence_dir if self.evidence_dir is not None else self.secrets_dir / "evidence"

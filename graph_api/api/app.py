@@ -1,5 +1,5 @@
 """The ASGI application: /graphql (HTTP and WebSocket), /healthz, /metrics, /schema.graphql,
-/explore, /export-key, /exports/{id}.
+/explore, /export-key, /exports/{id}, /evidence/{id}.
 
 Every GraphQL operation, whatever its transport, goes through one pipeline
 (``api.pipeline``) to one executor (``api.operations``); ``api.http`` and
@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import orjson
 from starlette.applications import Starlette
@@ -33,6 +33,7 @@ from starlette.websockets import WebSocket
 
 from graph_api.api.audit_head import audit_head_page
 from graph_api.api.auditing import audit_entry
+from graph_api.api.evidence_download import evidence_download
 from graph_api.api.exchange import envelope
 from graph_api.api.export_fields import package_for
 from graph_api.api.http import GraphQLOverHTTP
@@ -40,6 +41,7 @@ from graph_api.api.metrics import Metrics, metrics_page
 from graph_api.api.operations import Operations
 from graph_api.api.pipeline import Pipeline
 from graph_api.api.schema import build_schema
+from graph_api.api.uploads import Uploads, is_upload
 from graph_api.api.websocket import Sockets, serve_websocket
 from graph_api.checkpoints import checkpoint_forever
 from graph_api.config import Settings
@@ -51,11 +53,13 @@ from graph_api.ratelimit import RateLimit, TokenBuckets
 from graph_api.services import Services
 from graph_api.taxii import taxii_routes
 from graph_api.workflow import sweep_forever
+from graph_api.workflow.evidence import evidence_folder
 
 __all__ = ["BodyLimit", "create_app"]
 
 log = logging.getLogger("graph_api")
 FOLLOW_SECONDS = 1.0
+STAGED_SECONDS = 24 * 3600  # an upload still staged after a day was abandoned
 _CODES = {401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND", 413: "LIMIT_EXCEEDED",
           503: "UNAVAILABLE"}
 
@@ -63,14 +67,19 @@ _CODES = {401: "UNAUTHENTICATED", 403: "FORBIDDEN", 404: "NOT_FOUND", 413: "LIMI
 class BodyLimit:
     """Refuse request bodies over ``limit`` bytes with 413 LIMIT_EXCEEDED, before the app
     reads them: the body is read here (a declared length over the limit is refused
-    unread; a chunked one is counted as it comes) and handed on whole."""
+    unread; a chunked one is counted as it comes) and handed on whole. A request that
+    ``streamed`` names (a file upload: ``api.uploads``, which limits it as it writes it
+    to disk) goes through unread."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int,
+                 streamed: Callable[[Scope], bool] | None = None) -> None:
         self.app = app
         self.limit = limit
+        self.streamed = streamed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD"):
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD") or (
+                self.streamed is not None and self.streamed(scope)):
             await self.app(scope, receive, send)
             return
         declared = dict(scope.get("headers", [])).get(b"content-length")
@@ -122,7 +131,9 @@ def create_app(services: Services) -> ASGIApp:
     buckets = TokenBuckets(settings.rate)
     pipeline = Pipeline(services, Operations(schema, settings), buckets)
     sockets = Sockets(pipeline, settings.ws_recheck_seconds)
-    over_http = GraphQLOverHTTP(pipeline, metrics)
+    uploads = Uploads(pipeline, metrics, evidence_folder(services),
+                      settings.evidence_max_bytes, settings.max_body_bytes)
+    over_http = GraphQLOverHTTP(pipeline, metrics, uploads)
 
     async def over_websocket(websocket: WebSocket) -> None:
         await serve_websocket(websocket, pipeline, sockets, metrics)
@@ -159,6 +170,7 @@ def create_app(services: Services) -> ASGIApp:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        uploads.folder.sweep_staging(older_than=STAGED_SECONDS)  # left by a killed server
         tasks = [
             asyncio.create_task(_follow(services)),
             asyncio.create_task(sweep_forever(services)),  # notices past their deadline
@@ -184,6 +196,7 @@ def create_app(services: Services) -> ASGIApp:
             *graphiql_routes(),  # what GraphiQL's page (GET /graphql) loads
             Route("/export-key", export_key),
             Route("/exports/{package_id}", download),
+            Route("/evidence/{evidence_id}", evidence_download(services)),
             *taxii_routes(services),  # /taxii2/... and /stream (graph_api.taxii)
         ],
         exception_handlers={HTTPException: _http_error, Exception: _failure},
@@ -191,7 +204,7 @@ def create_app(services: Services) -> ASGIApp:
     )
     timed = _Timed(app, metrics)
     # /graphql takes from the same buckets per operation, in the pipeline
-    return RateLimit(BodyLimit(timed, settings.max_body_bytes), buckets,
+    return RateLimit(BodyLimit(timed, settings.max_body_bytes, is_upload), buckets,
                      exempt=frozenset({"/healthz", "/graphql"}))
 
 

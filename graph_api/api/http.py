@@ -15,6 +15,8 @@
   ``Retry-After``; a media type we do not read 415; too large a body 413
   (``app.BodyLimit``). Every error, at any layer, is the JSON envelope with
   ``extensions.code``.
+- A ``multipart/form-data`` POST is a file upload (the GraphQL multipart request
+  spec), read by ``api.uploads``: streamed to disk, limited and CSRF-checked there.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from graph_api.api.exchange import Answer, GraphQLRequest, Status, envelope, req
 from graph_api.api.metrics import Metrics
 from graph_api.api.operations import QUERIES, QUERIES_AND_MUTATIONS
 from graph_api.api.pipeline import Credentials, Pipeline
+from graph_api.api.uploads import Uploads
 from graph_api.graphiql import page as graphiql_page
 
 __all__ = ["GRAPHQL_RESPONSE", "JSON", "GraphQLOverHTTP", "media_type_for", "respond"]
@@ -46,9 +49,11 @@ _STATUS = {
 class GraphQLOverHTTP:
     """The HTTP half of ``/graphql`` (the WebSocket half is ``api.websocket``)."""
 
-    def __init__(self, pipeline: Pipeline, metrics: Metrics) -> None:
+    def __init__(self, pipeline: Pipeline, metrics: Metrics,
+                 uploads: Uploads | None = None) -> None:
         self.pipeline = pipeline
         self.metrics = metrics
+        self.uploads = uploads  # multipart POSTs (file uploads): api.uploads
 
     async def handle(self, request: Request) -> Response:
         media_type = media_type_for(request.headers.get("accept"))
@@ -58,6 +63,8 @@ class GraphQLOverHTTP:
                 return graphiql_page()  # served whole by this server (graph_api.graphiql)
             parsed = _from_query_string(request)
             allowed = QUERIES
+        elif self.uploads is not None and _is_multipart(request):
+            return await self.uploads.handle(request, media_type, respond)
         else:
             parsed = await _from_body(request)
             allowed = QUERIES_AND_MUTATIONS
@@ -119,6 +126,11 @@ def _quality(params: list[str]) -> float:
             except ValueError:
                 return 0.0
     return 1.0
+
+
+def _is_multipart(request: Request) -> bool:
+    media = request.headers.get("content-type", "").split(";", 1)[0]
+    return media.strip().lower() == "multipart/form-data"
 
 
 def _wants_html(request: Request) -> bool:

@@ -14,6 +14,7 @@ from graph_api.access import Action
 from graph_api.api.analytics_fields import AnalyticsQuery
 from graph_api.api.desk_fields import DeskMutation, DeskQuery
 from graph_api.api.direct import use_direct_resolvers
+from graph_api.api.evidence_fields import EvidenceMutation, EvidenceQuery
 from graph_api.api.export_fields import ExportMutation
 from graph_api.api.inputs import ReportInput, report_mapping
 from graph_api.api.interdiction_fields import InterdictionQuery
@@ -150,13 +151,14 @@ class AuditQuery:
 
 @strawberry.type
 class Query(
-    DeskQuery, WorkflowQuery, AuditQuery, AnalyticsQuery, InterdictionQuery, CoreQuery, NodeQuery
+    DeskQuery, WorkflowQuery, AuditQuery, AnalyticsQuery, InterdictionQuery, CoreQuery, NodeQuery,
+    EvidenceQuery,
 ):
     """Every read: the core (entities), link analysis, and Relay's ``node``/``nodes``."""
 
 
 @strawberry.type
-class Mutation(DeskMutation, ExportMutation, WorkflowMutation, CoreMutation):
+class Mutation(DeskMutation, ExportMutation, WorkflowMutation, CoreMutation, EvidenceMutation):
     """Every write: reports and the enforcement workflows."""
 
 

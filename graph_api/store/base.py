@@ -166,6 +166,11 @@ class GraphStore(Protocol):
         """Append a record in a transaction of its own (reads, refused writes)."""
         ...
 
+    def append_audit_seq(self, entry: AuditEntry) -> int:
+        """``append_audit``, answering the record's seq (a custody event names its record:
+        ``graph_api.workflow.evidence``)."""
+        ...
+
     def audit_records(self, after: int = 0, limit: int | None = None) -> list[AuditRecord]:
         """The whole chain (the operator's): records with seq > after, oldest first."""
         ...

@@ -234,6 +234,10 @@ class MemoryStore(GraphReads, SqliteReportLog):
         with self.db.transaction():
             self.db.append_audit(entry)
 
+    def append_audit_seq(self, entry: AuditEntry) -> int:
+        with self.db.transaction():
+            return self.db.append_audit(entry)
+
     def audit_records(self, after: int = 0, limit: int | None = None) -> list[AuditRecord]:
         return list(self.db.audit_records(after, limit))
 

@@ -152,6 +152,9 @@ class Neo4jAudit:
     def append_audit(self, entry: AuditEntry) -> None:
         self._append(entry)
 
+    def append_audit_seq(self, entry: AuditEntry) -> int:
+        return self._append(entry)
+
     def _next_record(self, entry: AuditEntry) -> tuple[int, str, int, Appended] | None:
         """``entry`` as the record after the heads this process saw last: the ledger
         head's seq and hash, the audience's head seq, and the record; None before it

@@ -78,6 +78,8 @@ def notice_terms(doc: Mapping[str, Any]) -> tuple[str, ...]:
     if doc["marking"] in (Marking.CLEAR.value, Marking.GREEN.value):
         terms += ["public", f"public:status:{status}"]
     terms += [f"listing:{listing}" for listing in doc["listings"]]
+    # a counter-notice is found by its id (evidence is attached to it: workflow.evidence)
+    terms += [f"counter:{c['id']}" for c in doc.get("counterNotices", [])]
     return tuple(terms)
 
 
