@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["FactColumns", "ViewColumns"]
+__all__ = ["NODE_WIDTH", "FactColumns", "ViewColumns", "node_column"]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -46,11 +46,23 @@ def _new_code(codes: dict[Any, int], names: list[Any], name: Any) -> int:
     return code
 
 
-def _column(values: array[int], k: int) -> IntArray:
-    """Column ``k`` of an array of facts four ints each, as int64."""
+NODE_WIDTH = 7
+"""A node fact's ints: node, class, kind, region, status, report key, whether it
+names the node (1 or 0). Region and status are codes, -1 where the fact states none."""
+EDGE_WIDTH = 4
+"""A relation fact's ints: source, target, kind, class."""
+
+
+def _column(values: array[int], k: int, width: int = EDGE_WIDTH) -> IntArray:
+    """Column ``k`` of an array of facts ``width`` ints each, as int64."""
     if not len(values):
         return np.zeros(0, dtype=np.int64)
-    return np.frombuffer(values, dtype=np.int32).reshape(-1, 4)[:, k].astype(np.int64)
+    return np.frombuffer(values, dtype=np.int32).reshape(-1, width)[:, k].astype(np.int64)
+
+
+def node_column(columns: FactColumns, k: int) -> IntArray:
+    """Column ``k`` of the node facts (``NODE_WIDTH``), as int64, in the order applied."""
+    return _column(columns.node_facts, k, NODE_WIDTH)
 
 
 class _Grouped:
@@ -83,7 +95,7 @@ class _Grouped:
         self.kind = kind[first].astype(np.int32)
         self.facts = len(order)
         # Node facts by node, each node's in the order applied.
-        node = _column(columns.node_facts, 0)
+        node = node_column(columns, 0)
         self.node_order = np.argsort(node, kind="stable").astype(np.int32)
         self.node = node[self.node_order].astype(np.int32)
         self.node_facts = len(node)
@@ -93,9 +105,9 @@ class FactColumns:
     """The store graph's facts, appended as they are applied (`add_node_fact`,
     `add_relation_fact`), read per view with numpy (`read`).
 
-    A fact is four int32s (node facts: node, class, kind, region; relation
-    facts: source, target, kind, class) appended at once, and a relation
-    fact's confidence: one call per column per fact cost twice as much, and
+    A fact is a few int32s (node facts: ``NODE_WIDTH``; relation facts:
+    source, target, kind, class) appended at once, and a relation fact's
+    confidence: one call per column per fact cost twice as much, and
     this is paid by every fact a server loads at start (about 1 µs a fact
     remains, mostly the node-number look-ups' cache misses).
     """
@@ -105,9 +117,11 @@ class FactColumns:
         self.number: dict[str, int] = {}
         self.kinds: list[str] = []
         self.regions: list[Any] = []
+        self.statuses: list[Any] = []
         self.rel_kinds: list[str] = []
         self._kind_codes: dict[Any, int] = {}
         self._region_codes: dict[Any, int] = {None: -1}  # -1: the fact states no region
+        self._status_codes: dict[Any, int] = {None: -1}
         self._rel_codes: dict[Any, int] = {}
         self.node_facts = array("i")
         self.edges = array("i")
@@ -117,7 +131,10 @@ class FactColumns:
         self._put_conf = self.edge_conf.append
         self._grouped: _Grouped | None = None
 
-    def add_node_fact(self, node: str, vclass: int, kind: str, region: Any) -> None:
+    def add_node_fact(
+        self, node: str, vclass: int, kind: str, region: Any, status: Any, seq: int, named: bool
+    ) -> int:
+        """Append a node fact; returns the node's number."""
         number = self.number.get(node)
         if number is None:
             number = self.number[node] = len(self.ids)
@@ -128,7 +145,21 @@ class FactColumns:
         r = self._region_codes.get(region)
         if r is None:
             r = _new_code(self._region_codes, self.regions, region)
-        self._put_node((number, vclass, k, r))
+        s = self._status_codes.get(status)
+        if s is None:
+            s = _new_code(self._status_codes, self.statuses, status)
+        self._put_node((number, vclass, k, r, s, seq, named))
+        return number
+
+    def code(self, field: str, value: Any) -> int | None:
+        """The code of a kind, region or status value (None: no fact states it)."""
+        codes = {"kind": self._kind_codes, "region": self._region_codes,
+                 "status": self._status_codes}[field]
+        found = codes.get(value)
+        return None if found is None or found < 0 else found
+
+    def node_facts_count(self) -> int:
+        return len(self.node_facts) // NODE_WIDTH
 
     def add_relation_fact(
         self, source: str, kind: str, target: str, vclass: int, conf: float
@@ -147,7 +178,8 @@ class FactColumns:
 
     def _groups(self) -> _Grouped:
         g = self._grouped
-        if g is None or g.facts != len(self.edge_conf) or 4 * g.node_facts != len(self.node_facts):
+        if (g is None or g.facts != len(self.edge_conf)
+                or NODE_WIDTH * g.node_facts != len(self.node_facts)):
             g = self._grouped = None  # the old one goes before the new one is built
             g = self._grouped = _Grouped(self)
         return g
@@ -164,7 +196,7 @@ class FactColumns:
         relations by (source, target), a pair's kinds in the graph's order.
         """
         g = self._groups()
-        classes = (_column(self.node_facts, 1), _column(self.edges, 3))
+        classes = (node_column(self, 1), _column(self.edges, 3))
         top = max((int(c.max()) for c in classes if len(c)), default=-1)
         bits = np.fromiter((sees(c) for c in range(top + 1)), dtype=bool, count=top + 1)
         seen_node, kind, region = self._nodes(g, bits)
@@ -186,16 +218,16 @@ class FactColumns:
     def _nodes(self, g: _Grouped, bits: BoolArray) -> tuple[BoolArray, IntArray, IntArray]:
         n = len(self.ids)
         facts = g.node_order
-        visible = bits[_column(self.node_facts, 1)[facts]]
+        visible = bits[node_column(self, 1)[facts]]
         node = g.node[visible]
         at = facts[visible]  # positions in the order applied, grouped by node
         seen = np.zeros(n, dtype=bool)
         seen[node] = True
         kind = np.full(n, -1, dtype=np.int64)
         firsts = np.concatenate(([True], node[1:] != node[:-1])) if len(node) else node.astype(bool)
-        kind[node[firsts]] = _column(self.node_facts, 2)[at[firsts]]
+        kind[node[firsts]] = node_column(self, 2)[at[firsts]]
         region = np.full(n, -1, dtype=np.int64)
-        raw = _column(self.node_facts, 3)[at]
+        raw = node_column(self, 3)[at]
         stated = raw >= 0
         node, raw = node[stated], raw[stated]
         lasts = np.concatenate((node[1:] != node[:-1], [True])) if len(node) else node.astype(bool)

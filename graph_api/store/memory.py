@@ -29,10 +29,12 @@ from graph_api.model import (
 from graph_api.reports import check_against_view, mentioned_ids
 from graph_api.store.base import PrincipalRecord, SubmitResult
 from graph_api.store.columns import FactColumns
+from graph_api.store.entity_index import EntityIndex
 from graph_api.store.events import SqliteReportLog
-from graph_api.store.reads import GraphReads
+from graph_api.store.indexed_reads import IndexedReads
 from graph_api.store.scoped_view import VisibilityMask, merged_node, scoped_view
 from graph_api.store.sqlite import Database
+from graph_api.store.text_index import ID, NAME, PROPERTIES, TextIndex
 from graph_api.store.versions import ClassVersions
 
 __all__ = ["MemoryStore"]
@@ -48,7 +50,7 @@ CHANGES_KEPT = 1024
 CHANGED_KEPT = 100_000
 
 
-class MemoryStore(GraphReads, SqliteReportLog):
+class MemoryStore(IndexedReads, SqliteReportLog):
     """SQLite (WAL) + an in-memory MultiDiGraph. Single-threaded by design.
 
     ``with_graph=False`` is the bulk importer's mode: it keeps only each
@@ -70,6 +72,10 @@ class MemoryStore(GraphReads, SqliteReportLog):
         if self.columns is not None:
             self._node_fact = self.columns.add_node_fact
             self._relation_fact = self.columns.add_relation_fact
+        # `entities` pages, filters, counts and searches from ordered ids, per-view
+        # columns and the words of every text (`IndexedReads`)
+        self.index = EntityIndex(self.columns) if self.columns is not None else None
+        self.text = TextIndex() if self.columns is not None else None
         self.classes: list[VisibilityClass] = []
         self.applied_seq = 0
         # the newest report of each class and of each view asked (`view_version`);
@@ -79,7 +85,7 @@ class MemoryStore(GraphReads, SqliteReportLog):
         # (after, upto, what that catch-up changed), oldest first (`changes_since`)
         self._changes: list[tuple[int, int, Changes | None]] = []
         self._masks: dict[str, VisibilityMask] = {}
-        self._sorted_ids: dict[str | None, list[str]] = {}
+        self._sorted_ids: tuple[object, list[str]] | None = None
         self._orgs: dict[str, Org] = {}
         self._read_for: deadline.Budget | None = None  # the operation last caught up for
         self.catch_up()
@@ -135,7 +141,9 @@ class MemoryStore(GraphReads, SqliteReportLog):
                 gc.freeze()
         self.applied_seq = upto
         self._keep_changes(after, upto, changes)
-        self._sorted_ids.clear()
+        if self.index is not None and self.text is not None:
+            self.text.flush()
+            self.index.follow()
         self._versions.written({vclass: seq for seq, (vclass, _) in heads.items()})
         self._versions_upto = upto
         return len(heads)
@@ -174,9 +182,16 @@ class MemoryStore(GraphReads, SqliteReportLog):
         vclass, conf = head
         fact = (seq, vclass, conf, kind, name, region, status, props)
         G = self.graph
-        self._node_fact(eid, vclass, kind, region)
+        number = self._node_fact(eid, vclass, kind, region, status, seq, name is not None)
+        text = self.text
+        assert text is not None
+        if name is not None:
+            text.add(number, seq, vclass, NAME, name)
+        if props:
+            text.add(number, seq, vclass, PROPERTIES, props)
         data = G._node.get(eid)
         if data is None:
+            text.add(number, -1, -1, ID, eid)
             data = merged_node([fact])
             if ident_kind is not None:
                 data["identifier_kind"] = ident_kind
@@ -439,7 +454,7 @@ class MemoryStore(GraphReads, SqliteReportLog):
     def _check_against_view(self, scope: Scope, report: Report) -> None:
         check_against_view(report, self.visible_kinds(scope, mentioned_ids(report)))
 
-    # -- reads (the rest is GraphReads) -----------------------------------------
+    # -- reads (the rest is IndexedReads and GraphReads) ------------------------
     def node_data(self, scope: Scope, ids: list[str]) -> dict[str, Data]:
         self.catch_up_for_read()
         nodes = self.graph._node
@@ -447,10 +462,20 @@ class MemoryStore(GraphReads, SqliteReportLog):
 
     def ids_in_order(self, scope: Scope) -> list[str]:
         self.catch_up_for_read()
-        ids = self._sorted_ids.get(None)
-        if ids is None:
-            ids = self._sorted_ids[None] = sorted(self.graph._node)
-        return ids
+        assert self.index is not None and self.columns is not None
+        order = self.index.order
+        if self._sorted_ids is None or self._sorted_ids[0] is not order:
+            ids = self.columns.ids
+            self._sorted_ids = (order, [ids[n] for n in order.tolist()])
+        return self._sorted_ids[1]
+
+    def _ids(self) -> list[str]:
+        assert self.columns is not None
+        return self.columns.ids
+
+    def _nodes(self) -> dict[str, Data]:
+        nodes: dict[str, Data] = self.graph._node
+        return nodes
 
     def all_node_data(self, scope: Scope) -> dict[str, Data]:
         self.catch_up_for_read()

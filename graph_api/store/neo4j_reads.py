@@ -40,7 +40,7 @@ from graph_api.model import (
     RelationKind,
     SourceKind,
 )
-from graph_api.store.base import EntityRecord, Page, RelationRecord
+from graph_api.store.base import EntityFilter, EntityRecord, Page, RelationRecord
 from graph_api.store.neo4j_rows import graph_from_rows
 from graph_api.store.neo4j_summaries import (
     INLINE,
@@ -50,10 +50,10 @@ from graph_api.store.neo4j_summaries import (
     node_from_facts,
     node_from_summaries,
 )
-from graph_api.store.reads import GraphReads
+from graph_api.store.reads import GraphReads, decode_cursor, encode_cursor
 from graph_api.store.scoped_view import VisibilityMask
 
-__all__ = ["Neo4jReads"]
+__all__ = ["FOLDS_TO_ASCII", "Neo4jReads", "plain"]
 
 Data = dict[str, Any]
 Row = dict[str, Any]
@@ -68,6 +68,26 @@ PARSED = 20_000  # summaries kept parsed, by their data (content: never stale)
 MERGED = 20_000  # node data kept merged, by the data of the summaries merged
 RELATIONS_AHEAD = 64  # relations read with an entity for its page; past them, a page query
 AHEAD = "\x00relations:"  # operation-cache key prefix (no entity id starts with NUL)
+PAGE_SLACK = 8  # ids an entities page reads beyond it (some may be of another kind)
+PLAIN = frozenset(" !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`"
+                  "abcdefghijklmnopqrstuvwxyz{|}~")
+
+
+FOLDS_TO_ASCII = ("\u00df\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a"
+                  "\u1e9e\u212a\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06")
+"""Every non-ASCII character whose case folding holds an ASCII one (tested)."""
+FOLDING = "(?s).*[" + FOLDS_TO_ASCII + "].*"
+
+
+def plain(text: str) -> bool:
+    """A search text the database may look for: printable ASCII but quotes and
+    backslashes (the summaries' JSON escapes those), where ``toLower`` folds as
+    ``str.casefold`` does.
+
+    >>> plain("Golden Dragon"), plain('"city"'), plain("Straße")
+    (True, False, False)
+    """
+    return all(c in PLAIN for c in text)
 
 
 RELATION = ("source", "target", "kind", "seq", "confidence")
@@ -271,6 +291,56 @@ class Neo4jReads(GraphReads):
         who = self._who(scope)
         return self._full_nodes(_summaries(self._read("read_all_entity_summaries", **who)),
                                 self._read("read_all_entity_facts", **who))
+
+    # -- entities pages, counts and searches in the database -----------------------------
+    def find_entities(
+        self, scope: Scope, where: EntityFilter, first: int, after: str | None, count: bool
+    ) -> Page[EntityRecord]:
+        """Pages by kind (or of all) read in id order from the caller's summaries, a page
+        at a time, and counted in the database; a search among the entities the database
+        finds the text in (`plain` texts: ASCII without quotes or backslashes, folded by
+        the database's toLower, with every text holding a character that case-folds to
+        ASCII), ranked here. Region and status filters, and other texts, are answered by
+        the shared scan."""
+        if where.region is not None or where.status is not None or (
+                where.search and not plain(where.search)):
+            return super().find_entities(scope, where, first, after, count)
+        who = self._who(scope)
+        if where.search:
+            ids = [r["id"] for r in self._read("find_entity_candidates",
+                                               needle=where.search.lower(),
+                                               folding=FOLDING, **who)]
+            ids.sort()
+            return self._search_among(scope, where, first, after, count, ids,
+                                      self.node_data(scope, ids) if ids else {})
+        kind = where.kind.value if where.kind is not None else None
+        last = "" if after is None else decode_cursor(after, 1)[0]
+        items: list[EntityRecord] = []
+        while len(items) <= first:
+            limit = first + 1 - len(items) + PAGE_SLACK
+            rows = self._read("list_entity_page", kind=kind, after=last, limit=limit, **who)
+            rows.sort(key=itemgetter("id"))
+            nodes = self._nodes(scope, _summaries(rows))
+            for r in rows:
+                data = nodes.get(r["id"])
+                record = None if data is None else self._record(scope, r["id"], data)
+                if record is not None and (kind is None or record.kind.value == kind):
+                    items.append(record)
+            if len(rows) < limit:
+                break
+            last = rows[-1]["id"]
+        total = None
+        if count:
+            key = (scope.view_key, self.view_version(scope), where)
+            total = self.__dict__.setdefault("_totals", {}).get(key)
+            if total is None:
+                rows = (self._read("count_entities", **who) if kind is None else
+                        self._read("count_entities_of_kind", kind=kind, **who))
+                total = int(rows[0]["total"]) if rows else 0
+                self._keep_total(key, total)
+        page = items[:first]
+        return Page(items=page, has_next=len(items) > first, total=total,
+                    cursors=[encode_cursor([r.id]) for r in page])
 
     def ids_in_order(self, scope: Scope) -> list[str]:
         return [r["id"] for r in self._read("list_entity_ids", **self._who(scope))]

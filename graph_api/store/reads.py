@@ -28,7 +28,8 @@ from graph_api.store.scoped_view import (
     visible_relations_at,
 )
 
-__all__ = ["GraphReads", "decode_cursor", "encode_cursor"]
+__all__ = ["SEARCH_RANKS", "GraphReads", "decode_cursor", "decode_search_cursor",
+           "encode_cursor", "search_rank"]
 
 Data = dict[str, Any]
 CHUNK = 500
@@ -48,6 +49,49 @@ def decode_cursor(cursor: str, parts: int) -> list[str]:
     if not isinstance(key, list) or len(key) != parts or not all(isinstance(k, str) for k in key):
         raise BadUserInput("after: not a cursor this API gave out", field="after")
     return key
+
+
+SEARCH_RANKS = ("the id or name is the text", "the id or name starts with it",
+                "the id or name contains it", "only properties contain it")
+
+
+def search_rank(eid: str, name: str | None, visible: Iterable[Any], text: str) -> int | None:
+    """Where a search ``text`` is found in an entity as the caller sees it, the rank of
+    ``SEARCH_RANKS`` (0 first), None when nowhere: its id, its name (merged from the
+    visible facts), or the properties of a visible fact (their JSON text); compared
+    case-folded (``str.casefold``).
+
+    >>> [search_rank("seller-1", "Golden Shoes", [], t) for t in ("golden shoes", "SELL",
+    ...  "shoe", "ship")]
+    [0, 1, 2, None]
+    >>> search_rank("l1", None, [(1, 0, 0.5, "LISTING", None, None, None, '{"url": "x/ship"}')],
+    ...             "ship")
+    3
+    """
+    needle = text.casefold()
+    best = None
+    for field in (eid, name):
+        if field:
+            folded = field.casefold()
+            if folded == needle:
+                return 0
+            if folded.startswith(needle):
+                best = 1
+            elif best is None and needle in folded:
+                best = 2
+    if best is not None:
+        return best
+    if any(f[7] and needle in f[7].casefold() for f in visible):
+        return 3
+    return None
+
+
+def decode_search_cursor(cursor: str) -> tuple[int, str]:
+    """A search page's cursor: (rank, id)."""
+    rank, eid = decode_cursor(cursor, 2)
+    if rank not in ("0", "1", "2", "3"):
+        raise BadUserInput("after: not a cursor this API gave out", field="after")
+    return int(rank), eid
 
 
 def merged_properties(data: Data, visible: list[Any], mask: VisibilityMask) -> dict[str, Any]:
@@ -142,7 +186,8 @@ class GraphReads:
         return out
 
     def _match(self, scope: Scope, eid: str, data: Data, where: EntityFilter) -> Any:
-        """The visible facts and merged fields if the node matches ``where``, else None."""
+        """The visible facts and merged fields if the node matches ``where``, else None
+        (a search's rank is ``search_rank`` of them)."""
         if where.kind is not None and all(f[3] != where.kind.value for f in data["facts"]):
             return None
         seen = visible_node(data, self.mask(scope))
@@ -155,16 +200,18 @@ class GraphReads:
             return None
         if where.status is not None and merged["status"] != where.status:
             return None
-        if where.search:
-            needle = where.search.casefold()
-            texts = [eid, merged["name"] or ""] + [f[7] or "" for f in visible]
-            if not any(needle in t.casefold() for t in texts):
-                return None
+        if where.search and search_rank(eid, merged["name"], visible, where.search) is None:
+            return None
         return seen
 
     def find_entities(
         self, scope: Scope, where: EntityFilter, first: int, after: str | None, count: bool
     ) -> Page[EntityRecord]:
+        """Every visible entity matched one by one: the reference the stores' indexed
+        reads are tested against (``MemoryStore.find_entities``), and what a store
+        without an index answers with."""
+        if where.search:
+            return self._search_by_scan(scope, where, first, after, count)
         ids = self.ids_in_order(scope)
         start = 0
         if after is not None:
@@ -191,21 +238,64 @@ class GraphReads:
                 items.append(record)
             if has_next:
                 break
-        if everything is not None:  # a full pass: kept for this view until the next write
+        if everything is not None:  # a full pass: kept for this view until it changes
             total = sum(
                 1 for eid in ids
                 if eid in everything and self._match(scope, eid, everything[eid], where) is not None
             )
-            # this view's counts of an older version go; other views' stay (a write
-            # one view may not see leaves its counts, and so its speed, as they were)
-            for stale in [k for k in totals if k[0] == total_key[0] and k[1] != total_key[1]]:
-                del totals[stale]
-            while len(totals) >= TOTALS_KEPT:
-                del totals[next(iter(totals))]  # the oldest kept
-            totals[total_key] = total
+            self._keep_total(total_key, total)
         return Page(
             items=items, has_next=has_next, total=total,
             cursors=[encode_cursor([r.id]) for r in items],
+        )
+
+    def _keep_total(self, key: tuple[Any, ...], total: int) -> None:
+        """A view's count until the view's version moves: this view's counts of an older
+        version go; other views' stay (a write one view may not see leaves its counts,
+        and so its speed, as they were)."""
+        totals: dict[Any, int] = self.__dict__.setdefault("_totals", {})
+        for stale in [k for k in totals if k[0] == key[0] and k[1] != key[1]]:
+            del totals[stale]
+        while len(totals) >= TOTALS_KEPT:
+            del totals[next(iter(totals))]  # the oldest kept
+        totals[key] = total
+
+    def _search_by_scan(
+        self, scope: Scope, where: EntityFilter, first: int, after: str | None, count: bool
+    ) -> Page[EntityRecord]:
+        """A search: every visible match ranked (``search_rank``), then by id."""
+        return self._search_among(scope, where, first, after, count, self.ids_in_order(scope),
+                                  self.all_node_data(scope))
+
+    def _search_among(
+        self, scope: Scope, where: EntityFilter, first: int, after: str | None, count: bool,
+        ids: Iterable[str], everything: dict[str, Data],
+    ) -> Page[EntityRecord]:
+        """A search's page among the entities ``ids`` (every one that may match) with
+        their node data."""
+        cursor = None if after is None else decode_search_cursor(after)
+        found: list[tuple[int, str, Any]] = []
+        for eid in ids:
+            data = everything.get(eid)
+            seen = None if data is None else self._match(scope, eid, data, where)
+            if seen is not None:
+                rank = search_rank(eid, seen[1]["name"], seen[0], where.search or "")
+                assert rank is not None
+                found.append((rank, eid, seen))
+        found.sort(key=lambda f: (f[0], f[1]))
+        start = 0
+        if cursor is not None:
+            start = bisect.bisect_right(found, cursor, key=lambda f: (f[0], f[1]))
+        page = found[start : start + first]
+        items = []
+        for _, eid, seen in page:
+            record = self._record(scope, eid, everything[eid], seen)
+            assert record is not None
+            items.append(record)
+        return Page(
+            items=items, has_next=start + first < len(found),
+            total=len(found) if count else None,
+            cursors=[encode_cursor([str(rank), eid]) for rank, eid, _ in page],
         )
 
     def relations_of(
