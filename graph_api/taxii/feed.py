@@ -53,7 +53,7 @@ __all__ = ["EPOCH", "Entry", "Feed", "Feeds", "Position", "stamp"]
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # date_added of position 0 (the mapping's epoch)
 _TICK = timedelta(microseconds=1)
-FEEDS_KEPT = 16  # views whose feed is kept (least recently used out)
+FEEDS_KEPT = 8  # views whose feed is kept (least recently used out)
 Position = tuple[int, str]  # (position, STIX id): where a cursor or an event id points
 Ref = tuple[str, ...]  # ("e", entity) | ("r", source, kind, target) | ("o", org) | ("s", id)
 
