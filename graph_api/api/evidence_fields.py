@@ -21,8 +21,8 @@ from graph_api.store.evidence_files import Staged
 from graph_api.workflow import evidence as wf_evidence
 from graph_api.workflow.model import from_key
 
-__all__ = ["CustodyAction", "CustodyEvent", "EvidenceFile", "EvidenceMutation", "EvidenceQuery",
-           "Upload"]
+__all__ = ["UPLOAD_SCALAR", "CustodyAction", "CustodyEvent", "EvidenceFile", "EvidenceMutation",
+           "EvidenceQuery", "Upload"]
 
 _NOT_A_FILE = ("Upload: send the file as a part of a multipart/form-data request (the GraphQL "
                "multipart request spec), its variable null in operations and named in map")
@@ -42,8 +42,8 @@ def _no_output(value: object) -> str:
     raise GraphQLError("Upload is an input only")
 
 
-Upload = strawberry.scalar(
-    NewType("Upload", Staged),
+Upload = NewType("Upload", Staged)
+UPLOAD_SCALAR = strawberry.scalar(
     name="Upload",
     description="A file sent as a part of a multipart request (the GraphQL multipart "
                 "request spec: https://github.com/jaydenseric/graphql-multipart-request-spec).",
@@ -51,6 +51,7 @@ Upload = strawberry.scalar(
     parse_value=_parse_upload,
     parse_literal=_no_literal,
 )
+"""The schema's ``scalar_map`` entry for ``Upload`` (``schema.build_schema``)."""
 
 CustodyAction = strawberry.enum(wf_evidence.CustodyAction)
 
@@ -151,8 +152,7 @@ class EvidenceMutation:
                     "test buy, case or right the caller acts on; kept by its SHA-256."
     )
     def attach_evidence(
-        self, info: Info, to: strawberry.ID, file: Upload,  # type: ignore[valid-type]
-        description: str | None = None,
+        self, info: Info, to: strawberry.ID, file: Upload, description: str | None = None,
     ) -> EvidenceFile:
         doc = wf_evidence.attach_evidence(info.context.services, info.context.scope, str(to),
                                           file, description)

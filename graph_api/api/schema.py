@@ -8,13 +8,14 @@ from typing import Any
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions.max_aliases import create_validator as alias_rule
+from strawberry.schema.config import StrawberryConfig
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
 
 from graph_api.access import Action
 from graph_api.api.analytics_fields import AnalyticsQuery
 from graph_api.api.desk_fields import DeskMutation, DeskQuery
 from graph_api.api.direct import use_direct_resolvers
-from graph_api.api.evidence_fields import EvidenceMutation, EvidenceQuery
+from graph_api.api.evidence_fields import UPLOAD_SCALAR, EvidenceMutation, EvidenceQuery, Upload
 from graph_api.api.export_fields import ExportMutation
 from graph_api.api.inputs import ReportInput, report_mapping
 from graph_api.api.interdiction_fields import InterdictionQuery
@@ -199,7 +200,8 @@ def build_schema(direct: bool = True) -> strawberry.Schema:
     validates with ``limit_rules``, audits and bounds the time of every operation, on
     every transport, once. ``direct=False`` keeps strawberry's own resolver wrapping
     (``api.direct``)."""
-    schema = QuietSchema(query=Query, mutation=Mutation, subscription=WorkflowSubscription)
+    schema = QuietSchema(query=Query, mutation=Mutation, subscription=WorkflowSubscription,
+                         config=StrawberryConfig(scalar_map={Upload: UPLOAD_SCALAR}))
     if direct:
         use_direct_resolvers(schema)
     return schema

@@ -3,7 +3,7 @@
 With ``--store neo4j`` the workflow records live in Neo4j (``Neo4jRecordStore``),
 so notices, refutations, decisions, sweeps, penalties and the strike ladder,
 rights, per-listing outcomes, counter-notices, appeals, notifier stats, test
-buys, cases and alerts must behave there exactly as on the embedded store:
+buys, cases, alerts and evidence with its chain of custody must behave there exactly as on the embedded store:
 the same test functions run here with ``services`` on the Bolt server.
 """
 
@@ -21,6 +21,7 @@ from tests.conftest import NEO4J_URI, MakeServices, add_orgs
 from tests.workflow.support import marketplace, role
 from tests.workflow.test_alerts import *  # noqa: F403
 from tests.workflow.test_desk import *  # noqa: F403
+from tests.workflow.test_evidence import *  # noqa: F403
 from tests.workflow.test_ladder import *  # noqa: F403
 from tests.workflow.test_notices import *  # noqa: F403
 from tests.workflow.test_permissions import *  # noqa: F403
