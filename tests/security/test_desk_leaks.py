@@ -145,6 +145,11 @@ def test_desk_mutations_on_hidden_records(desk_twins: Any, caller: str) -> None:
                {"i": {"kind": "COPYRIGHT", "registration": "C-1", "jurisdiction": "US",
                       "goodsClasses": ["9"], "validUntil": "2031-01-01T00:00:00+00:00",
                       "evidence": PROOF, "sharedWith": ["police"]}})
+    if caller in ("acme", "rival"):  # a notice citing a hidden right: refused as a missing one
+        for right_id in (ids["right"], ids["missing-right"]):
+            twins.same("""mutation($i: NoticeInput!) { fileNotice(input: $i) { id status } }""",
+                       {"i": {"listings": ["listing-2"], "grounds": "g", "rights": [right_id],
+                              "reasonCode": "COUNTERFEIT"}})
     twins.same("{ rights { id status } notices(first: 100) { id status } }")
 
 

@@ -10,12 +10,16 @@ fails for a field of the schema without one (add it here when you add a field).
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from typing import Any
 
 import pytest
 
+from graph_api.api.context import Operation
+from graph_api.api.operations import Operations
 from graph_api.api.schema import build_schema
+from graph_api.config import Settings
 from graph_api.workflow.runtime import workflow_for
 from tests.security.conftest import MakeTwins
 from tests.security.coverage import EXERCISED, schema_arguments
@@ -28,7 +32,7 @@ from tests.security.world import (
     VISIBLE_IDS,
     phone_id,
 )
-from tests.support import gql
+from tests.support import SCHEMA, gql
 
 CALLERS = ["acme", "rival", "police", "bazaar"]
 RELATION_KINDS = ["OPERATES", "LISTS", "INFRINGES", "SHIPS_FROM", "SUPPLIED_BY", "MEMBER_OF",
@@ -576,6 +580,51 @@ def test_export_case(twins_for: MakeTwins, caller: str) -> None:
             twins.same(query, {"id": case_id, "f": formats, "m": ceiling}, as_=who)
 
 
+RATE = "rateLimit { cost limit remaining resetAt }"
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_rate_limit(twins_for: MakeTwins, caller: str) -> None:
+    """The cost charged and the budget left (``rateLimit``, and the RATE_LIMITED refusals
+    once it is spent) follow from the caller's own documents and variables: equal
+    whatever the store holds that the caller may not read. A cost counted from what the
+    answer holds (entities found, relations paged, paths walked) would differ."""
+    twins = twins_for(caller)
+    scope = twins.scopes[caller]
+    executors = {"A": Operations(SCHEMA, Settings(cost_per_hour=1500)),
+                 "B": Operations(SCHEMA, Settings(cost_per_hour=1500))}
+    stores = {"A": twins.a, "B": twins.b}
+    asks: list[tuple[str, dict[str, Any]]] = [
+        ("""query($f: Int) { entities(first: $f) { totalCount edges { node { id
+              relations(first: 20) { totalCount edges { node { id } } } } } } %s }""" % RATE,
+         {"f": first}) for first in (1, 50)]
+    asks += [("""query($id: ID!) { entity(id: $id) { id assertions { reportId }
+                 relations(first: 50) { edges { node { id } } } } %s }""" % RATE, {"id": i})
+             for i in ALL_IDS]
+    asks += [("""query($s: [ID!]!) { network(seeds: $s, limit: 100) { nodes { id }
+                 relations { id assertions { reportId } } } %s }""" % RATE,
+              {"s": [seed]}) for seed in ("wh-1", "wh-secret", "seller-1")]
+    asks += [("query($ids: [ID!]!) { nodes(ids: $ids) { id } %s }" % RATE, {"ids": ALL_IDS}),
+             ("""query($id: ID!) { traceToSource(from: $id) { sources { entity { id }
+                 paths(first: 3) { nodes { id } } } } %s }""" % RATE, {"id": "listing-1"}),
+             ("{ %s }" % RATE, {})]
+
+    def ask(world: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        operation = Operation(services=stores[world], _scope=scope, caller="t:caller")
+        answer = asyncio.run(executors[world].run(operation, query, variables))
+        return {"status": answer.status.value, **answer.body()}
+
+    refused = 0
+    for _ in range(8):
+        for query, variables in asks:
+            in_a, in_b = ask("A", query, variables), ask("B", query, variables)
+            assert in_a == in_b, f"{caller} tells the stores apart by its budget: {query}"
+            refused += in_a["status"] == "rate limited"
+    assert refused, "the budget was never spent: the refusals went unchecked"
+    final = ask("A", "{ %s }" % RATE, {})
+    assert final["data"]["rateLimit"]["cost"] == 0  # asking one's budget is free
+
+
 # -- the registry --------------------------------------------------------------------
 HERE = "tests/security/test_leak_matrix.py"
 DESK = "tests/security/test_desk_leaks.py"
@@ -606,6 +655,7 @@ REGISTRY: dict[str, tuple[str, ...]] = {
     "Query.node": (f"{HERE}::test_node_and_nodes",),
     "Query.nodes": (f"{HERE}::test_node_and_nodes",),
     "Query.publications": (f"{HERE}::test_publish_and_publications",),
+    "Query.rateLimit": (f"{HERE}::test_rate_limit",),
     "Mutation.publish": (f"{HERE}::test_publish_and_publications",),
     "Query.rights": (f"{DESK}::test_rights",),
     "Query.appeals": (f"{DESK}::test_outcomes_appeals_and_stats",),
@@ -683,4 +733,5 @@ def desk_arguments() -> set[str]:
     which checks them itself (``test_every_desk_argument_is_asked``)."""
     desk = {field for field, tests in REGISTRY.items() if all(t.startswith(DESK) for t in tests)}
     return {a for a in schema_arguments()
-            if a.split("(")[0] in desk or a.startswith("RightInput.")}
+            if a.split("(")[0] in desk or a.startswith("RightInput.")
+            or a in ("NoticeInput.rights", "NoticeInput.reasonCode")}
