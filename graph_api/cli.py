@@ -239,6 +239,26 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_persisted(args: argparse.Namespace) -> int:
+    """The safelist (docs/limits.md): documents a server with GRAPH_API_PERSISTED_ONLY=1
+    runs, known by their SHA-256."""
+    from graph_api.api import safelist
+
+    settings = _settings(args)
+    _require_database(settings)
+    if args.persisted_command == "add":
+        lines = safelist.add(settings, safelist.read_documents([Path(f) for f in args.files]))
+        added = sum(1 for line in lines if " added " in line)
+        lines.append(f"{added} added, {len(lines) - added} already registered")
+    elif args.persisted_command == "remove":
+        lines = safelist.remove(settings, args.hashes)
+    else:
+        lines = safelist.listing(settings)
+        lines.append(f"{len(lines)} registered")
+    print("\n".join(lines))
+    return 0
+
+
 def cmd_sweep(args: argparse.Namespace) -> int:
     from graph_api.workflow import sweep_command
 
@@ -492,6 +512,19 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--force", action="store_true",
                       help="replace an existing database and differing secrets")
     back.set_defaults(run=cmd_restore)
+
+    persisted = sub.add_parser("persisted", help="the safelist of documents (docs/limits.md)"
+                               ).add_subparsers(dest="persisted_command", required=True)
+    padd = persisted.add_parser("add", parents=[common], help="register .graphql files or "
+                                "Apollo persisted query manifests (.json) by their SHA-256")
+    padd.add_argument("files", nargs="+")
+    padd.set_defaults(run=cmd_persisted)
+    plist = persisted.add_parser("list", parents=[common], help="every registered document")
+    plist.set_defaults(run=cmd_persisted)
+    premove = persisted.add_parser("remove", parents=[common],
+                                   help="unregister documents (a server forgets them at restart)")
+    premove.add_argument("hashes", nargs="+", metavar="SHA256")
+    premove.set_defaults(run=cmd_persisted)
 
     schema = sub.add_parser("schema", help="print the GraphQL SDL (docs/schema.graphql)")
     schema.add_argument("--out", help="write it to this file")

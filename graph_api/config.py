@@ -53,6 +53,23 @@ def parse_publish(text: str) -> frozenset[str]:
     return frozenset(words)
 
 
+def parse_flag(name: str, text: str) -> bool:
+    """A yes/no setting: 1, true, yes, on (any case) or 0, false, no, off, nothing.
+
+    >>> parse_flag("X", "1"), parse_flag("X", ""), parse_flag("X", "Off")
+    (True, False, False)
+    """
+    value = text.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}: {text!r} is not 1 or 0")
+
+
+COST_PER_HOUR = 500_000  # GitHub's 5,000 points of 100 requests
+
+
 def parse_choice(name: str, text: str, choices: tuple[str, ...]) -> str:
     """One of ``choices`` (case-insensitive), or a ValueError naming the variable.
 
@@ -81,6 +98,11 @@ class Settings:
     max_body_bytes: int = 2 * 1024 * 1024
     request_seconds: float = 30.0
     rate: RateSettings = field(default_factory=RateSettings)  # per token
+    # Cost per token per hour (docs/limits.md, graph_api.api.cost); 0: no budget. Unset,
+    # it follows the rate limit: none when GRAPH_API_RATE_PER_SECOND=0 turns that off.
+    cost_per_hour: int = COST_PER_HOUR
+    # Only documents registered by their SHA-256 run (graph_api.api.persisted).
+    persisted_only: bool = False
     # Transports (README "From a script"; docs/security.md "Transports").
     metrics_token: str = ""  # besides a PLATFORM admin's token, the one that reads /metrics
     # The server signs a checkpoint of the audit chain's head at least every this many
@@ -104,6 +126,7 @@ class Settings:
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
         env = os.environ
+        rate = RateSettings.from_env()
         settings = cls(
             db=Path(env.get("GRAPH_API_DB", "data/graph.db")),
             store=env.get("GRAPH_API_STORE", "memory"),
@@ -113,7 +136,11 @@ class Settings:
             neo4j_password=env.get("GRAPH_API_NEO4J_PASSWORD", ""),
             neo4j_database=env.get("GRAPH_API_NEO4J_DATABASE", "neo4j"),
             request_seconds=float(env.get("GRAPH_API_REQUEST_SECONDS", "30")),
-            rate=RateSettings.from_env(),
+            rate=rate,
+            cost_per_hour=int(env.get("GRAPH_API_COST_PER_HOUR",
+                                      COST_PER_HOUR if rate.rate > 0 else 0)),
+            persisted_only=parse_flag("GRAPH_API_PERSISTED_ONLY",
+                                      env.get("GRAPH_API_PERSISTED_ONLY", "")),
             metrics_token=env.get("GRAPH_API_METRICS_TOKEN", ""),
             audit_checkpoint_records=int(env.get("GRAPH_API_AUDIT_CHECKPOINT_RECORDS", "1000")),
             ws_recheck_seconds=float(env.get("GRAPH_API_WS_RECHECK_SECONDS", "2")),

@@ -25,6 +25,7 @@ from strawberry.dataloader import DataLoader
 
 from graph_api import deadline
 from graph_api.access import Action, Scope
+from graph_api.api.cost import Spend
 from graph_api.audit import AuditEntry
 from graph_api.errors import BadUserInput, GraphAPIError, LimitExceeded, Unauthenticated
 from graph_api.model import Assertion
@@ -53,6 +54,10 @@ class Operation:
     auth_error: GraphAPIError | None = None  # why there is no scope (None: there is one)
     _scope: Scope | None = None
     label: str = ""  # "query entity": what the audit record names
+    # Whose cost budget pays for it (``ratelimit.caller_key``, set by the pipeline; None:
+    # run in process, charged to nobody) and what it was charged (``api.cost``).
+    caller: str | None = None
+    rate_limit: Spend | None = None
     budget: deadline.Budget | None = None  # its time, while it runs (``auditing.audited``)
     pending_audit: AuditEntry | None = None  # its record, until a write takes it
     entity_loader: DataLoader[str, EntityRecord | None] = field(init=False)

@@ -29,9 +29,10 @@ log = logging.getLogger("graph_api")
 @dataclass(frozen=True, slots=True)
 class GraphQLRequest:
     """What a client asks: GraphQL over HTTP's parameters (a POST body, GET's query
-    string, a WebSocket ``subscribe`` payload)."""
+    string, a WebSocket ``subscribe`` payload). ``query`` is None only when
+    ``extensions.persistedQuery`` names the document by its hash (``api.persisted``)."""
 
-    query: str
+    query: str | None
     variables: dict[str, Any] | None = None
     operation_name: str | None = None
     extensions: dict[str, Any] | None = None
@@ -44,11 +45,15 @@ def request_from(params: Mapping[str, Any]) -> GraphQLRequest | str:
     GraphQLRequest(query='{ me { id } }', variables=None, operation_name=None, extensions=None)
     >>> request_from({"query": "{ me { id } }", "variables": [1]})
     'variables must be a JSON object'
+    >>> request_from({"extensions": {"persistedQuery": {"version": 1}}}).query is None
+    True
     """
     query = params.get("query")
     variables, name = params.get("variables"), params.get("operationName")
     extensions = params.get("extensions")
-    if not isinstance(query, str) or not query:
+    if query is None and isinstance(extensions, dict) and "persistedQuery" in extensions:
+        pass  # the document named by its hash (``api.persisted``)
+    elif not isinstance(query, str) or not query:
         return "the request has no query (a non-empty string)"
     if variables is not None and not isinstance(variables, dict):
         return "variables must be a JSON object"
@@ -66,7 +71,10 @@ class Status(enum.Enum):
     MALFORMED = "malformed"  # not a GraphQL request at all (a body that is not one)
     INVALID = "invalid"  # a document or variables the schema refuses: a request error
     NOT_ALLOWED = "not allowed"  # an operation this method may not run (a mutation by GET)
-    RATE_LIMITED = "rate limited"  # the caller's bucket is empty: ``retry_after`` seconds
+    RATE_LIMITED = "rate limited"  # the caller's bucket or budget is empty: ``retry_after`` s
+    # a hash alone that names no known document: the client sends it again with the
+    # document (Apollo's automatic persisted queries; answered as Apollo Server does)
+    PERSISTED_QUERY_NOT_FOUND = "persisted query not found"
     UNAUTHENTICATED = "unauthenticated"  # where a token is required (a WebSocket's)
     FAILED = "failed"  # a subscription's stream ended in an error
 

@@ -12,9 +12,13 @@
   refuses (parse, validation, limits, variable coercion): 200 with ``"data": null``
   under ``application/json`` (the README's promise to existing scripts), 400 and no
   ``data`` under ``application/graphql-response+json``. Over the rate limit 429 with
-  ``Retry-After``; a media type we do not read 415; too large a body 413
-  (``app.BodyLimit``). Every error, at any layer, is the JSON envelope with
-  ``extensions.code``.
+  ``Retry-After`` (the rate bucket, or the cost budget: ``api.cost``); a media type
+  we do not read 415; too large a body 413 (``app.BodyLimit``). Every error, at any
+  layer, is the JSON envelope with ``extensions.code``.
+- Persisted queries (``api.persisted``): ``extensions.persistedQuery`` in the body,
+  or in GET's ``extensions`` parameter as Apollo's ``useGETForHashedQueries`` sends
+  it; a hash alone that is not known answers ``PersistedQueryNotFound`` with 200 and
+  ``Cache-Control: private, no-cache, must-revalidate``, as Apollo Server does.
 - A ``multipart/form-data`` POST is a file upload (the GraphQL multipart request
   spec), read by ``api.uploads``: streamed to disk, limited and CSRF-checked there.
 """
@@ -43,7 +47,11 @@ _CONTENT_TYPES = {JSON: f"{JSON}; charset=utf-8",
 _STATUS = {
     Status.EXECUTED: 200, Status.MALFORMED: 400, Status.NOT_ALLOWED: 405,
     Status.RATE_LIMITED: 429, Status.UNAUTHENTICATED: 401, Status.FAILED: 200,
+    Status.PERSISTED_QUERY_NOT_FOUND: 200,
 }
+# A hash the server does not know yet is about to be registered: no cache may keep the
+# miss (Apollo Server's answer, which Apollo's clients expect, in either media type).
+_NOT_FOUND_HEADERS = {"Cache-Control": "private, no-cache, must-revalidate"}
 
 
 class GraphQLOverHTTP:
@@ -59,7 +67,8 @@ class GraphQLOverHTTP:
         media_type = media_type_for(request.headers.get("accept"))
         parsed: GraphQLRequest | str | Response
         if request.method == "GET":
-            if "query" not in request.query_params and _wants_html(request):
+            if ("query" not in request.query_params and "extensions" not in request.query_params
+                    and _wants_html(request)):
                 return graphiql_page()  # served whole by this server (graph_api.graphiql)
             parsed = _from_query_string(request)
             allowed = QUERIES
@@ -87,6 +96,8 @@ def respond(answer: Answer, media_type: str) -> Response:
         headers = {"Retry-After": str(answer.retry_after)}
     elif answer.status is Status.NOT_ALLOWED:
         headers = {"Allow": "POST"}
+    elif answer.status is Status.PERSISTED_QUERY_NOT_FOUND:
+        headers = _NOT_FOUND_HEADERS
     return Response(orjson.dumps(body), status, headers, _CONTENT_TYPES[media_type])
 
 

@@ -4,17 +4,28 @@ strawberry builds the schema and its resolvers; running an operation through
 ``strawberry.Schema.execute`` adds its extension hooks (four context managers per
 extension, per operation) to every request, about as much as executing a small
 query (PERFORMANCE.md: +40 % over graphql-core). ``Operations`` does what those
-extensions did in one pass, for every transport: parse with the token limit,
-validate with the depth and alias rules (both once per distinct query text),
-refuse an operation its transport may not run, then audit and bound the time of
-the execution (``auditing.audited``: one record per operation). A query runs on
-its plan (``api.compiled``, made once per query text) when it has one, else, and
-whenever the plan gives it back, on graphql-core. A subscription's stream is
-graphql-core's, each event executed within a time budget of its own.
+extensions did in one pass, for every transport:
+
+1. the document: the request's text, or the one its ``persistedQuery`` hash names
+   (``api.persisted``: Apollo's automatic persisted queries, registered here once
+   the text hashes to it and validates; with ``GRAPH_API_PERSISTED_ONLY`` only
+   registered documents run);
+2. parse with the token limit, validate with the depth and alias rules (both once
+   per distinct text: a persisted document's text is the same string every time, so
+   a hash's hit costs one dictionary lookup);
+3. refuse an operation its transport may not run;
+4. its cost (``api.cost``, made once per text and operation) charged to the
+   caller's budget, or RATE_LIMITED before anything runs;
+5. audit and bound the time of the execution (``auditing.audited``: one record per
+   operation). A query runs on its plan (``api.compiled``, made once per query text)
+   when it has one, else, and whenever the plan gives it back, on graphql-core. A
+   subscription's stream is graphql-core's, each event executed within a time
+   budget of its own.
 """
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
@@ -38,12 +49,16 @@ from strawberry.execution.is_awaitable import optimized_is_awaitable
 from strawberry.schema.schema import validate_document
 
 from graph_api import deadline
+from graph_api.access import Action
 from graph_api.api.auditing import audited, operation_label
 from graph_api.api.compiled import Plan, Unplanned, plan_for
 from graph_api.api.context import Operation
-from graph_api.api.exchange import Answer, Status
+from graph_api.api.cost import CostBudgets, Costing, costing
+from graph_api.api.exchange import Answer, GraphQLRequest, Status
+from graph_api.api.persisted import FOLDER, PersistedDocuments, is_hash, sha256_of
 from graph_api.api.schema import limit_rules
 from graph_api.config import Settings
+from graph_api.model import OrgType
 
 __all__ = ["EVERY_OPERATION", "Operations", "QUERIES", "QUERIES_AND_MUTATIONS"]
 
@@ -55,6 +70,8 @@ EVERY_OPERATION = frozenset(OperationType)  # a WebSocket
 _SUBSCRIPTIONS_BY_WEBSOCKET = (
     "subscriptions run over a WebSocket on /graphql (graphql-transport-ws)"
 )
+_NOT_IN_LIST = ("only registered documents run on this server (GRAPH_API_PERSISTED_ONLY): "
+                "ask its operator to register this one (docs/limits.md)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +83,27 @@ class Prepared:
 
 
 class Operations:
-    def __init__(self, schema: strawberry.Schema, settings: Settings, plans: bool = True) -> None:
+    def __init__(
+        self,
+        schema: strawberry.Schema,
+        settings: Settings,
+        plans: bool = True,
+        documents: PersistedDocuments | None = None,
+        budgets: CostBudgets | None = None,
+    ) -> None:
         self.schema = schema
         self.settings = settings
         self.rules = (*specified_rules, *limit_rules(settings))
         self.plans = plans  # False: every operation on graphql-core (to compare answers)
+        self.documents = documents or PersistedDocuments(
+            settings.secrets_dir / FOLDER, settings.persisted_only)
+        self.budgets = budgets or CostBudgets(settings.cost_per_hour)
         self._prepared: OrderedDict[str, Prepared] = OrderedDict()
         self._descriptions: dict[tuple[str, str | None], tuple[OperationType | None, str]] = {}
         self._plans: dict[tuple[str, str | None], Plan | None] = {}
+        self._costings: dict[tuple[str, str | None], Costing] = {}
         self.given_back = 0  # runs a plan handed to graphql-core (an error, a null, ...)
+        self.refused_for_cost = 0  # operations refused by their caller's budget
 
     def prepare(self, query: str) -> Prepared:
         """Parse and validate ``query``, once per distinct text (clients repeat theirs)."""
@@ -97,13 +126,14 @@ class Operations:
     async def run(
         self,
         operation: Operation,
-        query: str,
+        request: GraphQLRequest | str,
         variables: dict[str, Any] | None = None,
         operation_name: str | None = None,
         allowed: frozenset[OperationType] = QUERIES_AND_MUTATIONS,
     ) -> Answer:
-        """Execute a query or mutation; never raises for bad input."""
-        outcome = await self.stream(operation, query, variables, operation_name, allowed)
+        """Execute a query or mutation; never raises for bad input. ``request`` is what
+        the client sent, or a query text (with ``variables`` and ``operation_name``)."""
+        outcome = await self.stream(operation, request, variables, operation_name, allowed)
         if isinstance(outcome, Answer):
             return outcome
         await outcome.aclose()  # not reached: ``allowed`` without subscriptions
@@ -112,14 +142,21 @@ class Operations:
     async def stream(
         self,
         operation: Operation,
-        query: str,
+        request: GraphQLRequest | str,
         variables: dict[str, Any] | None = None,
         operation_name: str | None = None,
         allowed: frozenset[OperationType] = EVERY_OPERATION,
     ) -> Answer | AsyncGenerator[Answer, None]:
         """Execute any operation ``allowed``: the answer of a query or mutation, the
         stream of answers of a subscription (or the answer refusing it)."""
-        prepared = self.prepare(query)
+        if isinstance(request, str):
+            request = GraphQLRequest(request, variables, operation_name)
+        else:
+            variables, operation_name = request.variables, request.operation_name
+        found = self._document(operation, request)
+        if isinstance(found, Answer):
+            return found
+        query, prepared = found
         if prepared.document is None:
             return Answer(None, prepared.errors, Status.INVALID)
         document = prepared.document
@@ -130,6 +167,10 @@ class Operations:
             return Answer.refused(
                 Status.NOT_ALLOWED, f"a {kind.value} is sent by POST", "BAD_USER_INPUT"
             )
+        if operation.caller is not None and self.budgets.enabled:
+            refused = self._charge(operation, query, document, variables, operation_name)
+            if refused is not None:
+                return refused
         operation.label = label
         if kind is OperationType.SUBSCRIPTION:
             return await self._subscribe(operation, document, variables, operation_name)
@@ -144,6 +185,88 @@ class Operations:
                     result = await _awaited(executor.execute_operation())
             outcome.result = result
         return Answer(result.data, list(result.errors or ()), status)
+
+    def _document(
+        self, operation: Operation, request: GraphQLRequest
+    ) -> tuple[str, Prepared] | Answer:
+        """The text of the request's document and its parse, or the answer refusing it.
+        A persisted document is run by its stored text (the same string object each time:
+        its lookups in the caches below hash it once)."""
+        documents = self.documents
+        persisted = request.extensions.get("persistedQuery") if request.extensions else None
+        if persisted is None:
+            if request.query is None:
+                return Answer.refused(Status.MALFORMED, "the request has no query",
+                                      "BAD_USER_INPUT")
+            if documents.only and documents.text(sha256_of(request.query)) is None:
+                return Answer.refused(Status.INVALID, _NOT_IN_LIST, "PERSISTED_QUERY_NOT_IN_LIST")
+            return request.query, self.prepare(request.query)
+        if not isinstance(persisted, dict) or persisted.get("version") != 1:
+            return Answer.refused(Status.MALFORMED, "Unsupported persisted query version "
+                                  "(extensions.persistedQuery.version is 1)", "BAD_USER_INPUT")
+        sha256 = persisted.get("sha256Hash")
+        if not is_hash(sha256):
+            return Answer.refused(Status.MALFORMED, "extensions.persistedQuery.sha256Hash is "
+                                  "a SHA-256 in 64 lowercase hex digits", "BAD_USER_INPUT")
+        assert isinstance(sha256, str)
+        known = documents.text(sha256)
+        if request.query is None:
+            if known is None:
+                return Answer.refused(Status.PERSISTED_QUERY_NOT_FOUND, "PersistedQueryNotFound",
+                                      "PERSISTED_QUERY_NOT_FOUND")
+            return known, self.prepare(known)
+        if sha256_of(request.query) != sha256:
+            return Answer.refused(Status.MALFORMED, "provided sha does not match query",
+                                  "BAD_USER_INPUT")
+        if known is not None:
+            return known, self.prepare(known)
+        prepared = self.prepare(request.query)
+        if prepared.document is not None:  # only a document that validates is kept
+            if not documents.only:
+                documents.remember(sha256, request.query)
+            elif _operator(operation):
+                documents.register(sha256, request.query)
+            else:
+                return Answer.refused(Status.INVALID, _NOT_IN_LIST, "PERSISTED_QUERY_NOT_IN_LIST")
+        return request.query, prepared
+
+    def _charge(
+        self,
+        operation: Operation,
+        query: str,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> Answer | None:
+        """Charge the operation's cost to its caller's budget; the answer refusing it when
+        the budget has not that much left (None: charged, and ``operation.rate_limit``
+        says so)."""
+        key = (query, operation_name)
+        found = self._costings.get(key)
+        if found is None:
+            found = costing(self.schema._schema, document, operation_name)
+            if len(self._costings) < CACHED_DOCUMENTS:
+                self._costings[key] = found
+        cost = found(variables)
+        assert operation.caller is not None
+        now = operation.services.clock()
+        limit = self.budgets.limit
+        if cost > limit:
+            return Answer.refused(
+                Status.INVALID, f"this operation costs {cost}, more than the {limit} a token may "
+                "spend in an hour (docs/limits.md)", "LIMIT_EXCEEDED")
+        spend = self.budgets.charge(operation.caller, cost, now)
+        if not spend.granted:
+            self.refused_for_cost += 1
+            wait = math.ceil(spend.seconds_to_reset(now)) or 1
+            extensions = {"code": "RATE_LIMITED", "cost": cost, "remaining": spend.remaining,
+                          "resetAt": spend.reset_at.isoformat()}
+            message = (f"this operation costs {cost} and this token has {spend.remaining} left "
+                       f"of its {limit} an hour: retry after {wait} s (docs/limits.md)")
+            return Answer(None, [GraphQLError(message, extensions=extensions)],
+                          Status.RATE_LIMITED, wait)
+        operation.rate_limit = spend
+        return None
 
     async def _subscribe(
         self,
@@ -253,6 +376,12 @@ class Operations:
             if len(self._descriptions) < CACHED_DOCUMENTS:
                 self._descriptions[key] = found
         return found
+
+
+def _operator(operation: Operation) -> bool:
+    """Whether the caller may add to the safelist: a PLATFORM org's admin."""
+    scope = operation._scope
+    return scope is not None and scope.org_type is OrgType.PLATFORM and scope.can(Action.ADMIN)
 
 
 async def _answers(events: AsyncGenerator[ExecutionResult, None]) -> AsyncGenerator[Answer, None]:

@@ -9,10 +9,13 @@ socket hand their request to ``Pipeline.run`` (or ``stream``) with the caller's
    transport), else RATE_LIMITED;
 2. **authenticate**: the token is looked up now, for this operation (a token
    revoked since the socket opened fails here), into a new ``Operation``;
-3. **execute** (``operations.Operations``): limits (tokens, depth, aliases) while
-   the document is prepared, the operation type the transport allows, then the
-   audit record and the time budget around the execution (``auditing.audited``),
-   the role checked by each resolver (``Operation.require``);
+3. **execute** (``operations.Operations``): the document (sent, or named by its
+   hash: ``api.persisted``), limits (tokens, depth, aliases) while it is prepared,
+   the operation type the transport allows, its cost charged to the caller's budget
+   (``api.cost``; keyed as the bucket is, so one token has one budget on every
+   transport), else RATE_LIMITED before anything runs, then the audit record and
+   the time budget around the execution (``auditing.audited``), the role checked
+   by each resolver (``Operation.require``);
 4. **answer**: an ``exchange.Answer`` whose errors all carry ``extensions.code``.
 """
 
@@ -79,7 +82,7 @@ class Pipeline:
 
     def _operation(self, credentials: Credentials) -> Operation:
         """A new operation, its caller authenticated now (or why not)."""
-        operation = Operation(services=self.services)
+        operation = Operation(services=self.services, caller=credentials.bucket)
         try:
             operation._scope = self.authenticate(credentials)
         except GraphAPIError as error:
@@ -99,9 +102,7 @@ class Pipeline:
         if isinstance(request, str):
             return Answer.refused(Status.MALFORMED, request, "BAD_USER_INPUT")
         operation = self._operation(credentials)
-        return await self.executor.run(
-            operation, request.query, request.variables, request.operation_name, allowed
-        )
+        return await self.executor.run(operation, request, allowed=allowed)
 
     async def stream(
         self, credentials: Credentials, request: GraphQLRequest
@@ -116,6 +117,4 @@ class Pipeline:
         if operation.auth_error is not None:
             return Answer.refused(Status.UNAUTHENTICATED, operation.auth_error.message,
                                   operation.auth_error.code)
-        return await self.executor.stream(
-            operation, request.query, request.variables, request.operation_name, EVERY_OPERATION
-        )
+        return await self.executor.stream(operation, request, allowed=EVERY_OPERATION)

@@ -19,6 +19,7 @@ from graph_api.api.evidence_fields import UPLOAD_SCALAR, EvidenceMutation, Evide
 from graph_api.api.export_fields import ExportMutation
 from graph_api.api.inputs import ReportInput, report_mapping
 from graph_api.api.interdiction_fields import InterdictionQuery
+from graph_api.api.rate_limit_fields import RateLimitQuery
 from graph_api.api.relay import NodeQuery
 from graph_api.api.types import (
     Entity,
@@ -153,9 +154,10 @@ class AuditQuery:
 @strawberry.type
 class Query(
     DeskQuery, WorkflowQuery, AuditQuery, AnalyticsQuery, InterdictionQuery, CoreQuery, NodeQuery,
-    EvidenceQuery,
+    EvidenceQuery, RateLimitQuery,
 ):
-    """Every read: the core (entities), link analysis, and Relay's ``node``/``nodes``."""
+    """Every read: the core (entities), link analysis, Relay's ``node``/``nodes``, and the
+    caller's ``rateLimit``."""
 
 
 @strawberry.type

@@ -117,6 +117,9 @@ SELECTIONS: dict[str, list[Selection]] = {
     "node": [_s("node", "node(id: $node) { %s }" % NODE, "node", document=RECORDS)],
     "nodes": [_s("nodes", "nodes(ids: [$node, $e1, $penaltyOf]) { id __typename }",
                  "node", "e1", "penaltyOf", document=RECORDS)],
+    # null here (an operation run in process is charged to no budget); the budget's own
+    # non-interference: tests/security/test_leak_matrix.py::test_rate_limit
+    "rateLimit": [_s("rateLimit", "rateLimit { cost limit remaining resetAt }")],
     "traceToSource": [
         _s("traceToSource", """traceToSource(from: $from, maxDepth: $depth,
             minConfidence: $conf) { origin { id } sources { entity { id region } score depth
