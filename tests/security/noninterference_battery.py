@@ -86,6 +86,8 @@ APPEAL = """id statement status filedAt decidedAt reason evidence { kind sha256 
 NOTIFIER = """since notices listings upheld reversed withdrawn accuracy medianHoursToDecision
   trusted org { id }"""
 SHARES = "region listings sources share cumulativeShare"
+EVIDENCE_FILE = """id name mediaType bytes sha256 attachedTo chainVerified
+  custody { action at holder location note recordedBy { id } }"""
 NODE = """id __typename ... on Entity { entityKind: kind entityStatus: status name }
   ... on Notice { noticeStatus: status } ... on Case { caseStatus: status }
   ... on TestBuy { result } ... on Alert { alertKind: kind }"""
@@ -192,6 +194,16 @@ SELECTIONS: dict[str, list[Selection]] = {
     "appeals": [
         _s("appeals", "appeals(status: $appealStatus) { %s }" % APPEAL, "appealStatus",
            document=RECORDS),
+    ],
+    # evidence files: C asks the ids it holds (a file's id answers as a missing one but to
+    # the record's readers: tests/security/test_evidence_leaks.py)
+    "evidence": [_s("evidence", "evidence(id: $node) { %s }" % EVIDENCE_FILE, "node",
+                    document=RECORDS)],
+    "evidenceFiles": [
+        _s("evidenceFiles", "evidenceFiles(attachedTo: $notice) { %s }" % EVIDENCE_FILE,
+           "notice", document=RECORDS),
+        _s("evidenceFiles", "caseFiles: evidenceFiles(attachedTo: $case) { %s }"
+           % EVIDENCE_FILE, "case", document=RECORDS),
     ],
     "penalties": [
         _s("penalties", "penalties(entity: $penaltyOf) { %s }" % PENALTY, "penaltyOf"),

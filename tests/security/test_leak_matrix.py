@@ -628,6 +628,7 @@ def test_rate_limit(twins_for: MakeTwins, caller: str) -> None:
 # -- the registry --------------------------------------------------------------------
 HERE = "tests/security/test_leak_matrix.py"
 DESK = "tests/security/test_desk_leaks.py"
+EVIDENCE = "tests/security/test_evidence_leaks.py"
 REGISTRY: dict[str, tuple[str, ...]] = {
     "Query.me": (f"{HERE}::test_me",),
     "Query.entity": (f"{HERE}::test_entity",),
@@ -666,6 +667,13 @@ REGISTRY: dict[str, tuple[str, ...]] = {
     "Mutation.fileCounterNotice": (f"{DESK}::test_desk_mutations_on_hidden_records",),
     "Mutation.appealPenalty": (f"{DESK}::test_desk_mutations_on_hidden_records",),
     "Mutation.decideAppeal": (f"{DESK}::test_desk_mutations_on_hidden_records",),
+    "Query.evidence": (f"{EVIDENCE}::test_evidence_and_evidence_files",),
+    "Query.evidenceFiles": (f"{EVIDENCE}::test_evidence_and_evidence_files",),
+    "Mutation.attachEvidence": (
+        f"{EVIDENCE}::test_attach_and_custody_on_hidden_records",
+        "tests/e2e/test_evidence_upload.py::test_a_refused_attachment_leaves_no_file",
+    ),
+    "Mutation.recordCustody": (f"{EVIDENCE}::test_attach_and_custody_on_hidden_records",),
     "Mutation.submitReport": (f"{HERE}::test_submit_report",),
     "Mutation.fileNotice": (f"{HERE}::test_file_notice",),
     "Mutation.refuteNotice": (f"{HERE}::test_notice_transitions",),
@@ -721,7 +729,8 @@ def test_every_argument_is_asked_by_a_leak_test() -> None:
     input objects, was sent by some leak test above (``Twins.ask`` records them)."""
     if len(EXERCISED) < 50:
         pytest.skip("the leak matrix above did not run (run the whole file)")
-    missing = sorted(schema_arguments() - EXERCISED - set(ASKED_ELSEWHERE) - desk_arguments())
+    missing = sorted(schema_arguments() - EXERCISED - set(ASKED_ELSEWHERE) - desk_arguments()
+                     - evidence_arguments())
     assert not missing, (
         "no leak test sends these arguments or input fields; ask them through "
         "twins.same(...) in tests/security/test_leak_matrix.py: " + ", ".join(missing)
@@ -735,3 +744,10 @@ def desk_arguments() -> set[str]:
     return {a for a in schema_arguments()
             if a.split("(")[0] in desk or a.startswith("RightInput.")
             or a in ("NoticeInput.rights", "NoticeInput.reasonCode")}
+
+
+def evidence_arguments() -> set[str]:
+    """The evidence fields' arguments: asked by tests/security/test_evidence_leaks.py, which
+    checks them itself (``test_every_evidence_argument_is_asked``)."""
+    fields = {field for field, tests in REGISTRY.items() if tests[0].startswith(EVIDENCE)}
+    return {a for a in schema_arguments() if a.split("(")[0] in fields}
