@@ -106,8 +106,34 @@ export const Q = {
       keyPlayers(first: 5) { score entity { ...N } }
     } } ${N}`,
 
+  relation: `query Rel($id: ID!, $kinds: [RelationKind!]) { entity(id: $id) {
+    relations(direction: OUT, kinds: $kinds, first: 500) { edges { node { id
+      assertions { reportId reportedAt source confidence marking
+        reportedBy { id name type } sharedWith { id name }
+        evidence { id kind description sha256 uri } } } } } } }`,
+
   openCase: `mutation OpenCase($input: CaseInput!) {
-    openCase(input: $input) { id title status } }`,
+    openCase(input: $input) { id title status openedAt marking } }`,
+
+  cases: `{ cases { id title status openedAt marking entities { id } } }`,
+
+  exportCase: `mutation ExportCase($id: ID!, $recipient: String!, $formats: [ExportFormat!]!,
+      $maxMarking: Marking) {
+    exportCase(id: $id, recipient: $recipient, formats: $formats, maxMarking: $maxMarking) {
+      id createdAt downloadUrl manifestSha256 files { name bytes sha256 } case { id title } } }`,
+
+  brands: `{ entities(kind: BRAND, first: 200) { edges { node { id name } } } }`,
+
+  plan: `query Plan($brand: ID, $budget: Int!, $maxDepth: Int) {
+    interdictionPlan(brand: $brand, budget: $budget, maxDepth: $maxDepth) {
+      listingsConsidered cut remaining steps { cutAfter entity { ...N } } } } ${N}`,
+
+  simulate: `query Simulate($remove: [ID!]!, $brand: ID, $maxDepth: Int) {
+    simulateInterdiction(remove: $remove, brand: $brand, maxDepth: $maxDepth) {
+      removed { id name }
+      listingsCut(first: 1000) { id } storefrontsCut(first: 1000) { id }
+      sourcesRemaining(first: 1000) { id }
+      hotspotsBefore { region listings share } hotspotsAfter { region listings share } } }`,
 };
 
 // The relation kinds rings are computed over (DESIGN.md "rings").

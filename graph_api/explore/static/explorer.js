@@ -1,46 +1,32 @@
-// The /explore page: search, open, expand, trace, linked entities, rings, cases,
-// exports. Text from the API is only ever set as textContent, never as HTML.
+// The /explore page: search, open, expand, trace, linked entities, rings, plans,
+// cases, exports. Text from the API is only ever set as textContent, never as HTML.
 
 import { ApiError, DEFAULT_LIMIT, Q, RING_KINDS, clampLimit, gql, token } from "./api.js";
+import { createCases } from "./cases.js";
+import { $, chip, fmt, h, idCode } from "./dom.js";
 import {
-  GROUP_AT, MARKINGS, STYLE, TLP, edgeData, nodeData, strictest, toGraphML,
+  GROUP_AT, MARKINGS, STYLE, TLP, edgeData, entityName, nodeData, toGraphML,
 } from "./graph.js";
+import { selfContained } from "./kinds.js";
+import { createLabels } from "./labels.js";
+import { buildLegend } from "./legend.js";
+import { INTRO, createPanel } from "./panel.js";
+import { createPlan } from "./plan.js";
 import { createView } from "./view.js";
 
-const $ = (id) => document.getElementById(id);
-
-/** A DOM element with text children only. */
-function h(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") node.className = v;
-    else if (k === "on") Object.entries(v).forEach(([ev, fn]) => node.addEventListener(ev, fn));
-    else if (k === "data") Object.entries(v).forEach(([dk, dv]) => { node.dataset[dk] = dv; });
-    else node.setAttribute(k, v);
-  }
-  for (const c of children.flat()) {
-    if (c === null || c === undefined || c === false) continue;
-    node.append(c instanceof Node ? c : document.createTextNode(String(c)));
-  }
-  return node;
-}
-
-const chip = (marking) => h("span", { class: `tlp tlp-${marking}`, title: `TLP ${marking}` },
-  marking === "AMBER_STRICT" ? "AMBER+STRICT" : marking);
-const fmt = (x) => (typeof x === "number" ? x.toFixed(2) : "");
 const now = () => performance.now();
 const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-
-const INTRO = "Search, then open an entity to see who reported it, under which marking, "
-  + "with what confidence and evidence. Double-click a node to expand its neighbours.";
 
 const state = {
   me: null,
   canOpenCase: false,
+  canExport: false,
   cursor: null,
   busy: 0,
 };
 const timings = {};
+const names = new Map(); // id -> what a reader calls it, from every answer seen
+const rings = new Map(); // ring box id -> the ring candidate the API answered
 
 cytoscape.warnings(false);
 const cy = cytoscape({
@@ -49,8 +35,10 @@ const cy = cytoscape({
   minZoom: 0.02,
   maxZoom: 4,
   boxSelectionEnabled: true,
-  selectionType: "additive",
+  selectionType: "single", // a click selects one; ctrl-click and shift-drag add
   wheelSensitivity: 0.3,
+  pixelRatio: 1,
+  hideEdgesOnViewport: false,
 });
 
 // -- status and errors -------------------------------------------------------------
@@ -60,41 +48,67 @@ function setStatus(key, text) {
   $("status").textContent = [notes.error, notes.view, notes.group].filter(Boolean).join(" · ");
 }
 
+/** Mark the page busy until the returned function is called. */
+function hold() {
+  state.busy += 1;
+  document.body.classList.add("busy");
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    state.busy -= 1;
+    if (!state.busy) document.body.classList.remove("busy");
+  };
+}
+
 /** Run one API action: busy cursor, errors shown; ``quiet`` leaves the view's note. */
 async function run(label, fn, quiet = false) {
-  state.busy += 1;
-  document.body.style.cursor = "progress";
+  const release = hold();
   setStatus("error", "");
-  const before = notes.view;
   if (!quiet) setStatus("view", `${label}…`);
   try {
-    const result = await fn();
-    if (quiet) setStatus("view", before);
-    return result;
+    return await fn();
   } catch (err) {
     if (err instanceof ApiError && err.code === "UNAUTHENTICATED") {
       logout("Your token was refused: log in again.");
     } else {
-      setStatus("view", "");
+      if (!quiet) setStatus("view", "");
       setStatus("error", `${label} failed: ${err.message}${err.code ? ` (${err.code})` : ""}`);
     }
     return undefined;
   } finally {
-    state.busy -= 1;
-    if (!state.busy) document.body.style.cursor = "";
+    release();
   }
 }
 
 const limit = () => clampLimit($("limit").value || DEFAULT_LIMIT);
 const keep = () => $("keep").checked;
+/** What a reader calls ``id``: its name from any answer seen, else the id. */
+const nameOf = (id) => names.get(id) || cy.getElementById(id).data("fullName") || id;
+const quote = (id) => `“${nameOf(id)}”`;
 
+const labels = createLabels(cy);
 const {
-  big, draw, renderGroups, toggleGroup, arrange, resetView, viewElements, placeAround,
-  fitView, warmUp,
-} = createView(cy, { setStatus, timings, keep, groupBy: () => $("group-by").value });
+  big, draw, decorate, renderGroups, toggleGroup, arrange, resetView, viewElements,
+  placeAround, fitView, warmUp,
+} = createView(cy, {
+  setStatus, timings, keep, labels, groupBy: () => $("group-by").value,
+  sizeBy: () => $("size-by").value,
+});
 
-const asNode = (e, cls) => ({ group: "nodes", data: nodeData(e), classes: cls || "" });
+function asNode(e, cls) {
+  names.set(e.id, entityName(e));
+  return { group: "nodes", data: nodeData(e), classes: cls || "" };
+}
 const asEdge = (r, walkFrom) => ({ group: "edges", data: edgeData(r, walkFrom) });
+
+/** Select exactly these (the panel follows), without moving the view. */
+function selectOnly(ids) {
+  cy.batch(() => {
+    cy.elements(":selected").unselect();
+    ids.forEach((id) => cy.getElementById(id).select());
+  });
+}
 
 // -- login -----------------------------------------------------------------------------
 async function login(candidate) {
@@ -122,7 +136,10 @@ async function login(candidate) {
     mutations = [];
   }
   state.canOpenCase = me.role === "liaison" && mutations.includes("openCase");
+  state.canExport = me.role === "liaison" && mutations.includes("exportCase");
   $("open-case").hidden = !state.canOpenCase;
+  $("cases-button").hidden = !state.canExport;
+  await plan.start();
   // Shown only now, so what the page offers is settled when it appears.
   $("login").hidden = true;
   $("app").hidden = false;
@@ -135,11 +152,15 @@ function logout(message = "") {
   token.clear();
   state.me = null;
   resetView();
+  names.clear();
+  rings.clear();
   ["results", "rings", "analysis"].forEach((id) => $(id).replaceChildren());
   $("details").replaceChildren(h("p", { class: "muted" }, "Logged out."));
   $("search-count").textContent = "";
   $("more").hidden = true;
-  $("case-form").hidden = true;
+  $("network-of-results").hidden = true;
+  cases.reset();
+  plan.reset();
   Object.keys(notes).forEach((k) => setStatus(k, ""));
   $("who").hidden = true;
   $("app").hidden = true;
@@ -166,10 +187,11 @@ function actionsFor(e) {
 
 function entityRow(e) {
   const d = nodeData(e);
+  names.set(e.id, d.fullName);
   return h("li", { data: { id: e.id, kind: e.kind } },
-    h("div", {}, h("span", { class: "name", on: { click: () => openEntity(e.id) } }, d.label), " ",
-      chip(d.marking)),
-    h("div", { class: "meta" }, [e.kind, e.id, e.region, e.status].filter(Boolean).join(" · ")),
+    h("div", {}, h("span", { class: "name", on: { click: () => openEntity(e.id) } }, d.fullName), " ",
+      chip(d.marking), e.status ? h("span", { class: `status status-${e.status}` }, e.status) : null),
+    h("div", { class: "meta" }, [e.kind, e.region].filter(Boolean).join(" · "), " · ", idCode(e.id)),
     actionsFor(e));
 }
 
@@ -187,84 +209,32 @@ async function search(more = false) {
     state.cursor = entities.pageInfo.endCursor;
     $("more").hidden = !entities.pageInfo.hasNextPage;
     $("search-count").textContent = `${entities.totalCount.toLocaleString()} found`;
+    $("network-of-results").hidden = !entities.edges.length && !more;
     setStatus("view", "");
   });
 }
 
-// -- details -------------------------------------------------------------------------------
-function table(rows) {
-  return h("table", {}, rows.filter(([, v]) => v !== null && v !== undefined && v !== "")
-    .map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, v))));
-}
-
-function assertionBox(a) {
-  return h("div", { class: "assertion" },
-    h("div", {}, h("strong", {}, a.reportedBy.name), ` (${a.reportedBy.type}) `, chip(a.marking)),
-    h("div", { class: "muted" }, `${a.source} · confidence ${fmt(a.confidence)} · `
-      + `${a.reportedAt} · report ${a.reportId}`),
-    a.sharedWith.length ? h("div", {}, `shared with ${a.sharedWith.map((o) => o.name).join(", ")}`) : null,
-    a.evidence.length ? h("ul", { class: "evidence" }, a.evidence.map((ev) => h("li", {},
-      `${ev.kind}: ${ev.description || ""}`,
-      ev.sha256 ? h("div", { class: "muted" }, `sha256 ${ev.sha256}`) : null,
-      ev.uri ? h("div", { class: "muted" }, ev.uri) : null))) : null);
-}
-
+// -- analyses --------------------------------------------------------------------------------
 async function openEntity(id) {
   await run("Open", async () => {
-    const { entity: e } = await gql(Q.entity, { id });
-    if (!e) {
-      $("details").replaceChildren(h("p", { class: "muted" }, `${id}: not found.`));
-      return;
-    }
-    if (cy.getElementById(e.id).empty()) {
+    if (cy.getElementById(id).empty()) {
+      const { entity: e } = await gql(Q.entity, { id });
+      if (!e) {
+        $("details").replaceChildren(h("p", { class: "muted" }, `${nameOf(id)}: not found.`));
+        return;
+      }
       draw([asNode(e)], [], { replace: false, layout: "none" });
       const node = cy.getElementById(e.id);
       const ext = cy.extent();
       if (cy.nodes().length > 1) node.position({ x: ext.x1 + ext.w / 2, y: ext.y1 + ext.h / 2 });
       else fitView(node);
+      labels.refresh();
     }
-    cy.elements().unselect();
-    cy.getElementById(e.id).select();
-    showEntity(e);
+    selectOnly([id]);
+    await panel.render();
   }, true);
 }
 
-function showEntity(e) {
-  const d = nodeData(e);
-  const props = Object.entries(e.properties || {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]);
-  $("details").replaceChildren(
-    h("h3", {}, d.label, " ", chip(d.marking)),
-    table([["id", e.id], ["kind", e.kind], ["region", e.region], ["status", e.status],
-      ["confidence", fmt(e.confidence)], ["identifier", e.identifierKind],
-      ["value", e.kind === "IDENTIFIER" ? (e.value ?? "(hidden from your org)") : null],
-      ["relations", e.relations.totalCount], ...props]),
-    h("div", { class: "buttons" },
-      h("button", { type: "button", id: "d-expand", on: { click: () => expand(e.id) } }, "Expand neighbours"),
-      e.kind !== "IDENTIFIER" ? h("button", { type: "button", id: "d-trace", on: { click: () => trace(e.id) } }, "Trace to source") : null,
-      h("button", { type: "button", id: "d-linked", on: { click: () => linked(e.id) } }, "Linked entities")),
-    h("h3", {}, `Assertions (${e.assertions.length})`),
-    ...e.assertions.map(assertionBox));
-}
-
-async function showRelation(edge) {
-  const d = edge.data();
-  await run("Relation", async () => {
-    const { entity } = await gql(`query R($id: ID!, $kinds: [RelationKind!]) { entity(id: $id) {
-      relations(direction: OUT, kinds: $kinds, first: 500) { edges { node { id
-        assertions { reportId reportedAt source confidence marking
-          reportedBy { id name type } sharedWith { id name }
-          evidence { id kind description sha256 uri } } } } } } }`,
-    { id: d.relFrom, kinds: [d.kind] });
-    const rel = entity && entity.relations.edges.map((x) => x.node).find((r) => r.id === d.id);
-    $("details").replaceChildren(
-      h("h3", {}, d.kind, " ", chip(d.marking)),
-      table([["id", d.id], ["from", d.relFrom], ["to", d.relTo], ["confidence", fmt(d.confidence)]]),
-      h("h3", {}, `Assertions (${rel ? rel.assertions.length : 0})`),
-      ...(rel ? rel.assertions.map(assertionBox) : []));
-  }, true);
-}
-
-// -- analyses --------------------------------------------------------------------------------
 async function expand(id) {
   return run("Expand", async () => {
     const t0 = now();
@@ -274,16 +244,37 @@ async function expand(id) {
     const edges = network.relations.map((r) => asEdge(r));
     const before = cy.elements().not(":parent").length;
     const replace = cy.getElementById(id).empty() && !keep();
-    const added = draw(nodes, edges, { replace, layout: "none" });
+    const added = draw(nodes, edges, { replace, layout: replace ? "cluster" : "none" });
     added.anchor = id;
-    if (!big.on) placeAround(added);
+    if (!big.on && !replace) placeAround(added);
+    if (!big.on) labels.refresh();
+    selectOnly([id]);
     await frame();
     const t2 = now();
     timings.expand = { api: t1 - t0, draw: t2 - t1, total: t2 - t0, nodes: network.nodes.length };
     const grew = cy.elements().not(":parent").length - before;
-    setStatus("view", `Expanded ${id}: ${network.nodes.length - 1} neighbours, `
+    setStatus("view", `Expanded ${quote(id)}: ${network.nodes.length - 1} neighbours, `
       + `${network.relations.length} relations (${grew} new elements)`
       + (network.truncated ? `; truncated at ${limit().toLocaleString()} (Settings: up to 10,000)` : ""));
+  });
+}
+
+/** The network around ``seeds`` (search results, or any ids), drawn for clusters. */
+async function network(seeds, { maxHops = Number($("hops").value) || 1, cap = limit() } = {}) {
+  return run("Network", async () => {
+    const t0 = now();
+    const { network: net } = await gql(Q.network, { seeds, maxHops, limit: cap });
+    const t1 = now();
+    draw(net.nodes.map((e) => asNode(e)), net.relations.map((r) => asEdge(r)), {
+      replace: !keep(), layout: "cluster",
+    });
+    await frame();
+    const t2 = now();
+    timings.network = { api: t1 - t0, draw: t2 - t1, total: t2 - t0, ...timings.lastDraw };
+    setStatus("view", `Network of ${seeds.length === 1 ? quote(seeds[0]) : `${seeds.length} entities`} `
+      + `within ${maxHops} hop${maxHops > 1 ? "s" : ""}: ${net.nodes.length.toLocaleString()} entities, `
+      + `${net.relations.length.toLocaleString()} relations`
+      + (net.truncated ? `; truncated at ${cap.toLocaleString()}` : ""));
   });
 }
 
@@ -299,17 +290,20 @@ async function trace(id) {
     const t1 = now();
     const nodes = [asNode(t.origin, "origin")];
     const edges = [];
+    const scores = {};
     for (const s of t.sources) {
       nodes.push(asNode(s.entity, "source"));
+      scores[s.entity.id] = s.score;
       for (const p of s.paths) {
         p.nodes.forEach((e) => nodes.push(asNode(e)));
         p.relations.forEach((r, i) => edges.push(asEdge(r, p.nodes[i].id)));
       }
     }
     draw(nodes, edges, {
-      replace: !keep(), layout: "trace",
+      replace: !keep(), layout: "trace", scores,
       classes: { origin: [t.origin.id], source: t.sources.map((s) => s.entity.id) },
     });
+    selectOnly([t.origin.id]); // the panel shows the origin, not what was open before
     await frame();
     const t2 = now();
     timings.trace = {
@@ -317,7 +311,7 @@ async function trace(id) {
       nodes: new Set(nodes.map((n) => n.data.id)).size,
     };
     showSources(t);
-    setStatus("view", `Trace from ${id}: ${t.sources.length} sources, `
+    setStatus("view", `Trace from ${quote(t.origin.id)}: ${t.sources.length} source${t.sources.length === 1 ? "" : "s"}, `
       + `${timings.trace.nodes} entities on their paths (upstream to the left)`);
   });
 }
@@ -339,9 +333,9 @@ async function traceAnswer(variables) {
     });
   });
   if (ids.size > limit()) return (await gql(Q.trace, variables)).traceToSource;
-  const { network } = await gql(Q.network, { seeds: [...ids], maxHops: 0, limit: ids.size });
-  const entity = new Map(network.nodes.map((e) => [e.id, e]));
-  const relation = new Map(network.relations.filter((r) => relIds.has(r.id)).map((r) => [r.id, r]));
+  const { network: net } = await gql(Q.network, { seeds: [...ids], maxHops: 0, limit: ids.size });
+  const entity = new Map(net.nodes.map((e) => [e.id, e]));
+  const relation = new Map(net.relations.filter((r) => relIds.has(r.id)).map((r) => [r.id, r]));
   if (entity.size !== ids.size || relation.size !== relIds.size) {
     // The graph changed between the two asks: take the trace whole.
     return (await gql(Q.trace, variables)).traceToSource;
@@ -364,7 +358,7 @@ function showSources(t) {
   t.sources.forEach((s, rank) => {
     const d = nodeData(s.entity);
     list.append(h("li", { data: { id: s.entity.id } },
-      h("div", {}, h("span", { class: "name" }, `${rank + 1}. ${d.label}`), " ", chip(d.marking)),
+      h("div", {}, h("span", { class: "name" }, `${rank + 1}. ${d.fullName}`), " ", chip(d.marking)),
       h("div", { class: "meta" }, `${s.entity.kind} · score ${fmt(s.score)} · depth ${s.depth} · `
         + `${s.entity.region || "no region"}`),
       h("div", { class: "actions" },
@@ -373,11 +367,11 @@ function showSources(t) {
         h("button", { type: "button", on: { click: () => openEntity(s.entity.id) } }, "Open"))));
   });
   $("analysis").replaceChildren(
-    h("h3", {}, `Sources of ${t.origin.name || t.origin.id}`),
+    h("h3", {}, `Sources of ${entityName(t.origin)}`),
     t.sources.length ? list : h("p", { class: "muted" }, "No source reached."));
 }
 
-/** Select a source's paths (so they can open a case) and fade the rest. */
+/** Select a source's paths (so they can open a case), label their relations, fade the rest. */
 function highlightPaths(source, li) {
   document.querySelectorAll("#sources li").forEach((x) => x.classList.remove("active"));
   li.classList.add("active");
@@ -387,9 +381,13 @@ function highlightPaths(source, li) {
     p.relations.forEach((r) => ids.add(r.id));
   });
   cy.batch(() => {
-    cy.elements().unselect().addClass("faded");
-    cy.elements().filter((el) => ids.has(el.id())).removeClass("faded").select();
+    cy.elements().removeClass("path").unselect().addClass("faded");
+    const on = cy.elements().filter((el) => ids.has(el.id()));
+    on.removeClass("faded").select();
+    on.edges().addClass("path");
   });
+  labels.refresh();
+  setStatus("view", `Paths from ${quote(source.entity.id)}: ${ids.size} elements selected`);
 }
 
 async function linked(id) {
@@ -401,88 +399,91 @@ async function linked(id) {
       l.path.nodes.forEach((e) => nodes.push(asNode(e)));
       l.path.relations.forEach((r) => edges.push(asEdge(r)));
     }
-    draw(nodes, edges, { replace: !keep(), layout: "fcose", classes: { origin: [id] } });
+    draw(nodes, edges, { replace: !keep(), layout: "cluster", classes: { origin: [id] } });
+    selectOnly([id]);
     const list = h("ol", { class: "list" });
     linkedEntities.forEach((l) => {
       const d = nodeData(l.entity);
       list.append(h("li", { data: { id: l.entity.id } },
-        h("div", {}, h("span", { class: "name", on: { click: () => openEntity(l.entity.id) } }, d.label), " ", chip(d.marking)),
+        h("div", {}, h("span", { class: "name", on: { click: () => openEntity(l.entity.id) } }, d.fullName), " ", chip(d.marking)),
         h("div", { class: "meta" }, `${l.entity.kind} · path confidence ${fmt(l.path.confidence)}`),
         h("div", {}, "shares: ", l.sharedIdentifiers.map((i) =>
           `${i.identifierKind} ${i.value ?? `(value hidden) ${i.id.slice(0, 14)}…`}`).join("; "))));
     });
-    $("analysis").replaceChildren(h("h3", {}, `Linked to ${id} (${linkedEntities.length})`),
+    $("analysis").replaceChildren(h("h3", {}, `Linked to ${nameOf(id)} (${linkedEntities.length})`),
       linkedEntities.length ? list : h("p", { class: "muted" }, "No shared identifiers visible to you."));
-    setStatus("view", `Linked entities of ${id}: ${linkedEntities.length}`);
+    setStatus("view", `Linked entities of ${quote(id)}: ${linkedEntities.length}`);
   });
 }
+
+// -- rings ---------------------------------------------------------------------------------
+const ringName = (ring, i) => (ring.knownRing ? ring.knownRing.name || nameOf(ring.knownRing.id) : `Candidate ${i + 1}`);
+let ringList = [];
 
 async function findRings() {
   await run("Rings", async () => {
     const minSize = Math.max(1, Number($("ring-min").value) || 3);
-    const { rings } = await gql(Q.rings, { minSize, first: 20 });
-    $("rings").replaceChildren(...rings.map((ring, i) => h("li", { data: { id: ring.id } },
-      h("div", { class: "name", on: { click: () => drawRing(ring) } },
-        ring.knownRing ? (ring.knownRing.name || ring.knownRing.id) : `Candidate ${i + 1}`),
+    const { rings: found } = await gql(Q.rings, { minSize, first: 20 });
+    ringList = found.map((ring, i) => ({ ...ring, title: ringName(ring, i) }));
+    $("rings").replaceChildren(...ringList.map((ring) => h("li", { data: { id: ring.id } },
+      h("div", { class: "name", on: { click: () => drawRings([ring]) } }, ring.title),
       h("div", { class: "meta" }, `${ring.size} sellers/storefronts · ${ring.regions.join(", ") || "no region"}`),
-      h("div", { class: "meta" }, `key: ${ring.keyPlayers.map((k) => k.entity.name || k.entity.id).join(", ")}`),
+      h("div", { class: "meta" }, `key: ${ring.keyPlayers.map((k) => entityName(k.entity)).join(", ")}`),
       h("div", { class: "actions" },
-        h("button", { type: "button", class: "draw-ring", on: { click: () => drawRing(ring) } }, "Draw")))));
-    if (!rings.length) $("rings").append(h("li", { class: "muted" }, "No candidate of that size."));
-    setStatus("view", `${rings.length} ring candidates`);
+        h("button", { type: "button", class: "draw-ring", on: { click: () => drawRings([ring]) } }, "Draw")))));
+    if (!ringList.length) $("rings").append(h("li", { class: "muted" }, "No candidate of that size."));
+    $("draw-all-rings").hidden = ringList.length < 2;
+    setStatus("view", `${ringList.length} ring candidates`);
   });
 }
 
-async function drawRing(ring) {
-  await run("Ring", async () => {
-    const key = ring.keyPlayers.map((k) => k.entity.id);
-    const seeds = [...new Set([...ring.members.map((m) => m.id), ...ring.sources.map((s) => s.id), ...key])];
-    const { network } = await gql(Q.network, { seeds, maxHops: 1, kinds: RING_KINDS, limit: limit() });
-    draw(network.nodes.map((e) => asNode(e)), network.relations.map((r) => asEdge(r)), {
-      replace: !keep(), layout: "fcose",
-      classes: { member: ring.members.map((m) => m.id), key, source: ring.sources.map((s) => s.id) },
+/**
+ * Draw ring candidates, each as a box (a compound node) holding its members, with
+ * their sources and the entities one hop away around them; fCoSE lays the boxes out.
+ */
+async function drawRings(list) {
+  await run(list.length === 1 ? "Ring" : "Rings", async () => {
+    const t0 = now();
+    const parents = {};
+    const compounds = [];
+    const seeds = new Set();
+    const key = [];
+    const scores = {};
+    for (const ring of list) {
+      const box = `ring:${ring.id}`;
+      rings.set(box, ring);
+      compounds.push({ group: "nodes", classes: "ring-group", data: {
+        id: box, compound: true, label: `${ring.title} · ${ring.size}`, fullName: ring.title,
+        kind: "RING_CANDIDATE", marking: "CLEAR", size: 0, rank: 0 } });
+      ring.members.forEach((m) => { parents[m.id] = box; seeds.add(m.id); });
+      ring.sources.forEach((s) => seeds.add(s.id));
+      ring.keyPlayers.forEach((k) => { key.push(k.entity.id); scores[k.entity.id] = k.score; seeds.add(k.entity.id); });
+    }
+    const { network: net } = await gql(Q.network, { seeds: [...seeds], maxHops: 1, kinds: RING_KINDS, limit: limit() });
+    const t1 = now();
+    draw(net.nodes.map((e) => asNode(e)), net.relations.map((r) => asEdge(r)), {
+      replace: !keep(), layout: "cluster", compounds, parents, scores,
+      classes: { member: Object.keys(parents), key, source: list.flatMap((r) => r.sources.map((s) => s.id)) },
     });
-    const list = h("ol", { class: "list" }, ring.keyPlayers.map((k) => h("li", { data: { id: k.entity.id } },
-      h("span", { class: "name", on: { click: () => openEntity(k.entity.id) } }, k.entity.name || k.entity.id),
-      h("div", { class: "meta" }, `${k.entity.kind} · betweenness ${fmt(k.score)}`))));
-    $("analysis").replaceChildren(
-      h("h3", {}, `Ring ${ring.knownRing ? ring.knownRing.name || ring.knownRing.id : ring.id}`),
-      h("p", { class: "muted" }, `${ring.size} sellers/storefronts in ${ring.regions.join(", ")}. `
-        + "Key players have a thick purple border."),
-      h("h3", {}, "Key players"), list,
-      h("h3", {}, "Sources"), h("p", {}, ring.sources.map((s) => s.name || s.id).join(", ") || "none"));
-    setStatus("view", `Ring ${ring.id}: ${network.nodes.length} entities`
-      + (network.truncated ? `; truncated at ${limit().toLocaleString()}` : ""));
-  });
-}
-
-// -- cases -----------------------------------------------------------------------------------
-function caseEntities() {
-  return cy.nodes(":selected").not(".group").map((n) => n.id());
-}
-
-function showCaseForm() {
-  const ids = caseEntities();
-  if (!ids.length) {
-    setStatus("error", "Select entities first (click, ctrl-click or shift-drag), or pick a trace path.");
-    return;
-  }
-  const markings = cy.nodes(":selected").not(".group").map((n) => ({ marking: n.data("marking") }));
-  const suggested = strictest([...markings, { marking: "AMBER_STRICT" }]);
-  $("case-summary").textContent = `${ids.length} entities: ${ids.slice(0, 6).join(", ")}${ids.length > 6 ? "…" : ""}`;
-  $("case-marking").value = suggested;
-  $("case-title").value = $("case-title").value || `Case ${new Date().toISOString().slice(0, 10)}`;
-  $("case-form").hidden = false;
-}
-
-async function openCase(ev) {
-  ev.preventDefault();
-  const ids = caseEntities();
-  await run("Open case", async () => {
-    const input = { title: $("case-title").value.trim(), entities: ids, marking: $("case-marking").value };
-    const { openCase: c } = await gql(Q.openCase, { input });
-    $("case-form").hidden = true;
-    setStatus("view", `Case ${c.id} opened: “${c.title}”, ${ids.length} entities, ${c.status}`);
+    selectOnly(list.length === 1 ? [`ring:${list[0].id}`] : []);
+    await frame();
+    timings.rings = { api: t1 - t0, draw: now() - t1, total: now() - t0, ...timings.lastDraw };
+    if (list.length === 1) {
+      const ring = list[0];
+      const names2 = (xs) => xs.map((x) => entityName(x)).join(", ");
+      $("analysis").replaceChildren(
+        h("h3", {}, `Ring ${ring.title}`),
+        h("p", { class: "muted" }, `${ring.size} sellers/storefronts in ${ring.regions.join(", ") || "no region"}, `
+          + "drawn in a box. Key players have a thick purple border."),
+        h("h3", {}, "Key players"),
+        h("ol", { class: "list" }, ring.keyPlayers.map((k) => h("li", { data: { id: k.entity.id } },
+          h("span", { class: "name", on: { click: () => openEntity(k.entity.id) } }, entityName(k.entity)),
+          h("div", { class: "meta" }, `${k.entity.kind} · betweenness ${fmt(k.score)}`)))),
+        h("h3", {}, "Sources"), h("p", {}, names2(ring.sources) || "none"));
+    }
+    setStatus("view", `${list.length === 1 ? `Ring ${list[0].title}` : `${list.length} rings`}: `
+      + `${net.nodes.length.toLocaleString()} entities`
+      + (net.truncated ? `; truncated at ${limit().toLocaleString()}` : ""));
   });
 }
 
@@ -495,7 +496,11 @@ function download(blob, name) {
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10000);
 }
-const stamp = () => new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+const stamp = () => {
+  const d = new Date();
+  const p = (n) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}`;
+};
 
 function exportPng() {
   download(cy.png({ output: "blob", full: true, scale: 2, bg: "#ffffff", maxWidth: 8000, maxHeight: 8000 }),
@@ -506,11 +511,19 @@ function exportSvg() {
     setStatus("error", "SVG export needs cytoscape-svg (npm ci --prefix explore).");
     return;
   }
-  download(new Blob([cy.svg({ full: true, bg: "#ffffff" })], { type: "image/svg+xml" }), `explore-${stamp()}.svg`);
+  const svg = selfContained(cy.svg({ full: true, bg: "#ffffff" }));
+  download(new Blob([svg], { type: "image/svg+xml" }), `explore-${stamp()}.svg`);
 }
 function exportGraphml() {
   download(new Blob([toGraphML(viewElements())], { type: "application/graphml+xml" }), `explore-${stamp()}.graphml`);
 }
+
+// -- panels ------------------------------------------------------------------------------------
+const actions = { expand, trace, linked, select: (id) => selectOnly([id]) };
+const panel = createPanel(cy, { gql, run, hold, actions, rings, names });
+const cases = createCases(cy, { gql, run, setStatus, download, names });
+const plan = createPlan(cy, { gql, run, setStatus, draw, asNode, asEdge, labels, names, quote, selectOnly });
+buildLegend($("legend-items"));
 
 // -- wiring ------------------------------------------------------------------------------------
 $("login-form").addEventListener("submit", (ev) => {
@@ -521,11 +534,16 @@ $("login-form").addEventListener("submit", (ev) => {
 $("logout").addEventListener("click", () => logout());
 $("search-form").addEventListener("submit", (ev) => { ev.preventDefault(); search(false); });
 $("more").addEventListener("click", () => search(true));
+$("network-of-results").addEventListener("click", () => {
+  const ids = [...document.querySelectorAll("#results li[data-id]")].map((li) => li.dataset.id);
+  if (ids.length) network(ids);
+});
 $("rings-form").addEventListener("submit", (ev) => { ev.preventDefault(); findRings(); });
-$("fit").addEventListener("click", () => fitView());
+$("draw-all-rings").addEventListener("click", () => drawRings(ringList));
+$("fit").addEventListener("click", () => { fitView(); labels.refresh(); });
 $("relayout").addEventListener("click", () => {
   cy.elements().removeClass("faded");
-  arrange(cy.nodes(".origin").nonempty() ? "trace" : "fcose");
+  arrange(cy.nodes(".origin").nonempty() && cy.nodes(":parent").empty() ? "trace" : "cluster");
 });
 $("clear").addEventListener("click", () => {
   resetView();
@@ -538,33 +556,41 @@ $("group-by").addEventListener("change", () => {
     renderGroups();
   }
 });
+$("size-by").addEventListener("change", () => {
+  decorate();
+  labels.refresh();
+});
 $("limit").addEventListener("change", () => { $("limit").value = limit(); });
 $("export-png").addEventListener("click", exportPng);
 $("export-svg").addEventListener("click", exportSvg);
 $("export-graphml").addEventListener("click", exportGraphml);
-$("open-case").addEventListener("click", showCaseForm);
-$("case-form").addEventListener("submit", openCase);
-$("case-cancel").addEventListener("click", () => { $("case-form").hidden = true; });
+$("open-case").addEventListener("click", () => cases.openForm());
+$("cases-button").addEventListener("click", () => run("Cases", async () => {
+  await cases.list();
+  $("case-panel").hidden = false;
+}));
 
-cy.on("tap", "node", (ev) => {
-  const n = ev.target;
-  if (!n.data("group")) openEntity(n.id());
-});
 // Redrawing removes the tapped node: out of its own event, or Cytoscape spends seconds.
 cy.on("dbltap", "node.group", (ev) => {
   const id = ev.target.id();
   setTimeout(() => toggleGroup(id), 0);
 });
-cy.on("tap", "edge", (ev) => showRelation(ev.target));
-cy.on("dbltap", "node", (ev) => { if (!ev.target.data("group")) expand(ev.target.id()); });
-cy.on("tap", (ev) => { if (ev.target === cy) cy.elements().removeClass("faded"); });
+cy.on("dbltap", "node", (ev) => {
+  const n = ev.target;
+  if (!n.data("group") && !n.isParent()) expand(n.id());
+});
+cy.on("tap", (ev) => {
+  if (ev.target === cy) cy.elements().removeClass("faded").removeClass("path");
+});
 
 // For tests and benchmarks: the drawn graph and what the page measured.
 window.explorer = {
-  cy, state, timings, draw, trace, expand, linked, openEntity, search, findRings,
+  cy, state, timings, draw, trace, expand, linked, openEntity, search, findRings, drawRings,
+  network, plan, cases, labels, names, nameOf,
+  rings: () => ringList,
   graphml: () => toGraphML(viewElements()), TLP, MARKINGS, GROUP_AT, big, toggleGroup,
-  drawnIds: () => cy.nodes().not(".group").map((n) => n.id()).sort(),
-  loadedIds: () => viewElements().nodes.map((n) => n.id).sort(),
+  drawnIds: () => cy.nodes().not(".group").not(".ring-group").map((n) => n.id()).sort(),
+  loadedIds: () => viewElements().nodes.filter((n) => !n.compound).map((n) => n.id).sort(),
 };
 
 const saved = token.get();

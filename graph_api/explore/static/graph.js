@@ -1,4 +1,6 @@
-// Drawing: API answers -> Cytoscape elements, TLP colours, layouts, grouping, GraphML.
+// Drawing: API answers -> Cytoscape elements, TLP colours, the stylesheet, GraphML.
+
+import { BADGES, IMAGE_H, IMAGE_W, SHAPES, nodeImage } from "./kinds.js";
 
 export const MARKINGS = ["CLEAR", "GREEN", "AMBER", "AMBER_STRICT", "RED"];
 
@@ -12,14 +14,12 @@ export const TLP = {
   RED: { fill: "#FF2B2B", border: "#A30000", line: "#FF2B2B" },
 };
 
-// Beyond this many drawn elements, nodes are grouped into compound nodes.
-export const GROUP_AT = 3000;
+// Beyond this many drawn entities, nodes are grouped into compound nodes.
+export const GROUP_AT = 1500;
 
-const SHAPES = {
-  SELLER: "ellipse", STOREFRONT: "round-rectangle", LISTING: "rectangle",
-  WAREHOUSE: "barrel", FACTORY: "hexagon", RING: "star", IDENTIFIER: "diamond",
-  BRAND: "tag",
-};
+export const FONT = "Helvetica, Arial, sans-serif";
+export const LABEL_PX = 11; // a node label's height on screen when zoomed out
+export const LABEL_CHARS = 26;
 
 /** The most restrictive marking among an element's visible assertions. */
 export function strictest(assertions) {
@@ -28,19 +28,24 @@ export function strictest(assertions) {
   return MARKINGS[best];
 }
 
-function entityLabel(e) {
+/** An entity's full name as a reader would call it (the id when it has no name). */
+export function entityName(e) {
   let text = e.name;
   if (!text && e.kind === "IDENTIFIER") text = `${e.identifierKind || "ID"} ${e.value || "(value hidden)"}`;
-  text = text || e.id;
-  return text.length > 40 ? `${text.slice(0, 38)}…` : text;
+  return text || e.id;
 }
+
+const short = (text) => (text.length > LABEL_CHARS ? `${text.slice(0, LABEL_CHARS - 1)}…` : text);
 
 export function nodeData(e) {
   const marking = strictest(e.assertions);
+  const name = entityName(e);
   return {
-    id: e.id, label: entityLabel(e), kind: e.kind, name: e.name || "", region: e.region || "",
-    status: e.status || "", confidence: e.confidence ?? 0, marking,
+    id: e.id, label: short(name), fullName: name, kind: e.kind, name: e.name || "",
+    region: e.region || "", status: e.status || "", confidence: e.confidence ?? 0, marking,
     fill: TLP[marking].fill, border: TLP[marking].border, shape: SHAPES[e.kind] || "ellipse",
+    image: nodeImage(e.kind, e.status), badge: Object.hasOwn(BADGES, e.status || ""),
+    size: 24, rank: 0, score: 0, bex: 0,
   };
 }
 
@@ -55,57 +60,94 @@ export function edgeData(r, walkFrom = r.from.id) {
   };
 }
 
-export const STYLE = [
-  { selector: "node", style: {
-    "background-color": "data(fill)", "border-color": "data(border)", "border-width": 2,
-    shape: "data(shape)", width: 26, height: 26, label: "data(label)", "font-size": 10,
-    "text-valign": "bottom", "text-margin-y": 3, "text-outline-color": "#fff",
-    "text-outline-width": 2, "min-zoomed-font-size": 7, color: "#1d2330",
-  } },
-  { selector: "node[marking = 'AMBER_STRICT']", style: {
-    "border-style": "double", "border-width": 7 } },
-  { selector: "edge", style: {
-    "line-color": "data(line)", "target-arrow-color": "data(line)",
-    "source-arrow-color": "data(line)", "target-arrow-shape": "triangle",
-    "curve-style": "bezier", width: "mapData(confidence, 0, 1, 1, 5)", label: "data(label)",
-    "font-size": 8, "text-rotation": "autorotate", "text-background-color": "#fff",
-    "text-background-opacity": 0.85, "text-background-padding": 1, "min-zoomed-font-size": 8,
-    "arrow-scale": 0.9, color: "#444",
-  } },
-  { selector: "edge[marking = 'AMBER_STRICT']", style: { "line-style": "dashed" } },
-  { selector: "edge[?reversed]", style: {
-    "source-arrow-shape": "triangle", "target-arrow-shape": "none" } },
-  { selector: "node.origin", style: {
-    "border-color": "#1d2330", "border-width": 5, width: 36, height: 36 } },
-  { selector: "node.source", style: { width: 36, height: 36, "font-weight": "bold" } },
-  { selector: "node.member", style: { width: 32, height: 32 } },
-  { selector: "node.key", style: {
-    "border-color": "#7B2CBF", "border-width": 7, width: 48, height: 48,
-    "font-weight": "bold", "font-size": 12, "z-index": 5 } },
-  { selector: "node.group", style: {
-    "background-color": "#eef1f6", "border-color": "#8892a6", "border-width": 2,
-    shape: "round-rectangle", width: "mapData(count, 1, 5000, 60, 220)",
-    height: "mapData(count, 1, 5000, 60, 220)", label: "data(label)", "text-valign": "center",
-    "font-size": 16, "font-weight": "bold", "min-zoomed-font-size": 0 } },
-  { selector: "edge.meta", style: {
-    width: "mapData(count, 1, 2000, 2, 14)", "line-color": "#8892a6", "target-arrow-color": "#8892a6",
-    label: "data(label)", "font-size": 12, "min-zoomed-font-size": 0, "line-style": "solid" } },
-  { selector: ":parent", style: {
-    "background-color": "#eef1f6", "background-opacity": 0.5, "border-color": "#b8bfcc",
-    "border-width": 1, "border-style": "solid", shape: "round-rectangle",
-    label: "data(label)", "text-valign": "top", "font-size": 28, "font-weight": "bold",
-    "min-zoomed-font-size": 4, padding: 20 } },
-  // Selection shows behind an element (underlay), so its TLP colour stays true.
-  { selector: "node:selected", style: {
-    "underlay-color": "#2346a8", "underlay-opacity": 0.45, "underlay-padding": 9,
-    "underlay-shape": "ellipse" } },
-  { selector: "edge:selected", style: {
-    "underlay-color": "#2346a8", "underlay-opacity": 0.35, "underlay-padding": 5 } },
-  { selector: ".faded", style: { opacity: 0.15 } },
-  { selector: "edge.fast", style: {
-    "curve-style": "haystack", "haystack-radius": 0, "target-arrow-shape": "none",
-    "source-arrow-shape": "none", width: 1 } },
-];
+/** Node label size in model units at ``zoom``: LABEL_PX on screen when zoomed out. */
+export const labelSize = (zoom) => LABEL_PX / Math.min(1, Math.max(zoom, 0.02));
+
+/**
+ * The stylesheet, for labels of ``fontSize`` model units. Edge labels show only on
+ * hover and on selected paths; node labels the view's culling hides get ``quiet``.
+ */
+export function styleFor(fontSize = LABEL_PX) {
+  const k = fontSize / LABEL_PX;
+  return [
+    { selector: "node", style: {
+      "background-color": "data(fill)", "border-color": "data(border)", "border-width": 2,
+      shape: "data(shape)", width: "data(size)", height: "data(size)", label: "data(label)",
+      "font-family": FONT, "font-size": fontSize, "text-valign": "bottom", "text-margin-y": 2 * k,
+      "z-index": 3,
+      "text-outline-color": "#fff", "text-outline-width": 1.5 * k,
+      color: "#1d2330", "background-image": "data(image)",
+      "background-width": `${IMAGE_W * 100}%`, "background-height": `${IMAGE_H * 100}%`,
+      "background-clip": "none", "background-image-containment": "over",
+      "bounds-expansion": "data(bex)", // a badge's reach (view.js decorate)
+    } },
+    // A named node (its label shown) is drawn over unnamed ones, so none hides its label.
+    { selector: "node.quiet", style: { "text-opacity": 0, "z-index": 1 } },
+    { selector: "node[marking = 'AMBER_STRICT']", style: {
+      "border-style": "double", "border-width": 7 } },
+    { selector: "edge", style: {
+      "line-color": "data(line)", "target-arrow-color": "data(line)",
+      "source-arrow-color": "data(line)", "target-arrow-shape": "triangle",
+      "curve-style": "bezier", width: "mapData(confidence, 0, 1, 1, 4)", "arrow-scale": 0.8,
+    } },
+    // Edge labels (and their text style) only where a reader looks.
+    { selector: "edge.hover, edge:selected, edge.path", style: {
+      label: "data(label)", "z-index": 20, "font-family": FONT, "font-size": 9 * k,
+      "text-rotation": "autorotate", "text-background-color": "#fff",
+      "text-background-opacity": 0.9, "text-background-padding": 1,
+      "min-zoomed-font-size": 6, color: "#333" } },
+    { selector: "edge[marking = 'AMBER_STRICT']", style: { "line-style": "dashed" } },
+    { selector: "edge[?reversed]", style: {
+      "source-arrow-shape": "triangle", "target-arrow-shape": "none" } },
+    { selector: "node.origin", style: { "border-color": "#1d2330", "border-width": 5 } },
+    { selector: "node.source", style: { "font-weight": "bold" } },
+    { selector: "node.key", style: {
+      "border-color": "#7B2CBF", "border-width": 6, "font-weight": "bold", "z-index": 5 } },
+    { selector: "node.plan", style: {
+      "overlay-color": "#d7263d", "overlay-opacity": 0.22, "overlay-padding": 8,
+      "border-color": "#d7263d", "border-width": 6, "z-index": 6 } },
+    { selector: "node.cut", style: { opacity: 0.35 } },
+    { selector: "node.removed", style: {
+      opacity: 0.55, "border-style": "dashed", "border-color": "#d7263d", "border-width": 4 } },
+    { selector: "node.hover", style: { "text-opacity": 1, "z-index": 30 } },
+    { selector: "node.group", style: {
+      "background-color": "#eef1f6", "border-color": "#8892a6", "border-width": 2,
+      "background-image": "none", shape: "round-rectangle",
+      width: "mapData(count, 1, 5000, 60, 220)", height: "mapData(count, 1, 5000, 60, 220)",
+      label: "data(label)", "text-valign": "center", "font-size": 16 * k, "font-weight": "bold",
+      "min-zoomed-font-size": 0 } },
+    { selector: "edge.meta", style: {
+      width: "mapData(count, 1, 2000, 2, 14)", "line-color": "#8892a6", "target-arrow-color": "#8892a6",
+      label: "data(label)", "font-size": 12 * k, "min-zoomed-font-size": 0, "line-style": "solid" } },
+    { selector: ":parent", style: {
+      "background-color": "#eef1f6", "background-opacity": 0.45, "border-color": "#b8bfcc",
+      "border-width": 1, "border-style": "solid", shape: "round-rectangle", "background-image": "none",
+      label: "data(label)", "text-valign": "top", "text-halign": "center", "font-size": 13 * k,
+      "font-weight": "bold", "text-margin-y": -2 * k, "min-zoomed-font-size": 0, padding: 14,
+      "compound-sizing-wrt-labels": "exclude" } }, // members' labels (shown or not) may overhang
+    { selector: "node.ring-group", style: {
+      "background-color": "#f3ecfa", "border-color": "#7B2CBF", "border-width": 2,
+      "border-style": "dashed", color: "#4a1a75" } },
+    // Selection shows behind an element (underlay), so its TLP colour stays true.
+    { selector: "node:selected", style: {
+      "underlay-color": "#2346a8", "underlay-opacity": 0.45, "underlay-padding": 7,
+      "underlay-shape": "ellipse", "z-index": 25 } },
+    { selector: "edge:selected", style: {
+      "underlay-color": "#2346a8", "underlay-opacity": 0.35, "underlay-padding": 4 } },
+    { selector: ".faded", style: { opacity: 0.15 } },
+    // Views of many relations: straight lines without arrows (haystack, the quickest
+    // edges to draw), arrows back on the ones hovered or selected.
+    { selector: "edge.fast", style: {
+      "curve-style": "haystack", "haystack-radius": 0, "target-arrow-shape": "none",
+      "source-arrow-shape": "none", width: 1 } },
+    { selector: "edge.fast.hover, edge.fast:selected, edge.fast.path", style: {
+      "curve-style": "straight", "target-arrow-shape": "triangle", width: 2 } },
+    { selector: "edge.fast[?reversed].hover, edge.fast[?reversed]:selected, edge.fast[?reversed].path",
+      style: { "source-arrow-shape": "triangle", "target-arrow-shape": "none" } },
+  ];
+}
+
+export const STYLE = styleFor();
 
 /** Positions in a grid per group, the groups side by side: linear, for any size. */
 export function groupedPositions(nodes, groupOf) {
@@ -163,7 +205,7 @@ export function toGraphML(view) {
   for (const [k, t] of EDGE_KEYS) out.push(`<key id="e_${k}" for="edge" attr.name="${k}" attr.type="${t}"/>`);
   out.push('<graph id="explore" edgedefault="directed">');
   for (const d of view.nodes) {
-    if (d.group) continue;
+    if (d.group || d.compound) continue; // groups and ring boxes are not entities
     out.push(`<node id="${xml(d.id)}">`);
     for (const [k] of NODE_KEYS) {
       if (d[k] !== "" && d[k] !== undefined && d[k] !== null) out.push(`<data key="n_${k}">${xml(d[k])}</data>`);

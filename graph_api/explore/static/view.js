@@ -1,16 +1,43 @@
-// The drawn view: adding elements, layouts, fitting, and grouping large views.
+// The drawn view: adding elements, sizes and importance, layouts (layout.js),
+// fitting, and grouping large views.
 
-import { GROUP_AT, STYLE, groupedPositions } from "./graph.js";
+import { GROUP_AT, groupedPositions } from "./graph.js";
+import { badgeReach } from "./kinds.js";
+import { bounds, layOut, warmUp as warmLayouts } from "./layout.js";
 
 const now = () => performance.now();
 let warmed = false;
 
+// Past this many relations edges are drawn as plain lines ("fast"; graph.js).
+const FAST_EDGES = 900;
+
+/**
+ * A node's size (by its relations in the view, or by its score: Settings) and rank,
+ * what label culling places first: origin, plan picks, sources and key players,
+ * then score, relations, a name over a bare id, an enforcement badge.
+ */
+export function sizeAndRank(data, classes, degree, topScore, bySize) {
+  const score = topScore > 0 ? (data.score || 0) / topScore : 0;
+  const size = Math.round(bySize === "score"
+    ? 20 + 34 * Math.sqrt(score)
+    : Math.min(58, 18 + 5.5 * Math.sqrt(degree)));
+  const has = (c) => classes.includes(c);
+  const role = has("origin") ? 5 : has("plan") ? 4 : has("key") || has("source") ? 3 : 0;
+  const rank = role * 1000 + score * 100 + 12 * Math.log2(1 + degree)
+    + (data.name ? 8 : 0) + (data.badge ? 6 : 0) + (data.confidence || 0);
+  const reach = badgeReach(data.status);
+  const bex = reach ? [Math.ceil(reach.above * size), Math.ceil(reach.side * size), 0,
+    Math.ceil(reach.side * size)] : 0;
+  return { size, rank, bex };
+}
+
 /**
  * The view over ``cy``. ``options``: setStatus(key, text), timings (an object the
- * view writes its measurements to), keep() and groupBy() (the Settings box).
+ * view writes its measurements to), keep(), groupBy() and sizeBy() (the Settings
+ * box), labels (labels.js).
  */
 export function createView(cy, options) {
-  const { setStatus, timings } = options;
+  const { setStatus, timings, labels } = options;
 
   /** Fit known positions without measuring every element (cy.fit takes a second at 8,000). */
   function fitPositions(points) {
@@ -24,12 +51,33 @@ export function createView(cy, options) {
     cy.viewport({ zoom, pan: { x: (cy.width() - zoom * (x1 + x2)) / 2, y: (cy.height() - zoom * (y1 + y2)) / 2 } });
   }
 
-  /** Fit the view, but never zoom a small graph in past 1.4. */
+  /** The zoom and pan that make ``bb`` fill the view (never past 1.4 for a small graph). */
+  function viewportFor(bb) {
+    const pad = 24;
+    const zoom = Math.min(1.4, (cy.width() - 2 * pad) / Math.max(bb.w, 1),
+      (cy.height() - 2 * pad) / Math.max(bb.h, 1));
+    return { zoom, pan: {
+      x: cy.width() / 2 - (zoom * (bb.x1 + bb.x2)) / 2,
+      y: cy.height() / 2 - (zoom * (bb.y1 + bb.y2)) / 2,
+    } };
+  }
+  const grow = (bb, dx, dy) => ({ x1: bb.x1 - dx, x2: bb.x2 + dx, y1: bb.y1 - dy, y2: bb.y2 + dy,
+    w: bb.w + 2 * dx, h: bb.h + 2 * dy });
+
+  /**
+   * Fit the view: nodes with their labels (whose size follows the zoom, hence twice)
+   * up to 400 nodes; past that their bodies only, as measuring every label and edge
+   * is most of cy.fit's time at a thousand nodes.
+   */
   function fitView(eles) {
-    cy.fit(eles, 30);
-    if (cy.zoom() > 1.4) {
-      cy.zoom(1.4);
-      cy.center(eles);
+    const target = eles && eles.nonempty() ? eles : cy.nodes();
+    if (target.empty()) return;
+    const only = { includeLabels: false, includeEdges: false, includeOverlays: false, includeUnderlays: false };
+    cy.viewport(viewportFor(grow(target.boundingBox(only), 40, 30)));
+    if (target.length > 400) return;
+    for (let i = 0; i < 2; i++) {
+      labels.restyle();
+      cy.viewport(viewportFor(target.boundingBox({ ...only, includeLabels: true })));
     }
   }
 
@@ -56,10 +104,16 @@ export function createView(cy, options) {
   const loaded = (id) => !cy.getElementById(id).empty() || big.nodes.has(id) || big.edges.has(id);
 
   /**
-   * Add nodes and edges (element JSON) to the view, or replace it. Past GROUP_AT
-   * elements the view is grouped (see ``big``).
+   * Add nodes and edges (element JSON) to the view, or replace it, and lay it out
+   * ("trace", "cluster", or "none": the caller places the new nodes). Past GROUP_AT
+   * entities the view is grouped (see ``big``). ``classes``: class -> ids;
+   * ``scores``: id -> a score to size by (a trace's, a key player's, a cut's);
+   * ``compounds``: boxes to draw (ring candidates), ``parents``: member id -> box id.
    */
-  function draw(nodes, edges, { replace = !options.keep(), layout = "fcose", classes = {} } = {}) {
+  function draw(nodes, edges, {
+    replace = !options.keep(), layout = "cluster", classes = {}, scores = {}, compounds = [],
+    parents = {},
+  } = {}) {
     const t0 = now();
     if (replace) resetView();
     const seen = new Set();
@@ -70,35 +124,144 @@ export function createView(cy, options) {
     };
     const fresh = nodes.filter(isNew);
     const freshEdges = edges.filter(isNew);
-    const drawn = big.on ? big.nodes.size + big.edges.size : cy.elements().length;
-    let added;
-    if (big.on || drawn + fresh.length + freshEdges.length > GROUP_AT) {
-      if (!big.on) {
-        cy.nodes().forEach((n) => big.nodes.set(n.id(), { group: "nodes", data: { ...n.data() }, classes: n.classes().join(" ") }));
-        cy.edges().forEach((e) => big.edges.set(e.id(), { group: "edges", data: { ...e.data() }, classes: e.classes().join(" ") }));
-        big.on = true;
-      }
-      fresh.forEach((n) => big.nodes.set(n.data.id, { ...n }));
-      freshEdges.forEach((e) => big.edges.set(e.data.id, { ...e }));
-      for (const [cls, ids] of Object.entries(classes)) {
-        ids.forEach((id) => {
-          const el = big.nodes.get(id);
-          if (el) el.classes = `${el.classes || ""} ${cls}`;
-        });
-      }
-      added = renderGroups();
-    } else {
-      cy.batch(() => {
-        added = cy.add(fresh.concat(freshEdges));
-        for (const [cls, ids] of Object.entries(classes)) {
-          ids.forEach((id) => cy.getElementById(id).addClass(cls));
-        }
-      });
+    const entities = big.on ? big.nodes.size : cy.nodes().not(":parent").length;
+    if (big.on || entities + fresh.length > GROUP_AT) {
+      drawGrouped(fresh, freshEdges, classes);
+      timings.lastDraw = { add: now() - t0, layout: 0, nodes: 0, edges: cy.edges().length };
+      return cy.collection();
+    }
+    const classOf = new Map();
+    for (const [cls, ids] of Object.entries(classes)) {
+      ids.forEach((id) => classOf.set(id, [...(classOf.get(id) || []), cls]));
+    }
+    // The resulting view's entities and relations, as data.
+    const fast = cy.edges().length + freshEdges.length > FAST_EDGES;
+    const newNodes = fresh.map((n) => {
+      const data = { ...n.data };
+      if (parents[data.id]) data.parent = parents[data.id];
+      if (Object.hasOwn(scores, data.id)) data.score = scores[data.id];
+      const cls = [...(n.classes ? n.classes.split(" ").filter(Boolean) : []), ...(classOf.get(data.id) || [])];
+      return { group: "nodes", data, classes: cls.join(" ") };
+    });
+    const newEdges = freshEdges.map((e) => (fast ? { ...e, classes: `${e.classes || ""} fast` } : e));
+    const boxes = compounds.filter((c) => cy.getElementById(c.data.id).empty());
+    const degree = new Map();
+    const count = (id) => degree.set(id, (degree.get(id) || 0) + 1);
+    cy.edges().forEach((e) => { count(e.data("source")); count(e.data("target")); });
+    newEdges.forEach((e) => { count(e.data.source); count(e.data.target); });
+    let top = 0;
+    cy.nodes().forEach((n) => { top = Math.max(top, Object.hasOwn(scores, n.id()) ? scores[n.id()] : n.data("score") || 0); });
+    newNodes.forEach((n) => { top = Math.max(top, n.data.score || 0); });
+    const bySize = options.sizeBy();
+    for (const n of newNodes) {
+      Object.assign(n.data, sizeAndRank(n.data, n.classes.split(" "), degree.get(n.data.id) || 0, top, bySize));
     }
     const t1 = now();
-    if (!big.on) arrange(layout);
-    timings.lastDraw = { add: t1 - t0, layout: now() - t1, nodes: cy.nodes().not(".group").length };
+    let positions = null;
+    let viewport = null;
+    if (layout !== "none") {
+      // Lay the whole view out off screen, then choose the zoom, and so the label
+      // size, before the drawn graph computes its style (once).
+      const bare = [];
+      const sizes = new Map();
+      const seenBoxes = new Set();
+      cy.nodes().forEach((n) => {
+        if (n.isParent()) { seenBoxes.add(n.id()); bare.push({ id: n.id() }); return; }
+        const parent = parents[n.id()] || n.data("parent");
+        const size = sizeAndRank(n.data(), n.classes(), degree.get(n.id()) || 0, top, bySize).size;
+        sizes.set(n.id(), size);
+        bare.push(parent ? { id: n.id(), size, parent } : { id: n.id(), size });
+      });
+      boxes.forEach((b) => { if (!seenBoxes.has(b.data.id)) bare.push({ id: b.data.id }); });
+      newNodes.forEach((n) => {
+        sizes.set(n.data.id, n.data.size);
+        bare.push(n.data.parent ? { id: n.data.id, size: n.data.size, parent: n.data.parent } : { id: n.data.id, size: n.data.size });
+      });
+      const links = cy.edges().map((e) => ({ id: e.id(), source: e.data("source"), target: e.data("target") }))
+        .concat(newEdges.map((e) => ({ id: e.data.id, source: e.data.source, target: e.data.target })));
+      positions = layOut(layout === "trace" ? "trace" : "cluster", bare, links);
+      viewport = viewportFor(grow(bounds(positions, sizes), 40, 30));
+      labels.prepare(viewport.zoom);
+    }
+    const t2 = now();
+    let added;
+    cy.batch(() => {
+      if (fast) cy.edges().not(".fast").addClass("fast");
+      added = cy.add(boxes.concat(newNodes.map((n) => (positions && positions.has(n.data.id)
+        ? { ...n, position: positions.get(n.data.id) } : n)), newEdges));
+      for (const [id, parent] of Object.entries(parents)) {
+        const node = cy.getElementById(id);
+        if (node.nonempty() && node.data("parent") !== parent && node.isChildless()) node.move({ parent });
+      }
+      // What was drawn before: its new classes, scores, sizes and places.
+      cy.nodes().not(":parent").forEach((n) => {
+        if (added.contains(n)) return;
+        (classOf.get(n.id()) || []).forEach((c) => n.addClass(c));
+        if (Object.hasOwn(scores, n.id())) n.data("score", scores[n.id()]);
+        const next = sizeAndRank(n.data(), n.classes(), degree.get(n.id()) || 0, top, bySize);
+        if (n.data("size") !== next.size || n.data("rank") !== next.rank) n.data(next);
+        if (positions && positions.has(n.id())) n.position(positions.get(n.id()));
+      });
+    });
+    if (viewport) {
+      cy.viewport(viewport);
+      if (cy.nodes().length <= 400) fitView();
+      labels.refresh();
+    }
+    const t3 = now();
+    timings.lastDraw = {
+      add: t1 - t0 + (t3 - t2), layout: t2 - t1, total: t3 - t0,
+      nodes: cy.nodes().not(".group").not(":parent").length, edges: cy.edges().length,
+      labels: { ...labels.stats },
+    };
     return added;
+  }
+
+  /** Re-size every node (Settings: size by) and re-rank them. */
+  function decorate() {
+    const degree = new Map();
+    const bySize = options.sizeBy();
+    let top = 0;
+    cy.nodes().forEach((n) => { top = Math.max(top, n.data("score") || 0); degree.set(n.id(), n.degree(false)); });
+    cy.batch(() => cy.nodes().not(":parent").not(".group").forEach((n) => {
+      n.data(sizeAndRank(n.data(), n.classes(), degree.get(n.id()), top, bySize));
+    }));
+  }
+
+  /** Lay the drawn view out again: "trace" or "cluster". */
+  function arrange(layout) {
+    if (big.on) {
+      renderGroups();
+      return;
+    }
+    const positions = layOut(layout, cy.nodes().map((n) => (n.isParent() ? { id: n.id() }
+      : { id: n.id(), size: n.data("size"), ...(n.data("parent") ? { parent: n.data("parent") } : {}) })),
+    cy.edges().map((e) => ({ id: e.id(), source: e.data("source"), target: e.data("target") })));
+    cy.batch(() => cy.nodes().not(":parent").forEach((n) => n.position(positions.get(n.id()))));
+    fitView();
+    labels.refresh();
+  }
+
+  /** Draw into the grouped view (``big``): from now on every element is kept there. */
+  function drawGrouped(fresh, freshEdges, classes) {
+    if (!big.on) {
+      cy.nodes().not(":parent").forEach((n) => {
+        const data = { ...n.data() };
+        delete data.parent;
+        big.nodes.set(n.id(), { group: "nodes", data, classes: n.classes().join(" ") });
+      });
+      cy.edges().forEach((e) => big.edges.set(e.id(), { group: "edges", data: { ...e.data() }, classes: e.classes().join(" ") }));
+      big.on = true;
+    }
+    fresh.forEach((n) => big.nodes.set(n.data.id, { ...n }));
+    freshEdges.forEach((e) => big.edges.set(e.data.id, { ...e }));
+    for (const [cls, ids] of Object.entries(classes)) {
+      ids.forEach((id) => {
+        const el = big.nodes.get(id);
+        if (el) el.classes = `${el.classes || ""} ${cls}`;
+      });
+    }
+    return renderGroups();
   }
 
   /** Draw the grouped view from ``big``: closed groups, open groups' members, counts. */
@@ -176,30 +339,6 @@ export function createView(cy, options) {
     renderGroups();
   }
 
-  function arrange(layout) {
-    if (big.on) {
-      renderGroups();
-      return;
-    }
-    if (layout === "trace") {
-      // network-simplex ranks more compactly; longest-path is 2-4 times quicker.
-      cy.layout({
-        name: "dagre", rankDir: "RL", nodeSep: 18, rankSep: 110, edgeSep: 8,
-        ranker: cy.nodes().length > 150 ? "longest-path" : "network-simplex",
-        fit: false, animate: false,
-      }).run();
-      fitView();
-    } else if (layout === "fcose") {
-      const n = cy.nodes().length;
-      cy.layout({
-        name: "fcose", quality: n > 800 ? "draft" : "default", randomize: true,
-        animate: false, fit: false, nodeRepulsion: 6000, idealEdgeLength: 90,
-        numIter: n > 800 ? 800 : 2500,
-      }).run();
-      fitView();
-    }
-  }
-
   /** What the view holds: every loaded element when grouped, else what is drawn. */
   function viewElements() {
     if (big.on) {
@@ -228,24 +367,18 @@ export function createView(cy, options) {
   }
 
   /**
-   * Lay out a throwaway 300-node tree off screen once, while the user reads the page:
-   * the first real trace then runs compiled code (about 1.2 s -> 0.7 s for 500 nodes).
+   * Warm the layouts' code once, off screen, while the user reads the page: the
+   * first real trace or cluster layout then runs compiled code (about 1.2 s -> 0.7 s
+   * for a 500-node trace).
    */
   function warmUp() {
     if (warmed) return;
     warmed = true;
-    const els = [];
-    for (let i = 0; i < 300; i++) {
-      els.push({ data: { id: `w${i}`, label: `w${i}`, fill: "#fff", border: "#000", shape: "ellipse", marking: "CLEAR", confidence: 1 } });
-      if (i) els.push({ data: { id: `we${i}`, source: `w${(i - 1) >> 2}`, target: `w${i}`, line: "#000", marking: "CLEAR", confidence: 1, label: "" } });
-    }
-    const scratch = cytoscape({ headless: true, styleEnabled: true, style: STYLE, elements: els });
-    scratch.layout({ name: "dagre", rankDir: "RL", ranker: "longest-path", animate: false }).run();
-    scratch.destroy();
+    warmLayouts();
   }
 
   return {
-    big, draw, renderGroups, toggleGroup, arrange, resetView, viewElements, placeAround,
-    fitView, warmUp,
+    big, draw, decorate, renderGroups, toggleGroup, arrange, resetView, viewElements,
+    placeAround, fitView, warmUp,
   };
 }
