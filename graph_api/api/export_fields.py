@@ -94,6 +94,10 @@ class ExportMutation:
             description="The ceiling: nothing marked above it goes into the package (and "
                         "no reference to what was cut); the manifest records it. The "
                         "case itself must not be marked above it.")] = None,
+        include_evidence: Annotated[bool, strawberry.argument(
+            description="The evidence files themselves too (evidence/files/<sha256>): their "
+                        "hashes and custody are in every package (evidence/custody.json).")
+        ] = False,
     ) -> ExportPackage:
         scope = info.context.scope
         if not may_export(scope):
@@ -116,7 +120,8 @@ class ExportMutation:
         folder.mkdir(parents=True, exist_ok=True)
         take_checkpoint(services, key)  # the operator's anchor of the ledger, at every export
         package = build_package(view, [f.value for f in formats], folder, key,
-                                org_checkpoint(services, scope.org_id, view.created_at, key))
+                                org_checkpoint(services, scope.org_id, view.created_at, key),
+                                include_evidence=include_evidence)
         (folder / f"{package.id}.json").write_bytes(orjson.dumps(
             {"id": package.id, "org": scope.org_id, "principal": scope.principal_id,
              "case": case["id"], "recipient": view.recipient,

@@ -8,8 +8,8 @@ from typing import Any
 import strawberry
 from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions.max_aliases import create_validator as alias_rule
-from strawberry.schema.config import StrawberryConfig
 from strawberry.extensions.query_depth_limiter import create_validator as depth_rule
+from strawberry.schema.config import StrawberryConfig
 
 from graph_api.access import Action
 from graph_api.api.analytics_fields import AnalyticsQuery

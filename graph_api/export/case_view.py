@@ -3,7 +3,9 @@
 The case's entities that the exporter may see, the sources their upstream
 walks reach (with the entities and relations on those paths), every visible
 relation among all of them, their assertions with provenance, the case's test
-buys and outcomes. Nothing here is read from anywhere but the exporter's scope;
+buys and outcomes, and the evidence files of the case and of those test buys with
+their custody (each as the record it is attached to lets the exporter read it).
+Nothing here is read from anywhere but the exporter's scope;
 with a ``max_marking`` that scope is capped (``Scope.capped``): what is marked
 above the ceiling is not in the view at all, so nothing can point at it.
 """
@@ -17,10 +19,17 @@ from typing import Any
 
 from graph_api import analytics
 from graph_api.access import Scope
-from graph_api.export.view import CaseView, ExportEntity, ExportRelation
+from graph_api.export.view import (
+    CaseView,
+    ExportCustody,
+    ExportEntity,
+    ExportEvidence,
+    ExportRelation,
+)
 from graph_api.model import Assertion, Marking, OrgType, RelationKind, relation_id
 from graph_api.services import Services
 from graph_api.store.base import EntityRecord
+from graph_api.workflow import evidence as wf_evidence
 from graph_api.workflow.cases import case_export_parts
 from graph_api.workflow.model import from_key
 
@@ -103,9 +112,13 @@ def build_case_view(
     entities = tuple(export_entity(scope, r, envelopes) for r in records.values())
     rels = tuple(export_relation(u, v, kind, data, envelopes) for u, v, kind, data in relations)
     test_buys, outcomes = case_export_parts(services, scope, case)
+    evidence = export_evidence(services, scope, [case["id"], *(t.id for t in test_buys)],
+                               {case["id"]: Marking(case["marking"]),
+                                **{t.id: t.marking for t in test_buys}})
     named = {a.reported_by for e in entities for a in e.assertions}
     named |= {a.reported_by for r in rels for a in r.assertions}
     named |= {t.reported_by for t in test_buys} | {case["org"], scope.org_id}
+    named |= {e.org for e in evidence} | {c.org for e in evidence for c in e.custody}
     orgs = {o.id: o for o in store.orgs() if o.id in named}
     return CaseView(
         case_id=case["id"], title=case["title"], status=case["status"],
@@ -114,4 +127,29 @@ def build_case_view(
         exporter_principal=scope.principal_id, recipient=recipient,
         created_at=services.clock(), entities=entities, relations=rels,
         test_buys=test_buys, outcomes=outcomes, orgs=orgs, max_marking=max_marking,
+        evidence=evidence,
     )
+
+
+def export_evidence(services: Services, scope: Scope, targets: Sequence[str],
+                    markings: Mapping[str, Marking]) -> tuple[ExportEvidence, ...]:
+    """The evidence files of ``targets`` (the case, its test buys) the exporter may read,
+    with their custody, whether it verifies now, and where their bytes are."""
+    folder = wf_evidence.evidence_folder(services)
+    out = []
+    for doc in wf_evidence.evidence_of(services, scope, targets):
+        path = folder.path_of(doc["sha256"])
+        out.append(ExportEvidence(
+            id=doc["id"], attached_to=doc["attachedTo"], target_kind=doc["targetKind"],
+            name=doc["name"], media_type=doc["mediaType"], bytes=doc["bytes"],
+            sha256=doc["sha256"], description=doc.get("description"),
+            attached_at=from_key(doc["attachedAt"]), attached_by=doc["attachedBy"],
+            org=doc["org"], marking=markings[doc["attachedTo"]],
+            custody=tuple(ExportCustody(
+                action=c["action"], at=from_key(c["at"]), holder=c["holder"],
+                location=c["location"], note=c.get("note"), recorded_by=c["recordedBy"],
+                org=c["org"]) for c in doc["custody"]),
+            chain_verified=wf_evidence.verify_custody(services, doc),
+            path=path if path.is_file() else None,
+        ))
+    return tuple(out)

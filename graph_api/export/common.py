@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 from graph_api.export.view import (
     CaseView,
     ExportEntity,
+    ExportEvidence,
     ExportItem,
     ExportOutcome,
     ExportRelation,
@@ -128,6 +129,8 @@ class Writer(ABC):
         elif isinstance(item, ExportTestBuy):
             if self.known(item.listing):
                 self.write_test_buy(item)
+        elif isinstance(item, ExportEvidence):
+            self.write_evidence(item)
         else:
             self.write_outcome(item)
 
@@ -142,6 +145,11 @@ class Writer(ABC):
 
     @abstractmethod
     def write_outcome(self, outcome: ExportOutcome) -> None: ...
+
+    def write_evidence(self, evidence: ExportEvidence) -> None:  # noqa: B027 - optional
+        """An evidence file and its custody: the package lists every file with its hashes
+        and custody (``evidence/custody.json``); a format that has a place for them adds
+        them too (STIX: ``observed-data`` and ``note``)."""
 
     @abstractmethod
     def finalize(self) -> dict[str, bytes]:

@@ -5,6 +5,8 @@ one mapping the TAXII collections use too. What only a case has:
 
 - test buys -> ``observed-data`` over a parcel observable, related to the listing
   (and warehouse); outcomes (raids, arrests...) -> ``note``;
+- evidence files -> ``observed-data`` over a ``file`` (name, size, media type, SHA-256),
+  related to its test buy; each custody event -> a ``note`` on it;
 - the case -> a ``grouping`` referencing every other object.
 
 Ids are uuid5 over canonical keys with the version bits set to 4 (the OASIS
@@ -40,6 +42,7 @@ from graph_api.export.stix_mapping import (
 from graph_api.export.view import (
     CaseView,
     ExportEntity,
+    ExportEvidence,
     ExportOutcome,
     ExportRelation,
     ExportTestBuy,
@@ -74,6 +77,8 @@ class StixWriter(Writer):
         self._markings: set[Marking] = {Marking.CLEAR, view.marking}
         self._orgs: dict[str, Org] = {view.opened_by.id: view.opened_by}
         self._kinds: dict[str, EntityKind] = {e.id: e.kind for e in view.entities}
+        self._test_buys: set[str] = set()  # written: evidence on them relates to them
+        self._files: set[str] = set()  # file observables written
 
     # -- helpers ---------------------------------------------------------
     def _identity_ref(self, org_id: str) -> str | None:
@@ -123,6 +128,7 @@ class StixWriter(Writer):
             "evidence": [evidence_record(e) for e in buy.evidence],
         }
         observed_id = "observed-data--" + stix_uuid("stix", "test-buy", buy.id)
+        self._test_buys.add(buy.id)
         fields: dict[str, Any] = {
             "id": observed_id,
             "created": buy.ordered_at,
@@ -186,6 +192,66 @@ class StixWriter(Writer):
             )
         )
         self._orgs[self.view.exporter.id] = self.view.exporter
+
+    def write_evidence(self, evidence: ExportEvidence) -> None:
+        self._markings.add(evidence.marking)
+        marking = [TLP2_MARKING_IDS[evidence.marking]]
+        # a standard observable: its id is the UUIDv5 STIX derives from its hashes and name
+        file = stix2.v21.File(
+            name=evidence.name, size=evidence.bytes, mime_type=evidence.media_type,
+            hashes={"SHA-256": evidence.sha256}, object_marking_refs=marking,
+        )
+        details: dict[str, Any] = {
+            "graph_api_id": evidence.id, "kind": "EVIDENCE", "attached_to": evidence.attached_to,
+            "attached_kind": evidence.target_kind, "description": evidence.description,
+            "attached_by": evidence.attached_by, "reported_by": [evidence.org],
+            "chain_verified": evidence.chain_verified,
+        }
+        last = max([evidence.attached_at, *(c.at for c in evidence.custody)])
+        observed_id = "observed-data--" + stix_uuid("stix", "evidence", evidence.id)
+        fields: dict[str, Any] = {
+            "id": observed_id, "created": evidence.attached_at, "modified": last,
+            "first_observed": evidence.attached_at, "last_observed": evidence.attached_at,
+            "number_observed": 1, "object_refs": [file.id], "object_marking_refs": marking,
+            "extensions": property_extension(details),
+        }
+        creator = self._identity_ref(evidence.org)
+        if creator:
+            fields["created_by_ref"] = creator
+        if file.id not in self._files:  # the same bytes and name: one observable
+            self._files.add(file.id)
+            self._objects.append(file)
+        self._objects.append(stix2.v21.ObservedData(allow_custom=True, **fields))
+        if evidence.attached_to in self._test_buys:
+            self._objects.append(stix2.v21.Relationship(
+                id="relationship--" + stix_uuid("stix", "evidence", evidence.id, "of"),
+                relationship_type="related-to", description="EVIDENCE of TEST_BUY",
+                source_ref=observed_id,
+                target_ref="observed-data--" + stix_uuid("stix", "test-buy",
+                                                         evidence.attached_to),
+                created=evidence.attached_at, modified=evidence.attached_at,
+                object_marking_refs=marking, allow_custom=True,
+                extensions=property_extension({"kind": "EVIDENCE_OF",
+                                               "graph_api_id": evidence.id}),
+                **({"created_by_ref": creator} if creator else {}),
+            ))
+        for n, event in enumerate(evidence.custody):
+            text = f"{event.action}: held by {event.holder} at {event.location}"
+            note: dict[str, Any] = {
+                "id": "note--" + stix_uuid("stix", "custody", evidence.id, str(n)),
+                "created": event.at, "modified": event.at, "abstract": event.action,
+                "content": text + (f". {event.note}" if event.note else ""),
+                "object_refs": [observed_id], "object_marking_refs": marking,
+                "extensions": property_extension({
+                    "kind": "CUSTODY", "graph_api_id": evidence.id, "action": event.action,
+                    "occurred_at": iso(event.at), "holder": event.holder,
+                    "location": event.location, "note": event.note,
+                    "recorded_by": event.recorded_by, "sha256": evidence.sha256}),
+            }
+            recorder = self._identity_ref(event.org)
+            if recorder:
+                note["created_by_ref"] = recorder
+            self._objects.append(stix2.v21.Note(allow_custom=True, **note))
 
     @property
     def _grouping_id(self) -> str:

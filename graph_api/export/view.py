@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from graph_api.model import (
@@ -24,7 +25,9 @@ from graph_api.model import (
 
 __all__ = [
     "CaseView",
+    "ExportCustody",
     "ExportEntity",
+    "ExportEvidence",
     "ExportItem",
     "ExportOutcome",
     "ExportRelation",
@@ -86,6 +89,43 @@ class ExportOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class ExportCustody:
+    """One custody event of an evidence file. (The audit record that holds it is not
+    exported: its sequence number and hash would tell the ledger's volume of others'
+    activity; ``chain_verified`` says whether it was in place.)"""
+
+    action: str  # SAMPLE_RECEIVED, TRANSFERRED, STORED, EXAMINED, RELEASED, DESTROYED
+    at: datetime
+    holder: str
+    location: str
+    note: str | None
+    recorded_by: str  # principal id
+    org: str  # the recording principal's org id
+
+
+@dataclass(frozen=True, slots=True)
+class ExportEvidence:
+    """An evidence file attached to the case or to one of its test buys."""
+
+    id: str
+    attached_to: str  # the case's or a test buy's id
+    target_kind: str  # case, testbuy
+    name: str
+    media_type: str
+    bytes: int
+    sha256: str
+    description: str | None
+    attached_at: datetime
+    attached_by: str  # principal id
+    org: str  # the attaching org's id
+    marking: Marking  # the marking of the record it is attached to
+    custody: tuple[ExportCustody, ...]
+    chain_verified: bool  # when exported (graph_api.workflow.evidence.verify_custody)
+    path: Path | None = None  # the file's bytes (the evidence folder), for a package
+    # that includes them
+
+
+@dataclass(frozen=True, slots=True)
 class CaseView:
     case_id: str
     title: str
@@ -103,17 +143,20 @@ class CaseView:
     outcomes: tuple[ExportOutcome, ...] = ()
     orgs: dict[str, Org] = field(default_factory=dict)  # every org an assertion names
     max_marking: Marking | None = None  # the export's ceiling: nothing above it is in the view
+    evidence: tuple[ExportEvidence, ...] = ()  # files of the case and of its test buys
 
 
-ExportItem = ExportEntity | ExportRelation | ExportTestBuy | ExportOutcome
+ExportItem = ExportEntity | ExportRelation | ExportTestBuy | ExportOutcome | ExportEvidence
 
 
 def iter_items(view: CaseView) -> Iterator[ExportItem]:
-    """Every item of the view in a stable order: entities, relations, test buys, outcomes."""
+    """Every item of the view in a stable order: entities, relations, test buys, outcomes,
+    evidence files."""
     yield from sorted(view.entities, key=lambda e: e.id)
     yield from sorted(view.relations, key=lambda r: r.id)
     yield from sorted(view.test_buys, key=lambda t: t.id)
     yield from sorted(view.outcomes, key=lambda o: (o.at, o.kind, o.entity or "", o.description))
+    yield from sorted(view.evidence, key=lambda e: (e.attached_at, e.id))
 
 
 def marking_of(assertions: Iterable[Assertion], default: Marking) -> Marking:
@@ -133,6 +176,8 @@ def highest_marking(view: CaseView) -> Marking:
             rank = max(rank, a.marking.rank)
     for buy in view.test_buys:
         rank = max(rank, buy.marking.rank)
+    for item in view.evidence:
+        rank = max(rank, item.marking.rank)
     return list(Marking)[rank]
 
 
@@ -142,6 +187,7 @@ def counts(view: CaseView) -> dict[str, int]:
         "relations": len(view.relations),
         "test_buys": len(view.test_buys),
         "outcomes": len(view.outcomes),
+        "evidence": len(view.evidence),
     }
 
 

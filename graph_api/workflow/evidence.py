@@ -19,8 +19,10 @@ analysts or admins for a right.
 **Custody in the audit chain.** Attaching a file and each custody event append a
 record to the audit ledger (``evidence evd-… attached``, ``custody evd-… STORED``)
 whose digest is the HMAC, under the audit digest key, of the event (or of the
-file's name, size and SHA-256) and of the hash of the file's previous record: the
-events of a file are a chain of their own inside the ledger's. ``verify_custody``
+file's name, size and SHA-256) and of the digest of the file's previous record: the
+events of a file are a chain of their own inside the ledger's. (Of the previous
+record's digest, not its hash: a record's hash rests on every record before it, and
+an org's own chain in the ledger must rest on nothing but its own acts.) ``verify_custody``
 checks each of them — the record at the event's sequence number carries the
 event's digest and principal, hashes right, and links to its neighbours — without
 walking the ledger: a few records per event. An event edited or removed in the
@@ -224,7 +226,7 @@ def media_type(value: str) -> str:
 def _digest(services: Services, evidence_id: str, sha256: str, link: Mapping[str, Any],
             prev: str) -> str:
     """What a file's audit record holds: the HMAC of the link (attachment or custody
-    event) with the file it is of and the hash of the file's record before it."""
+    event) with the file it is of and the digest of the file's record before it."""
     return services.audit_digest({"evidence": evidence_id, "sha256": sha256,
                                   "link": dict(link), "prev": prev})
 
@@ -316,7 +318,11 @@ def record_custody(
         "location": location_text, "note": note_text, "recordedBy": scope.principal_id,
         "org": scope.org_id,
     }
-    prev = custody[-1]["hash"] if custody else doc["audit"]["hash"]
+    links = _links(services, doc)
+    if links is None:
+        raise Conflict(f"evidence {evidence_id!r}: its record is not as written; "
+                       "see chainVerified")
+    prev = links[-1].entry.digest
     entry = AuditEntry(now, scope.principal_id, scope.org_id,
                        f"custody {evidence_id} {step.value}",
                        _digest(services, evidence_id, doc["sha256"], _event_link(event), prev))
@@ -350,7 +356,8 @@ def _links(services: Services, doc: Mapping[str, Any]) -> list[_Link] | None:
             links.append(_Link(int(event["seq"]), str(event["hash"]), AuditEntry(
                 from_key(event["at"]), event["recordedBy"], event["org"],
                 f"custody {evidence_id} {event['action']}",
-                _digest(services, evidence_id, sha256, _event_link(event), links[-1].hash))))
+                _digest(services, evidence_id, sha256, _event_link(event),
+                        links[-1].entry.digest))))
     except (KeyError, TypeError, ValueError):
         return None
     return links

@@ -3,7 +3,8 @@
 With ``--store neo4j`` the workflow records live in Neo4j (``Neo4jRecordStore``),
 so notices, refutations, decisions, sweeps, penalties and the strike ladder,
 rights, per-listing outcomes, counter-notices, appeals, notifier stats, test
-buys, cases, alerts and evidence with its chain of custody must behave there exactly as on the embedded store:
+buys, cases, alerts and evidence with its chain of custody must behave there
+exactly as on the embedded store:
 the same test functions run here with ``services`` on the Bolt server.
 """
 

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from graph_api.export.view import (
     CaseView,
+    ExportCustody,
     ExportEntity,
+    ExportEvidence,
     ExportOutcome,
     ExportRelation,
     ExportTestBuy,
@@ -269,4 +271,31 @@ def build_view(*, absent_relation: bool = False) -> CaseView:
         test_buys=buys,
         outcomes=outcomes,
         orgs={o.id: o for o in (BRAND_A, BRAND_B, PLATFORM, POLICE)},
+        evidence=EVIDENCE,
     )
+
+
+def _custody(action: str, days: float, org: Org, note: str | None = None) -> ExportCustody:
+    return ExportCustody(action, T0 + timedelta(days=days), f"holder of {org.name}",
+                         f"store room of {org.name}", note, f"prn-{org.id}", org.id)
+
+
+# A parcel photo on test buy tb-1 (AMBER, handed over to the police) and a seizure
+# record on the case itself.
+EVIDENCE = (
+    ExportEvidence(
+        id="evd-parcel", attached_to="tb-1", target_kind="testbuy", name="parcel.jpg",
+        media_type="image/jpeg", bytes=2048, sha256="ef" * 32, description="parcel label",
+        attached_at=T0 + timedelta(days=1, hours=5), attached_by="prn-brand-a",
+        org=BRAND_A.id, marking=Marking.AMBER,
+        custody=(_custody("SAMPLE_RECEIVED", 1.5, BRAND_A, "sealed bag 12"),
+                 _custody("TRANSFERRED", 7, BRAND_A), _custody("STORED", 7.5, POLICE)),
+        chain_verified=True,
+    ),
+    ExportEvidence(
+        id="evd-seizure", attached_to="case-7", target_kind="case", name="seizure.pdf",
+        media_type="application/pdf", bytes=4096, sha256="0a" * 32, description=None,
+        attached_at=T0 + timedelta(days=10, hours=2), attached_by="prn-liaison-1",
+        org=POLICE.id, marking=Marking.AMBER_STRICT, custody=(), chain_verified=True,
+    ),
+)

@@ -86,7 +86,7 @@ def test_package_verifies_and_its_manifest_describes_it(
     assert listed == set(members) - {MANIFEST_FILE, SIGNATURE_FILE}
     assert listed == {
         "bundle.stix.json", "network.graphml", "i2/entities.csv", "i2/links.csv",
-        "i2/assertions.csv", "entities.ftm.json",
+        "i2/assertions.csv", "entities.ftm.json", "evidence/custody.json",
     }  # fmt: skip
     assert {name for name, _, _ in package.files} == set(members)
     assert package.path.name == f"{package.id}.zip"
@@ -102,7 +102,8 @@ def test_package_is_deterministic(
 
 def test_one_format_alone(view: CaseView, tmp_path: Path, key: Ed25519PrivateKey) -> None:
     info = build_package(view, ["GRAPHML"], tmp_path, key)
-    assert {n for n, _, _ in info.files} == {"network.graphml", MANIFEST_FILE, SIGNATURE_FILE}
+    assert {n for n, _, _ in info.files} == {"network.graphml", "evidence/custody.json",
+                                             MANIFEST_FILE, SIGNATURE_FILE}
     assert verify_package(info.path, public_key_pem(key)) == []
     with pytest.raises(ValueError, match="unknown export format"):
         build_package(view, ["PDF"], tmp_path, key)

@@ -8,8 +8,9 @@ from graph_api.model import Marking
 
 def test_highest_marking_and_counts(view: CaseView) -> None:
     assert highest_marking(view) is Marking.RED
-    assert counts(view) == {"entities": 16, "relations": 18, "test_buys": 2, "outcomes": 3}
-    assert len(list(iter_items(view))) == 39
+    assert counts(view) == {"entities": 16, "relations": 18, "test_buys": 2, "outcomes": 3,
+                            "evidence": 2}
+    assert len(list(iter_items(view))) == 41
 
 
 def test_highest_marking_counts_the_case_itself(view: CaseView) -> None:

@@ -19,6 +19,7 @@ import pytest
 
 from graph_api.services import Services
 from graph_api.store.evidence_files import Staged
+from graph_api.workflow import cases as wf_cases
 from graph_api.workflow import evidence as wf_evidence
 from graph_api.workflow.penalties import NOTICE
 from graph_api.workflow.runtime import workflow_for
@@ -71,6 +72,12 @@ def acme_notice_evidence(services: Services, s: Scopes) -> None:
     _attach(services, s, "acme", acme_notice_id(services), b"acme's photo")
 
 
+def police_listing_case(services: Services, s: Scopes) -> None:
+    """A police case on listing-2, where Rival's RED test buy (and its file) lies."""
+    case = wf_cases.open_case(services, s["police:liaison"], "Listing two", ["listing-2"])
+    _attach(services, s, "police:liaison", case["id"], b"police photo of listing-2")
+
+
 def counter_notice_id(services: Services) -> str:
     bulk = f"ntc-{phase_uuid('secret-rival-bulk-notice').hex[:20]}"
     found = workflow_for(services).records.get(NOTICE, bulk)
@@ -90,20 +97,23 @@ EVIDENCE_SECRETS = [
     Secret("police-case-evidence", frozenset({"police", "bazaar"}), police_case_evidence),
     Secret("acme-notice-evidence", frozenset({"acme", "bazaar", "police"}),
            acme_notice_evidence),
+    Secret("police-listing-case", frozenset({"police", "bazaar"}), police_listing_case),
 ]
+LISTING_CASE = f"case-{phase_uuid('secret-police-listing-case').hex[:20]}"
 
 
 def hidden_evidence() -> list[str]:
     """The ids of the secrets' files (deterministic per phase), and a missing one."""
-    return [f"evd-{phase_uuid(f'secret-{s.name}').hex[:20]}" for s in EVIDENCE_SECRETS] + [
+    return [f"evd-{phase_uuid(f'secret-{s.name}').hex[:20]}" for s in EVIDENCE_SECRETS[:-1]] + [
+        f"evd-{phase_uuid('secret-police-listing-case', 1).hex[:20]}",
         "evd-00000000000000000000", "ntc-not-evidence"]
 
 
 def targets(twins: Twins) -> list[str]:
     """The records the secrets attach to (as store A names them), and missing ones."""
     return [SECRET_NOTICES[0], counter_notice_id(twins.a), RIVAL_TEST_BUY, SECRET_CASE,
-            acme_notice_id(twins.a), "ntc-00000000000000000000", "cn-missing", "tb-missing",
-            "case-missing", "right-missing", "listing-1"]
+            acme_notice_id(twins.a), LISTING_CASE, "ntc-00000000000000000000", "cn-missing",
+            "tb-missing", "case-missing", "right-missing", "listing-1"]
 
 
 @pytest.fixture
@@ -142,6 +152,22 @@ def test_attach_and_custody_on_hidden_records(evidence_twins: Any, caller: str) 
     for target in targets(twins):
         twins.same("query($to: ID!) { evidenceFiles(attachedTo: $to) { id custody { action } } }",
                    {"to": target})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_export_case_with_evidence(evidence_twins: Any, caller: str) -> None:
+    """A package with the evidence of the case and of its test buys (and the files, asked
+    for) is byte-equal with and without what the exporter may not read: Rival's RED test
+    buy on the case's listing and its file stay out, and nothing in the package numbers
+    the audit ledger (its sequence would tell others' volume)."""
+    twins: Twins = evidence_twins(caller)
+    who = ACTORS[caller]
+    query = """mutation($id: ID!, $e: Boolean!) { exportCase(id: $id, recipient: "Court",
+        includeEvidence: $e) { id createdAt files { name sha256 bytes } manifestSha256
+        downloadUrl } }"""
+    for case_id in (LISTING_CASE, SECRET_CASE, "case-missing"):
+        for include in (True, False):
+            twins.same(query, {"id": case_id, "e": include}, as_=who)
 
 
 def test_every_evidence_argument_is_asked() -> None:

@@ -682,7 +682,8 @@ REGISTRY: dict[str, tuple[str, ...]] = {
     "Mutation.recordTestBuy": (f"{HERE}::test_record_test_buy",),
     "Mutation.openCase": (f"{HERE}::test_open_case",),
     "Mutation.addCaseOutcome": (f"{HERE}::test_add_case_outcome",),
-    "Mutation.exportCase": (f"{HERE}::test_export_case",),
+    "Mutation.exportCase": (f"{HERE}::test_export_case",
+                            f"{EVIDENCE}::test_export_case_with_evidence"),
     "Subscription.alertRaised": (
         "tests/e2e/test_subscription.py::test_a_brand_that_cannot_see_the_whole_path_hears_nothing",
     ),
@@ -692,6 +693,8 @@ REGISTRY: dict[str, tuple[str, ...]] = {
 # Arguments a twin store cannot ask in process, and the test that covers them.
 ASKED_ELSEWHERE = {
     "Subscription.alertRaised(kind)": "tests/e2e/test_subscription.py (over a WebSocket)",
+    "Mutation.exportCase(includeEvidence)":
+        "tests/security/test_evidence_leaks.py::test_export_case_with_evidence",
 }
 
 
