@@ -99,7 +99,8 @@ class EvidenceFolder:
         """A new staged upload (its file made by its first write)."""
         private_folder(self.root)
         private_folder(self.staging)
-        path = self.staging / f"{secrets.token_hex(16)}.part"
+        # ".tmp": what a backup (graph_api.backup) leaves out as being written
+        path = self.staging / f"{secrets.token_hex(16)}.upload.tmp"
         return Staged(path, name, media_type, limit)
 
     def path_of(self, sha256: str) -> Path:
@@ -133,7 +134,7 @@ class EvidenceFolder:
         receiving one leaves it behind); how many were removed."""
         removed = 0
         cutoff = time.time() - older_than
-        for path in self.staging.glob("*.part") if self.staging.is_dir() else ():
+        for path in self.staging.glob("*.upload.tmp") if self.staging.is_dir() else ():
             with contextlib.suppress(FileNotFoundError):
                 if path.stat().st_mtime < cutoff:
                     path.unlink()
