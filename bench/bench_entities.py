@@ -44,8 +44,10 @@ KINDS = ["SELLER", "STOREFRONT", "LISTING", "WAREHOUSE", "FACTORY", "IDENTIFIER"
          "RING"]
 SEARCHES = ["seller-012345", "kaida000123", "longsheng", "Yiwu Xinyu Sports Goods",
             "l/0012345", "golden"]
-PAGE = "query($k: EntityKind) { entities(kind: $k, first: 25) { totalCount edges { node { id } } } }"
-SEARCH = "query($s: String) { entities(search: $s, first: 10) { totalCount edges { node { id } } } }"
+PAGE = ("query($k: EntityKind) { entities(kind: $k, first: 25) "
+        "{ totalCount edges { node { id } } } }")
+SEARCH = ("query($s: String) { entities(search: $s, first: 10) "
+          "{ totalCount edges { node { id } } } }")
 SEARCH_NO_COUNT = "query($s: String) { entities(search: $s, first: 10) { edges { node { id } } } }"
 SUBMIT = "mutation($input: ReportInput!) { submitReport(input: $input) { created } }"
 

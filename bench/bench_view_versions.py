@@ -131,7 +131,7 @@ def main() -> None:
         }
         queries = {"topSources": TOP, "totalCount": COUNT}
         for n in range(args.rounds):
-            for name, query in queries.items():
+            for query in queries.values():
                 observer.ask(query)  # warm (after the previous round's visible write)
             for name, query in queries.items():
                 time.sleep(args.settle)

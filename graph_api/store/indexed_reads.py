@@ -105,23 +105,19 @@ class IndexedReads(GraphReads):
     def _holding(self, found: I32, node: I32, seq: I32, part: npt.NDArray[np.int8],
                  text: str) -> npt.NDArray[np.bool_]:
         """Which segments hold the whole text: ids and names read from the text index's
-        case-folded copies (a name stated often is read once), properties from the
-        facts."""
+        case-folded copies (each distinct one once), properties from the facts."""
         assert self.text is not None
         needle = text.casefold()
-        folded = needle.encode()
-        at = np.frombuffer(self.text.head_at, dtype=np.int64)
-        memo: dict[int, bool] = {}
         out = np.zeros(len(found), dtype=bool)
-        for i, (segment, n, s, p) in enumerate(zip(found.tolist(), node.tolist(), seq.tolist(),
-                                                   part.tolist(), strict=True)):
-            if p == PROPERTIES:
-                out[i] = needle in self._segment_text(n, s, p).casefold()
-                continue
-            hit = memo.get(int(at[segment]))
-            if hit is None:
-                hit = memo[int(at[segment])] = folded in self.text.head(segment)
-            out[i] = hit
+        named = np.flatnonzero(part != PROPERTIES)
+        heads = np.frombuffer(self.text.head_at, dtype=np.int64)[found[named]]
+        distinct, first = np.unique(heads, return_index=True)
+        folded = needle.encode()
+        holds = np.array([folded in self.text.head(s) for s in found[named][first].tolist()],
+                         dtype=bool)
+        out[named] = holds[np.searchsorted(distinct, heads)]
+        for i in np.flatnonzero(part == PROPERTIES).tolist():
+            out[i] = needle in self._segment_text(int(node[i]), int(seq[i]), PROPERTIES).casefold()
         return out
 
     def _matches(self, view: EntityView, wanted: Wanted, text: str, scope: Scope
@@ -148,7 +144,7 @@ class IndexedReads(GraphReads):
         rank = np.full(len(node), 3, dtype=np.int64)
         named = part != PROPERTIES
         rank[named] = self.text.ranks(found[named], text)
-        order = np.lexsort((rank, node))  # by node, its best rank first
+        order = np.argsort(node.astype(np.int64) * 4 + rank)  # by node, its best rank first
         node, rank = node[order], rank[order]
         firsts = np.concatenate(([True], node[1:] != node[:-1])) if len(node) else node > 0
         return node[firsts].astype(np.int64), rank[firsts]
@@ -165,7 +161,7 @@ class IndexedReads(GraphReads):
         view = index.view(scope.view_key, self.mask(scope))
         nodes, ranks = self._matches(view, wanted, where.search, scope)
         places = index.rank[nodes]
-        order = np.lexsort((places, ranks))
+        order = np.argsort(ranks * (1 << 32) + places)  # by rank, then id
         nodes, ranks, places = nodes[order], ranks[order], places[order]
         start = 0
         if cursor is not None:

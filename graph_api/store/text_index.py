@@ -46,9 +46,8 @@ WORD_BYTES = bytes(
     for b in range(256)
 )
 CHUNK = 100_000  # segments cut into words at once
-PATTERNS = 2  # patterns of a text looked up (`patterns`); more cost a scan each
-SHORT = 3  # a word this short is found in too many others to narrow a search
-FEW = 2_000  # segments few enough to check against the text one by one
+SHORT = 3  # bytes of a word below which it has no trigram (every word is read for it)
+CHECKED = 50_000  # words checked against a text at once
 DELTA_AT_MOST = 50_000  # word occurrences kept in the dictionary before it is a level
 LEVELS_AT_MOST = 24  # levels before they are merged into one
 
@@ -135,7 +134,7 @@ class _Level:
 
     def _holding(self, word: bytes) -> I64:
         """Words holding every trigram of ``word`` (3 bytes or more), ascending."""
-        lists = []
+        lists = [np.arange(len(self.at) - 1, dtype=np.int32)] if len(word) < 3 else []
         for code in _trigrams(word):
             i = int(np.searchsorted(self.trigrams, code))
             if i == len(self.trigrams) or self.trigrams[i] != code:
@@ -143,26 +142,37 @@ class _Level:
             lists.append(self.holders[self.firsts[i] : self.firsts[i + 1]])
         lists.sort(key=len)
         found = lists[0]
-        for more in lists[1:]:
+        for more in lists[1:4]:  # the rarest trigrams narrow it; the words are checked
             if len(found) <= 64:
                 break
-            found = np.intersect1d(found, more, assume_unique=True)
+            at = np.minimum(np.searchsorted(more, found), len(more) - 1)
+            found = found[more[at] == found]
         return found.astype(np.int64)
 
     def find(self, pattern: bytes) -> I32:
         """The segments of the words ``pattern`` is found in: a word's text, with
         ``\n`` before it where it must start the word, after it where it must end it."""
+        return self.segments_of(self.words_showing(pattern))
+
+    def listed(self, words: I64) -> int:
+        """How many segments ``words`` list together."""
+        return int((self.ptr[words + 1] - self.ptr[words]).sum())
+
+    def words_showing(self, pattern: bytes) -> I64:
+        """The words ``pattern`` (as for `find`) is found in."""
         word = pattern.strip(b"\n")
         if len(word) >= 3:
+            held = self._holding(word)
             starts, ends = pattern[:1] == b"\n", pattern[-1:] == b"\n"
-            blob, at = self.blob, self.at
-            chosen = []
-            for w in self._holding(word).tolist():
-                text = blob[at[w] + 1 : at[w + 1]]
-                if (text == word if starts and ends else text.startswith(word) if starts
-                        else text.endswith(word) if ends else word in text):
-                    chosen.append(w)
-            hits = np.array(chosen, dtype=np.int64)
+            shown = np.zeros(len(held), dtype=bool)
+            for at in range(0, len(held), CHECKED):  # the words as fixed-width strings
+                texts = self._texts(held[at : at + CHECKED])
+                shown[at : at + CHECKED] = (
+                    texts == word if starts and ends
+                    else np.strings.startswith(texts, word) if starts
+                    else np.strings.endswith(texts, word) if ends
+                    else np.strings.find(texts, word) >= 0)
+            hits = held[shown]
         else:  # too short for a trigram: every word is read
             lead = 1 if pattern.startswith(b"\n") else 0
             found = []
@@ -173,9 +183,20 @@ class _Level:
                 pos = self.blob.find(pattern, pos)       # the start of the next one
             hits = np.searchsorted(self.at, np.array(found, dtype=np.int64) - 1,
                                    side="right") - 1
-        return self._segments_of(hits)
+        return hits
 
-    def _segments_of(self, words: I64) -> I32:
+    def _texts(self, words: I64) -> npt.NDArray[np.bytes_]:
+        """The words as one array of fixed-width byte strings."""
+        first = self.at[words] + 1
+        length = self.at[words + 1] - first
+        width = max(int(length.max(initial=0)), 1)
+        blob = np.frombuffer(self.blob, dtype=np.uint8)
+        at = np.minimum(first[:, None] + np.arange(width), len(blob) - 1)
+        chars = np.where(np.arange(width) < length[:, None], blob[at], 0).astype(np.uint8)
+        texts: npt.NDArray[np.bytes_] = np.ascontiguousarray(chars).view(f"S{width}").ravel()
+        return texts
+
+    def segments_of(self, words: I64) -> I32:
         """The segments of ``words``, one array (a segment once per word listing it)."""
         first, last = self.ptr[words], self.ptr[words + 1]
         lengths = last - first
@@ -346,23 +367,24 @@ class TextIndex:
         runs = patterns(text)
         if not runs:
             return np.arange(len(self.node), dtype=np.int32)  # separators only: all
-        # in a segment holding the text each pattern is found: the fewest segments
-        # first, the next pattern's narrowing them while they are many
-        looked = [self._find(runs[0])]
-        looked += [self._find(p) for p in runs[1:PATTERNS] if len(p.strip(b"\n")) >= SHORT]
-        looked.sort(key=len)
-        found = looked[0]
-        for more in looked[1:]:
-            if len(found) <= FEW:
-                break
-            held = np.zeros(len(self.node), dtype=bool)
-            held[more] = True
-            found = found[held[found]]
-        return found
+        # a segment holding the text shows every pattern: the segments of the pattern
+        # listing the fewest (words shorter than SHORT only when there is nothing else:
+        # every distinct word is read for them)
+        usable = [p for p in runs if len(p.strip(b"\n")) >= SHORT] or runs[:1]
+        best: tuple[int, list[tuple[_Level, I64]], bytes] | None = None
+        for pattern in usable:
+            words = [(level, level.words_showing(pattern)) for level in self._levels]
+            listed = sum(level.listed(w) for level, w in words)
+            if best is None or listed < best[0]:
+                best = (listed, words, pattern)
+        assert best is not None
+        _, words, pattern = best
+        return np.concatenate([level.segments_of(w) for level, w in words]
+                              + [self._find_recent(pattern)])
 
-    def _find(self, pattern: bytes) -> I32:
-        """The segments of the words where ``pattern`` (as for `_Level.find`) is found
-        (a segment once per word of it)."""
+    def _find_recent(self, pattern: bytes) -> I32:
+        """The segments, not yet in a level, of the words where ``pattern`` (as for
+        `_Level.find`) is found."""
         word = pattern.strip(b"\n")
         starts, ends = pattern.startswith(b"\n"), pattern.endswith(b"\n")
 
@@ -373,8 +395,7 @@ class TextIndex:
                 return w.startswith(word)
             return w.endswith(word) if ends else word in w
 
-        found = [level.find(pattern) for level in self._levels]
-        found += [np.array(v, dtype=np.int32) for w, v in self._delta.items() if holds(w)]
+        found = [np.array(v, dtype=np.int32) for w, v in self._delta.items() if holds(w)]
         pending = [i for i, t in enumerate(self._pending, self._first_pending)
                    if any(holds(w) for w in words_of(t))]
         found.append(np.array(pending, dtype=np.int32))

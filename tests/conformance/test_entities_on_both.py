@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 import sys
+from typing import Any
 
 import pytest
 
@@ -38,6 +39,11 @@ def test_pages_counts_and_searches_equal_the_scan_and_the_other_store(
         write(services, scopes[kind], lines[:35], bulk=True)
         write(services, scopes[kind], lines[35:], bulk=False)
     checks = filters(random.Random(seed)) + [EntityFilter(search="ß"), EntityFilter(search=" ")]
+    neo4j = stores["neo4j"].store
+
+    def scan(*args: Any) -> Any:
+        return GraphReads.find_entities(neo4j, *args)  # type: ignore[arg-type]
+
     for where in checks:
         for org in scopes["neo4j"]:
             for first in (2, 50):
@@ -45,7 +51,5 @@ def test_pages_counts_and_searches_equal_the_scan_and_the_other_store(
                     kind: walk(services.store.find_entities, scopes[kind][org], where, first)
                     for kind, services in stores.items()
                 }
-                neo4j = stores["neo4j"].store
-                scanned = walk(lambda *a: GraphReads.find_entities(neo4j, *a),  # type: ignore[arg-type]
-                               scopes["neo4j"][org], where, first)
+                scanned = walk(scan, scopes["neo4j"][org], where, first)
                 assert answers["neo4j"] == scanned == answers["memory"], (org, where, first)
