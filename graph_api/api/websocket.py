@@ -9,7 +9,11 @@ by ``next`` messages and ``complete``, or by one ``error``; ``ping``/``pong``.
 
 Each ``subscribe`` is one operation of the pipeline (``api.pipeline``), as an HTTP
 request is: its token looked up again, one token from its rate bucket, its own
-``Operation``, audit record and time budget, errors with ``extensions.code``. A
+``Operation``, audit record and time budget, its cost charged to the token's one
+budget (``api.cost``), errors with ``extensions.code``. A ``subscribe`` payload may
+name its document by its hash alone (``extensions.persistedQuery``, ``api.persisted``)
+as an HTTP request may: an unknown hash is answered by an ``error`` message with
+PERSISTED_QUERY_NOT_FOUND, and the client subscribes again with the document. A
 connection keeps nothing between operations but its credentials.
 
 Close codes: 4400 a message that is not the protocol's; 4401 no token (or

@@ -74,7 +74,10 @@ def test_a_revoked_token_fails_its_next_operation_and_its_sockets_close(server: 
     refused, idle_closed_after, _ = asyncio.run(scenario())
     if isinstance(refused, TransportQueryError):  # the error came before the close
         assert refused.errors and refused.errors[0]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert busy.close_code == 4403 and "no longer valid" in (busy.close_reason or "")
+    # closed by that operation finding the token revoked, or (on a loaded machine, where
+    # the revoking command takes longer than GRAPH_API_WS_RECHECK_SECONDS) by the watcher
+    assert busy.close_code == 4403 and any(
+        reason in (busy.close_reason or "") for reason in ("no longer valid", "revoked"))
     assert idle.close_code == 4403 and "revoked" in (idle.close_reason or "")
     assert idle_closed_after < 5.0
     assert busy.types and set(busy.types) == {str}
