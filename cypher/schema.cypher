@@ -14,4 +14,6 @@ CREATE INDEX record_kind IF NOT EXISTS FOR (r:Record) ON (r.kind);
 CREATE INDEX term_key IF NOT EXISTS FOR (t:Term) ON (t.tkey);
 CREATE CONSTRAINT esum_key IF NOT EXISTS FOR (s:ESum) REQUIRE s.skey IS UNIQUE;
 CREATE INDEX esum_eid IF NOT EXISTS FOR (s:ESum) ON (s.eid);
-CREATE INDEX report_log_seq IF NOT EXISTS FOR (l:ReportLog) ON (l.seq)
+CREATE INDEX report_log_seq IF NOT EXISTS FOR (l:ReportLog) ON (l.seq);
+CREATE INDEX record_version_key IF NOT EXISTS FOR (h:RecordVersion) ON (h.hkey);
+CREATE INDEX record_version_kind IF NOT EXISTS FOR (h:RecordVersion) ON (h.kind)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 from graph_api.errors import BadUserInput, Forbidden
@@ -25,9 +26,30 @@ __all__ = [
     "Reporters",
     "Scope",
     "VisibilityClass",
+    "instant",
     "may_see",
     "public_scope",
 ]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def instant(at: datetime) -> int:
+    """A time as whole microseconds since the epoch, UTC (a time without a zone is UTC):
+    what "at or before" compares, exactly (report and record times are kept to the
+    microsecond).
+
+    >>> from datetime import timedelta, timezone
+    >>> instant(datetime(1970, 1, 1, 0, 0, 1, 5, tzinfo=UTC))
+    1000005
+    >>> paris = timezone(timedelta(hours=1))
+    >>> instant(datetime(1970, 1, 1, 1, 0, 1, 5, tzinfo=paris)), instant(datetime(1970, 1, 1))
+    (1000005, 0)
+    """
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return (at - _EPOCH) // _MICROSECOND
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +117,13 @@ def check_role_for_org(role: str, org_type: OrgType) -> None:
 
 @dataclass
 class Scope:
-    """One caller: principal, org and role, with a cache of visible classes."""
+    """One caller: principal, org and role, with a cache of visible classes.
+
+    ``as_of`` (an ``@asOf`` operation's time, microseconds since the epoch: `instant`)
+    narrows the view to the assertions reported at or before it and the workflow
+    records as they stood then (see ``at``); today's visibility rules still decide
+    which of those the caller may read.
+    """
 
     principal_id: str
     org_id: str
@@ -104,14 +132,46 @@ class Scope:
     # An export's or a feed's ``max_marking``: assertions marked above it are not seen,
     # as if the store did not hold them (see ``capped``).
     ceiling: Marking | None = None
+    as_of: int | None = None
     _seen: dict[int, bool] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def view_key(self) -> str:
-        """Callers with equal view keys see exactly the same assertions."""
-        if self.ceiling is None:
-            return self.org_id
-        return f"{self.org_id}<={self.ceiling.value}"  # org ids are slugs: no "<"
+        """Callers with equal view keys see exactly the same assertions (and records)."""
+        key = self.org_id if self.ceiling is None else f"{self.org_id}<={self.ceiling.value}"
+        return key if self.as_of is None else f"{key}@{self.as_of}"  # slugs: no "<" or "@"
+
+    @property
+    def live(self) -> Scope:
+        """This caller reading today's store (the scope without ``as_of``)."""
+        if self.as_of is None:
+            return self
+        return Scope(self.principal_id, self.org_id, self.org_type, self.role, self.ceiling)
+
+    @property
+    def as_of_time(self) -> datetime | None:
+        """``as_of`` as a UTC time (None: today)."""
+        return None if self.as_of is None else _EPOCH + self.as_of * _MICROSECOND
+
+    def at(self, when: datetime | int | None) -> Scope:
+        """This caller reading the store as it stood at ``when`` (a time, or `instant` of
+        one): the assertions reported at or before it, the workflow records as they
+        stood then. Never later than a time the scope reads as of already (like
+        ``capped``, a view only narrows).
+
+        >>> scope = Scope("p", "acme", OrgType.BRAND, "analyst").at(datetime(1970, 1, 1, 0, 1))
+        >>> scope.as_of, scope.view_key, scope.at(None) is scope, scope.live.view_key
+        (60000000, 'acme@60000000', True, 'acme')
+        >>> scope.at(datetime(1971, 1, 1)).as_of, scope.capped(Marking.GREEN).view_key
+        (60000000, 'acme<=GREEN@60000000')
+        """
+        if when is None:
+            return self
+        micros = when if isinstance(when, int) else instant(when)
+        if self.as_of is not None and self.as_of <= micros:
+            return self
+        return Scope(self.principal_id, self.org_id, self.org_type, self.role, self.ceiling,
+                     micros)
 
     @property
     def markings(self) -> list[str]:
@@ -132,7 +192,8 @@ class Scope:
         """
         if ceiling is None or (self.ceiling is not None and self.ceiling.rank <= ceiling.rank):
             return self
-        return Scope(self.principal_id, self.org_id, self.org_type, self.role, ceiling)
+        return Scope(self.principal_id, self.org_id, self.org_type, self.role, ceiling,
+                     self.as_of)
 
     def can(self, action: Action) -> bool:
         return action in ROLES.get(self.role, frozenset())

@@ -56,6 +56,7 @@ from graphql.pyutils import Path, is_iterable
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+from graph_api.api.as_of import AS_OF
 from graph_api.api.direct import attribute_read_by
 
 __all__ = ["Plan", "Unplanned", "plan_for"]
@@ -395,10 +396,11 @@ def _discard(awaitable: Any) -> None:
 
 
 def _has_directives(document: DocumentNode) -> bool:
-    """Any directive, or a fragment with variables: a plan would have to decide per run."""
+    """Any directive, or a fragment with variables: a plan would have to decide per run.
+    (``@asOf`` is decided before the run: ``api.as_of``.)"""
     for definition in document.definitions:
         if isinstance(definition, OperationDefinitionNode):
-            if definition.directives or any(
+            if any(d.name.value != AS_OF for d in definition.directives or ()) or any(
                 v.directives for v in definition.variable_definitions or ()
             ):
                 return True

@@ -30,6 +30,7 @@ from graph_api.workflow import model as wf
 from graph_api.workflow import notices as wf_notices
 from graph_api.workflow import notifiers as wf_notifiers
 from graph_api.workflow import rights as wf_rights
+from graph_api.workflow.runtime import reading_time
 
 __all__ = ["Appeal", "DeskMutation", "DeskQuery", "NotifierStats", "RightInput"]
 
@@ -106,7 +107,7 @@ class DeskQuery:
         services = info.context.services
         docs = wf_rights.list_rights(services, scope, None if holder is None else str(holder),
                                      None if status is None else str(status.value))
-        now = services.clock()
+        now = reading_time(services, scope)
         return [Right.from_doc(d, now) for d in docs]
 
     @strawberry.field

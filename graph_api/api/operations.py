@@ -50,6 +50,7 @@ from strawberry.schema.schema import validate_document
 
 from graph_api import deadline
 from graph_api.access import Action
+from graph_api.api.as_of import operation_time
 from graph_api.api.auditing import audited, operation_label
 from graph_api.api.compiled import Plan, Unplanned, plan_for
 from graph_api.api.context import Operation
@@ -171,6 +172,9 @@ class Operations:
             refused = self._charge(operation, query, document, variables, operation_name)
             if refused is not None:
                 return refused
+        refused = self._as_of(operation, document, variables, operation_name)
+        if refused is not None:
+            return refused
         operation.label = label
         if kind is OperationType.SUBSCRIPTION:
             return await self._subscribe(operation, document, variables, operation_name)
@@ -185,6 +189,23 @@ class Operations:
                     result = await _awaited(executor.execute_operation())
             outcome.result = result
         return Answer(result.data, list(result.errors or ()), status)
+
+    def _as_of(
+        self,
+        operation: Operation,
+        document: DocumentNode,
+        variables: dict[str, Any] | None,
+        operation_name: str | None,
+    ) -> Answer | None:
+        """Narrow the caller's scope to the query's ``@asOf`` time, if it has one
+        (``api.as_of``); the answer refusing a time that is not one."""
+        try:
+            at = operation_time(self.schema._schema, document, operation_name, variables)
+        except GraphQLError as error:
+            return Answer(None, [error], Status.INVALID)
+        if at is not None and operation._scope is not None:
+            operation._scope = operation._scope.at(at)
+        return None
 
     def _document(
         self, operation: Operation, request: GraphQLRequest

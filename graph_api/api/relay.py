@@ -44,7 +44,7 @@ from graph_api.workflow import rights as wf_rights
 from graph_api.workflow import testbuys as wf_testbuys
 from graph_api.workflow.enforcement import sees_notice
 from graph_api.workflow.penalties import NOTICE
-from graph_api.workflow.runtime import workflow_for
+from graph_api.workflow.runtime import reading_time, records_for
 
 __all__ = ["MAX_NODES", "NodeQuery", "find_nodes"]
 
@@ -63,7 +63,7 @@ def _when(sees: Callable[[Scope, dict[str, Any]], bool],
 def _right(info: Info, doc: dict[str, Any]) -> Node | None:
     if not wf_rights.sees_right(info.context.scope, doc):
         return None
-    return Right.from_doc(doc, info.context.services.clock())
+    return Right.from_doc(doc, reading_time(info.context.services, info.context.scope))
 
 
 def _appeal(info: Info, doc: dict[str, Any]) -> Node | None:
@@ -88,7 +88,7 @@ def find_nodes(info: Info, ids: list[str]) -> list[Node | None]:
     the caller may read. One read per record kind present, one for the entities."""
     context = info.context
     scope = context.scope
-    records = workflow_for(context.services).records
+    records = records_for(context.services, scope)
     unique = list(dict.fromkeys(ids))
     found: dict[str, Node] = {}
     for prefix, (kind, build) in RECORDS.items():

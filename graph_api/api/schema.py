@@ -13,6 +13,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from graph_api.access import Action
 from graph_api.api.analytics_fields import AnalyticsQuery
+from graph_api.api.as_of import as_of_directive
 from graph_api.api.desk_fields import DeskMutation, DeskQuery
 from graph_api.api.direct import use_direct_resolvers
 from graph_api.api.evidence_fields import UPLOAD_SCALAR, EvidenceMutation, EvidenceQuery, Upload
@@ -203,6 +204,7 @@ def build_schema(direct: bool = True) -> strawberry.Schema:
     every transport, once. ``direct=False`` keeps strawberry's own resolver wrapping
     (``api.direct``)."""
     schema = QuietSchema(query=Query, mutation=Mutation, subscription=WorkflowSubscription,
+                         directives=[as_of_directive],
                          config=StrawberryConfig(scalar_map={Upload: UPLOAD_SCALAR}))
     if direct:
         use_direct_resolvers(schema)

@@ -20,6 +20,8 @@ from strawberry.scalars import JSON
 from graph_api import model
 from graph_api.api.context import Context, check_limit
 from graph_api.store.base import EntityRecord, Fact, Page, RelationRecord
+from graph_api.workflow.model import from_key
+from graph_api.workflow.timeline import Event, entity_timeline, page
 
 __all__ = [
     "Assertion",
@@ -33,6 +35,7 @@ __all__ = [
     "Relation",
     "RelationConnection",
     "ReportResult",
+    "TimelineEvent",
 ]
 
 EntityKind = strawberry.enum(model.EntityKind)
@@ -127,6 +130,35 @@ class Assertion:
         # Only orgs are named here, never what they were sent: the list is the
         # report's own envelope, visible with the report.
         return [org_of(info, o) for o in self._assertion.shared_with]
+
+
+@strawberry.type(description="One thing that happened to an entity, as the caller may read "
+                 "it: an assertion, a notice or an outcome of it, a penalty, a test buy or a "
+                 "publication (graph_api.workflow.timeline).")
+class TimelineEvent:
+    at: datetime
+    kind: str = strawberry.field(
+        description="ASSERTION, NOTICE, OUTCOME, PENALTY, TEST_BUY or PUBLICATION.")
+    summary: str
+    marking: Marking | None  # type: ignore[valid-type]
+    record_id: strawberry.ID | None = strawberry.field(
+        description="The report (ASSERTION), notice (NOTICE, OUTCOME), penalty, test buy or "
+        "publication.")
+    cursor: str
+    _reported_by: strawberry.Private[str | None]
+
+    @classmethod
+    def from_event(cls, event: Event) -> TimelineEvent:
+        return cls(
+            at=from_key(event.at), kind=event.kind, summary=event.summary,
+            marking=event.marking,
+            record_id=None if event.record_id is None else strawberry.ID(event.record_id),
+            cursor=event.cursor, _reported_by=event.reported_by,
+        )
+
+    @strawberry.field
+    def reported_by(self, info: Info) -> Org | None:
+        return None if self._reported_by is None else org_of(info, self._reported_by)
 
 
 def org_of(info: Info, org_id: str) -> Org:
@@ -313,6 +345,24 @@ class Entity(Node):
         page = info.context.store.relations_of(info.context.scope, self._record.id, where[0],
                                                where[1], where[2], after, where[3])
         return connection(page, Relation.from_record)
+
+    @strawberry.field(  # type: ignore[untyped-decorator]
+        description="What was stated about the entity and what the workflows did to it, "
+        "oldest first (ties: by kind, then record id), as the caller may read each: "
+        "assertions about it and its relations, notices naming it and their outcomes, "
+        "penalties, test buys and publications. Paged by each event's cursor."
+    )
+    def timeline(
+        self, info: Info, first: int | None = 50, after: str | None = None
+    ) -> list[TimelineEvent]:
+        context = info.context
+
+        def envelopes(keys: list[int]) -> dict[int, model.Assertion]:
+            context.envelopes_of(keys)
+            return {k: context.envelope(k) for k in keys}
+
+        events = entity_timeline(context.services, context.scope, self._record, envelopes)
+        return [TimelineEvent.from_event(e) for e in page(events, check_first(first), after)]
 
 
 async def load_entity(info: Info, entity_id: str) -> Entity:

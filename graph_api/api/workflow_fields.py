@@ -52,7 +52,7 @@ from graph_api.workflow import testbuys as wf_testbuys
 from graph_api.workflow.enforcement import sees_notice
 from graph_api.workflow.penalties import NOTICE, NOTICE_AUDIENCE, PENALTY
 from graph_api.workflow.publication import published_bans
-from graph_api.workflow.runtime import workflow_for
+from graph_api.workflow.runtime import records_for, workflow_for
 
 __all__ = ["WorkflowMutation", "WorkflowQuery", "WorkflowSubscription"]
 
@@ -105,7 +105,7 @@ async def penalty_of(info: Info, penalty_id: str) -> Penalty | None:
     is not visible)."""
     if not penalty_id.startswith(f"{info.context.scope.org_id}/"):
         return None
-    record = workflow_for(info.context.services).records.get(PENALTY, penalty_id)
+    record = records_for(info.context.services, info.context.scope).get(PENALTY, penalty_id)
     found = [] if record is None else await _penalties(info, [record.doc])
     return found[0] if found else None
 
@@ -165,7 +165,7 @@ class Notice(Node):
     )
     async def penalties(self, info: Info) -> list[Penalty]:
         scope = info.context.scope
-        records = workflow_for(info.context.services).records
+        records = records_for(info.context.services, scope)
         docs = [r.doc for owner in (NOTICE_AUDIENCE, scope.org_id)
                 for r in records.find(PENALTY, term=f"notice:{owner}:{self._doc['id']}")]
         return await _penalties(info, docs)
@@ -419,10 +419,10 @@ class WorkflowQuery:
     async def name_and_shame(self, info: Info, first: int | None = 100) -> list[Entity]:
         """The platform's published bans, each seller as the public reads it (names from
         CLEAR and GREEN assertions only)."""
-        info.context.require(Action.READ)
+        scope = info.context.require(Action.READ)
         services = info.context.services
-        ids = list(dict.fromkeys(published_bans(services, check_first(first, 100))))
-        found = services.store.entities_by_id(public_scope(), ids)
+        ids = list(dict.fromkeys(published_bans(services, scope, check_first(first, 100))))
+        found = services.store.entities_by_id(public_scope().at(scope.as_of), ids)
         return [Entity.from_record(found[i]) for i in ids if i in found]
 
     @strawberry.field(  # type: ignore[untyped-decorator]
@@ -431,7 +431,7 @@ class WorkflowQuery:
     )
     async def penalties(self, info: Info, entity: strawberry.ID) -> list[Penalty]:
         scope = info.context.require(Action.READ)
-        records = workflow_for(info.context.services).records
+        records = records_for(info.context.services, scope)
         own = [r.doc for r in records.find(PENALTY, term=f"subject:{scope.org_id}:{entity}")]
         shared = [r.doc for r in records.find(PENALTY, term=f"subject:{NOTICE_AUDIENCE}:{entity}")]
         notices = records.get_many(NOTICE, sorted({d["notice"] for d in shared}))
@@ -443,8 +443,9 @@ class WorkflowQuery:
         description="The platform's publications of public states, newest first (public)."
     )
     def publications(self, info: Info, first: int | None = 50) -> list[Publication]:
-        info.context.require(Action.READ)
-        docs = wf_publication.list_publications(info.context.services, check_first(first))
+        scope = info.context.require(Action.READ)
+        docs = wf_publication.list_publications(info.context.services, scope,
+                                                check_first(first))
         return [Publication.from_doc(d) for d in docs]
 
     @strawberry.field

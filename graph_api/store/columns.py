@@ -50,7 +50,7 @@ NODE_WIDTH = 7
 """A node fact's ints: node, class, kind, region, status, report key, whether it
 names the node (1 or 0). Region and status are codes, -1 where the fact states none."""
 EDGE_WIDTH = 4
-"""A relation fact's ints: source, target, kind, class."""
+"""A relation fact's ints: source, target, kind, class (its report key: ``edge_seq``)."""
 
 
 def _column(values: array[int], k: int, width: int = EDGE_WIDTH) -> IntArray:
@@ -126,9 +126,11 @@ class FactColumns:
         self.node_facts = array("i")
         self.edges = array("i")
         self.edge_conf = array("d")
+        self.edge_seq = array("i")  # each relation fact's report key (views as of a time)
         self._put_node = self.node_facts.extend
         self._put_edge = self.edges.extend
         self._put_conf = self.edge_conf.append
+        self._put_seq = self.edge_seq.append
         self._grouped: _Grouped | None = None
 
     def add_node_fact(
@@ -162,7 +164,7 @@ class FactColumns:
         return len(self.node_facts) // NODE_WIDTH
 
     def add_relation_fact(
-        self, source: str, kind: str, target: str, vclass: int, conf: float
+        self, source: str, kind: str, target: str, vclass: int, conf: float, seq: int = 0
     ) -> tuple[str, str]:
         """Append a relation fact; returns its ends as the node's own id objects
         (the store keys its adjacency with them: one string per node, not a
@@ -174,6 +176,7 @@ class FactColumns:
             k = _new_code(self._rel_codes, self.rel_kinds, kind)
         self._put_edge((i, j, k, vclass))
         self._put_conf(conf)
+        self._put_seq(seq)
         return ids[i], ids[j]
 
     def _groups(self) -> _Grouped:
@@ -184,8 +187,10 @@ class FactColumns:
             g = self._grouped = _Grouped(self)
         return g
 
-    def read(self, sees: Callable[[int], bool]) -> ViewColumns:
-        """The nodes and relations a caller sees, ``sees(class_id)`` deciding each fact.
+    def read(self, sees: Callable[[int], bool], admitted: BoolArray | None = None
+             ) -> ViewColumns:
+        """The nodes and relations a caller sees, ``sees(class_id)`` deciding each fact,
+        and for a view as of a time ``admitted[report key]`` too (``horizon.Horizon``).
 
         As `visible_nodes` and `visible_relations` read them through the graph's
         dicts: a node is seen when one of its facts is, with the kind of its
@@ -199,8 +204,8 @@ class FactColumns:
         classes = (node_column(self, 1), _column(self.edges, 3))
         top = max((int(c.max()) for c in classes if len(c)), default=-1)
         bits = np.fromiter((sees(c) for c in range(top + 1)), dtype=bool, count=top + 1)
-        seen_node, kind, region = self._nodes(g, bits)
-        src, dst, rel, conf = self._relations(g, bits, seen_node)
+        seen_node, kind, region = self._nodes(g, bits, admitted)
+        src, dst, rel, conf = self._relations(g, bits, seen_node, admitted)
         nodes = np.flatnonzero(seen_node)
         position = np.cumsum(seen_node) - 1
         ids = self.ids
@@ -215,10 +220,13 @@ class FactColumns:
             (position[src], position[dst], rel_code, rel_names, conf),
         )
 
-    def _nodes(self, g: _Grouped, bits: BoolArray) -> tuple[BoolArray, IntArray, IntArray]:
+    def _nodes(self, g: _Grouped, bits: BoolArray, admitted: BoolArray | None
+               ) -> tuple[BoolArray, IntArray, IntArray]:
         n = len(self.ids)
         facts = g.node_order
         visible = bits[node_column(self, 1)[facts]]
+        if admitted is not None:
+            visible &= admitted[node_column(self, 5)[facts]]
         node = g.node[visible]
         at = facts[visible]  # positions in the order applied, grouped by node
         seen = np.zeros(n, dtype=bool)
@@ -235,9 +243,12 @@ class FactColumns:
         return seen, kind, region
 
     def _relations(
-        self, g: _Grouped, bits: BoolArray, seen_node: BoolArray
+        self, g: _Grouped, bits: BoolArray, seen_node: BoolArray, admitted: BoolArray | None
     ) -> tuple[IntArray, IntArray, IntArray, FloatArray]:
         classes = _column(self.edges, 3)
+        fact_seen = bits[classes] if len(classes) else np.zeros(0, dtype=bool)
+        if admitted is not None and len(classes):
+            fact_seen &= admitted[np.frombuffer(self.edge_seq, dtype=np.int32)]
         confs = np.frombuffer(self.edge_conf, dtype=np.float64).copy()
         starts, lengths = g.starts.astype(np.int64), g.lengths
         miss = np.ones(len(starts), dtype=np.float64)
@@ -247,13 +258,13 @@ class FactColumns:
         for k in range(int(lengths[short].max(initial=0))):
             rows = rows[lengths[rows] > k]
             fact = g.order[starts[rows] + k]
-            hit = bits[classes[fact]]
+            hit = fact_seen[fact]
             miss[rows[hit]] *= 1.0 - confs[fact[hit]]
             seen[rows[hit]] = True
         for r in np.flatnonzero(~short).tolist():  # rare: stated many times
             m, any_seen = 1.0, False
             for f in g.order[starts[r] : starts[r] + lengths[r]].tolist():
-                if bits[classes[f]]:
+                if fact_seen[f]:
                     m *= 1.0 - float(confs[f])
                     any_seen = True
             miss[r], seen[r] = m, any_seen

@@ -39,7 +39,8 @@ I64 = npt.NDArray[np.int64]
 
 
 class IndexedReads(GraphReads):
-    """`find_entities` over ``index`` and ``text`` (None: the scan of `GraphReads`)."""
+    """`find_entities` over ``index`` and ``text`` (None, and views as of a time: the scan
+    of `GraphReads`)."""
 
     index: EntityIndex | None
     text: TextIndex | None
@@ -58,7 +59,7 @@ class IndexedReads(GraphReads):
     ) -> Page[EntityRecord]:
         self.catch_up_for_read()
         index = self.index
-        if index is None:
+        if index is None or scope.as_of is not None:  # the indexes hold today's views
             return super().find_entities(scope, where, first, after, count)
         mask = self.mask(scope)
         wanted = index.wanted(where.kind.value if where.kind else None, where.region,

@@ -9,6 +9,7 @@ from the database to memory.
 from __future__ import annotations
 
 import gc
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +32,9 @@ from graph_api.store.base import PrincipalRecord, SubmitResult
 from graph_api.store.columns import FactColumns
 from graph_api.store.entity_index import EntityIndex
 from graph_api.store.events import SqliteReportLog
+from graph_api.store.horizon import Horizon, ReportTimes
 from graph_api.store.indexed_reads import IndexedReads
-from graph_api.store.scoped_view import VisibilityMask, merged_node, scoped_view
+from graph_api.store.scoped_view import AsOfMask, VisibilityMask, merged_node, scoped_view
 from graph_api.store.sqlite import Database
 from graph_api.store.text_index import ID, NAME, PROPERTIES, TextIndex
 from graph_api.store.versions import ClassVersions
@@ -48,6 +50,7 @@ _KINDS = {kind.value: kind for kind in EntityKind}
 # so its kept snapshot may be many catch-ups behind when it is next asked.
 CHANGES_KEPT = 1024
 CHANGED_KEPT = 100_000
+AS_OF_MASKS = 16  # views as of a time kept (their hubs' merges go with them: weakly kept)
 
 
 class MemoryStore(IndexedReads, SqliteReportLog):
@@ -85,6 +88,9 @@ class MemoryStore(IndexedReads, SqliteReportLog):
         # (after, upto, what that catch-up changed), oldest first (`changes_since`)
         self._changes: list[tuple[int, int, Changes | None]] = []
         self._masks: dict[str, VisibilityMask] = {}
+        # views as of a time: every report's time, read when such a view is first asked
+        self._times: ReportTimes | None = None
+        self._as_of_masks: OrderedDict[str, AsOfMask] = OrderedDict()
         self._sorted_ids: tuple[object, list[str]] | None = None
         self._orgs: dict[str, Org] = {}
         self._read_for: deadline.Budget | None = None  # the operation last caught up for
@@ -110,6 +116,8 @@ class MemoryStore(IndexedReads, SqliteReportLog):
             return 0
         after = self.applied_seq
         self.classes = self.db.vclasses(self.classes)
+        if self._times is not None:
+            self._times.follow(upto)
         if not self.with_graph:  # entity kinds are read when a report is first checked
             self.applied_seq = upto
             return upto - after
@@ -211,7 +219,7 @@ class MemoryStore(IndexedReads, SqliteReportLog):
         self, seq: int, vclass: int, source: str, kind: str, target: str, conf: float
     ) -> None:
         G = self.graph
-        source, target = self._relation_fact(source, kind, target, vclass, conf)
+        source, target = self._relation_fact(source, kind, target, vclass, conf, seq)
         keydict = G._succ[source].get(target)
         if keydict is None:
             keydict = G._succ[source][target] = {}
@@ -298,6 +306,8 @@ class MemoryStore(IndexedReads, SqliteReportLog):
 
     # -- visibility ----------------------------------------------------------
     def mask(self, scope: Scope) -> VisibilityMask:
+        if scope.as_of is not None:
+            return self._as_of_mask(scope, scope.as_of)
         mask = self._masks.get(scope.view_key)
         if mask is None:
             mask = self._masks[scope.view_key] = VisibilityMask(
@@ -306,6 +316,24 @@ class MemoryStore(IndexedReads, SqliteReportLog):
         if len(mask.bits) > len(self.classes):  # a rollback can shrink nothing, but be safe
             mask.bits.clear()
         return mask
+
+    def _as_of_mask(self, scope: Scope, at: int) -> AsOfMask:
+        """The mask of ``scope``'s view as of ``at``: its classes, and each fact's report
+        received at or before ``at`` (`Horizon`). The last ``AS_OF_MASKS`` are kept."""
+        key = scope.view_key
+        found = self._as_of_masks.get(key)
+        if found is not None and len(found.bits) <= len(self.classes):
+            self._as_of_masks.move_to_end(key)
+            return found
+        if self._times is None:
+            self._times = ReportTimes(self.db.report_times)
+            self._times.follow(self.applied_seq)
+        live = scope.live
+        found = self._as_of_masks[key] = AsOfMask(
+            lambda cid: live.sees(self.classes[cid]), Horizon(self._times, at))
+        while len(self._as_of_masks) > AS_OF_MASKS:
+            self._as_of_masks.popitem(last=False)
+        return found
 
     def view(
         self,
@@ -319,7 +347,11 @@ class MemoryStore(IndexedReads, SqliteReportLog):
         return scoped_view(self.graph, self.mask(scope))
 
     def view_version(self, scope: Scope) -> int:
-        """The newest report among the classes the caller sees (`ClassVersions`)."""
+        """The newest report among the classes the caller sees (`ClassVersions`). A view
+        as of a time has today's view's version: it moves with every write the caller may
+        see (one received by then may still come: an import parsed before it commits
+        after it), never with another."""
+        scope = scope.live
         if self._versions_upto < self.applied_seq:  # without the graph: read when asked
             heads = self.db.report_heads(self._versions_upto, self.applied_seq)
             self._versions.written({vclass: seq for seq, vclass, _, _ in heads})

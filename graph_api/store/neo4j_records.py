@@ -8,7 +8,10 @@ there too, next to the graph it describes:
   being ``kind`` and ``id`` joined (unique), ``doc`` the JSON text;
 - each index term is ``(:Term {tkey, sort, rid})-[:OF]->(record)`` (``tkey`` is
   ``kind`` and the term joined, indexed), rewritten with its record, so ``find``
-  walks one term's entries in ``(sort, id)`` order.
+  walks one term's entries in ``(sort, id)`` order;
+- each version written is also ``(:RecordVersion {hkey, kind, id, version, at, sort,
+  terms, doc})``, never changed: the history ``as_of`` reads
+  (``graph_api.store.record_history``).
 
 A write locks its records first (``MERGE`` + ``SET``: Neo4j takes the write lock,
 ArcadeDB fails the later of two concurrent commits), reads their versions under
@@ -22,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import orjson
@@ -29,11 +33,13 @@ from neo4j import Driver, ManagedTransaction, Session, Transaction
 from neo4j.api import BookmarkManager
 from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, TransientError
 
+from graph_api.access import instant
 from graph_api.errors import Conflict
 from graph_api.store.cypher import query
 from graph_api.store.neo4j_faults import outage
 from graph_api.store.neo4j_rows import rows_of
-from graph_api.store.records import PutItem, Record
+from graph_api.store.record_history import KeptKinds, RecordsAsOf
+from graph_api.store.records import PutItem, Record, RecordStore
 
 __all__ = ["Neo4jRecordStore"]
 
@@ -57,16 +63,31 @@ def _record(row: Mapping[str, Any]) -> Record:
                   tuple(row["terms"] or ()), orjson.loads(row["doc"]))
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class Neo4jRecordStore:
     """``RecordStore`` over the Neo4j store's driver (which it does not close)."""
 
     def __init__(self, driver: Driver, database: str,
-                 bookmarks: BookmarkManager | None = None) -> None:
+                 bookmarks: BookmarkManager | None = None,
+                 clock: Callable[[], datetime] = _utc_now) -> None:
         self.driver = driver
         self.database = database
         self.bookmarks = bookmarks  # shared with the graph store: reads see its writes
         self._lock = threading.RLock()
         self._local = threading.local()  # the open transaction of this thread, if any
+        self.clock = clock  # the time each version is written at (the history's)
+        self.kept_kinds = KeptKinds()
+        self._backfill()
+
+    def _backfill(self) -> None:
+        """Enter records written before the history existed, once, as of now."""
+        if self.history_mark():
+            return
+        at = instant(self.clock())
+        self._call(lambda tx: tx.run(query("backfill_record_history"), at=at).consume())
 
     def close(self) -> None:
         """Nothing to release: the driver belongs to the graph store."""
@@ -233,4 +254,50 @@ class Neo4jRecordStore:
                          "doc": orjson.dumps(dict(doc)).decode()}
         tx.run(query("delete_record_terms"), keys=list(rows)).consume()
         tx.run(query("write_records"), rows=list(rows.values())).consume()
+        at = instant(self.clock())
+        tx.run(query("write_record_history"), rows=[
+            {"hkey": _key(kind, id_), "kind": kind, "id": id_, "version": version, "at": at,
+             "sort": sort, "terms": list(dict.fromkeys(terms)),
+             "doc": orjson.dumps(dict(doc)).decode()}
+            for (kind, id_, doc, sort, terms, _), version in zip(
+                items, _numbered(items, versions), strict=True)]).consume()
         return versions
+
+    # -- the history: records as of a time -------------------------------------------
+    def as_of(self, at: int) -> RecordStore:
+        return RecordsAsOf(self, at)
+
+    def versions_at(self, kind: str, ids: list[str], at: int) -> dict[str, Record]:
+        keys = [_key(kind, i) for i in ids]
+        rows = self._read(lambda tx: self._rows(tx, query("read_record_versions"), keys=keys,
+                                                at=at))
+        return {row["id"]: _record(row) for row in rows}
+
+    def versions(self, kind: str, id: str) -> list[Record]:
+        return self.versions_upto(kind, id, None)
+
+    def versions_upto(self, kind: str, id: str, at: int | None) -> list[Record]:
+        key = _key(kind, id)
+        rows = self._read(lambda tx: self._rows(tx, query("read_record_history"), key=key,
+                                                at=at))
+        return [_record(row) for row in rows]
+
+    def kind_at(self, kind: str, at: int) -> list[Record]:
+        rows = self._read(lambda tx: self._rows(tx, query("read_kind_history"), kind=kind,
+                                                at=at))
+        return [_record(row) for row in rows]
+
+    def history_mark(self) -> Any:
+        rows = self._read(lambda tx: self._rows(tx, query("count_record_versions")))
+        return int(rows[0]["count"]) if rows else 0
+
+
+def _numbered(items: list[PutItem], versions: dict[str, int]) -> list[int]:
+    """The version each item of a batch writes (one id twice: each its own, in order)."""
+    last = dict(versions)
+    out = []
+    for kind, id_, *_ in reversed(items):
+        key = _key(kind, id_)
+        out.append(last[key])
+        last[key] -= 1
+    return out[::-1]

@@ -106,7 +106,7 @@ def merged_properties(data: Data, visible: list[Any], mask: VisibilityMask) -> d
             if fact[7]:
                 merged.update(orjson.loads(fact[7]))
         return merged
-    cache = data.setdefault("merged_properties", {})
+    cache = mask.kept(data, "merged_properties")
     done, merged = cache.get(mask, (0, {}))
     if done != len(visible):
         merged = dict(merged)

@@ -10,7 +10,9 @@ index terms. ``RecordStore`` is all the workflows need from a backend:
   "must not exist yet"; ``Conflict`` otherwise);
 - ``find`` documents carrying an index term (or every document of a kind) in
   ``(sort, id)`` order, bounded by ``sort_max`` and a keyset cursor;
-- ``transaction()`` to make several puts one atomic, durable write.
+- ``transaction()`` to make several puts one atomic, durable write;
+- ``as_of(at)``: the records as they stood at a time, read only (every put also
+  appends the version it writes to a history: ``graph_api.store.record_history``).
 
 A Neo4j implementation maps a record to ``(:Record {kind, id, version, sort,
 doc})`` with a uniqueness constraint on ``(kind, id)`` and each term to a
@@ -18,7 +20,7 @@ doc})`` with a uniqueness constraint on ``(kind, id)`` and each term to a
 index); ``find`` is one ``MATCH ... WHERE sort <= $max AND (sort, id) > $after
 ORDER BY sort, id LIMIT $n``. Nothing else is required.
 
-``SqliteRecordStore`` keeps its own two tables in the embedded store's file
+``SqliteRecordStore`` keeps its own three tables in the embedded store's file
 (own connection, WAL): the graph store's tables are untouched. Never call a
 graph-store write while holding one of its transactions: both take the same
 file's write lock.
@@ -28,15 +30,18 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import orjson
 
+from graph_api.access import instant
 from graph_api.errors import Conflict
+from graph_api.store.record_history import KeptKinds, RecordsAsOf, pack, unpack
 from graph_api.store.sqlite_faults import write_transaction
 
 __all__ = ["PutItem", "Record", "RecordStore", "SqliteRecordStore"]
@@ -118,6 +123,15 @@ class RecordStore(Protocol):
         """How many documents of ``kind`` carry ``term`` (all when None)."""
         ...
 
+    def as_of(self, at: int) -> RecordStore:
+        """The records as they stood at ``at`` (``access.instant``), read only: each
+        record's newest version written at or before it."""
+        ...
+
+    def versions(self, kind: str, id: str) -> list[Record]:
+        """Every version of the record written (as of the reader's time), oldest first."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -129,7 +143,15 @@ CREATE INDEX IF NOT EXISTS wf_records_sort ON wf_records (kind, sort, id);
 CREATE TABLE IF NOT EXISTS wf_terms (
     kind TEXT NOT NULL, term TEXT NOT NULL, sort TEXT NOT NULL, id TEXT NOT NULL,
     PRIMARY KEY (kind, term, sort, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS wf_history (
+    kind TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, at INTEGER NOT NULL,
+    data BLOB NOT NULL, PRIMARY KEY (kind, id, version));
+CREATE INDEX IF NOT EXISTS wf_history_at ON wf_history (kind, id, at, version);
 """
+# Records written before the history existed: entered once, at the time it is opened.
+BACKFILL = """
+INSERT INTO wf_history (kind, id, version, at, data)
+SELECT r.kind, r.id, r.version, ?, ? FROM wf_records r WHERE r.kind = ? AND r.id = ?"""
 
 _COLUMNS = "r.kind, r.id, r.version, r.sort, r.terms, r.doc"
 
@@ -137,6 +159,15 @@ _COLUMNS = "r.kind, r.id, r.version, r.sort, r.terms, r.doc"
 def _record(row: tuple[Any, ...]) -> Record:
     kind, id_, version, sort, terms, doc = row
     return Record(kind, id_, int(version), sort, tuple(orjson.loads(terms)), orjson.loads(doc))
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _past(kind: str, id_: str, version: int, data: bytes) -> Record:
+    sort, terms, doc = unpack(data)
+    return Record(kind, id_, int(version), sort, terms, doc)
 
 
 class SqliteRecordStore:
@@ -153,7 +184,7 @@ class SqliteRecordStore:
     ['n1'] 1
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Callable[[], datetime] = _utc_now) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -163,6 +194,24 @@ class SqliteRecordStore:
         self.conn.executescript(SCHEMA)
         self._lock = threading.RLock()
         self._depth = 0
+        self.clock = clock  # the time each version is written at (the history's)
+        self.kept_kinds = KeptKinds()
+        self._backfill()
+
+    def _backfill(self) -> None:
+        """Enter records written before the history existed, once, as of now."""
+        if (self.conn.execute("SELECT 1 FROM wf_history LIMIT 1").fetchone() is not None
+                or self.conn.execute("SELECT 1 FROM wf_records LIMIT 1").fetchone() is None):
+            return
+        at = instant(self.clock())
+        with self.transaction():
+            rows = self.conn.execute(
+                f"SELECT {_COLUMNS} FROM wf_records r WHERE NOT EXISTS (SELECT 1 FROM "
+                "wf_history h WHERE h.kind = r.kind AND h.id = r.id)").fetchall()
+            self.conn.executemany(
+                "INSERT INTO wf_history (kind, id, version, at, data) VALUES (?, ?, ?, ?, ?)",
+                [(kind, id_, version, at, pack(sort, orjson.loads(terms), doc))
+                 for kind, id_, version, sort, terms, doc in rows])
 
     def close(self) -> None:
         self.conn.close()
@@ -236,6 +285,10 @@ class SqliteRecordStore:
                 "INSERT OR IGNORE INTO wf_terms VALUES (?, ?, ?, ?)",
                 [(kind, t, sort, id) for t in new_terms],
             )
+            self.conn.execute(
+                "INSERT INTO wf_history (kind, id, version, at, data) VALUES (?, ?, ?, ?, ?)",
+                (kind, id, version + 1, instant(self.clock()), pack(sort, new_terms, encoded)),
+            )
         return Record(kind, id, version + 1, sort, new_terms, orjson.loads(encoded))
 
     def put_many(self, items: Iterable[PutItem]) -> None:
@@ -261,6 +314,8 @@ class SqliteRecordStore:
             inserts: list[tuple[str, str, str, str]] = []
             records: list[tuple[str, str, int, str, str, str]] = []
             created: list[tuple[str, str, int, str, str, str]] = []
+            history: list[tuple[str, str, int, int, bytes]] = []
+            at = instant(self.clock())
             for kind, id_, doc, sort, terms, expect in todo:
                 prev = old.get((kind, id_))
                 version = 0 if prev is None else prev[0]
@@ -277,6 +332,7 @@ class SqliteRecordStore:
                 row = (kind, id_, version + 1, sort, old[(kind, id_)][2],
                        orjson.dumps(doc).decode())
                 (created if expect == 0 else records).append(row)
+                history.append((kind, id_, version + 1, at, pack(sort, new_terms, row[5])))
                 inserts += [(kind, t, sort, id_) for t in new_terms if t not in kept]
             self.conn.executemany(
                 "DELETE FROM wf_terms WHERE kind = ? AND term = ? AND sort = ? AND id = ?", deletes
@@ -289,6 +345,10 @@ class SqliteRecordStore:
             except sqlite3.IntegrityError:
                 raise Conflict("a record expected to be new exists; read it again") from None
             self.conn.executemany("INSERT OR IGNORE INTO wf_terms VALUES (?, ?, ?, ?)", inserts)
+            # one id twice in a batch: each version is kept (the later is the record's)
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO wf_history (kind, id, version, at, data) "
+                "VALUES (?, ?, ?, ?, ?)", history)
 
     def find(
         self,
@@ -331,3 +391,42 @@ class SqliteRecordStore:
                 "SELECT COUNT(*) FROM wf_terms WHERE kind = ? AND term = ?", (kind, term)
             )
         return int(row.fetchone()[0])
+
+    # -- the history: records as of a time ------------------------------------------
+    def as_of(self, at: int) -> RecordStore:
+        return RecordsAsOf(self, at)
+
+    def versions_at(self, kind: str, ids: list[str], at: int) -> dict[str, Record]:
+        out: dict[str, Record] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                "SELECT h.id, h.version, h.data FROM wf_history h JOIN ("
+                "SELECT id, MAX(version) AS version FROM wf_history "
+                f"WHERE kind = ? AND id IN ({marks}) AND at <= ? GROUP BY id) m "
+                "ON h.kind = ? AND h.id = m.id AND h.version = m.version",
+                (kind, *chunk, at, kind))
+            for id_, version, data in rows:
+                out[id_] = _past(kind, id_, version, data)
+        return out
+
+    def versions(self, kind: str, id: str) -> list[Record]:
+        return self.versions_upto(kind, id, None)
+
+    def versions_upto(self, kind: str, id: str, at: int | None) -> list[Record]:
+        rows = self.conn.execute(
+            "SELECT version, data FROM wf_history WHERE kind = ? AND id = ? "
+            "AND (? IS NULL OR at <= ?) ORDER BY version", (kind, id, at, at))
+        return [_past(kind, id, version, data) for version, data in rows]
+
+    def kind_at(self, kind: str, at: int) -> list[Record]:
+        rows = self.conn.execute(
+            "SELECT h.id, h.version, h.data FROM wf_history h JOIN ("
+            "SELECT id, MAX(version) AS version FROM wf_history WHERE kind = ? AND at <= ? "
+            "GROUP BY id) m ON h.kind = ? AND h.id = m.id AND h.version = m.version",
+            (kind, at, kind))
+        return [_past(kind, id_, version, data) for id_, version, data in rows]
+
+    def history_mark(self) -> Any:
+        return self.conn.execute("SELECT MAX(rowid) FROM wf_history").fetchone()[0]

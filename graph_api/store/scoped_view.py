@@ -8,20 +8,26 @@ networkx run unchanged on exactly the caller's graph.
 
 Node facts: ``(seq, vclass, confidence, kind, name, region, status, ...)``.
 Edge facts: ``(seq, vclass, confidence)``.
+
+Every fact is decided by ``VisibilityMask.sees``: its class, and in a view as of a
+time (`AsOfMask`) also its report's time (``graph_api.store.horizon``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import networkx as nx
 
 from graph_api import deadline
 from graph_api.model import noisy_or
 from graph_api.store.columns import FactColumns, ViewColumns
+from graph_api.store.horizon import Horizon
 
 __all__ = [
+    "AsOfMask",
     "VisibilityMask",
     "merged_node",
     "scoped_view",
@@ -37,7 +43,10 @@ Fact = tuple[Any, ...]
 
 
 class VisibilityMask:
-    """``mask[class_id]`` is True when the caller may see that visibility class."""
+    """``mask[class_id]`` is True when the caller may see that visibility class;
+    ``mask.sees(fact)`` whether it sees one fact (report key first, class second)."""
+
+    horizon: Horizon | None = None  # a view as of a time: `AsOfMask`
 
     def __init__(self, decide: Callable[[int], bool]) -> None:
         self._decide = decide
@@ -48,6 +57,48 @@ class VisibilityMask:
         while class_id >= len(bits):
             bits.append(self._decide(len(bits)))
         return bits[class_id]
+
+    def sees(self, fact: Fact) -> bool:
+        """Whether the caller sees this fact: its class."""
+        c = fact[1]
+        bits = self.bits
+        return bits[c] if c < len(bits) else self[c]
+
+    def kept(self, data: Data, name: str) -> MutableMapping[Any, Any]:
+        """What a node keeps per mask under ``name`` (a hub's merges): a view as of a
+        time keeps it weakly, so that the masks of past times asked once go with it."""
+        found: MutableMapping[Any, Any] = data.setdefault(name, {})
+        return found
+
+
+class AsOfMask(VisibilityMask):
+    """The mask of a view as of a time: a fact is seen when its class is and its report
+    was received at or before the time (``horizon``, by report key).
+
+    >>> from graph_api.store.horizon import ReportTimes
+    >>> times = ReportTimes(lambda a, u: [(1, "2026-11-01T09:00:00+00:00"),
+    ...                                   (2, "2026-11-02T09:00:00+00:00")][a:u])
+    >>> times.follow(2)
+    >>> mask = AsOfMask(lambda c: c == 0, Horizon(times, int(times.array()[1])))
+    >>> [mask.sees(f) for f in ((1, 0, 0.5), (2, 0, 0.5), (1, 1, 0.5))]
+    [True, False, False]
+    """
+
+    def __init__(self, decide: Callable[[int], bool], horizon: Horizon) -> None:
+        super().__init__(decide)
+        self.horizon = horizon
+        self._admitted = horizon.__getitem__
+
+    def sees(self, fact: Fact) -> bool:
+        c = fact[1]
+        bits = self.bits
+        return bool((bits[c] if c < len(bits) else self[c]) and self._admitted(fact[0]))
+
+    def kept(self, data: Data, name: str) -> MutableMapping[Any, Any]:
+        found: MutableMapping[Any, Any] | None = data.get(name + "@")
+        if found is None:
+            found = data[name + "@"] = WeakKeyDictionary()
+        return found
 
 
 def merged_node(facts: list[tuple[Any, ...]]) -> Data:
@@ -79,16 +130,17 @@ def visible_node(data: Data, mask: VisibilityMask) -> tuple[list[Fact], Data] | 
     what it found, and only new facts are checked on the next call.
     """
     facts = data["facts"]
+    sees = mask.sees
     if len(facts) <= HUB_FACTS:
-        visible = [f for f in facts if mask[f[1]]]
+        visible = [f for f in facts if sees(f)]
         if not visible:
             return None
         return visible, data if len(visible) == len(facts) else merged_node(visible)
-    seen = data.setdefault("seen", {})
+    seen = mask.kept(data, "seen")
     hit = seen.get(mask)
     if hit is None or hit[0] != len(facts):
         checked, before, merged = hit if hit else (0, [], {})
-        more = [f for f in facts[checked:] if mask[f[1]]]
+        more = [f for f in facts[checked:] if sees(f)]
         visible = before + more if more else before
         if len(visible) == len(facts):
             merged = data
@@ -139,8 +191,9 @@ def scoped_node_data(data: Data, mask: VisibilityMask) -> Data | None:
 def scoped_edge_data(data: Data, mask: VisibilityMask) -> Data | None:
     facts = data["facts"]
     if len(facts) == 1:
-        return data if mask[facts[0][1]] else None
-    visible = [f for f in facts if mask[f[1]]]
+        return data if mask.sees(facts[0]) else None
+    sees = mask.sees
+    visible = [f for f in facts if sees(f)]
     if len(visible) == len(facts):
         return data
     if not visible:
@@ -189,9 +242,9 @@ class _Keys(Mapping[str, Data]):
         return scoped
 
     def __iter__(self) -> Iterator[str]:
-        mask = self._mask
+        sees = self._mask.sees
         for key, data in self._keydict.items():
-            if any(mask[f[1]] for f in data["facts"]):
+            if any(sees(f) for f in data["facts"]):
                 yield key
 
     def __len__(self) -> int:
@@ -205,8 +258,8 @@ class _Neighbours(Mapping[str, Mapping[str, Data]]):
         self._mask = mask
 
     def _edge_visible(self, keydict: dict[str, Data]) -> bool:
-        mask = self._mask
-        return any(mask[f[1]] for data in keydict.values() for f in data["facts"])
+        sees = self._mask.sees
+        return any(sees(f) for data in keydict.values() for f in data["facts"])
 
     def __getitem__(self, nbr: str) -> Mapping[str, Data]:
         keydict = self._nbrs.get(nbr)
@@ -306,7 +359,9 @@ def visible_columns(G: nx.MultiDiGraph) -> ViewColumns | None:
     columns = getattr(G._graph, "fact_columns", None)
     if not isinstance(columns, FactColumns) or len(columns.ids) != len(nodes._atlas):
         return None  # not the store's graph, or changed behind its columns' back
-    return columns.read(nodes._mask.__getitem__)
+    mask = nodes._mask
+    horizon = mask.horizon
+    return columns.read(mask.__getitem__, None if horizon is None else horizon.bits())
 
 
 Row = tuple[tuple[str, str, str], Data]  # ((kind, other end, side), the caller's edge data)
@@ -356,8 +411,9 @@ def _node_visible(data: Data, mask: VisibilityMask) -> bool:
     hub is asked only past its first ``HUB_FACTS`` (its merge, kept per mask, is then
     made once), a neighbour of a page need not have its visible facts merged."""
     facts = data["facts"]
+    sees = mask.sees
     for fact in facts[:HUB_FACTS] if len(facts) > HUB_FACTS else facts:
-        if mask[fact[1]]:
+        if sees(fact):
             return True
     return len(facts) > HUB_FACTS and visible_node(data, mask) is not None
 
@@ -375,6 +431,8 @@ def visible_nodes(
     if not isinstance(nodes, _Nodes):
         return None
     mask = nodes._mask
+    if mask.horizon is not None:  # a view as of a time: each fact by its report too
+        return _visible_nodes_by_fact(nodes, fields)
     bits = mask.bits
     ids: list[str] = []
     columns: list[list[Any]] = [[] for _ in fields]
@@ -410,6 +468,23 @@ def visible_nodes(
     return ids, columns
 
 
+def _visible_nodes_by_fact(
+    nodes: _Nodes, fields: tuple[str, ...]
+) -> tuple[list[str], list[list[Any]]]:
+    """`visible_nodes` of a mask whose facts are not decided by class alone."""
+    mask = nodes._mask
+    ids: list[str] = []
+    columns: list[list[Any]] = [[] for _ in fields]
+    for n, data in nodes._atlas.items():
+        found = visible_node(data, mask)
+        if found is None:
+            continue
+        ids.append(n)
+        for field, column in zip(fields, columns, strict=True):
+            column.append(found[1].get(field))
+    return ids, columns
+
+
 def visible_relations(
     G: nx.MultiDiGraph, index: Mapping[str, int], code: Callable[[Any], int]
 ) -> tuple[list[int], list[int], list[int], list[int], list[float]] | None:
@@ -426,6 +501,8 @@ def visible_relations(
     if not isinstance(nodes, _Nodes):
         return None
     mask = nodes._mask
+    if mask.horizon is not None:  # a view as of a time: each fact by its report too
+        return _visible_relations_by_fact(G, index, code)
     bits = mask.bits
     get = index.get
     sources: list[int] = []
@@ -472,6 +549,37 @@ def visible_relations(
     return sources, counts, dst, keys, confs
 
 
+def _visible_relations_by_fact(
+    G: nx.MultiDiGraph, index: Mapping[str, int], code: Callable[[Any], int]
+) -> tuple[list[int], list[int], list[int], list[int], list[float]]:
+    """`visible_relations` of a mask whose facts are not decided by class alone."""
+    mask = G._node._mask
+    sources: list[int] = []
+    counts: list[int] = []
+    dst: list[int] = []
+    keys: list[int] = []
+    confs: list[float] = []
+    for u, nbrs in G._succ._adj.items():
+        i = index.get(u, -1)
+        if i < 0:
+            continue
+        before = len(dst)
+        for v, keydict in nbrs.items():
+            j = index.get(v, -1)
+            if j < 0:
+                continue
+            for key, data in keydict.items():
+                scoped = scoped_edge_data(data, mask)
+                if scoped is not None:
+                    dst.append(j)
+                    keys.append(code(key))
+                    confs.append(scoped["confidence"])
+        if len(dst) > before:
+            sources.append(i)
+            counts.append(len(dst) - before)
+    return sources, counts, dst, keys, confs
+
+
 def related_by(
     G: nx.MultiDiGraph, node: str, kinds: tuple[str, ...], incoming: bool
 ) -> list[tuple[str, str]]:
@@ -495,11 +603,11 @@ def related_by(
     if shared is None or not isinstance(G._succ, _Adjacency):
         adjacency = G.pred if incoming else G.succ
         return [(other, k) for other, keys in adjacency[node].items() for k in kinds if k in keys]
-    mask, nodes = G._succ._mask, G._node
+    sees, nodes = G._succ._mask.sees, G._node
     out = []
     for other, keydict in (shared._pred if incoming else shared._succ)[node].items():
         for k in kinds:
             data = keydict.get(k)
-            if data is not None and any(mask[f[1]] for f in data["facts"]) and other in nodes:
+            if data is not None and any(sees(f) for f in data["facts"]) and other in nodes:
                 out.append((other, k))
     return out

@@ -299,6 +299,11 @@ class Database:
             (after, upto),
         )
 
+    def report_times(self, after: int, upto: int) -> Iterator[tuple[int, str]]:
+        """(seq, received_at) of reports in (after, upto]: views as of a time."""
+        yield from self.conn.execute(
+            "SELECT seq, received_at FROM reports WHERE seq > ? AND seq <= ?", (after, upto))
+
     def entity_rows(self, after: int, upto: int) -> Iterator[EntityRow]:
         yield from self.conn.execute(
             "SELECT * FROM entity_facts WHERE seq > ? AND seq <= ? ORDER BY seq", (after, upto)

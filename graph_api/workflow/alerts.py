@@ -35,7 +35,7 @@ from graph_api.model import Report
 from graph_api.store.records import Record
 from graph_api.store.scoped_view import related_by
 from graph_api.workflow.model import AlertKind, time_key
-from graph_api.workflow.runtime import acting_scope, workflow_for
+from graph_api.workflow.runtime import acting_scope, records_for, workflow_for
 
 if TYPE_CHECKING:
     from graph_api.services import Services
@@ -353,7 +353,7 @@ def visible_paths(G: nx.MultiDiGraph, doc: dict[str, Any]) -> list[Path] | None:
 def get_alert(services: Services, scope: Scope, alert_id: str) -> Record | None:
     """The caller's org's alert of that id, or None (another org's alert of the same
     id is another record, never this org's to read)."""
-    return workflow_for(services).records.get(ALERT, f"{scope.org_id}/{alert_id}")
+    return records_for(services, scope).get(ALERT, f"{scope.org_id}/{alert_id}")
 
 
 def own_alert(scope: Scope, key: str) -> bool:
@@ -365,7 +365,7 @@ def list_alerts(
     services: Services, scope: Scope, G: nx.MultiDiGraph, kind: str | None, first: int
 ) -> list[tuple[Record, list[Path]]]:
     """The newest ``first`` alerts of the caller's org (their explanations in ``G``)."""
-    records = workflow_for(services).records
+    records = records_for(services, scope)
     org = scope.org_id
     term = f"org:{org}" if kind is None else f"org:{org}:kind:{kind}"
     out: list[tuple[Record, list[Path]]] = []

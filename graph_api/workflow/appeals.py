@@ -25,7 +25,7 @@ from graph_api.errors import BadUserInput, Conflict, LimitExceeded, NotFound
 from graph_api.workflow.enforcement import appeal_in_ledgers, sees_notice
 from graph_api.workflow.model import time_key
 from graph_api.workflow.penalties import NOTICE, NOTICE_AUDIENCE, PENALTY
-from graph_api.workflow.runtime import Plan, evidence_docs, workflow_for
+from graph_api.workflow.runtime import Plan, evidence_docs, records_for
 
 if TYPE_CHECKING:
     from graph_api.services import Services
@@ -49,7 +49,7 @@ def local_penalty_id(penalty_id: str) -> str:
 
 def sees_appeal(services: Services, scope: Scope, doc: Mapping[str, Any]) -> bool:
     """The notice's audience, where the caller's own ledger holds the penalty."""
-    records = workflow_for(services).records
+    records = records_for(services, scope)
     notice = records.get(NOTICE, doc["notice"])
     if notice is None or not sees_notice(scope, notice.doc):
         return False
@@ -130,7 +130,7 @@ def decide_appeal(
 def list_appeals(services: Services, scope: Scope, status: str | None) -> list[dict[str, Any]]:
     """Appeals the caller may read (in ``status``), oldest first."""
     scope.require(Action.READ)
-    records = workflow_for(services).records
+    records = records_for(services, scope)
     term = "all" if status is None else f"status:{status}"
     out = []
     after = None

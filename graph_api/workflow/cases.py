@@ -18,7 +18,7 @@ from graph_api.errors import BadUserInput, Forbidden, LimitExceeded, NotFound
 from graph_api.export.view import ExportOutcome, ExportTestBuy
 from graph_api.model import EntityKind, Evidence, Marking
 from graph_api.workflow.model import OutcomeKind, from_key, sees_record, time_key
-from graph_api.workflow.runtime import Plan, effect, workflow_for
+from graph_api.workflow.runtime import Plan, effect, records_for
 from graph_api.workflow.testbuys import list_test_buys
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def open_case(
 
 
 def get_case(services: Services, scope: Scope, case_id: str) -> dict[str, Any] | None:
-    record = workflow_for(services).records.get(CASE, case_id)
+    record = records_for(services, scope).get(CASE, case_id)
     if record is None or not sees_case(scope, record.doc):
         return None
     return record.doc
@@ -87,7 +87,7 @@ def get_case(services: Services, scope: Scope, case_id: str) -> dict[str, Any] |
 
 def list_cases(services: Services, scope: Scope) -> list[dict[str, Any]]:
     scope.require(Action.READ)
-    records = workflow_for(services).records.find(CASE, term="all")
+    records = records_for(services, scope).find(CASE, term="all")
     return [r.doc for r in records if sees_case(scope, r.doc)]
 
 

@@ -12,7 +12,7 @@ from graph_api.store.records import Record
 from graph_api.workflow.enforcement import sees_notice
 from graph_api.workflow.model import NoticeStatus, from_key
 from graph_api.workflow.penalties import NOTICE
-from graph_api.workflow.runtime import workflow_for
+from graph_api.workflow.runtime import records_for
 
 if TYPE_CHECKING:
     from graph_api.services import Services
@@ -24,16 +24,18 @@ S = NoticeStatus
 
 def get_notice(services: Services, scope: Scope, notice_id: str) -> dict[str, Any] | None:
     """The notice if the caller may see it, else None (missing and hidden look alike)."""
-    record = workflow_for(services).records.get(NOTICE, notice_id)
+    record = records_for(services, scope).get(NOTICE, notice_id)
     if record is None or not sees_notice(scope, record.doc):
         return None
     return record.doc
 
 
 def stream_notices(
-    services: Services, term: str | None, after: tuple[str, str] | None
+    services: Services, scope: Scope, term: str | None, after: tuple[str, str] | None
 ) -> Iterator[Record]:
-    records = workflow_for(services).records
+    """Notices carrying ``term`` in (refuteBy, id) order, as ``scope`` reads the records
+    (all of them: each caller's own checks follow)."""
+    records = records_for(services, scope)
     while True:
         page = records.find(NOTICE, term=term, after=after, limit=200)
         yield from page
@@ -49,11 +51,12 @@ def list_notices(
     """Visible notices in (refuteBy, id) order, ``first`` after the keyset cursor."""
     suffix = "" if status is None else f":status:{status}"
     if scope.org_type is OrgType.BRAND:  # its own, and those marked CLEAR/GREEN
-        own = stream_notices(services, f"brand:{scope.org_id}{suffix}", after)
-        public = stream_notices(services, "public" + suffix, after)
+        own = stream_notices(services, scope, f"brand:{scope.org_id}{suffix}", after)
+        public = stream_notices(services, scope, "public" + suffix, after)
         stream: Iterator[Record] = heapq.merge(own, public, key=lambda r: (r.sort, r.id))
     else:
-        stream = stream_notices(services, None if status is None else f"status:{status}", after)
+        stream = stream_notices(services, scope, None if status is None else f"status:{status}",
+                                after)
     out: list[dict[str, Any]] = []
     last = None
     for record in stream:
@@ -73,7 +76,7 @@ def notice_stats(services: Services, scope: Scope, brand: str | None) -> dict[st
     term = None if brand is None else f"brand:{brand}"
     counts = {s.value: 0 for s in S}
     takedowns: list[float] = []
-    for record in stream_notices(services, term, None):
+    for record in stream_notices(services, scope, term, None):
         doc = record.doc
         if not sees_notice(scope, doc):
             continue

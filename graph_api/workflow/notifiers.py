@@ -33,7 +33,7 @@ from graph_api.model import OrgType
 from graph_api.workflow.enforcement import sees_notice
 from graph_api.workflow.model import from_key, time_key
 from graph_api.workflow.penalties import NOTICE
-from graph_api.workflow.runtime import Plan, workflow_for
+from graph_api.workflow.runtime import Plan, records_for, workflow_for
 
 if TYPE_CHECKING:
     from graph_api.services import Services
@@ -53,12 +53,14 @@ def _record(plan: Plan, org: str) -> dict[str, Any]:
     return plan.get(NOTIFIER, org) or {"id": org, "days": {}, "trusted": None, "history": []}
 
 
-def is_trusted(services: Services, org_id: str) -> bool:
-    """The operator's flag, or the good-faith policy's grant."""
+def is_trusted(services: Services, org_id: str, scope: Scope | None = None) -> bool:
+    """The operator's flag, or the good-faith policy's grant (as ``scope`` reads the
+    records: at its ``@asOf`` time, if any)."""
     org = services.store.org(org_id)
     if org is not None and org.trusted:
         return True
-    record = workflow_for(services).records.get(NOTIFIER, org_id)
+    records = workflow_for(services).records if scope is None else records_for(services, scope)
+    record = records.get(NOTIFIER, org_id)
     return bool(record is not None and record.doc.get("trusted"))
 
 
@@ -114,7 +116,7 @@ def notifier_stats(
         brands = [o for o in brands if o.id == scope.org_id]
     if org is not None:  # another org's row, or no such org: an empty list alike
         brands = [o for o in brands if o.id == org]
-    records = workflow_for(services).records
+    records = records_for(services, scope)
     since_key = None if since is None else time_key(since)
     rows = []
     for brand in brands:
@@ -146,6 +148,6 @@ def notifier_stats(
             "upheld": upheld, "reversed": reversed_, "withdrawn": withdrawn,
             "accuracy": upheld / decided if decided else None,
             "medianHoursToDecision": _median_hours(hours),
-            "trusted": is_trusted(services, brand.id),
+            "trusted": is_trusted(services, brand.id, scope),
         })
     return rows

@@ -26,7 +26,7 @@ from graph_api.access import Action, Scope
 from graph_api.errors import BadUserInput, Forbidden, NotFound
 from graph_api.model import OrgType
 from graph_api.workflow.model import time_key
-from graph_api.workflow.runtime import Plan, effect, workflow_for
+from graph_api.workflow.runtime import Plan, effect, records_for
 
 if TYPE_CHECKING:
     from graph_api.services import Services
@@ -192,14 +192,15 @@ def publish(
     return doc
 
 
-def list_publications(services: Services, first: int) -> list[dict[str, Any]]:
-    """The newest ``first`` publications (public: every caller reads them)."""
-    records = workflow_for(services).records
+def list_publications(services: Services, scope: Scope, first: int) -> list[dict[str, Any]]:
+    """The newest ``first`` publications (public: every caller reads them; as of the time
+    ``scope`` reads, if any)."""
+    records = records_for(services, scope)
     return [r.doc for r in records.find(PUBLICATION, term="all", limit=first, descending=True)]
 
 
-def published_bans(services: Services, first: int) -> list[str]:
-    """Sellers whose standing public state is BANNED, newest first."""
-    records = workflow_for(services).records
+def published_bans(services: Services, scope: Scope, first: int) -> list[str]:
+    """Sellers whose standing public state is BANNED, newest first (as ``scope`` reads)."""
+    records = records_for(services, scope)
     found = records.find(PUBLIC_STATE, term="status:BANNED", limit=first, descending=True)
     return [r.doc["entity"] for r in found]

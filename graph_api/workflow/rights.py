@@ -24,7 +24,7 @@ from graph_api.access import Action, Scope
 from graph_api.errors import BadUserInput, Conflict, Forbidden, LimitExceeded, NotFound
 from graph_api.model import OrgType
 from graph_api.workflow.model import NoticeReason, RightKind, time_key
-from graph_api.workflow.runtime import Plan, evidence_docs, workflow_for
+from graph_api.workflow.runtime import Plan, evidence_docs, records_for, workflow_for
 
 if TYPE_CHECKING:
     from graph_api.services import Services
@@ -120,7 +120,7 @@ def register_right(
 
 
 def get_right(services: Services, scope: Scope, right_id: str) -> dict[str, Any] | None:
-    record = workflow_for(services).records.get(RIGHT, right_id)
+    record = records_for(services, scope).get(RIGHT, right_id)
     if record is None or not sees_right(scope, record.doc):
         return None
     return record.doc
@@ -148,10 +148,11 @@ def verify_right(
 def list_rights(
     services: Services, scope: Scope, holder: str | None, status: str | None
 ) -> list[dict[str, Any]]:
-    """Rights the caller may see (of ``holder``; in ``status`` as read now), oldest first."""
-    records = workflow_for(services).records
+    """Rights the caller may see (of ``holder``; in ``status`` as read now, or as of the
+    time ``scope`` reads), oldest first."""
+    records = records_for(services, scope)
     term = "all" if holder is None else f"holder:{holder}"
-    now = services.clock()
+    now = scope.as_of_time or services.clock()
     out = []
     after = None
     while True:

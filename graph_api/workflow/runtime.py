@@ -15,6 +15,7 @@ import logging
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from graph_api.access import Scope
@@ -35,6 +36,8 @@ __all__ = [
     "effect",
     "evidence_docs",
     "platform_org",
+    "reading_time",
+    "records_for",
     "workflow_for",
 ]
 
@@ -101,6 +104,19 @@ def workflow_for(services: Services) -> Workflow:
     return wf
 
 
+def records_for(services: Services, scope: Scope) -> RecordStore:
+    """The records as ``scope``'s operation reads them: today's, or for a query
+    ``@asOf`` a time (``Scope.as_of``) as they stood then, read only."""
+    records = workflow_for(services).records
+    return records if scope.as_of is None else records.as_of(scope.as_of)
+
+
+def reading_time(services: Services, scope: Scope) -> datetime:
+    """"Now" as ``scope``'s operation reads: the clock, or its ``@asOf`` time (a right
+    read as of a time is expired as of that time)."""
+    return scope.as_of_time or services.clock()
+
+
 def record_store(services: Services) -> RecordStore:
     """Where the workflow records live: in Neo4j beside the graph with the Neo4j store
     (every replica shares them), else in the embedded store's SQLite file."""
@@ -110,8 +126,8 @@ def record_store(services: Services) -> RecordStore:
     if isinstance(store, Neo4jStore):
         from graph_api.store.neo4j_records import Neo4jRecordStore
 
-        return Neo4jRecordStore(store.driver, store.database, store.bookmarks)
-    return SqliteRecordStore(services.settings.db)
+        return Neo4jRecordStore(store.driver, store.database, store.bookmarks, services.clock)
+    return SqliteRecordStore(services.settings.db, services.clock)
 
 
 def close_workflow(services: Services) -> None:

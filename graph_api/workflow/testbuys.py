@@ -17,7 +17,7 @@ from graph_api.access import Action, Scope
 from graph_api.errors import BadUserInput, NotFound
 from graph_api.model import EntityKind, Marking
 from graph_api.workflow.model import TestBuyResult, sees_record, time_key
-from graph_api.workflow.runtime import Plan, effect, workflow_for
+from graph_api.workflow.runtime import Plan, effect, records_for
 
 if TYPE_CHECKING:
     from graph_api.services import Services
@@ -107,7 +107,7 @@ def list_test_buys(
     term = "all" if listing is None else f"listing:{listing}"
     out: list[dict[str, Any]] = []
     after = None
-    records = workflow_for(services).records
+    records = records_for(services, scope)
     while len(out) < first:
         page = records.find(TEST_BUY, term=term, after=after, limit=200)
         out += [r.doc for r in page if sees_test_buy(scope, r.doc)]
