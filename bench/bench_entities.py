@@ -142,11 +142,11 @@ def main() -> None:
             for name, query, variables in queries:
                 warm[name].append(asker.ask(query, variables)[0])
             for marking in ("RED", "GREEN"):  # not the asker's to see, then its
-                for name, query, variables in queries:
+                for i, (name, query, variables) in enumerate(queries):
                     writer.ask(SUBMIT, {"input": {
-                        "reportId": f"bench-entities-{n}-{marking}-{name}-{time.time_ns()}",
+                        "reportId": f"bench-entities-{n}-{marking}-{i}-{time.time_ns()}",
                         "source": "OSINT", "confidence": 0.6, "marking": marking,
-                        "entities": [{"id": f"seller-bench-{n}-{marking}-{len(name)}",
+                        "entities": [{"id": f"seller-bench-{n}-{marking}-{i}",
                                       "kind": "SELLER", "name": "Longsheng Probe"}],
                         "relations": []}})
                     after[name].append(asker.ask(query, variables)[0])

@@ -75,8 +75,8 @@ PLAIN = frozenset(" !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^
 
 FOLDS_TO_ASCII = ("\u00df\u0130\u0149\u017f\u01f0\u1e96\u1e97\u1e98\u1e99\u1e9a"
                   "\u1e9e\u212a\ufb00\ufb01\ufb02\ufb03\ufb04\ufb05\ufb06")
-"""Every non-ASCII character whose case folding holds an ASCII one (tested)."""
-FOLDING = "(?s).*[" + FOLDS_TO_ASCII + "].*"
+"""Every non-ASCII character whose case folding holds an ASCII one (tested): the
+database folds them as ``str.casefold`` does (find_entity_candidates, tested)."""
 
 
 def plain(text: str) -> bool:
@@ -298,9 +298,9 @@ class Neo4jReads(GraphReads):
     ) -> Page[EntityRecord]:
         """Pages by kind (or of all) read in id order from the caller's summaries, a page
         at a time, and counted in the database; a search among the entities the database
-        finds the text in (`plain` texts: ASCII without quotes or backslashes, folded by
-        the database's toLower, with every text holding a character that case-folds to
-        ASCII), ranked here. Region and status filters, and other texts, are answered by
+        finds the text in (`plain` texts: ASCII without quotes or backslashes; the
+        database folds the characters whose folding holds ASCII as Python does), ranked
+        here. Region and status filters, and other texts, are answered by
         the shared scan."""
         if where.region is not None or where.status is not None or (
                 where.search and not plain(where.search)):
@@ -308,8 +308,7 @@ class Neo4jReads(GraphReads):
         who = self._who(scope)
         if where.search:
             ids = [r["id"] for r in self._read("find_entity_candidates",
-                                               needle=where.search.lower(),
-                                               folding=FOLDING, **who)]
+                                               needle=where.search.casefold(), **who)]
             ids.sort()
             return self._search_among(scope, where, first, after, count, ids,
                                       self.node_data(scope, ids) if ids else {})

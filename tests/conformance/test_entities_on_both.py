@@ -6,12 +6,14 @@ that page, count and find texts in the database."""
 from __future__ import annotations
 
 import random
+import re
 import sys
 from typing import Any
 
 import pytest
 
 from graph_api.store.base import EntityFilter
+from graph_api.store.cypher import query
 from graph_api.store.neo4j_reads import FOLDS_TO_ASCII
 from graph_api.store.reads import GraphReads
 from tests.conftest import MakeServices
@@ -22,6 +24,19 @@ def test_the_characters_folding_to_ascii_are_all_listed() -> None:
     every = {chr(i) for i in range(128, sys.maxunicode + 1)
              if any(ord(c) < 128 for c in chr(i).casefold())}
     assert every == set(FOLDS_TO_ASCII)
+
+
+def test_the_database_folds_them_as_python_does(services: Any, store_kind: str) -> None:
+    """find_entity_candidates folds the data with toUpper then toLower, twice."""
+    if store_kind != "neo4j":
+        pytest.skip("the Neo4j store's query")
+    text = query("find_entity_candidates")
+    fold = re.search(r"(toLower\(toUpper\(toLower\(toUpper\()s\.data(\)\)\)\))", text)
+    assert fold is not None
+    with services.store.driver.session(database=services.store.database) as session:
+        folded = {c: session.run(f"RETURN {fold[1]}$text{fold[2]} AS folded", text=c
+                                 ).single()["folded"] for c in FOLDS_TO_ASCII + "AzÄßİ"}
+    assert folded == {c: c.casefold() for c in folded}
 
 
 @pytest.mark.parametrize("seed", [3])
