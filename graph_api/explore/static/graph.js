@@ -65,24 +65,25 @@ export const labelSize = (zoom) => LABEL_PX / Math.min(1, Math.max(zoom, 0.02));
 
 /**
  * The stylesheet, for labels of ``fontSize`` model units. Edge labels show only on
- * hover and on selected paths; node labels the view's culling hides get ``quiet``.
+ * hover and on selected paths; node labels only where the culling put them ("named").
  */
 export function styleFor(fontSize = LABEL_PX) {
   const k = fontSize / LABEL_PX;
   return [
     { selector: "node", style: {
       "background-color": "data(fill)", "border-color": "data(border)", "border-width": 2,
-      shape: "data(shape)", width: "data(size)", height: "data(size)", label: "data(label)",
-      "font-family": FONT, "font-size": fontSize, "text-valign": "bottom", "text-margin-y": 2 * k,
-      "z-index": 3,
-      "text-outline-color": "#fff", "text-outline-width": 1.5 * k,
-      color: "#1d2330", "background-image": "data(image)",
-      "background-width": `${IMAGE_W * 100}%`, "background-height": `${IMAGE_H * 100}%`,
-      "background-clip": "none", "background-image-containment": "over",
-      "bounds-expansion": "data(bex)", // a badge's reach (view.js decorate)
+      shape: "data(shape)", width: "data(size)", height: "data(size)", "z-index": 1,
+      "background-image": "data(image)", "background-width": `${IMAGE_W * 100}%`,
+      "background-height": `${IMAGE_H * 100}%`, "background-clip": "none",
+      "background-image-containment": "over",
+      "bounds-expansion": "data(bex)", // a badge's reach (view.js sizeAndRank)
     } },
-    // A named node (its label shown) is drawn over unnamed ones, so none hides its label.
-    { selector: "node.quiet", style: { "text-opacity": 0, "z-index": 1 } },
+    // Only the labels culling chose ("named"; labels.js) are drawn, and a hovered
+    // node's. A named node is drawn over unnamed ones, so none hides its label.
+    { selector: "node.named, node.hover", style: {
+      label: "data(label)", "font-family": FONT, "font-size": fontSize, "text-valign": "bottom",
+      "text-margin-y": 2 * k, "text-outline-color": "#fff", "text-outline-width": 1.5 * k,
+      color: "#1d2330", "z-index": 3 } },
     { selector: "node[marking = 'AMBER_STRICT']", style: {
       "border-style": "double", "border-width": 7 } },
     { selector: "edge", style: {

@@ -1,31 +1,12 @@
-// Which node labels are shown. Labels keep LABEL_PX on screen when zoomed out (their
+// Which node labels are drawn. Labels keep LABEL_PX on screen when zoomed out (their
 // size in the graph grows as the zoom shrinks), so at a given zoom only so many fit:
-// the most important nodes' labels are placed first, and a label that would overlap
-// one already placed is hidden ("quiet"). Zooming in makes room for more. Ring boxes
-// and groups are placed first, then selected nodes; a hovered node shows its label.
-// A shown label covers neither another shown label nor the node another one names.
+// the most important nodes' labels are placed first, each only where it covers no
+// label already placed nor the node that label names; placed ones are "named" and
+// drawn, the rest not drawn at all (so a thousand hidden labels cost nothing).
+// Zooming in makes room for more. Ring boxes and groups always show theirs; selected
+// nodes come first; a hovered node shows its label whatever the culling said.
 
-import { labelSize, styleFor } from "./graph.js";
-
-const BOX = {
-  includeNodes: false, includeEdges: false, includeLabels: true, includeMainLabels: true,
-  includeSourceLabels: false, includeTargetLabels: false, includeOverlays: false,
-  includeUnderlays: false, includeOutlines: false,
-};
-
-/**
- * A node's label box in graph coordinates (w 0 when it has no label): its bounds
- * with labels only, less the bounds-expansion a status badge adds (data "bex":
- * [top, right, bottom, left]).
- */
-export function labelBox(node) {
-  const bb = node.boundingBox(BOX);
-  const bex = node.data("bex");
-  if (!Array.isArray(bex) || !(bb.w > 0)) return bb;
-  const [top, right, bottom, left] = bex;
-  const box = { x1: bb.x1 + left, x2: bb.x2 - right, y1: bb.y1 + top, y2: bb.y2 - bottom };
-  return { ...box, w: box.x2 - box.x1, h: box.y2 - box.y1 };
-}
+import { FONT, labelSize, styleFor } from "./graph.js";
 
 const BODY = { includeLabels: false, includeEdges: false, includeOverlays: false, includeUnderlays: false };
 
@@ -36,24 +17,49 @@ export function createLabels(cy) {
   let size = null;
   let timer = null;
   const stats = { shown: 0, hidden: 0, ms: 0, size: 0 };
+  const widths = new Map(); // `${weight}|${text}` -> width at the current size
+  const measure = document.createElement("canvas").getContext("2d");
 
   /** Re-size labels for ``zoom`` (a new stylesheet only when the size changed). */
   function restyle(zoom = cy.zoom()) {
     const next = Math.round(labelSize(zoom) * 100) / 100;
     if (size !== null && Math.abs(next - size) / size < 0.03) return;
     size = next;
+    widths.clear();
     cy.style().fromJson(styleFor(size)).update();
   }
 
+  /**
+   * Where ``n``'s label would be drawn, at least as large as Cytoscape's own box for
+   * it (renderer: width of the text measured in the label's font, the font size
+   * high, under the node by the text margin, grown by the outline, two pixels of
+   * margin for error and one for antialiasing), plus one for safety.
+   */
+  function labelBox(n) {
+    const text = n.data("label");
+    const weight = n.hasClass("source") || n.hasClass("key") ? "bold" : "normal";
+    const key = `${weight}|${text}`;
+    if (!widths.has(key)) {
+      measure.font = `normal ${weight} ${size}px ${FONT}`;
+      widths.set(key, Math.ceil(measure.measureText(text).width));
+    }
+    const k = size / 11;
+    const pad = 1.5 * k + 2 + 1 + 1;
+    const p = n.position();
+    const top = p.y + n.height() / 2 + 2 * k;
+    const half = widths.get(key) / 2;
+    return { x1: p.x - half - pad, x2: p.x + half + pad, y1: top - pad, y2: top + size + pad };
+  }
+
   function priority(n) {
-    if (n.isParent() || n.hasClass("group")) return 1e9;
     if (n.selected()) return 1e8;
     return n.data("rank") || 0;
   }
 
   function cull() {
     const t0 = performance.now();
-    const cell = Math.max(size || 11, 1) * 6;
+    if (size === null) restyle();
+    const cell = Math.max(size, 1) * 6;
     const grid = new Map();
     const cells = (b) => {
       const keys = [];
@@ -62,39 +68,43 @@ export function createLabels(cy) {
       }
       return keys;
     };
-    const nodes = cy.nodes().toArray().map((n) => [n, priority(n)]);
+    const put = (b, isLabel) => cells(b).forEach((key) => {
+      if (!grid.has(key)) grid.set(key, []);
+      grid.get(key).push({ ...b, isLabel });
+    });
+    const hits = (box, labelsOnly) => cells(box).some((key) => (grid.get(key) || [])
+      .some((b) => (!labelsOnly || b.isLabel) && meets(b, box)));
+    // Ring boxes' and groups' titles first: always drawn.
+    cy.nodes().filter((n) => n.isParent() || n.hasClass("group")).forEach((n) => {
+      const b = n.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true });
+      if (b.w > 0) put(b, true);
+    });
+    const nodes = cy.nodes().filter((n) => !n.isParent() && !n.hasClass("group") && n.data("label") && n.visible())
+      .toArray().map((n) => [n, priority(n)]);
     nodes.sort((a, b) => b[1] - a[1] || (a[0].id() < b[0].id() ? -1 : 1));
     const show = [];
     const hide = [];
     for (const [n] of nodes) {
-      if (!n.visible() || !n.data("label")) continue;
+      // Its label may cover no label or named node placed before; and as a named node
+      // is drawn over unnamed ones, its own body may cover no label placed before.
       const box = labelBox(n);
-      if (!(box.w > 0)) continue;
-      const keys = cells(box);
-      const forced = n.isParent() || n.hasClass("group");
-      const blocked = !forced && keys.some((k) => (grid.get(k) || []).some((b) => meets(b, box)));
-      if (blocked) {
+      const body = n.boundingBox(BODY);
+      if (hits(box, false) || hits(body, true)) {
         hide.push(n);
         continue;
       }
       show.push(n);
-      // The label, and the body of the node it names: no later label covers either.
-      const body = n.isParent() || n.hasClass("group") ? null : n.boundingBox(BODY);
-      for (const b of body ? [box, body] : [box]) {
-        cells(b).forEach((k) => {
-          if (!grid.has(k)) grid.set(k, []);
-          grid.get(k).push(b);
-        });
-      }
+      put(box, true);
+      put(body, false);
     }
     cy.batch(() => {
-      show.forEach((n) => { if (n.hasClass("quiet")) n.removeClass("quiet"); });
-      hide.forEach((n) => { if (!n.hasClass("quiet")) n.addClass("quiet"); });
+      show.forEach((n) => { if (!n.hasClass("named")) n.addClass("named"); });
+      hide.forEach((n) => { if (n.hasClass("named")) n.removeClass("named"); });
     });
     Object.assign(stats, { shown: show.length, hidden: hide.length, ms: performance.now() - t0, size });
   }
 
-  /** Size labels for the zoom and choose which show: after every draw or layout. */
+  /** Size labels for the zoom and choose which are drawn: after every draw or layout. */
   function refresh() {
     clearTimeout(timer);
     restyle();
@@ -113,15 +123,8 @@ export function createLabels(cy) {
   cy.on("mouseover", "edge", (ev) => ev.target.addClass("hover"));
   cy.on("mouseout", "edge", (ev) => ev.target.removeClass("hover"));
 
-  /** The boxes of the labels shown now (what a reader sees), for tests and benchmarks. */
-  function visibleBoxes() {
-    return cy.nodes().filter((n) => n.visible() && n.data("label") && !n.hasClass("quiet")
-      && !n.hasClass("hover") && n.style("text-opacity") > 0)
-      .map((n) => ({ id: n.id(), ...labelBox(n) }));
-  }
-
   /** Size labels for the zoom a view is about to get, before its elements are styled. */
   const prepare = (zoom) => restyle(zoom);
 
-  return { refresh, cull, restyle, prepare, stats, visibleBoxes };
+  return { refresh, cull, restyle, prepare, stats, labelBox };
 }

@@ -4,9 +4,9 @@
 // needs, instead of once for the layout and again when labels are resized.
 
 // Up to this many entities the cluster layout runs fCoSE in full (spectral, then
-// force-directed); past it the spectral step alone, then spread() parts what it
-// stacks: fCoSE's force-directed step takes seconds at a thousand nodes.
-export const FULL_LAYOUT_MAX = 260;
+// force-directed); past it clusters(): fCoSE takes seconds at a thousand nodes (its
+// force-directed step, and joining the components for its spectral one).
+export const FULL_LAYOUT_MAX = 150;
 // The largest cluster clusters() draws as one disc.
 const CLUSTER_MAX = 120;
 
@@ -23,16 +23,14 @@ const FCOSE = {
   numIter: 2500, nodeSeparation: 110,
 };
 
-const ONLY_BODIES = {
-  includeLabels: false, includeEdges: false, includeOverlays: false, includeUnderlays: false,
-};
 
 /**
- * Positions for ``nodes`` ({id, size, parent?, compound?}) joined by ``edges``
- * ({id, source, target}), laid out as ``kind``: "trace" (layered, upstream to the
- * left) or "cluster". Returns a Map id -> {x, y} of the entities (boxes follow).
+ * Positions for ``nodes`` ({id, size, parent?}) joined by ``edges`` ({id, source,
+ * target}), laid out as ``kind``: "trace" (layered, upstream to the left) or
+ * "cluster", for a view ``aspect`` (width / height) wide. Returns a Map id -> {x, y}
+ * of the entities (boxes follow their members).
  */
-export function layOut(kind, nodes, edges) {
+export function layOut(kind, nodes, edges, aspect = 1.2) {
   const h = cytoscape({
     headless: true, styleEnabled: true, style: BARE,
     elements: nodes.map((n) => ({ group: "nodes", data: n }))
@@ -48,7 +46,7 @@ export function layOut(kind, nodes, edges) {
       animate: false,
     }).run();
   } else {
-    cluster(h, entities.length);
+    cluster(h, entities.length, aspect);
   }
   const positions = new Map();
   entities.forEach((n) => positions.set(n.id(), { ...n.position() }));
@@ -61,12 +59,17 @@ export function layOut(kind, nodes, edges) {
  * to FULL_LAYOUT_MAX entities: rings are boxes, each pulled together. Past that,
  * clusters() (fCoSE lays out the clusters, each a disc).
  */
-function cluster(h, n) {
+function cluster(h, n, aspect) {
   if (n <= FULL_LAYOUT_MAX) {
-    h.layout({ ...FCOSE, quality: "default" }).run();
+    // A small view is drawn near full size: room between nodes for their names.
+    const roomy = n <= 60;
+    h.layout({
+      ...FCOSE, quality: "default",
+      ...(roomy ? { idealEdgeLength: () => 130, nodeRepulsion: () => 30000 } : {}),
+    }).run();
     return;
   }
-  clusters(h);
+  clusters(h, aspect);
 }
 
 /**
@@ -76,7 +79,7 @@ function cluster(h, n) {
  * related at its centre; fCoSE then places the discs, joined by the relations
  * between them. Linear in the view, plus fCoSE over the clusters.
  */
-function clusters(h) {
+function clusters(h, aspect) {
   const nodes = h.nodes().not(":parent");
   const ids = nodes.map((n) => n.id()).sort();
   const neighbours = new Map(ids.map((id) => [id, []]));
@@ -171,87 +174,26 @@ function clusters(h) {
   }).run();
   const centre = new Map(keys.map((k) => [k, { ...super_.getElementById(index.get(k)).position() }]));
   super_.destroy();
-  separate(keys.map((k) => ({ c: centre.get(k), r: radius.get(k) })));
+  const discs = keys.map((k) => ({ c: centre.get(k), r: radius.get(k) }));
+  separate(discs);
+  // Stretched to the view's shape (then parted again), so the view is filled.
+  const xs = discs.map((d) => d.c.x);
+  const ys = discs.map((d) => d.c.y);
+  const w = Math.max(...xs) - Math.min(...xs) + 1;
+  const hgt = Math.max(...ys) - Math.min(...ys) + 1;
+  const stretch = (hgt / w) * aspect;
+  if (stretch > 1.15 || stretch < 0.87) {
+    discs.forEach((d) => {
+      if (stretch > 1) d.c.x *= stretch;
+      else d.c.y /= stretch;
+    });
+    separate(discs);
+  }
   nodes.forEach((n) => {
     const c = centre.get(label.get(n.id()));
     const p = local.get(n.id());
     n.position({ x: c.x + p.x, y: c.y + p.y });
   });
-}
-
-/**
- * Part what a spectral layout stacks: leaves (one neighbour) fanned out round their
- * neighbour, then nodes nearer than their sizes allow pushed apart, on a grid
- * (linear in the nodes).
- */
-export function spread(nodes) {
-  const pos = new Map();
-  nodes.forEach((n) => pos.set(n.id(), { ...n.position() }));
-  const leaves = new Map();
-  nodes.forEach((n) => {
-    const nb = n.neighborhood("node").not(":parent");
-    if (nb.length === 1 && pos.has(nb[0].id()) && nb[0].degree(false) > 1) {
-      const hub = nb[0].id();
-      if (!leaves.has(hub)) leaves.set(hub, []);
-      leaves.get(hub).push(n.id());
-    }
-  });
-  for (const [hub, ids] of leaves) {
-    const c = pos.get(hub);
-    ids.sort();
-    ids.forEach((id, i) => {
-      const ring = Math.floor(i / 14);
-      const inRing = Math.min(14, ids.length - ring * 14);
-      const angle = (2 * Math.PI * (i % 14)) / inRing + ring * 0.4;
-      const r = 46 + ring * 34;
-      pos.set(id, { x: c.x + r * Math.cos(angle), y: c.y + r * Math.sin(angle) });
-    });
-  }
-  const ids = [...pos.keys()];
-  const radius = new Map(nodes.map((n) => [n.id(), (n.data("size") || 24) / 2 + 9]));
-  const cell = 2 * Math.max(...radius.values());
-  for (let pass = 0; pass < 6; pass++) {
-    const grid = new Map();
-    ids.forEach((id) => {
-      const p = pos.get(id);
-      const key = `${Math.floor(p.x / cell)},${Math.floor(p.y / cell)}`;
-      if (!grid.has(key)) grid.set(key, []);
-      grid.get(key).push(id);
-    });
-    let moved = 0;
-    ids.forEach((id, index) => {
-      const p = pos.get(id);
-      const gx = Math.floor(p.x / cell);
-      const gy = Math.floor(p.y / cell);
-      for (let i = gx - 1; i <= gx + 1; i++) {
-        for (let j = gy - 1; j <= gy + 1; j++) {
-          for (const other of grid.get(`${i},${j}`) || []) {
-            if (other <= id) continue;
-            const q = pos.get(other);
-            let dx = q.x - p.x;
-            let dy = q.y - p.y;
-            let d = Math.hypot(dx, dy);
-            const need = radius.get(id) + radius.get(other);
-            if (d >= need) continue;
-            if (d < 0.01) { // stacked: part them along a direction of their own
-              const angle = (index * 2.399) % (2 * Math.PI);
-              dx = Math.cos(angle);
-              dy = Math.sin(angle);
-              d = 1;
-            }
-            const push = (need - d) / 2 / d;
-            p.x -= dx * push;
-            p.y -= dy * push;
-            q.x += dx * push;
-            q.y += dy * push;
-            moved += 1;
-          }
-        }
-      }
-    });
-    if (!moved) break;
-  }
-  nodes.forEach((n) => n.position(pos.get(n.id())));
 }
 
 /**

@@ -9,7 +9,7 @@ const now = () => performance.now();
 let warmed = false;
 
 // Past this many relations edges are drawn as plain lines ("fast"; graph.js).
-const FAST_EDGES = 900;
+const FAST_EDGES = 400;
 
 /**
  * A node's size (by its relations in the view, or by its score: Settings) and rank,
@@ -74,11 +74,13 @@ export function createView(cy, options) {
     if (target.empty()) return;
     const only = { includeLabels: false, includeEdges: false, includeOverlays: false, includeUnderlays: false };
     cy.viewport(viewportFor(grow(target.boundingBox(only), 40, 30)));
-    if (target.length > 400) return;
-    for (let i = 0; i < 2; i++) {
-      labels.restyle();
-      cy.viewport(viewportFor(target.boundingBox({ ...only, includeLabels: true })));
+    if (target.length <= 400) {
+      for (let i = 0; i < 2; i++) {
+        labels.refresh(); // which labels are drawn, at this zoom's size
+        cy.viewport(viewportFor(target.boundingBox({ ...only, includeLabels: true })));
+      }
     }
+    labels.refresh();
   }
 
   function groupKey(data) {
@@ -179,7 +181,7 @@ export function createView(cy, options) {
       });
       const links = cy.edges().map((e) => ({ id: e.id(), source: e.data("source"), target: e.data("target") }))
         .concat(newEdges.map((e) => ({ id: e.data.id, source: e.data.source, target: e.data.target })));
-      positions = layOut(layout === "trace" ? "trace" : "cluster", bare, links);
+      positions = layOut(layout === "trace" ? "trace" : "cluster", bare, links, cy.width() / cy.height());
       viewport = viewportFor(grow(bounds(positions, sizes), 40, 30));
       labels.prepare(viewport.zoom);
     }
@@ -206,7 +208,7 @@ export function createView(cy, options) {
     if (viewport) {
       cy.viewport(viewport);
       if (cy.nodes().length <= 400) fitView();
-      labels.refresh();
+      else labels.refresh();
     }
     const t3 = now();
     timings.lastDraw = {
@@ -236,10 +238,10 @@ export function createView(cy, options) {
     }
     const positions = layOut(layout, cy.nodes().map((n) => (n.isParent() ? { id: n.id() }
       : { id: n.id(), size: n.data("size"), ...(n.data("parent") ? { parent: n.data("parent") } : {}) })),
-    cy.edges().map((e) => ({ id: e.id(), source: e.data("source"), target: e.data("target") })));
+    cy.edges().map((e) => ({ id: e.id(), source: e.data("source"), target: e.data("target") })),
+    cy.width() / cy.height());
     cy.batch(() => cy.nodes().not(":parent").forEach((n) => n.position(positions.get(n.id()))));
     fitView();
-    labels.refresh();
   }
 
   /** Draw into the grouped view (``big``): from now on every element is kept there. */
