@@ -8,4 +8,4 @@ WITH collect(e) AS ends
 UNWIND $rows AS row
 WITH ends[row.source] AS a, ends[row.target] AS b, row
 CREATE (a)-[:REL {seq: row.seq, org: row.org, marking: row.marking, shared: row.shared,
-                  kind: row.kind, confidence: row.confidence}]->(b)
+                  kind: row.kind, confidence: row.confidence, at: row.at}]->(b)

@@ -3,4 +3,4 @@
 UNWIND $rows AS row
 CREATE (:ReportLog {seq: row.seq, org: row.org, marking: row.marking, shared: row.shared,
                     entities: row.entities, sources: row.sources, kinds: row.kinds,
-                    targets: row.targets})
+                    targets: row.targets, at: row.at})

@@ -207,6 +207,18 @@ class Scope:
             return False
         return may_see(vc, self.org_id, self.org_type)
 
+    def sees_reported(self, vc: VisibilityClass, reported_at: int) -> bool:
+        """Whether the caller sees an assertion of class ``vc`` reported at ``reported_at``
+        (`instant`): the class, and as of a time, reported at or before it. The rule the
+        stores apply (the embedded store's ``AsOfMask``, ``cypher/_visible.cypher``).
+
+        >>> scope = Scope("p", "acme", OrgType.BRAND, "analyst").at(100)
+        >>> vc = VisibilityClass("rival", Marking.GREEN, frozenset())
+        >>> [scope.sees_reported(vc, t) for t in (99, 100, 101)]
+        [True, True, False]
+        """
+        return self.sees(vc) and (self.as_of is None or reported_at <= self.as_of)
+
     def sees_class(self, class_id: int, classes: list[VisibilityClass]) -> bool:
         """Cached ``sees`` for an interned class id."""
         hit = self._seen.get(class_id)

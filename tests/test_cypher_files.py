@@ -27,7 +27,7 @@ NOT_ASSERTION_READS = {"count_org_clashes", "list_orgs", "find_principal",
                        "list_audit", "list_org_audit", "read_audit_heads", "find_meta",
                        "read_audit_head", "list_principals", "read_last_acted"}
 # Parameters every call passes through a shared dict (see Neo4jStore._who).
-SPREAD = {"org", "org_type", "markings"}
+SPREAD = {"org", "org_type", "markings", "as_of"}
 PARAM = re.compile(r"\$([a-z_]\w*)")
 
 

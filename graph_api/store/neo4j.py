@@ -48,7 +48,7 @@ from graph_api.store.cypher import query, schema_statements
 from graph_api.store.neo4j_audit import Neo4jAudit, now_text
 from graph_api.store.neo4j_events import Neo4jReportLog, write_report_log
 from graph_api.store.neo4j_faults import outage, timed_out
-from graph_api.store.neo4j_migrate import migrate, migrate_audit
+from graph_api.store.neo4j_migrate import migrate, migrate_as_of, migrate_audit
 from graph_api.store.neo4j_reads import Neo4jReads
 from graph_api.store.neo4j_rows import (
     batch_rows,
@@ -115,6 +115,7 @@ class Neo4jStore(Neo4jAudit, Neo4jReads, Neo4jReportLog):
         self._write(lambda tx: [tx.run(s).consume() for s in schema_statements()])
         migrate(self)  # a database written before entity summaries gets them, once
         migrate_audit(self)  # a ledger written before org-local numbers gets them, once
+        migrate_as_of(self)  # a database written before views as of a time: their times
 
     def _initialised(self) -> bool:
         """Whether a store has written to this database before (it marks the layout at

@@ -26,7 +26,8 @@ def report_log_rows(rows: BatchRows) -> list[dict[str, Any]]:
     out: dict[int, dict[str, Any]] = {}
     for head in rows.heads:
         out[head["seq"]] = {"seq": head["seq"], "org": head["org"], "marking": head["marking"],
-                            "shared": head["shared"], "entities": [], "sources": [],
+                            "shared": head["shared"], "at": head["at"], "entities": [],
+                            "sources": [],
                             "kinds": [], "targets": []}
     for e in rows.entities:
         out[e["seq"]]["entities"].append(e["id"])

@@ -16,6 +16,12 @@ audience (the org whose admins see it, ``graph_api.audit.audience_of``), its
 number and hash in that audience's own chain, in chain order, and moves each
 audience's head after them. Each batch is one transaction under the ledger head's lock, so
 no record is appended meanwhile; it records ``audit_layout = 1`` when done.
+
+``migrate_as_of`` gives every node the visibility fragment reads its time ``at``
+(microseconds since the epoch, for views as of a time): reports from their
+``received_at``, facts and the change log from their report's, summaries and
+visibility classes their first fact's; in batches, each resumable (it sets only what
+lacks a time); it records ``as_of_layout = 1`` when done.
 """
 
 from __future__ import annotations
@@ -28,18 +34,23 @@ from typing import TYPE_CHECKING, Any
 
 from neo4j import WRITE_ACCESS, ManagedTransaction
 
+from graph_api.access import instant
 from graph_api.audit import GENESIS, AuditEntry, chain_hash
 from graph_api.store.cypher import query
 from graph_api.store.neo4j_audit import now_text
 from graph_api.store.neo4j_rows import SummaryRows, chunks, summary_rows
+from graph_api.store.neo4j_summaries import class_versions
 
 if TYPE_CHECKING:
     from graph_api.store.neo4j import Neo4jStore
 
-__all__ = ["AUDIT_LAYOUT", "LAYOUT", "migrate", "migrate_audit"]
+__all__ = ["AS_OF_LAYOUT", "AUDIT_LAYOUT", "LAYOUT", "migrate", "migrate_as_of",
+           "migrate_audit"]
 
 LAYOUT = 2  # entity summaries
 AUDIT_LAYOUT = 1  # audit records numbered per audience
+AS_OF_LAYOUT = 1  # times on what the visibility fragment reads
+TIMES = 20_000  # nodes given their time per migration statement
 ENTITIES = 2_000  # per migration transaction
 AUDIT_RECORDS = 5_000  # per audit migration transaction
 
@@ -140,3 +151,45 @@ def _entry(row: Any) -> AuditEntry:
         at = datetime(1970, 1, 1, tzinfo=UTC)
     return AuditEntry(at, *(str(row[k] or "") for k in ("principal_id", "org_id", "operation",
                                                          "digest")))
+
+
+def migrate_as_of(store: Neo4jStore) -> int:
+    """Times for every report, fact, summary, change-log entry and class of a database
+    written before views as of a time; how many reports were given theirs."""
+    if int(store._run(WRITE_ACCESS, query("read_counter"), key="as_of_layout")[0]["value"]
+           ) >= AS_OF_LAYOUT:
+        return 0
+    done = 0
+    while True:
+        rows = store._run(WRITE_ACCESS, query("migrate_list_report_times"), limit=TIMES)
+        if not rows:
+            break
+        times = [{"seq": r["seq"], "at": instant(datetime.fromisoformat(r["received_at"]))}
+                 for r in rows]
+        store._write(lambda tx, part=times: tx.run(  # type: ignore[misc]
+            query("migrate_set_report_times"), rows=part).consume())
+        done += len(rows)
+    _each_batch(store, query("migrate_efact_times"), limit=TIMES)
+    _each_batch(store, query("migrate_relation_times"), limit=TIMES)
+    _each_batch(store, query("migrate_log_times"), limit=TIMES)
+    _each_batch(store, query("migrate_summary_times"), limit=TIMES)
+    _each_batch(store, query("migrate_hub_summary_times"), limit=TIMES)
+    classes = class_versions({**r, "seq": 0} for r in store._run(
+        WRITE_ACCESS, query("migrate_class_times")))
+    for part in chunks(classes):
+        store._write(lambda tx, part=part: tx.run(  # type: ignore[misc]
+            query("migrate_set_class_times"), rows=part).consume())
+    store._write(lambda tx: tx.run(query("next_counter"), key="as_of_layout", by=AS_OF_LAYOUT,
+                                     epoch=uuid.uuid4().hex).consume())
+    return done
+
+
+def _each_batch(store: Neo4jStore, text: str, **params: Any) -> None:
+    """Run a time migration's batch (``text`` returns how many nodes it did) until one
+    does none."""
+    def batch(tx: ManagedTransaction) -> int:
+        row = tx.run(text, params).single()
+        return 0 if row is None else int(row["done"])
+
+    while store._write(batch):
+        pass

@@ -15,6 +15,11 @@ one operation reads one moment of the graph, and a write forgets what the
 writing operation read. Across operations only content-addressed data is kept
 (parsed summaries, envelopes) and a trace's nodes per view at the view's version
 (`view_version`: a write the view may not see keeps them).
+
+A view as of a time (``Scope.as_of``) passes ``$as_of`` to the visibility fragment:
+relations and hub facts are filtered by their own report's time, a summary by its
+first fact's; its inline facts are then kept or not by their reports' times (the
+envelopes', kept by report key) and the node merged from the facts kept.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import networkx as nx
 import orjson
 
 from graph_api import deadline
-from graph_api.access import Scope
+from graph_api.access import Scope, instant
 from graph_api.model import (
     Assertion,
     EntityKind,
@@ -185,7 +190,7 @@ class Neo4jReads(GraphReads):
     @staticmethod
     def _who(scope: Scope) -> dict[str, Any]:
         return {"org": scope.org_id, "org_type": scope.org_type.value,
-                "markings": scope.markings}
+                "markings": scope.markings, "as_of": scope.as_of}
 
     # -- node data ---------------------------------------------------------------
     def _hub_facts(self, scope: Scope, ids: list[str]) -> dict[str, list[Fact]]:
@@ -197,6 +202,8 @@ class Neo4jReads(GraphReads):
 
     def _nodes(self, scope: Scope, rows: Iterable[Row]) -> dict[str, Data]:
         """Node data from summary rows; the facts of hubs are fetched when first read."""
+        if scope.as_of is not None:
+            return self._nodes_as_of(scope, list(rows))
 
         def loader(eid: str) -> Any:
             return lambda: self._hub_facts(scope, [eid])[eid]
@@ -217,18 +224,39 @@ class Neo4jReads(GraphReads):
             out[eid] = data
         return out
 
-    def _full_nodes(self, rows: Iterable[Row], hub_rows: Iterable[Row]) -> dict[str, Data]:
-        """Node data with every visible fact in hand (searching needs them all)."""
+    def _nodes_as_of(self, scope: Scope, rows: list[Row]) -> dict[str, Data]:
+        """Node data of a view as of a time: merged from the facts reported by then (hub
+        facts filtered in the database, inline ones here by their reports' times)."""
+        hubs = sorted({r["id"] for r in rows if r["_state"].facts is None})
+        hub_rows = self._read("read_entity_facts", ids=hubs, **self._who(scope)) if hubs else []
+        return self._full_nodes(rows, hub_rows, scope.as_of)
+
+    def _full_nodes(self, rows: Iterable[Row], hub_rows: Iterable[Row],
+                    as_of: int | None = None) -> dict[str, Data]:
+        """Node data with every visible fact in hand (searching needs them all); as of a
+        time, the inline facts reported by then only."""
         hub: dict[str, list[Fact]] = {}
         for r in hub_rows:
             hub.setdefault(r["id"], []).append(_fact(r))
+        by_entity = _by_entity(rows)
+        times: dict[int, int] = {}
+        if as_of is not None:
+            times = self._report_times([f[0] for found in by_entity.values() for r in found
+                                        for f in r["_state"].facts or ()])
         out = {}
-        for eid, found in _by_entity(rows).items():
+        for eid, found in by_entity.items():
             facts = hub.get(eid, [])
             for r in found:
-                facts += [fact_tuple(f) for f in r["_state"].facts or ()]
-            out[eid] = node_from_facts(sorted(facts, key=itemgetter(0)), found)
+                facts += [fact_tuple(f) for f in r["_state"].facts or ()
+                          if as_of is None or times[f[0]] <= as_of]
+            if facts:  # as of a time, a summary's first fact is (the fragment said so)
+                out[eid] = node_from_facts(sorted(facts, key=itemgetter(0)), found)
         return out
+
+    def _report_times(self, keys: list[int]) -> dict[int, int]:
+        """Each report's time (``access.instant``) by report key, from the envelopes."""
+        found = self.envelopes(keys)
+        return {k: instant(a.reported_at) for k, a in found.items()}
 
     def summaries(self, scope: Scope, ids: list[str], records: bool = False
                   ) -> dict[str, Data]:
@@ -285,12 +313,12 @@ class Neo4jReads(GraphReads):
         rows = _summaries(self._read("read_entity_summaries", ids=list(ids), **who))
         hubs = sorted({r["id"] for r in rows if r["count"] > INLINE})
         hub_rows = self._read("read_entity_facts", ids=hubs, **who) if hubs else []
-        return self._full_nodes(rows, hub_rows)
+        return self._full_nodes(rows, hub_rows, scope.as_of)
 
     def all_node_data(self, scope: Scope) -> dict[str, Data]:
         who = self._who(scope)
         return self._full_nodes(_summaries(self._read("read_all_entity_summaries", **who)),
-                                self._read("read_all_entity_facts", **who))
+                                self._read("read_all_entity_facts", **who), scope.as_of)
 
     # -- entities pages, counts and searches in the database -----------------------------
     def find_entities(
@@ -303,7 +331,7 @@ class Neo4jReads(GraphReads):
         here. Region and status filters, and other texts, are answered by
         the shared scan."""
         if where.region is not None or where.status is not None or (
-                where.search and not plain(where.search)):
+                where.search and not plain(where.search)) or scope.as_of is not None:
             return super().find_entities(scope, where, first, after, count)
         who = self._who(scope)
         if where.search:

@@ -18,6 +18,7 @@ import networkx as nx
 import orjson
 from neo4j import Result
 
+from graph_api.access import instant
 from graph_api.model import Report
 from graph_api.store.neo4j_summaries import ClassState, class_key
 
@@ -54,7 +55,7 @@ def batch_rows(reports: Iterable[Report], first_seq: int) -> BatchRows:
     ids: dict[str, None] = {}
     for seq, report in enumerate(reports, first_seq):
         envelope = {"seq": seq, "org": report.org_id, "marking": report.marking.value,
-                    "shared": list(report.shared_with)}
+                    "shared": list(report.shared_with), "at": instant(report.received_at)}
         out.heads.append({
             **envelope, "report_id": report.id, "principal": report.principal_id,
             "received_at": report.received_at.isoformat(), "source": report.source.value,
@@ -150,8 +151,12 @@ def summary_rows(entities: list[Row], existing: dict[str, tuple[Row, ClassState]
     one (`header_and_state`)."""
     out = SummaryRows()
     touched: dict[str, tuple[Row, ClassState, bool]] = {}
+    first_at: dict[str, int] = {}  # the earliest time of each summary's facts in the batch
     for r in entities:
         skey = class_key(r["id"], r["org"], r["marking"], r["shared"])
+        at = r.get("at")  # none: a migration's rows (its times come after)
+        if at is not None and (skey not in first_at or at < first_at[skey]):
+            first_at[skey] = at
         found = touched.get(skey)
         if found is None:
             stored = existing.get(skey)
@@ -179,10 +184,11 @@ def summary_rows(entities: list[Row], existing: dict[str, tuple[Row, ClassState]
                 "skey": skey, "eid": header["id"], "org": header["org"],
                 "marking": header["marking"], "shared": header["shared"],
                 "first_seq": header["first_seq"], "kind": header["kind"], "data": data,
-                "seqs": seqs,
+                "seqs": seqs, "at": first_at.get(skey),
             })
         else:
-            out.updates.append({"skey": skey, "data": data, "seqs": seqs})
+            out.updates.append({"skey": skey, "data": data, "seqs": seqs,
+                                "at": first_at.get(skey)})
     return out
 
 

@@ -71,21 +71,25 @@ def class_key(eid: str, org: str, marking: str, shared: Iterable[str]) -> str:
 
 def class_versions(heads: Iterable[Row]) -> list[Row]:
     """The ``update_class_versions`` rows of report heads (``seq``, ``org``, ``marking``,
-    ``shared``): each visibility class written, with its newest report key.
+    ``shared``, ``at``): each visibility class written, with its newest report key and
+    its earliest report's time.
 
-    >>> [(r["key"], r["seq"]) for r in class_versions([
-    ...     {"seq": 4, "org": "acme", "marking": "RED", "shared": ["b", "a"]},
-    ...     {"seq": 5, "org": "acme", "marking": "RED", "shared": ["a", "b"]}])]
-    [('acme\x1fRED\x1fa,b', 5)]
+    >>> [(r["key"], r["seq"], r["at"]) for r in class_versions([
+    ...     {"seq": 4, "org": "acme", "marking": "RED", "shared": ["b", "a"], "at": 20},
+    ...     {"seq": 5, "org": "acme", "marking": "RED", "shared": ["a", "b"], "at": 10}])]
+    [('acme\\x1fRED\\x1fa,b', 5, 10)]
     """
     out: dict[str, Row] = {}
     for h in heads:
         shared = sorted(h["shared"])
         key = SEP.join((h["org"], h["marking"], ",".join(shared)))
         found = out.get(key)
-        if found is None or found["seq"] < h["seq"]:
-            out[key] = {"key": key, "org": h["org"], "marking": h["marking"], "shared": shared,
-                        "seq": h["seq"]}
+        if found is None:
+            found = out[key] = {"key": key, "org": h["org"], "marking": h["marking"],
+                                "shared": shared, "seq": h["seq"], "at": h.get("at")}
+        found["seq"] = max(found["seq"], h["seq"])
+        if h.get("at") is not None and (found["at"] is None or h["at"] < found["at"]):
+            found["at"] = h["at"]
     return list(out.values())
 
 
