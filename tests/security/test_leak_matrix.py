@@ -587,8 +587,9 @@ RATE = "rateLimit { cost limit remaining resetAt }"
 def test_rate_limit(twins_for: MakeTwins, caller: str) -> None:
     """The cost charged and the budget left (``rateLimit``, and the RATE_LIMITED refusals
     once it is spent) follow from the caller's own documents and variables: equal
-    whatever the store holds that the caller may not read. A cost counted from what the
-    answer holds (entities found, relations paged, paths walked) would differ."""
+    whatever the store holds that the caller may not read. A cost counted from the store
+    (an entity's relations, hidden ones included; the graph's size) differs: checked by
+    adding the store's node count to the cost, which fails this test for every caller."""
     twins = twins_for(caller)
     scope = twins.scopes[caller]
     executors = {"A": Operations(SCHEMA, Settings(cost_per_hour=1500)),
