@@ -100,8 +100,29 @@ def sellers(demo: Demo) -> list[str]:
     return [e["node"]["id"] for e in edges["entities"]["edges"]]
 
 
+class MainThread:
+    """CPU time of the page's main thread (Chrome's task durations in thread ticks):
+    what the page costs, whatever else runs on a shared machine."""
+
+    def __init__(self, page: Page) -> None:
+        self.cdp = page.page.context.new_cdp_session(page.page)
+        self.cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
+
+    def seconds(self) -> float:
+        metrics = self.cdp.send("Performance.getMetrics")["metrics"]
+        return float(next(m["value"] for m in metrics if m["name"] == "TaskDuration"))
+
+
 def draw_view(page: Page, demo: Demo, size: int) -> dict[str, Any]:
-    """Draw the view of about ``size`` nodes; its timings."""
+    """Draw the view of about ``size`` nodes; its timings, and ``cpu_ms``: the main
+    thread's CPU time for it (the API call, laying out, adding, the first paint)."""
+    thread = MainThread(page)
+    before = thread.seconds()
+    timing = _draw_view(page, demo, size)
+    return {**timing, "cpu_ms": 1000 * (thread.seconds() - before)}
+
+
+def _draw_view(page: Page, demo: Demo, size: int) -> dict[str, Any]:
     if size == 20:  # a seller two hops out, on the demo network
         page.js("window.explorer.network(['seller-chen-wei'], { maxHops: 2 })")
         page.idle()
@@ -119,15 +140,16 @@ def draw_view(page: Page, demo: Demo, size: int) -> dict[str, Any]:
     return dict(page.js("window.explorer.timings.network"))
 
 
-# (view size, nodes drawn at least / at most, layout budget ms, draw budget ms: from
-# the API's answer to the first paint). The budgets leave room for a shared, loaded
-# machine (five times the numbers bench/RESULTS.md records on a quiet one).
-VIEWS = [(20, 15, 40, 2000, 5000), (200, 120, 300, 3000, 8000), (1000, 1000, 1000, 4000, 10000)]
+# (view size, nodes drawn at least / at most, budget of the page's main-thread CPU
+# time in ms from the ask to the first paint). Wall time on a machine shared by many
+# jobs varies fivefold; the page's own CPU time does not: 1,000 nodes take about
+# 1-1.5 s of it (bench/RESULTS.md). The budgets leave twice that.
+VIEWS = [(20, 15, 40, 800), (200, 120, 300, 2000), (1000, 1000, 1000, 4000)]
 
 
-@pytest.mark.parametrize(("size", "least", "most", "layout_ms", "draw_ms"), VIEWS)
+@pytest.mark.parametrize(("size", "least", "most", "cpu_ms"), VIEWS)
 def test_a_view_of_n_nodes_has_no_overlapping_labels(
-    tab: MakeTab, demo: Demo, size: int, least: int, most: int, layout_ms: int, draw_ms: int
+    tab: MakeTab, demo: Demo, size: int, least: int, most: int, cpu_ms: int
 ) -> None:
     page = tab("ipcu")
     page.page.wait_for_timeout(300)  # the layouts' warm-up, as after any log-in
@@ -139,7 +161,7 @@ def test_a_view_of_n_nodes_has_no_overlapping_labels(
     assert check["pairs"] == [], f"overlapping labels: {check['pairs'][:5]}"
     assert check["visible"] >= min(12, check["nodes"] // 2), check
     assert 9 <= check["labelPx"] <= 16  # readable on screen, whatever the zoom
-    assert timing["layout"] < layout_ms and timing["draw"] < draw_ms, timing
+    assert timing["cpu_ms"] < cpu_ms, timing
     if size == 20:
         assert check["visible"] >= 0.6 * check["nodes"]  # a small view names most of its nodes
 
@@ -391,4 +413,50 @@ def test_a_liaison_opens_exports_and_downloads_a_case(
     page.idle()
     status = page.page.inner_text("#status")
     assert "Aero Pace supply" in status and "downloaded" in status
+    assert not page.errors
+
+
+PLAN = """query($brand: ID, $remove: [ID!]!) {
+  interdictionPlan(brand: $brand, budget: 2) { cut steps { entity { id } cutAfter } }
+  simulateInterdiction(remove: $remove, brand: $brand) {
+    listingsCut(first: 1000) { id } storefrontsCut(first: 1000) { id }
+    sourcesRemaining(first: 1000) { id } } }"""
+
+
+def test_the_plan_panel_draws_the_plan_and_simulates_cuts(tab: MakeTab, demo: Demo) -> None:
+    schema = demo.gql("ipcu", '{ __type(name: "Query") { fields { name } } }')["__type"]
+    if "interdictionPlan" not in {f["name"] for f in schema["fields"]}:
+        pytest.skip("the API has no interdictionPlan yet")
+    brand = "brand-stridewell"
+    plan = demo.gql("ipcu", PLAN, {"brand": brand, "remove": []})["interdictionPlan"]
+    picks = [s["entity"]["id"] for s in plan["steps"]]
+    assert picks, "the plan should pick something on this network"
+
+    def impact(remove: list[str]) -> str:
+        s = demo.gql("ipcu", PLAN, {"brand": brand, "remove": remove})["simulateInterdiction"]
+        return (f"Removing {len(remove)}: {len(s['listingsCut'])} listings and "
+                f"{len(s['storefrontsCut'])} storefronts cut off; "
+                f"{len(s['sourcesRemaining'])} sources still reached.")
+
+    page = tab("ipcu")
+    assert page.page.is_visible("#plan-box")
+    page.page.select_option("#plan-brand", brand)
+    page.page.fill("#plan-budget", "2")
+    page.page.click("#plan-form button[type=submit]")
+    page.page.wait_for_selector("#plan-steps li")
+    page.idle()
+    listed = page.page.eval_on_selector_all("#plan-steps li", "els => els.map(e => e.dataset.id)")
+    assert listed == picks
+    assert sorted(page.js("window.explorer.cy.nodes('.plan').map(n => n.id())")) == sorted(picks)
+    assert page.page.inner_text("#plan-impact") == impact(picks)
+    status = page.page.inner_text("#status")
+    assert "Plan for “Stridewell”" in status and picks[0] not in status
+    page.shot("explore-plan.png")
+    # Untick the first pick: the what-if of the rest, as the API answers it.
+    page.page.locator("#plan-steps li").first.locator("input.plan-toggle").uncheck()
+    page.idle()
+    assert page.page.inner_text("#plan-impact") == impact(picks[1:])
+    assert page.js("window.explorer.plan.removed()") == sorted(picks[1:])
+    first = f"window.explorer.cy.getElementById({json.dumps(picks[0])})"
+    assert page.js(f"{first}.hasClass('removed')") is False
     assert not page.errors

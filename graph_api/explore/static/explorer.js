@@ -7,7 +7,7 @@ import { $, chip, fmt, h, idCode } from "./dom.js";
 import {
   GROUP_AT, MARKINGS, STYLE, TLP, edgeData, entityName, nodeData, toGraphML,
 } from "./graph.js";
-import { selfContained } from "./kinds.js";
+import { rasterize, selfContained } from "./kinds.js";
 import { createLabels } from "./labels.js";
 import { buildLegend } from "./legend.js";
 import { INTRO, createPanel } from "./panel.js";
@@ -140,6 +140,7 @@ async function login(candidate) {
   $("open-case").hidden = !state.canOpenCase;
   $("cases-button").hidden = !state.canExport;
   await plan.start();
+  await pictures;
   // Shown only now, so what the page offers is settled when it appears.
   $("login").hidden = true;
   $("app").hidden = false;
@@ -524,6 +525,7 @@ const panel = createPanel(cy, { gql, run, hold, actions, rings, names });
 const cases = createCases(cy, { gql, run, setStatus, download, names });
 const plan = createPlan(cy, { gql, run, setStatus, draw, asNode, asEdge, labels, names, quote, selectOnly });
 buildLegend($("legend-items"));
+const pictures = rasterize(); // node pictures as bitmaps, while the reader logs in
 
 // -- wiring ------------------------------------------------------------------------------------
 $("login-form").addEventListener("submit", (ev) => {
@@ -540,7 +542,7 @@ $("network-of-results").addEventListener("click", () => {
 });
 $("rings-form").addEventListener("submit", (ev) => { ev.preventDefault(); findRings(); });
 $("draw-all-rings").addEventListener("click", () => drawRings(ringList));
-$("fit").addEventListener("click", () => { fitView(); labels.refresh(); });
+$("fit").addEventListener("click", () => fitView());
 $("relayout").addEventListener("click", () => {
   cy.elements().removeClass("faded");
   arrange(cy.nodes(".origin").nonempty() && cy.nodes(":parent").empty() ? "trace" : "cluster");

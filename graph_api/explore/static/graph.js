@@ -83,7 +83,7 @@ export function styleFor(fontSize = LABEL_PX) {
     { selector: "node.named, node.hover", style: {
       label: "data(label)", "font-family": FONT, "font-size": fontSize, "text-valign": "bottom",
       "text-margin-y": 2 * k, "text-outline-color": "#fff", "text-outline-width": 1.5 * k,
-      color: "#1d2330", "z-index": 3 } },
+      color: "#1d2330", "z-index": 10 } },
     { selector: "node[marking = 'AMBER_STRICT']", style: {
       "border-style": "double", "border-width": 7 } },
     { selector: "edge", style: {
@@ -103,10 +103,10 @@ export function styleFor(fontSize = LABEL_PX) {
     { selector: "node.origin", style: { "border-color": "#1d2330", "border-width": 5 } },
     { selector: "node.source", style: { "font-weight": "bold" } },
     { selector: "node.key", style: {
-      "border-color": "#7B2CBF", "border-width": 6, "font-weight": "bold", "z-index": 5 } },
+      "border-color": "#7B2CBF", "border-width": 6, "font-weight": "bold" } },
     { selector: "node.plan", style: {
       "overlay-color": "#d7263d", "overlay-opacity": 0.22, "overlay-padding": 8,
-      "border-color": "#d7263d", "border-width": 6, "z-index": 6 } },
+      "border-color": "#d7263d", "border-width": 6 } },
     { selector: "node.cut", style: { opacity: 0.35 } },
     { selector: "node.removed", style: {
       opacity: 0.55, "border-style": "dashed", "border-color": "#d7263d", "border-width": 4 } },

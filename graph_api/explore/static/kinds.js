@@ -70,24 +70,30 @@ function badgeSvg(status) {
     + `fill="${final ? "#fff" : INK}">${esc(text)}</text>`;
 }
 
-const cache = new Map();
-const dataUrls = new Map(); // blob: URL -> the same image as a data: URL
+const cache = new Map(); // kind|badge -> the URL nodes use
+const dataUrls = new Map(); // that URL -> the same picture as a data: URL (SVG)
+
+function nodeSvg(kind, badge) {
+  // The node spans x 80..180, y 50..150 of the image; the icon takes its middle 56%.
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${VW} ${VH}" `
+    + `width="${VW}" height="${VH}"><g transform="translate(102 72) scale(2.333)" `
+    + `fill="${INK}" fill-opacity="0.88">${ICONS[kind] || ""}</g>${badge ? badgeSvg(badge) : ""}</svg>`;
+}
+
+const keyOf = (kind, status) => `${kind}|${Object.hasOwn(BADGES, status || "") ? status : ""}`;
 
 /**
- * The URL of a node's image: its kind's icon, and its status's badge if any. A
- * short blob: URL (Cytoscape parses every node's style value: a kilobyte-long data:
- * URL per node costs a tenth of a second at a thousand nodes); ``selfContained``
- * gives the data: URL of each for files that leave the page (SVG export).
+ * The URL of a node's image: its kind's icon, and its status's badge if any. A short
+ * blob: URL (Cytoscape parses every node's style value: a kilobyte-long data: URL per
+ * node costs a tenth of a second at a thousand nodes), of a PNG once rasterize() has
+ * run (a bitmap draws at a fraction of an SVG's cost), else of the SVG.
+ * ``selfContained`` gives the data: URL of each, for files that leave the page.
  */
 export function nodeImage(kind, status) {
-  const badge = Object.hasOwn(BADGES, status) ? status : "";
-  const key = `${kind}|${badge}`;
+  const key = keyOf(kind, status);
   if (!cache.has(key)) {
-    const icon = ICONS[kind] || "";
-    // The node spans x 80..180, y 50..150 of the image; the icon takes its middle 56%.
-    const svg = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${VW} ${VH}" `
-      + `width="${VW}" height="${VH}"><g transform="translate(102 72) scale(2.333)" `
-      + `fill="${INK}" fill-opacity="0.88">${icon}</g>${badge ? badgeSvg(badge) : ""}</svg>`;
+    const [k, badge] = key.split("|");
+    const svg = nodeSvg(k, badge);
     const blob = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }));
     dataUrls.set(blob, url(svg));
     cache.set(key, blob);
@@ -95,7 +101,37 @@ export function nodeImage(kind, status) {
   return cache.get(key);
 }
 
-/** ``text`` with every node image's blob: URL replaced by its data: URL. */
+/** Draw every kind's and badge's picture once as a PNG, for nodeImage to hand out. */
+export async function rasterize() {
+  const canvas = document.createElement("canvas");
+  canvas.width = VW;
+  canvas.height = VH;
+  const context = canvas.getContext("2d");
+  for (const kind of KINDS) {
+    for (const badge of ["", ...Object.keys(BADGES)]) {
+      const key = `${kind}|${badge}`;
+      const svg = nodeSvg(kind, badge);
+      const source = URL.createObjectURL(new Blob([svg], { type: "image/svg+xml" }));
+      const image = new Image();
+      image.src = source;
+      try {
+        await image.decode();
+        context.clearRect(0, 0, VW, VH);
+        context.drawImage(image, 0, 0, VW, VH);
+        const png = await new Promise((done) => canvas.toBlob(done, "image/png"));
+        const blob = URL.createObjectURL(png);
+        dataUrls.set(blob, url(svg));
+        cache.set(key, blob);
+      } catch {
+        // keep the SVG
+      } finally {
+        URL.revokeObjectURL(source);
+      }
+    }
+  }
+}
+
+/** ``text`` with every node picture's blob: URL replaced by its data: URL. */
 export function selfContained(text) {
   let out = text;
   for (const [blob, data] of dataUrls) out = out.split(blob).join(data);

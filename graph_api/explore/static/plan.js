@@ -31,6 +31,7 @@ export function createPlan(cy, env) {
     $("plan-box").hidden = !available;
     if (!available) return;
     const { entities } = await env.gql(Q.brands);
+    entities.edges.forEach(({ node }) => env.names.set(node.id, node.name || node.id));
     $("plan-brand").replaceChildren(h("option", { value: "" }, "every brand"),
       ...entities.edges.map(({ node }) => h("option", { value: node.id }, node.name || node.id)));
   }

@@ -51,35 +51,29 @@ export function createView(cy, options) {
     cy.viewport({ zoom, pan: { x: (cy.width() - zoom * (x1 + x2)) / 2, y: (cy.height() - zoom * (y1 + y2)) / 2 } });
   }
 
-  /** The zoom and pan that make ``bb`` fill the view (never past 1.4 for a small graph). */
+  /**
+   * The zoom and pan that fit ``bb`` (nodes' bodies) in the view, never past 1.4 for
+   * a small graph, leaving room round it for labels: they keep their size on screen,
+   * so that room is in screen pixels (half a long label beside, a badge above, a
+   * label below) and no label needs measuring.
+   */
   function viewportFor(bb) {
-    const pad = 24;
-    const zoom = Math.min(1.4, (cy.width() - 2 * pad) / Math.max(bb.w, 1),
-      (cy.height() - 2 * pad) / Math.max(bb.h, 1));
+    const [side, top, bottom] = [88, 26, 34];
+    const zoom = Math.min(1.4, (cy.width() - 2 * side) / Math.max(bb.w, 1),
+      (cy.height() - top - bottom) / Math.max(bb.h, 1));
     return { zoom, pan: {
       x: cy.width() / 2 - (zoom * (bb.x1 + bb.x2)) / 2,
-      y: cy.height() / 2 - (zoom * (bb.y1 + bb.y2)) / 2,
+      y: top + (cy.height() - top - bottom) / 2 - (zoom * (bb.y1 + bb.y2)) / 2,
     } };
   }
-  const grow = (bb, dx, dy) => ({ x1: bb.x1 - dx, x2: bb.x2 + dx, y1: bb.y1 - dy, y2: bb.y2 + dy,
-    w: bb.w + 2 * dx, h: bb.h + 2 * dy });
 
-  /**
-   * Fit the view: nodes with their labels (whose size follows the zoom, hence twice)
-   * up to 400 nodes; past that their bodies only, as measuring every label and edge
-   * is most of cy.fit's time at a thousand nodes.
-   */
+  const BODIES = { includeLabels: false, includeEdges: false, includeOverlays: false, includeUnderlays: false };
+
+  /** Fit the view to ``eles`` (every node by default), then choose the labels. */
   function fitView(eles) {
     const target = eles && eles.nonempty() ? eles : cy.nodes();
     if (target.empty()) return;
-    const only = { includeLabels: false, includeEdges: false, includeOverlays: false, includeUnderlays: false };
-    cy.viewport(viewportFor(grow(target.boundingBox(only), 40, 30)));
-    if (target.length <= 400) {
-      for (let i = 0; i < 2; i++) {
-        labels.refresh(); // which labels are drawn, at this zoom's size
-        cy.viewport(viewportFor(target.boundingBox({ ...only, includeLabels: true })));
-      }
-    }
+    cy.viewport(viewportFor(target.boundingBox(BODIES)));
     labels.refresh();
   }
 
@@ -182,7 +176,7 @@ export function createView(cy, options) {
       const links = cy.edges().map((e) => ({ id: e.id(), source: e.data("source"), target: e.data("target") }))
         .concat(newEdges.map((e) => ({ id: e.data.id, source: e.data.source, target: e.data.target })));
       positions = layOut(layout === "trace" ? "trace" : "cluster", bare, links, cy.width() / cy.height());
-      viewport = viewportFor(grow(bounds(positions, sizes), 40, 30));
+      viewport = viewportFor(bounds(positions, sizes));
       labels.prepare(viewport.zoom);
     }
     const t2 = now();
@@ -207,8 +201,7 @@ export function createView(cy, options) {
     });
     if (viewport) {
       cy.viewport(viewport);
-      if (cy.nodes().length <= 400) fitView();
-      else labels.refresh();
+      labels.refresh();
     }
     const t3 = now();
     timings.lastDraw = {
