@@ -1,14 +1,19 @@
-"""Issue 8's numbers: /explore in headless Chromium.
+"""Issues 8 and 22's numbers: /explore in headless Chromium.
 
     python bench/bench_explore.py [--runs 5] [--screenshot docs/explore.png]
 
 A 501-node trace (a listing shipping from 10 warehouses, each supplied by 7
-warehouses, each supplied by 6 factories: 420 sources) is imported beside the demo
-network; the page traces it and expands nodes in the drawn view. Times come from
-performance.now() in the page: ``api`` is the GraphQL round trip, ``draw`` adding
-the elements, laying them out and two animation frames (so the canvas has
-painted), ``total`` both. Prints one JSON line per measurement; bench/RESULTS.md
-records them with the machine.
+warehouses, each supplied by 6 factories: 420 sources) and the 200-seller synthetic
+network (``graph-api generate``) are imported beside the demo network; the page
+traces the first and expands nodes in the drawn view, then draws views of 20 (a
+demo seller two hops out), about 200 (two ring candidates as boxes) and 1,000
+entities (every seller two hops out, capped at 1,000). Times come from
+performance.now() in the page: ``api`` is the GraphQL round trip, ``draw`` laying
+the view out, adding the elements and two animation frames (so the canvas has
+painted: "laid out and drawn"), ``layout`` the layout alone, ``total`` both,
+``cpu`` the page's main-thread CPU time for the whole ask (Chrome's task durations
+in thread ticks). The machine is shared: each line carries the load average.
+Prints one JSON line per measurement; bench/RESULTS.md records them with the machine.
 """
 
 from __future__ import annotations
@@ -37,7 +42,8 @@ TRACE = """query($id: ID!) { traceToSource(from: $id) {
 
 
 def emit(name: str, **values: object) -> None:
-    print(json.dumps({"bench": name, **values}), flush=True)
+    load = round(os.getloadavg()[0], 1)
+    print(json.dumps({"bench": name, **values, "load": load}), flush=True)
 
 
 def tree_reports(fan: tuple[int, int, int] = (10, 7, 6)) -> list[dict[str, Any]]:
@@ -122,6 +128,7 @@ def main() -> int:
             subprocess.run([str(BIN), "import", str(network), "--org", "stridewell",
                             "--db", str(server.db)], check=True, capture_output=True)
             wait_for_trace(server, token, 501)
+            synthetic(server, work)
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1500, "height": 900})
@@ -130,12 +137,80 @@ def main() -> int:
                 page.click("#login-form button[type=submit]")
                 page.wait_for_selector("#app:not([hidden])")
                 measure(page, args.runs)
-                if args.screenshot:
-                    screenshot(page, Path(args.screenshot))
+                views(browser, server, tokens[("ipcu", "investigator")], args.runs,
+                      Path(args.screenshot) if args.screenshot else None)
                 browser.close()
         finally:
             server.kill()
     return 0
+
+
+def synthetic(server: Server, work: Path) -> None:
+    """The 200-seller synthetic network, imported beside the demo (issue 22's views)."""
+    network = work / "s200.ndjson"
+    subprocess.run([str(BIN), "generate", "--sellers", "200", "--seed", "7", "--out", str(network)],
+                   check=True, capture_output=True)
+    for args in (["org", "load", str(work / "s200.orgs.json")],
+                 ["import", str(network), "--org", "bazaarhub"]):
+        subprocess.run([str(BIN), *args, "--db", str(server.db)], check=True, capture_output=True)
+    token = parse_tokens(server.log.read_text())[("ipcu", "investigator")]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        data = server.gql(token, '{ entity(id: "seller-000200") { id } }').get("data") or {}
+        if data.get("entity"):
+            return
+        time.sleep(0.5)
+    raise SystemExit("the synthetic network never showed up")
+
+
+VIEWS = {
+    20: "window.explorer.network(['seller-chen-wei'], { maxHops: 2 }).then(() => "
+        "window.explorer.timings.network)",
+    200: "window.explorer.findRings().then(() => window.explorer.drawRings("
+         "window.explorer.rings().slice(0, 2))).then(() => window.explorer.timings.rings)",
+    1000: "window.explorer.network(SELLERS, { maxHops: 2, cap: 1000 }).then(() => "
+          "window.explorer.timings.network)",
+}
+
+
+def main_thread_seconds(cdp: Any) -> float:
+    metrics = cdp.send("Performance.getMetrics")["metrics"]
+    return float(next(m["value"] for m in metrics if m["name"] == "TaskDuration"))
+
+
+def views(browser: Any, server: Server, token: str, runs: int, shot: Path | None) -> None:
+    """Views of 20, 200 and 1,000 entities: laid out and drawn, each in a fresh tab
+    (cold: the first after the log-in's warm-up) and then again in it (warm). ``shot``:
+    save the 20-entity view there, its seller selected (docs/explore.png)."""
+    sellers = server.gql(token, "{ entities(kind: SELLER, first: 500) { edges { node { id } } } }")
+    ids = [e["node"]["id"] for e in sellers["data"]["entities"]["edges"]]
+    for size, script in VIEWS.items():
+        page = browser.new_page(viewport={"width": 1500, "height": 900})
+        page.goto(server.url + "/explore")
+        page.fill("#token", token)
+        page.click("#login-form button[type=submit]")
+        page.wait_for_selector("#app:not([hidden])")
+        page.fill("#ring-min", "20")
+        page.wait_for_timeout(500)  # the layouts' warm-up after log-in
+        # The page's main-thread CPU time (Chrome's task durations in thread ticks):
+        # on a shared machine wall time also counts waiting for a core.
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Performance.enable", {"timeDomain": "threadTicks"})
+        samples = []
+        for _ in range(runs + 1):
+            before = main_thread_seconds(cdp)
+            sample = page.evaluate(script.replace("SELLERS", json.dumps(ids)))
+            samples.append({**sample, "cpu": 1000 * (main_thread_seconds(cdp) - before)})
+        cold, warm = samples[0], samples[1:]
+        emit(f"view_{size}", nodes=cold["nodes"], edges=cold["edges"],
+             labels_shown=cold["labels"]["shown"],
+             cold_draw_ms=round(cold["draw"], 1), cold_layout_ms=round(cold["layout"], 1),
+             cold_cpu_ms=round(cold["cpu"], 1),
+             draw=summary([s["draw"] for s in warm]), layout=summary([s["layout"] for s in warm]),
+             cpu=summary([s["cpu"] for s in warm]), api=summary([s["api"] for s in warm]))
+        if size == 20 and shot is not None:
+            screenshot(page, shot)
+        page.close()
 
 
 def _status(server: Server) -> int:
@@ -207,22 +282,10 @@ def measure(page: Any, runs: int) -> None:
 
 
 def screenshot(page: Any, path: Path) -> None:
-    """A demo trace with its ranked sources and one source's assertions, for docs/explore.md."""
-    page.click("#clear")
-    page.select_option("#kind", "LISTING")
-    page.click("#search-form button[type=submit]")
-    page.wait_for_selector("#results li[data-id='listing-vt-gan65-01']")
-    # Two traces in one view: Voltra's shared AMBER suppliers and Stridewell's RED factory.
-    page.click("#results li[data-id='listing-sw-trailsurge-02'] button.trace")
-    page.wait_for_selector("#sources li[data-id='factory-putian-huangshi']")
-    page.click("#settings summary")
-    page.check("#keep")
-    page.click("#settings summary")
-    page.click("#results li[data-id='listing-vt-gan65-01'] button.trace")
-    page.wait_for_selector("#sources li[data-id='factory-shenzhen-baoan']")
-    page.click("#sources li:first-child button:text('Open')")
+    """The demo seller's network two hops out, the seller selected (its assertions in
+    the panel, times local), for docs/explore.md."""
+    page.evaluate("window.explorer.openEntity('seller-chen-wei')")
     page.wait_for_selector("#details .assertion")
-    page.click("#sources li:first-child button:text('Show paths')")
     page.wait_for_timeout(300)
     path.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(path))

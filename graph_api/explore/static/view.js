@@ -39,16 +39,16 @@ export function sizeAndRank(data, classes, degree, topScore, bySize) {
 export function createView(cy, options) {
   const { setStatus, timings, labels } = options;
 
-  /** Fit known positions without measuring every element (cy.fit takes a second at 8,000). */
-  function fitPositions(points) {
-    if (!points.length) return;
+  /** The viewport fitting known positions, without measuring any element (cy.fit
+   * takes a second at 8,000). */
+  function viewportForPoints(points) {
     let [x1, x2, y1, y2] = [Infinity, -Infinity, Infinity, -Infinity];
     for (const p of points) {
       x1 = Math.min(x1, p.x); x2 = Math.max(x2, p.x); y1 = Math.min(y1, p.y); y2 = Math.max(y2, p.y);
     }
     [x1, x2, y1, y2] = [x1 - 150, x2 + 150, y1 - 150, y2 + 150];
     const zoom = Math.min(1.4, cy.width() / (x2 - x1), cy.height() / (y2 - y1));
-    cy.viewport({ zoom, pan: { x: (cy.width() - zoom * (x1 + x2)) / 2, y: (cy.height() - zoom * (y1 + y2)) / 2 } });
+    return { zoom, pan: { x: (cy.width() - zoom * (x1 + x2)) / 2, y: (cy.height() - zoom * (y1 + y2)) / 2 } };
   }
 
   /**
@@ -308,13 +308,17 @@ export function createView(cy, options) {
       });
     }
     const positions = groupedPositions(items, (item) => item.bucket);
+    const points = Object.values(positions);
+    const viewport = points.length ? viewportForPoints(points) : null;
+    if (viewport) labels.prepare(viewport.zoom); // styled once, at its label size
     let added;
     cy.batch(() => {
       cy.elements().remove();
       added = cy.add(els.map((el) => (el.group === "nodes" && positions[el.data.id]
         ? { ...el, position: positions[el.data.id] } : el)));
     });
-    fitPositions(Object.values(positions));
+    if (viewport) cy.viewport(viewport);
+    labels.refresh();
     const openCount = [...big.open].filter((g) => groups.has(g)).length;
     setStatus("group", `${big.nodes.size.toLocaleString()} entities and `
       + `${big.edges.size.toLocaleString()} relations: grouped by ${options.groupBy()} `
