@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +44,10 @@ class Selection:
     text: str
     variables: tuple[str, ...] = ()
     document: str = "Reads"
+    # Variables that must name what C saw at the last step (entities, notices) for the
+    # field to be asked with others: else it may fail, and is asked in a document of
+    # its own (see READS).
+    needs: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
@@ -94,15 +98,16 @@ NODE = """id __typename ... on Entity { entityKind: kind entityStatus: status na
 
 # The documents a battery is asked in. "Reads" holds what the compiled plans answer
 # today (``api.compiled``; one unplanned field sends a whole document to graphql-core,
-# about twice as slow), "Records" the rest. A field that may fail in a non-null root
-# field (an origin or seed C cannot see answers NOT_FOUND, a page cursor not of the
-# query's filters BAD_USER_INPUT) has a document of its own: its error would null the
-# whole answer and leave the async resolvers of its siblings never awaited.
+# about twice as slow), "Records" the rest. A field that may fail in its non-null root
+# (an origin or seed C cannot see answers NOT_FOUND, a page cursor not of the query's
+# filters BAD_USER_INPUT) is asked alone unless what it ``needs`` is known to be C's:
+# its error would null the whole answer and leave its siblings' resolvers unawaited.
 READS, RECORDS = "Reads", "Records"
 
 
-def _s(field: str, text: str, *variables: str, document: str = READS) -> Selection:
-    return Selection(field, " ".join(text.split()), variables, document)
+def _s(field: str, text: str, *variables: str, document: str = READS,
+       needs: tuple[str, ...] = ()) -> Selection:
+    return Selection(field, " ".join(text.split()), variables, document, needs)
 
 
 SELECTIONS: dict[str, list[Selection]] = {
@@ -112,7 +117,7 @@ SELECTIONS: dict[str, list[Selection]] = {
         _s("entities", """entities(kind: $kind, search: $search, region: $region,
             status: $status, first: $first, after: $after) { totalCount
             edges { cursor node { %s } } pageInfo { hasNextPage endCursor } }""" % ENTITY_ROW,
-           "kind", "search", "region", "status", "first", "after", document="EntityPage"),
+           "kind", "search", "region", "status", "first", "after", needs=("after",)),
         _s("entities", """allEntities: entities(first: 100) { totalCount
             edges { cursor node { %s } } pageInfo { hasNextPage endCursor } }""" % ENTITY_ROW),
     ],
@@ -125,7 +130,8 @@ SELECTIONS: dict[str, list[Selection]] = {
     "traceToSource": [
         _s("traceToSource", """traceToSource(from: $from, maxDepth: $depth,
             minConfidence: $conf) { origin { id } sources { entity { id region } score depth
-            paths(first: 3) { %s } } }""" % PATH, "from", "depth", "conf", document="Trace"),
+            paths(first: 3) { %s } } }""" % PATH, "from", "depth", "conf", document=RECORDS,
+           needs=("from",)),
     ],
     "topSources": [
         _s("topSources", "topSources(brand: $brand, first: 20) { entity { id name region } score }",
@@ -135,16 +141,16 @@ SELECTIONS: dict[str, list[Selection]] = {
         _s("network", """network(seeds: $seeds, maxHops: $hops, kinds: $relKinds,
             minConfidence: $conf, limit: $limit) { truncated nodes { id name status confidence }
             relations { id kind confidence from { id } to { id } } }""",
-           "seeds", "hops", "relKinds", "conf", "limit", document="Network"),
+           "seeds", "hops", "relKinds", "conf", "limit", needs=("seeds",)),
     ],
     "connections": [
         _s("connections", "connections(from: $from, to: $to, maxHops: $hops, first: 5) { %s }"
-           % PATH, "from", "to", "hops", document="Connections"),
+           % PATH, "from", "to", "hops", needs=("from", "to")),
     ],
     "linkedEntities": [
         _s("linkedEntities", """linkedEntities(id: $e1, maxHops: $hops) { entity { id status }
             sharedIdentifiers { id value identifierKind } path { %s } }""" % PATH, "e1", "hops",
-           document="Linked"),
+           document=RECORDS, needs=("e1",)),
     ],
     "rings": [
         _s("rings", """rings(minSize: $minSize, first: 20) { id size members { id }
@@ -167,17 +173,17 @@ SELECTIONS: dict[str, list[Selection]] = {
         _s("simulateInterdiction", """simulateInterdiction(remove: $remove, brand: $brand,
             maxDepth: $depth) { hotspotsBefore { %s } hotspotsAfter { %s } removed { id }
             listingsCut { id } storefrontsCut { id } sourcesRemaining { id } }"""
-           % (SHARES, SHARES), "remove", "brand", "depth", document=RECORDS),
+           % (SHARES, SHARES), "remove", "brand", "depth"),
     ],
     "rights": [
         _s("rights", "rights(holder: $rightsHolder, status: $rightStatus) { id status }",
-           "rightsHolder", "rightStatus", document=RECORDS),
-        _s("rights", "allRights: rights { %s }" % RIGHT, document=RECORDS),
+           "rightsHolder", "rightStatus"),
+        _s("rights", "allRights: rights { %s }" % RIGHT),
     ],
     "notices": [
         # filters and pages
         _s("notices", "notices(status: $noticeStatus, first: 50, after: $noticeAfter) "
-           "{ id status }", "noticeStatus", "noticeAfter", document="NoticePage"),
+           "{ id status }", "noticeStatus", "noticeAfter", needs=("noticeAfter",)),
         # every notice C may see, with what changes as it goes (notice(id:) shows one whole)
         _s("notices", "allNotices: notices(first: 1000) { %s }" % NOTICE_STATE,
            document=RECORDS),
@@ -189,7 +195,7 @@ SELECTIONS: dict[str, list[Selection]] = {
     ],
     "notifierStats": [
         _s("notifierStats", "notifierStats(org: $statsBrand, since: $since) { %s }" % NOTIFIER,
-           "statsBrand", "since", document=RECORDS),
+           "statsBrand", "since"),
     ],
     "appeals": [
         _s("appeals", "appeals(status: $appealStatus) { %s }" % APPEAL, "appealStatus",
@@ -197,13 +203,12 @@ SELECTIONS: dict[str, list[Selection]] = {
     ],
     # evidence files: C asks the ids it holds (a file's id answers as a missing one but to
     # the record's readers: tests/security/test_evidence_leaks.py)
-    "evidence": [_s("evidence", "evidence(id: $node) { %s }" % EVIDENCE_FILE, "node",
-                    document=RECORDS)],
+    "evidence": [_s("evidence", "evidence(id: $node) { %s }" % EVIDENCE_FILE, "node")],
     "evidenceFiles": [
         _s("evidenceFiles", "evidenceFiles(attachedTo: $notice) { %s }" % EVIDENCE_FILE,
-           "notice", document=RECORDS),
+           "notice"),
         _s("evidenceFiles", "caseFiles: evidenceFiles(attachedTo: $case) { %s }"
-           % EVIDENCE_FILE, "case", document=RECORDS),
+           % EVIDENCE_FILE, "case"),
     ],
     "penalties": [
         _s("penalties", "penalties(entity: $penaltyOf) { %s }" % PENALTY, "penaltyOf"),
@@ -280,11 +285,14 @@ def _diff(a: Any, b: Any, most: int = 60) -> list[str]:
     return ["  " + line for line in lines[:most]] + (["  ..."] if len(lines) > most else [])
 
 
-def documents(selections: list[Selection]) -> dict[str, list[Selection]]:
-    """The selections grouped into their documents, by name."""
+def documents(selections: list[Selection],
+              safe: Callable[[Selection], bool]) -> dict[str, list[Selection]]:
+    """The selections grouped into their documents, by name: each in its own document
+    (named by its key) when ``safe`` says it may fail."""
     out: dict[str, list[Selection]] = {}
     for selection in selections:
-        out.setdefault(selection.document, []).append(selection)
+        name = selection.document if safe(selection) else selection.key.capitalize()
+        out.setdefault(name, []).append(selection)
     return out
 
 

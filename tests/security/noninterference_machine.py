@@ -94,6 +94,7 @@ class NonInterference(RuleBasedStateMachine):
         self.buys: list[str] = []
         self.held: set[str] = set()  # the penalties of C's own ledger (local ids)
         self.cursors: list[str] = []  # the cursors of C's last page of entities
+        self.known: set[str] = set()  # the entities and notices C was shown
         self.audit_seen = 0  # the last audit record C's admin was shown
 
     @property
@@ -154,8 +155,8 @@ class NonInterference(RuleBasedStateMachine):
                           {"codes": codes(in_a)}, {"codes": codes(in_b)})
         return in_a
 
-    @precondition(swarmed("report"))
     # -- intelligence ------------------------------------------------------------------
+    @precondition(swarmed("report"))
     @rule(reporter=ops.reporters, tlp=ops.marking_and_sharing(), body=ops.report_inputs(),
           probe=ops.probes)
     def report(self, reporter: str, tlp: tuple[str, list[str]], body: dict[str, Any],
@@ -221,8 +222,8 @@ class NonInterference(RuleBasedStateMachine):
         self.run(who, query, {}, who.split(":")[0] == self.observer, f"{who} reads {query}")
         self.check(probe)
 
-    @precondition(swarmed("register_right"))
     # -- rights and notices --------------------------------------------------------------
+    @precondition(swarmed("register_right"))
     @rule(holder=ops.right_holders, shared=ops.sharing, probe=ops.probes)
     def register_right(self, holder: str, shared: list[str], probe: int) -> None:
         visible = self.sees(holder, "AMBER", shared)  # holder, PLATFORM, REGULATOR, sharedWith
@@ -341,8 +342,8 @@ class NonInterference(RuleBasedStateMachine):
                 expire(world.services, world.clock.now)
         self.check(probe)
 
-    @precondition(swarmed("appeal_penalty"))
     # -- appeals -------------------------------------------------------------------------
+    @precondition(swarmed("appeal_penalty"))
     @precondition(lambda self: self.notices)
     @rule(n=ops.indexes, probe=ops.probes)
     def appeal_penalty(self, n: int, probe: int) -> None:
@@ -377,8 +378,8 @@ class NonInterference(RuleBasedStateMachine):
                  f"{appeal.id} of a {appeal.marking}")
         self.check(probe)
 
-    @precondition(swarmed("open_case"))
     # -- cases and publication -----------------------------------------------------------
+    @precondition(swarmed("open_case"))
     @rule(entities=ops.case_entities, tlp=ops.marking_and_sharing(), probe=ops.probes)
     def open_case(self, entities: list[str], tlp: tuple[str, list[str]], probe: int) -> None:
         marking, shared = tlp
@@ -427,18 +428,32 @@ class NonInterference(RuleBasedStateMachine):
                   {"events": events[0]}, {"events": events[1]})
         values = self.resolve(ops.probe(seed))
         held: set[str] = set()
-        for name, selections in documents(BATTERY).items():
+        known = set(self.known)
+        for name, selections in documents(BATTERY, lambda s: self.safe(s, values)).items():
             answer = self.ask(f"step-{self.step}-{name}", self.observer, name, selections,
                               values)
-            held |= {local_penalty_id(p["id"]) for p in _penalties(answer.get("data"))}
-            edges = ((answer.get("data") or {}).get("allEntities") or {}).get("edges") or []
+            data = answer.get("data") or {}
+            held |= {local_penalty_id(p["id"]) for p in _penalties(data)}
+            edges = (data.get("allEntities") or {}).get("edges") or []
             self.cursors = [e["cursor"] for e in edges] or self.cursors
-        self.held = held
+            known |= {e["node"]["id"] for e in edges}
+            known |= {n["id"] for n in data.get("allNotices") or []}
+        self.held, self.known = held, known
         values["auditSeen"] = self.audit_seen
         audit = self.ask(f"step-{self.step}-audit", f"{self.observer}:admin", "Audit", ADMIN,
                          values)
         records = (audit.get("data") or {}).get("auditLog") or []
         self.audit_seen = records[-1]["seq"] if records else self.audit_seen
+
+    def safe(self, selection: Selection, values: dict[str, Any]) -> bool:
+        """Whether every id ``selection`` needs is one C was shown (what C sees it never
+        ceases to see): then it cannot fail for want of it."""
+        for name in selection.needs:
+            value = values.get(name)
+            items = value if isinstance(value, list) else [value]
+            if any(item is not None and item not in self.known for item in items):
+                return False
+        return True
 
     def ask(self, phase: str, who: str, name: str, selections: list[Selection],
             values: dict[str, Any]) -> dict[str, Any]:
