@@ -1,9 +1,10 @@
 """Which arguments (and input fields) of the schema the leak matrix has exercised.
 
 ``record(query, variables)`` notes every ``Type.field(argument)`` a query passes,
-and every input field inside those arguments (``EntityFilter.region``), whether
-written in the document or sent as variables. ``schema_arguments()`` lists all
-of them for the served schema, so a test can name the ones never asked.
+every argument of the schema's own directives (``@asOf(at)``), and every input
+field inside those arguments (``EntityFilter.region``), whether written in the
+document or sent as variables. ``schema_arguments()`` lists all of them for the
+served schema, so a test can name the ones never asked.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from graphql import (
     Visitor,
     get_named_type,
     parse,
+    specified_directives,
     visit,
 )
 from graphql.language import ArgumentNode, ObjectFieldNode, VariableNode
@@ -61,6 +63,10 @@ class _Recorder(Visitor):
         self.variables = variables
 
     def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+        directive = self.info.get_directive()
+        if directive is not None:
+            EXERCISED.add(f"@{directive.name}({node.name.value})")
+            return
         parent, field, argument = (self.info.get_parent_type(), self.info.get_field_def(),
                                    self.info.get_argument())
         if parent is None or field is None or argument is None:
@@ -85,8 +91,13 @@ def record(query: str, variables: dict[str, Any] | None) -> None:
 
 
 def schema_arguments() -> set[str]:
-    """Every argument of every object type's field, and every input object's field."""
+    """Every argument of every object type's field and of the schema's own directives,
+    and every input object's field."""
     out: set[str] = set()
+    builtin = {d.name for d in specified_directives}
+    for directive in _schema().directives:
+        if directive.name not in builtin:
+            out.update(f"@{directive.name}({arg})" for arg in directive.args)
     for kind in _schema().type_map.values():
         if kind.name.startswith("__"):
             continue

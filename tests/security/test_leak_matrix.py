@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,9 +22,17 @@ from graph_api.api.operations import Operations
 from graph_api.api.schema import build_schema
 from graph_api.config import Settings
 from graph_api.workflow.runtime import workflow_for
+from tests.security.as_of_world import CUTS, build_timed_twins
 from tests.security.conftest import MakeTwins
 from tests.security.coverage import EXERCISED, schema_arguments
-from tests.security.support import Twins, cursors_in, decode_cursor, encode_cursor, phase_uuid
+from tests.security.support import (
+    Ids,
+    Twins,
+    cursors_in,
+    decode_cursor,
+    encode_cursor,
+    phase_uuid,
+)
 from tests.security.world import (
     ALL_IDS,
     HIDDEN_IDS,
@@ -42,11 +51,13 @@ ENTITY_KINDS = ["SELLER", "STOREFRONT", "LISTING", "WAREHOUSE", "FACTORY", "RING
 
 ASSERTION = """reportId reportedBy { id } reportedAt source confidence marking
   sharedWith { id } evidence { id kind sha256 uri }"""
+TIMELINE = "at kind summary marking reportedBy { id } recordId cursor"
 ENTITY = """id kind name region status properties confidence value identifierKind
   assertions { %s }
   relations(first: 1000) { totalCount edges { cursor node { id kind confidence
       from { id } to { id } assertions { reportId confidence marking } } }
-      pageInfo { hasNextPage endCursor } }""" % ASSERTION
+      pageInfo { hasNextPage endCursor } }
+  timeline(first: 1000) { %s }""" % (ASSERTION, TIMELINE)
 PATH = "confidence nodes { id } relations { id kind confidence assertions { reportId } }"
 NOTICE = """id status filedAt refuteBy decidedAt grounds refutation marking reason
   brand { id } listings { id status } evidence { id kind sha256 }
@@ -73,14 +84,24 @@ def shared_case(twins: Twins) -> str:
 
 
 def check_cursors(twins: Twins, answer: dict[str, Any]) -> None:
-    """Every id inside a cursor is one the caller may read (it is in store B)."""
-    words = set(RELATION_KINDS) | {"OUT", "IN"}
-    for cursor in cursors_in(answer):
+    """Every id inside a cursor is one the caller may read (it is in store B). A search
+    cursor's rank is a word; a timeline event's cursor is its own time, kind, record and
+    what tells it apart, all shown by the event (test_entity_timeline asks made-up ones)."""
+    words = set(RELATION_KINDS) | {"OUT", "IN", "0", "1", "2", "3"}
+    for cursor in cursors_in(_without_timelines(answer)):
         for part in decode_cursor(cursor):
             if part in words:
                 continue
             found = twins.same('query($id: ID!) { entity(id: $id) { id } }', {"id": part})
             assert found["data"]["entity"] is not None, f"cursor {cursor} names {part!r}"
+
+
+def _without_timelines(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_timelines(v) for k, v in value.items() if k != "timeline"}
+    if isinstance(value, list):
+        return [_without_timelines(v) for v in value]
+    return value
 
 
 # -- reads -------------------------------------------------------------------------
@@ -115,6 +136,80 @@ def test_entity(twins_for: MakeTwins, caller: str) -> None:
         for hidden in HIDDEN_IDS:
             twins.same(query, {"id": entity_id, "after": encode_cursor(["SHIPS_FROM", hidden,
                                                                         "OUT"])})
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_entity_timeline(twins_for: MakeTwins, caller: str) -> None:
+    """Every entity's timeline paged by its cursors, and after cursors made up of what the
+    caller may not read (a hidden report, relation or notice): answered alike."""
+    twins = twins_for(caller)
+    query = """query($id: ID!, $n: Int, $after: String) { entity(id: $id) {
+      timeline(first: $n, after: $after) { %s } } }""" % TIMELINE
+    for entity_id in ALL_IDS:
+        for first in (1, 3, 1000):
+            after = None
+            for _ in range(80):
+                answer = twins.same(query, {"id": entity_id, "n": first, "after": after})
+                events = (answer["data"]["entity"] or {}).get("timeline") or []
+                if len(events) < first:
+                    break
+                after = events[-1]["cursor"]
+    at = "2026-11-01T09:00:00.000000Z"
+    made_up = [encode_cursor([at, "ASSERTION", "acme-chain", "rival\x1fwh-1"]),
+               encode_cursor([at, "ASSERTION", "rival-strict", "rival\x1fseller-3"]),
+               encode_cursor([at, "NOTICE", SECRET_NOTICES[0], ""]),
+               encode_cursor([at, "TEST_BUY", "tb-x", ""]), encode_cursor(["x"]), "not-a-cursor"]
+    for entity_id in ("listing-1", "listing-2", "wh-1", "seller-1", "wh-secret"):
+        for after in made_up:
+            twins.same(query, {"id": entity_id, "n": 5, "after": after})
+
+
+AS_OF_READS = [
+    """query($t: DateTime!) @asOf(at: $t) {
+      entities(first: 100) { totalCount edges { cursor node { id name region status
+        confidence } } pageInfo { hasNextPage endCursor } }
+      listings: entities(kind: LISTING, first: 2) { totalCount edges { cursor node { id } } }
+      found: entities(search: "name", first: 5) { totalCount edges { node { id name } } }
+      hotspots(first: 10) { totalListings regions { region listings sources share } }
+      topSources(first: 10) { entity { id name } score }
+      rings(minSize: 2) { size members { id } sources { id } }
+      chokepoints(first: 10) { cut entity { id } listings { id } storefronts { id } }
+      traceToSource(from: "listing-1") { sources { entity { id region } score depth } }
+      network(seeds: ["wh-1"], maxHops: 3) { nodes { id name status } relations { id
+        confidence } } }""",
+    """query($t: DateTime!) @asOf(at: $t) {
+      notices(first: 100) { %s } noticeStats { filed open refuted upheld reversed withdrawn
+        accuracy }
+      penalties(entity: "listing-4") { id kind appliedAt liftedAt subject { id } }
+      twoPenalties: penalties(entity: "listing-2") { id kind liftedAt }
+      alerts(first: 50) { id kind raisedAt subject { id } }
+      testBuys(first: 50) { %s } cases { %s } nameAndShame { id name status }
+      publications(first: 50) { id status publishedAt entity { id } }
+      rights { id status } appeals { id status }
+      notifierStats { org { id } notices listings upheld reversed trusted }
+      nodes(ids: ["%s", "%s"]) { id } }""" % (NOTICE, TEST_BUY, CASE, *SECRET_NOTICES),
+]
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_as_of(tmp_path: Path, ids: Ids, caller: str) -> None:
+    """The world spread over time (secrets between and in the same instant as shared
+    steps, a shared step after them all): every read @asOf each cut answered alike."""
+    twins = build_timed_twins(tmp_path / caller, ids, caller)
+    try:
+        for cut in CUTS:
+            at = cut.isoformat()
+            for entity_id in ALL_IDS:
+                twins.same("""query($id: ID!, $t: DateTime!) @asOf(at: $t) {
+                  entity(id: $id) { %s } }""" % ENTITY, {"id": entity_id, "t": at})
+            for query in AS_OF_READS:
+                twins.same(query, {"t": at})
+        # the same time written in another zone, and an unreadable one: alike
+        twins.same(AS_OF_READS[1], {"t": "2026-11-01T10:00:00+01:00"})
+        twins.same(AS_OF_READS[1], {"t": "yesterday"})
+    finally:
+        twins.a.close()
+        twins.b.close()
 
 
 @pytest.mark.parametrize("caller", CALLERS)
