@@ -185,10 +185,11 @@ class EntityIndex:
     def _order(self, n: int, new_node: IntArray, new_kind: IntArray) -> None:
         """Merge the new ids into the orders (sort them all when they are many)."""
         ids = self.columns.ids
-        key = ids.__getitem__
         added = n - self.nodes
-        if added > len(self.order) // 4:
-            self.order = np.array(sorted(range(n), key=key), dtype=np.int32)
+        if added > len(self.order) // 4:  # UTF-8 bytes sort as the ids do (by code point)
+            utf8 = np.array([i.encode() for i in ids], dtype=np.bytes_)
+            self.order = np.argsort(utf8, kind="stable").astype(np.int32)
+            del utf8
             kinds = self.kinds_of[self.order]
             self.by_kind = {
                 int(k): self.order[(kinds >> k) & 1 == 1]

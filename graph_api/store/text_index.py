@@ -98,14 +98,15 @@ class _Level:
         codes = (b[:-2] << 16) | (b[1:-1] << 8) | b[2:]
         newline = b == 10
         at = np.flatnonzero(~(newline[:-2] | newline[1:-1] | newline[2:]))
-        word = np.searchsorted(self.at, at, side="right") - 1
-        key = np.unique((codes[at].astype(np.int64) << 32) | word)  # (trigram, word)
-        self.holders = (key & 0xFFFFFFFF).astype(np.int32)  # words, grouped by trigram
-        code = key >> 32
+        word = (np.searchsorted(self.at, at, side="right") - 1).astype(np.int32)
+        code = codes[at]
+        order = np.argsort(code, kind="stable")  # by trigram, each one's words ascending
+        self.holders = word[order]  # a word twice where it holds a trigram twice
+        code = code[order]
         firsts = np.flatnonzero(np.concatenate(([True], code[1:] != code[:-1]))) if len(
             code) else np.zeros(0, dtype=np.int64)
         self.trigrams = code[firsts]
-        self.firsts = np.concatenate((firsts, [len(key)])).astype(np.int64)
+        self.firsts = np.concatenate((firsts, [len(code)])).astype(np.int64)
 
     @classmethod
     def build(cls, occurrences: dict[bytes, list[int]] | tuple[list[bytes], I64, I32]
@@ -121,7 +122,7 @@ class _Level:
             ptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
             return cls(words, ptr, segments)
         words, word_of, segment_of = occurrences
-        order = np.argsort(word_of, kind="stable")
+        order = np.argsort(word_of.astype(np.int32), kind="stable")
         ptr = np.searchsorted(word_of[order], np.arange(len(words) + 1)).astype(np.int64)
         return cls(words, ptr, segment_of[order].astype(np.int32))
 
@@ -147,7 +148,7 @@ class _Level:
                 break
             at = np.minimum(np.searchsorted(more, found), len(more) - 1)
             found = found[more[at] == found]
-        return found.astype(np.int64)
+        return np.unique(found).astype(np.int64)
 
     def find(self, pattern: bytes) -> I32:
         """The segments of the words ``pattern`` is found in: a word's text, with
@@ -209,6 +210,9 @@ class _Level:
 class TextIndex:
     """Segments and their words (see the module's docstring).
 
+    Segments are only listed as they are added (what a store pays while it loads);
+    they are cut into words when first searched, then as they come.
+
     Examples
     --------
     >>> index = TextIndex()
@@ -223,9 +227,11 @@ class TextIndex:
 
     Notes
     -----
-    Cost: ``candidates`` scans the distinct words whose classes admit the text (a
-    few MB at a million entities), then reads the segments of the words found;
-    ``add`` and ``flush`` cut each text into words once.
+    Cost: the first ``candidates`` cuts every segment into words and lists each
+    distinct word under its trigrams (the bulk of the cost: C-level passes and
+    numpy sorts); later ones read the trigram lists of the text's words, check the
+    words found, then read their segments; ``add`` appends, ``flush`` cuts what was
+    added since (once searched).
     """
 
     def __init__(self) -> None:
@@ -240,8 +246,10 @@ class TextIndex:
         self.heads = np.zeros(1 << 16, dtype=np.uint8)
         self._head_end = 0
         self._names: dict[str, tuple[int, int]] = {}
+        self._added: list[tuple[int, int, int, int, str]] = []  # not yet in the arrays
         self._pending: list[str] = []
         self._first_pending = 0
+        self._searched = False  # cut into words only once someone searches
         # a bulk of segments being cut into one level: its words, and per chunk cut the
         # word and the segment of each occurrence
         self._vocabulary: dict[bytes, int] = {}
@@ -251,28 +259,49 @@ class TextIndex:
         self._delta_size = 0
 
     def __len__(self) -> int:
-        return len(self.node)
+        return len(self.node) + len(self._added)
 
     def add(self, node: int, seq: int, vclass: int, part: int, text: str) -> None:
         """A segment: an entity's id (``seq`` and ``vclass`` -1), a fact's name or
         properties. Searchable after ``flush``."""
-        self.node.append(node)
-        self.seq.append(seq)
-        self.vclass.append(vclass)
-        self.part.append(part)
-        at, length = -1, -1
-        if part != PROPERTIES:
-            found = self._names.get(text) if part == NAME else None
-            if found is None:
-                found = self._head(text.casefold().encode())
-                if part == NAME:
-                    self._names[text] = found
-            at, length = found
-        self.head_at.append(at)
-        self.head_len.append(length)
-        self._pending.append(text)
-        if len(self._pending) >= CHUNK:
-            self._cut_pending()
+        self._added.append((node, seq, vclass, part, text))
+
+    def _list_added(self) -> None:
+        """The segments added since into the arrays, their texts pending."""
+        added, self._added = self._added, []
+        if added:
+            nodes, seqs, classes, parts, texts = zip(*added, strict=True)
+            self.node.extend(nodes)
+            self.seq.extend(seqs)
+            self.vclass.extend(classes)
+            self.part.extend(parts)
+            self._pending.extend(texts)
+
+    def _heads_of(self, texts: list[str], first: int) -> None:
+        """The case-folded ids and names of the segments ``first``... (``texts``)."""
+        parts = self.part
+        names = self._names
+        folded: list[bytes] = []
+        end = self._head_end
+        at_of, length_of = [], []
+        for i, text in enumerate(texts, first):
+            part = parts[i]
+            at, length = -1, -1
+            if part != PROPERTIES:
+                found = names.get(text) if part == NAME else None
+                if found is None:
+                    head = text.casefold().encode()
+                    folded.append(head)
+                    found = (end, len(head))
+                    end += len(head)
+                    if part == NAME:
+                        names[text] = found
+                at, length = found
+            at_of.append(at)
+            length_of.append(length)
+        self.head_at.extend(at_of)
+        self.head_len.extend(length_of)
+        self._head(b"".join(folded))
 
     def _head(self, folded: bytes) -> tuple[int, int]:
         end = self._head_end + len(folded)
@@ -308,18 +337,24 @@ class TextIndex:
         return self.node[i], self.seq[i], self.vclass[i], self.part[i]
 
     def flush(self) -> None:
-        """Make the segments added since searchable: a bulk of them one level of their
-        own, a few into the dictionary of recent words."""
-        if self._cuts or len(self._pending) > DELTA_AT_MOST // 4:
-            self._cut_pending()
+        """Make the segments added since searchable (once someone searched: until then
+        they wait, listed): a bulk of them one level of their own, a few into the
+        dictionary of recent words."""
+        self._list_added()
+        if not self._searched or not self._pending:
+            return
+        pending, first = self._pending, self._first_pending
+        self._pending, self._first_pending = [], first + len(pending)
+        self._heads_of(pending, first)
+        if len(pending) > DELTA_AT_MOST // 4:
+            for at in range(0, len(pending), CHUNK):
+                self._cut(pending[at : at + CHUNK], first + at)
             words = list(self._vocabulary)
             word_of = np.concatenate([w for w, _ in self._cuts])
             segment_of = np.concatenate([s for _, s in self._cuts])
             self._vocabulary, self._cuts = {}, []
             self._levels.append(_Level.build((words, word_of, segment_of)))
-        elif self._pending:
-            pending, first = self._pending, self._first_pending
-            self._pending, self._first_pending = [], first + len(pending)
+        else:
             delta = self._delta
             for i, text in enumerate(pending, first):
                 for word in set(words_of(text)):
@@ -331,18 +366,17 @@ class TextIndex:
         if len(self._levels) > LEVELS_AT_MOST:
             self._merge()
 
-    def _cut_pending(self) -> None:
-        """The pending segments' words, in a few C-level passes, into the bulk's."""
-        texts, first = self._pending, self._first_pending
-        if not texts:
-            return
-        self._pending, self._first_pending = [], first + len(texts)
+    def _cut(self, texts: list[str], first: int) -> None:
+        """Segments' words, in a few C-level passes, into the bulk's."""
         marker = b"\xff"  # a word of its own between segments: no UTF-8 text holds 0xFF
         joined = b" \xff ".join(t.casefold().encode() for t in texts)
+        words = joined.translate(WORD_BYTES).split()
         vocabulary = self._vocabulary
-        word_of = np.fromiter(
-            (vocabulary.setdefault(w, len(vocabulary))
-             for w in joined.translate(WORD_BYTES).split()), dtype=np.int64)
+        for word in dict.fromkeys(words):  # the new ones numbered, in a loop over them
+            if word not in vocabulary:
+                vocabulary[word] = len(vocabulary)
+        word_of = np.fromiter(map(vocabulary.__getitem__, words), dtype=np.int64,
+                              count=len(words))
         between = word_of == vocabulary.get(marker, -1)
         segment_of = (np.cumsum(between) + first).astype(np.int32)
         keep = ~between  # the marker stays a word listing no segment (no text holds it)
@@ -364,6 +398,9 @@ class TextIndex:
     def candidates(self, text: str) -> I32:
         """Segments that may hold ``text`` (every one that does; exactly those when the
         text is one word: `exact`), each once, ascending."""
+        if not self._searched:  # the first search: every segment is cut into words
+            self._searched = True
+            self.flush()
         runs = patterns(text)
         if not runs:
             return np.arange(len(self.node), dtype=np.int32)  # separators only: all
@@ -399,11 +436,6 @@ class TextIndex:
         pending = [i for i, t in enumerate(self._pending, self._first_pending)
                    if any(holds(w) for w in words_of(t))]
         found.append(np.array(pending, dtype=np.int32))
-        if self._cuts:  # a bulk being cut (searched before its flush: not by the store)
-            flushed = _Level.build((list(self._vocabulary),
-                                    np.concatenate([w for w, _ in self._cuts]),
-                                    np.concatenate([s for _, s in self._cuts])))
-            found.append(flushed.find(pattern))
         return np.concatenate(found)
 
     @staticmethod
