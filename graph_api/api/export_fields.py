@@ -98,10 +98,15 @@ class ExportMutation:
             description="The evidence files themselves too (evidence/files/<sha256>): their "
                         "hashes and custody are in every package (evidence/custody.json).")
         ] = False,
+        as_of: Annotated[datetime | None, strawberry.argument(
+            description="The package as of this time: the case and all that goes in read as "
+                        "they stood then, as a query @asOf reads; the manifest records it "
+                        "(as_of).")] = None,
     ) -> ExportPackage:
         scope = info.context.scope
         if not may_export(scope):
             raise Forbidden("exports are for REGULATOR liaison and PLATFORM admins or reviewers")
+        scope = scope.at(as_of)
         services = info.context.services
         case = get_case(services, scope, str(id))
         if case is None:

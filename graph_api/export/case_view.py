@@ -127,7 +127,7 @@ def build_case_view(
         exporter_principal=scope.principal_id, recipient=recipient,
         created_at=services.clock(), entities=entities, relations=rels,
         test_buys=test_buys, outcomes=outcomes, orgs=orgs, max_marking=max_marking,
-        evidence=evidence,
+        evidence=evidence, as_of=scope.as_of_time,
     )
 
 

@@ -3,7 +3,8 @@
 ``manifest.json`` names the case, the exporter (org and principal), the
 recipient, the creation time, the highest marking included, the counts, every
 format file with its SHA-256 and size, the signing key's fingerprint, and a
-signed checkpoint of the exporting org's audit chain (``audit_checkpoint``).
+signed checkpoint of the exporting org's audit chain (``audit_checkpoint``), and for
+a view as of a time (``exportCase(asOf:)``) that time (``as_of``).
 ``manifest.sig`` is the raw 64-byte Ed25519 signature of the exact bytes of
 ``manifest.json``. The zip is deterministic: members in a fixed order, fixed
 timestamps and permissions, so the same view gives the same bytes.
@@ -206,6 +207,8 @@ def build_package(
     }
     if audit_checkpoint is not None:
         manifest["audit_checkpoint"] = dict(audit_checkpoint)
+    if view.as_of is not None:  # read as of a time: what the alliance knew then
+        manifest["as_of"] = iso(view.as_of)
     if view.evidence:  # the files and their custody: evidence/custody.json
         manifest["evidence"] = {"custody": CUSTODY_FILE, "files_included": bool(copied)}
     manifest_bytes = (

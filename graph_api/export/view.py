@@ -144,6 +144,7 @@ class CaseView:
     orgs: dict[str, Org] = field(default_factory=dict)  # every org an assertion names
     max_marking: Marking | None = None  # the export's ceiling: nothing above it is in the view
     evidence: tuple[ExportEvidence, ...] = ()  # files of the case and of its test buys
+    as_of: datetime | None = None  # the view as of a time (exportCase(asOf:)), else today's
 
 
 ExportItem = ExportEntity | ExportRelation | ExportTestBuy | ExportOutcome | ExportEvidence

@@ -52,7 +52,7 @@ from graph_api.workflow.enforcement import sees_notice
 from graph_api.workflow.model import from_key, time_key
 from graph_api.workflow.penalties import NOTICE
 from graph_api.workflow.rights import RIGHT, sees_right
-from graph_api.workflow.runtime import workflow_for
+from graph_api.workflow.runtime import records_for, workflow_for
 from graph_api.workflow.testbuys import TEST_BUY, sees_test_buy
 
 if TYPE_CHECKING:
@@ -108,8 +108,8 @@ def evidence_folder(services: Services) -> EvidenceFolder:
 # -- the records files are attached to ---------------------------------------------
 def find_target(services: Services, scope: Scope, target_id: str) -> Target | None:
     """The record ``target_id`` names if the caller may read it, else None (also for an
-    id of no record: both answer alike)."""
-    records = workflow_for(services).records
+    id of no record: both answer alike; as of the time ``scope`` reads, if any)."""
+    records = records_for(services, scope)
     if target_id.startswith("cn-"):
         for record in records.find(NOTICE, term=f"counter:{target_id}", limit=2):
             if not sees_notice(scope, record.doc):
@@ -176,7 +176,7 @@ def get_evidence(services: Services, scope: Scope, evidence_id: str) -> dict[str
     """The evidence file's record if the caller may read the record it is attached to."""
     if not evidence_id.startswith("evd-"):
         return None
-    found = workflow_for(services).records.get(EVIDENCE, evidence_id)
+    found = records_for(services, scope).get(EVIDENCE, evidence_id)
     if found is None or find_target(services, scope, found.doc["attachedTo"]) is None:
         return None
     return found.doc
@@ -186,7 +186,7 @@ def list_evidence(services: Services, scope: Scope, target_id: str) -> list[dict
     """The files attached to a record the caller may read (none otherwise), oldest first."""
     if find_target(services, scope, target_id) is None:
         return []
-    records = workflow_for(services).records
+    records = records_for(services, scope)
     return [r.doc for r in records.find(EVIDENCE, term=f"to:{target_id}",
                                         limit=MAX_FILES_PER_RECORD)]
 

@@ -675,6 +675,25 @@ def test_export_case(twins_for: MakeTwins, caller: str) -> None:
             twins.same(query, {"id": case_id, "f": formats, "m": ceiling}, as_=who)
 
 
+@pytest.mark.parametrize("caller", ["police", "bazaar"])
+def test_export_case_as_of(tmp_path: Path, ids: Ids, caller: str) -> None:
+    """A package as of a time (before the case, in the shared world's instant, between
+    the secrets, after them): byte-equal with and without what the exporter may not
+    read, its manifest naming the time."""
+    twins = build_timed_twins(tmp_path / caller, ids, caller)
+    who = "police:liaison" if caller == "police" else "bazaar:reviewer"
+    query = """mutation($id: ID!, $t: DateTime) { exportCase(id: $id, recipient: "Court",
+        asOf: $t) { id createdAt files { name sha256 bytes } manifestSha256 case { id } } }"""
+    try:
+        for case_id in (shared_case(twins), SECRET_CASE):
+            for cut in (None, *CUTS):
+                twins.same(query, {"id": case_id, "t": None if cut is None else cut.isoformat()},
+                           as_=who)
+    finally:
+        twins.a.close()
+        twins.b.close()
+
+
 RATE = "rateLimit { cost limit remaining resetAt }"
 
 
@@ -779,7 +798,8 @@ REGISTRY: dict[str, tuple[str, ...]] = {
     "Mutation.openCase": (f"{HERE}::test_open_case",),
     "Mutation.addCaseOutcome": (f"{HERE}::test_add_case_outcome",),
     "Mutation.exportCase": (f"{HERE}::test_export_case",
-                            f"{EVIDENCE}::test_export_case_with_evidence"),
+                            f"{EVIDENCE}::test_export_case_with_evidence",
+                            f"{HERE}::test_export_case_as_of"),
     "Subscription.alertRaised": (
         "tests/e2e/test_subscription.py::test_a_brand_that_cannot_see_the_whole_path_hears_nothing",
     ),
