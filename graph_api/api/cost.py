@@ -47,6 +47,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLArgument,
     GraphQLCompositeType,
     GraphQLField,
     GraphQLSchema,
@@ -233,7 +234,7 @@ class _Walk:
     def argument(self, definition: GraphQLField, node: FieldNode, name: str,
                  count: bool) -> Factor:
         argument = definition.args[name]
-        default = argument.default_value
+        default = _default_of(argument)
         fallback = _bounded(default) if isinstance(default, int) else (1 if count else UNPAGED)
         given = next((a.value for a in node.arguments or () if a.name.value == name), None)
         if given is None or isinstance(given, NullValueNode):
@@ -254,6 +255,15 @@ class _Walk:
         if isinstance(given, IntValueNode):
             return _bounded(int(given.value))
         return fallback
+
+
+def _default_of(argument: GraphQLArgument) -> Any:
+    """An argument's default: the value strawberry sets, else (a schema built from SDL
+    by graphql-core 3.3, which keeps only the literal) the literal's value."""
+    if argument.default_value is not Undefined:
+        return argument.default_value
+    literal = argument.ast_node.default_value if argument.ast_node else None
+    return Undefined if literal is None else value_from_ast(literal, argument.type)
 
 
 def _bounded(size: int) -> int:

@@ -39,7 +39,8 @@ from tests.workflow.support import marketplace
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 SHA = "b" * 64
 CALLERS = ("acme", "rival", "police", "bazaar")
-TIMELINE = "timeline(first: 200) { at kind summary marking reportedBy { id } recordId cursor }"
+TIMELINE = ("history: timeline(first: 200) {"  # ENTITY asks timeline(first: 1000) already
+            " at kind summary marking reportedBy { id } recordId cursor }")
 
 
 @dataclass(frozen=True)
@@ -293,7 +294,7 @@ def test_as_of_equals_the_store_rebuilt_up_to_then(
                     data = expected.get("data") or {}
                     seen_workflow += bool(data.get("notices"))
                     entity = data.get("entity") or {}
-                    seen_timeline += len(entity.get("timeline") or ())
+                    seen_timeline += len(entity.get("history") or ())
         finally:
             rebuilt.close()
     assert seen_workflow and seen_timeline > 20  # the cuts saw notices and timelines
