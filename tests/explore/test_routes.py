@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import httpx
@@ -92,3 +93,14 @@ def test_libraries_come_from_the_committed_lock_file() -> None:
         package = relative.split("/")[0]
         assert f"node_modules/{package}" in packages, package
         assert packages[f"node_modules/{package}"]["integrity"].startswith("sha512-")
+
+
+def test_every_module_the_page_imports_is_served(client: Client) -> None:
+    modules = {p.name: p.read_text() for p in STATIC.glob("*.js")}
+    imported = {name for text in modules.values()
+                for name in re.findall(r'from "\./([\w-]+\.js)"', text)}
+    assert {"explorer.js", "view.js", "layout.js", "labels.js"} <= set(modules)
+    assert imported <= set(modules), imported - set(modules)
+    for name in imported:
+        answer = client.get(f"/explore/static/{name}")
+        assert answer.status_code == 200 and answer.headers["content-security-policy"] == CSP

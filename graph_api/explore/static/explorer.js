@@ -1,7 +1,7 @@
 // The /explore page: search, open, expand, trace, linked entities, rings, plans,
 // cases, exports. Text from the API is only ever set as textContent, never as HTML.
 
-import { ApiError, DEFAULT_LIMIT, Q, RING_KINDS, clampLimit, gql, token } from "./api.js";
+import { ApiError, DEFAULT_LIMIT, Q, clampLimit, gql, token } from "./api.js";
 import { createCases } from "./cases.js";
 import { $, chip, fmt, h, idCode } from "./dom.js";
 import {
@@ -12,6 +12,8 @@ import { createLabels } from "./labels.js";
 import { buildLegend } from "./legend.js";
 import { INTRO, createPanel } from "./panel.js";
 import { createPlan } from "./plan.js";
+import { createRings } from "./rings.js";
+import { createTrace } from "./trace.js";
 import { createView } from "./view.js";
 
 const now = () => performance.now();
@@ -279,118 +281,6 @@ async function network(seeds, { maxHops = Number($("hops").value) || 1, cap = li
   });
 }
 
-async function trace(id) {
-  return run("Trace", async () => {
-    const t0 = now();
-    const variables = {
-      from: id,
-      maxDepth: Math.min(8, Math.max(1, Number($("max-depth").value) || 6)),
-      minConfidence: Math.min(1, Math.max(0, Number($("min-conf").value) || 0)),
-    };
-    const t = await traceAnswer(variables);
-    const t1 = now();
-    const nodes = [asNode(t.origin, "origin")];
-    const edges = [];
-    const scores = {};
-    for (const s of t.sources) {
-      nodes.push(asNode(s.entity, "source"));
-      scores[s.entity.id] = s.score;
-      for (const p of s.paths) {
-        p.nodes.forEach((e) => nodes.push(asNode(e)));
-        p.relations.forEach((r, i) => edges.push(asEdge(r, p.nodes[i].id)));
-      }
-    }
-    draw(nodes, edges, {
-      replace: !keep(), layout: "trace", scores,
-      classes: { origin: [t.origin.id], source: t.sources.map((s) => s.entity.id) },
-    });
-    selectOnly([t.origin.id]); // the panel shows the origin, not what was open before
-    await frame();
-    const t2 = now();
-    timings.trace = {
-      api: t1 - t0, draw: t2 - t1, total: t2 - t0, ...timings.lastDraw,
-      nodes: new Set(nodes.map((n) => n.data.id)).size,
-    };
-    showSources(t);
-    setStatus("view", `Trace from ${quote(t.origin.id)}: ${t.sources.length} source${t.sources.length === 1 ? "" : "s"}, `
-      + `${timings.trace.nodes} entities on their paths (upstream to the left)`);
-  });
-}
-
-/**
- * traceToSource with every entity and relation filled in. Asking the trace for ids
- * only and then network(seeds, maxHops: 0) for the details is 3-4 times quicker
- * than resolving each path's elements in the trace itself, when it fits one ask.
- */
-async function traceAnswer(variables) {
-  const { traceToSource: shape } = await gql(Q.traceIds, variables);
-  const ids = new Set([shape.origin.id]);
-  const relIds = new Set();
-  shape.sources.forEach((s) => {
-    ids.add(s.entity.id);
-    s.paths.forEach((p) => {
-      p.nodes.forEach((n) => ids.add(n.id));
-      p.relations.forEach((r) => relIds.add(r.id));
-    });
-  });
-  if (ids.size > limit()) return (await gql(Q.trace, variables)).traceToSource;
-  const { network: net } = await gql(Q.network, { seeds: [...ids], maxHops: 0, limit: ids.size });
-  const entity = new Map(net.nodes.map((e) => [e.id, e]));
-  const relation = new Map(net.relations.filter((r) => relIds.has(r.id)).map((r) => [r.id, r]));
-  if (entity.size !== ids.size || relation.size !== relIds.size) {
-    // The graph changed between the two asks: take the trace whole.
-    return (await gql(Q.trace, variables)).traceToSource;
-  }
-  return {
-    origin: entity.get(shape.origin.id),
-    sources: shape.sources.map((s) => ({
-      score: s.score, depth: s.depth, entity: entity.get(s.entity.id),
-      paths: s.paths.map((p) => ({
-        confidence: p.confidence,
-        nodes: p.nodes.map((n) => entity.get(n.id)),
-        relations: p.relations.map((r) => relation.get(r.id)),
-      })),
-    })),
-  };
-}
-
-function showSources(t) {
-  const list = h("ol", { class: "list", id: "sources" });
-  t.sources.forEach((s, rank) => {
-    const d = nodeData(s.entity);
-    list.append(h("li", { data: { id: s.entity.id } },
-      h("div", {}, h("span", { class: "name" }, `${rank + 1}. ${d.fullName}`), " ", chip(d.marking)),
-      h("div", { class: "meta" }, `${s.entity.kind} · score ${fmt(s.score)} · depth ${s.depth} · `
-        + `${s.entity.region || "no region"}`),
-      h("div", { class: "actions" },
-        h("button", { type: "button", on: { click: (ev) => highlightPaths(s, ev.target.closest("li")) } },
-          "Show paths"),
-        h("button", { type: "button", on: { click: () => openEntity(s.entity.id) } }, "Open"))));
-  });
-  $("analysis").replaceChildren(
-    h("h3", {}, `Sources of ${entityName(t.origin)}`),
-    t.sources.length ? list : h("p", { class: "muted" }, "No source reached."));
-}
-
-/** Select a source's paths (so they can open a case), label their relations, fade the rest. */
-function highlightPaths(source, li) {
-  document.querySelectorAll("#sources li").forEach((x) => x.classList.remove("active"));
-  li.classList.add("active");
-  const ids = new Set();
-  source.paths.forEach((p) => {
-    p.nodes.forEach((n) => ids.add(n.id));
-    p.relations.forEach((r) => ids.add(r.id));
-  });
-  cy.batch(() => {
-    cy.elements().removeClass("path").unselect().addClass("faded");
-    const on = cy.elements().filter((el) => ids.has(el.id()));
-    on.removeClass("faded").select();
-    on.edges().addClass("path");
-  });
-  labels.refresh();
-  setStatus("view", `Paths from ${quote(source.entity.id)}: ${ids.size} elements selected`);
-}
-
 async function linked(id) {
   return run("Linked entities", async () => {
     const { linkedEntities } = await gql(Q.linked, { id, maxHops: 2 });
@@ -414,77 +304,6 @@ async function linked(id) {
     $("analysis").replaceChildren(h("h3", {}, `Linked to ${nameOf(id)} (${linkedEntities.length})`),
       linkedEntities.length ? list : h("p", { class: "muted" }, "No shared identifiers visible to you."));
     setStatus("view", `Linked entities of ${quote(id)}: ${linkedEntities.length}`);
-  });
-}
-
-// -- rings ---------------------------------------------------------------------------------
-const ringName = (ring, i) => (ring.knownRing ? ring.knownRing.name || nameOf(ring.knownRing.id) : `Candidate ${i + 1}`);
-let ringList = [];
-
-async function findRings() {
-  await run("Rings", async () => {
-    const minSize = Math.max(1, Number($("ring-min").value) || 3);
-    const { rings: found } = await gql(Q.rings, { minSize, first: 20 });
-    ringList = found.map((ring, i) => ({ ...ring, title: ringName(ring, i) }));
-    $("rings").replaceChildren(...ringList.map((ring) => h("li", { data: { id: ring.id } },
-      h("div", { class: "name", on: { click: () => drawRings([ring]) } }, ring.title),
-      h("div", { class: "meta" }, `${ring.size} sellers/storefronts · ${ring.regions.join(", ") || "no region"}`),
-      h("div", { class: "meta" }, `key: ${ring.keyPlayers.map((k) => entityName(k.entity)).join(", ")}`),
-      h("div", { class: "actions" },
-        h("button", { type: "button", class: "draw-ring", on: { click: () => drawRings([ring]) } }, "Draw")))));
-    if (!ringList.length) $("rings").append(h("li", { class: "muted" }, "No candidate of that size."));
-    $("draw-all-rings").hidden = ringList.length < 2;
-    setStatus("view", `${ringList.length} ring candidates`);
-  });
-}
-
-/**
- * Draw ring candidates, each as a box (a compound node) holding its members, with
- * their sources and the entities one hop away around them; fCoSE lays the boxes out.
- */
-async function drawRings(list) {
-  await run(list.length === 1 ? "Ring" : "Rings", async () => {
-    const t0 = now();
-    const parents = {};
-    const compounds = [];
-    const seeds = new Set();
-    const key = [];
-    const scores = {};
-    for (const ring of list) {
-      const box = `ring:${ring.id}`;
-      rings.set(box, ring);
-      compounds.push({ group: "nodes", classes: "ring-group", data: {
-        id: box, compound: true, label: `${ring.title} · ${ring.size}`, fullName: ring.title,
-        kind: "RING_CANDIDATE", marking: "CLEAR", size: 0, rank: 0 } });
-      ring.members.forEach((m) => { parents[m.id] = box; seeds.add(m.id); });
-      ring.sources.forEach((s) => seeds.add(s.id));
-      ring.keyPlayers.forEach((k) => { key.push(k.entity.id); scores[k.entity.id] = k.score; seeds.add(k.entity.id); });
-    }
-    const { network: net } = await gql(Q.network, { seeds: [...seeds], maxHops: 1, kinds: RING_KINDS, limit: limit() });
-    const t1 = now();
-    draw(net.nodes.map((e) => asNode(e)), net.relations.map((r) => asEdge(r)), {
-      replace: !keep(), layout: "cluster", compounds, parents, scores,
-      classes: { member: Object.keys(parents), key, source: list.flatMap((r) => r.sources.map((s) => s.id)) },
-    });
-    selectOnly(list.length === 1 ? [`ring:${list[0].id}`] : []);
-    await frame();
-    timings.rings = { api: t1 - t0, draw: now() - t1, total: now() - t0, ...timings.lastDraw };
-    if (list.length === 1) {
-      const ring = list[0];
-      const names2 = (xs) => xs.map((x) => entityName(x)).join(", ");
-      $("analysis").replaceChildren(
-        h("h3", {}, `Ring ${ring.title}`),
-        h("p", { class: "muted" }, `${ring.size} sellers/storefronts in ${ring.regions.join(", ") || "no region"}, `
-          + "drawn in a box. Key players have a thick purple border."),
-        h("h3", {}, "Key players"),
-        h("ol", { class: "list" }, ring.keyPlayers.map((k) => h("li", { data: { id: k.entity.id } },
-          h("span", { class: "name", on: { click: () => openEntity(k.entity.id) } }, entityName(k.entity)),
-          h("div", { class: "meta" }, `${k.entity.kind} · betweenness ${fmt(k.score)}`)))),
-        h("h3", {}, "Sources"), h("p", {}, names2(ring.sources) || "none"));
-    }
-    setStatus("view", `${list.length === 1 ? `Ring ${list[0].title}` : `${list.length} rings`}: `
-      + `${net.nodes.length.toLocaleString()} entities`
-      + (net.truncated ? `; truncated at ${limit().toLocaleString()}` : ""));
   });
 }
 
@@ -520,6 +339,14 @@ function exportGraphml() {
 }
 
 // -- panels ------------------------------------------------------------------------------------
+const { trace } = createTrace(cy, {
+  gql, run, draw, asNode, asEdge, selectOnly, setStatus, labels, limit, keep, timings, quote,
+  openEntity: (id) => openEntity(id),
+});
+const { findRings, drawRings, list: ringList } = createRings(cy, {
+  gql, run, draw, asNode, asEdge, selectOnly, setStatus, limit, keep, timings, nameOf,
+  openEntity: (id) => openEntity(id), boxes: rings,
+});
 const actions = { expand, trace, linked, select: (id) => selectOnly([id]) };
 const panel = createPanel(cy, { gql, run, hold, actions, rings, names });
 const cases = createCases(cy, { gql, run, setStatus, download, names });
@@ -541,7 +368,7 @@ $("network-of-results").addEventListener("click", () => {
   if (ids.length) network(ids);
 });
 $("rings-form").addEventListener("submit", (ev) => { ev.preventDefault(); findRings(); });
-$("draw-all-rings").addEventListener("click", () => drawRings(ringList));
+$("draw-all-rings").addEventListener("click", () => drawRings(ringList()));
 $("fit").addEventListener("click", () => fitView());
 $("relayout").addEventListener("click", () => {
   cy.elements().removeClass("faded");
@@ -589,7 +416,7 @@ cy.on("tap", (ev) => {
 window.explorer = {
   cy, state, timings, draw, trace, expand, linked, openEntity, search, findRings, drawRings,
   network, plan, cases, labels, names, nameOf,
-  rings: () => ringList,
+  rings: ringList,
   graphml: () => toGraphML(viewElements()), TLP, MARKINGS, GROUP_AT, big, toggleGroup,
   drawnIds: () => cy.nodes().not(".group").not(".ring-group").map((n) => n.id()).sort(),
   loadedIds: () => viewElements().nodes.filter((n) => !n.compound).map((n) => n.id).sort(),

@@ -126,6 +126,7 @@ export function styleFor(fontSize = LABEL_PX) {
       label: "data(label)", "text-valign": "top", "text-halign": "center", "font-size": 13 * k,
       "font-weight": "bold", "text-margin-y": -2 * k, "min-zoomed-font-size": 0, padding: 14,
       "compound-sizing-wrt-labels": "exclude" } }, // members' labels (shown or not) may overhang
+    { selector: "node.untitled", style: { label: "" } }, // labels.js: it would meet another
     { selector: "node.ring-group", style: {
       "background-color": "#f3ecfa", "border-color": "#7B2CBF", "border-width": 2,
       "border-style": "dashed", color: "#4a1a75" } },

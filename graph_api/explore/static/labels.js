@@ -3,8 +3,9 @@
 // the most important nodes' labels are placed first, each only where it covers no
 // label already placed nor the node that label names; placed ones are "named" and
 // drawn, the rest not drawn at all (so a thousand hidden labels cost nothing).
-// Zooming in makes room for more. Ring boxes and groups always show theirs; selected
-// nodes come first; a hovered node shows its label whatever the culling said.
+// Zooming in makes room for more. Groups always show their titles, ring boxes where
+// they meet no other title; selected nodes come first; a hovered node shows its
+// label whatever the culling said.
 
 import { FONT, labelSize, styleFor } from "./graph.js";
 
@@ -51,6 +52,26 @@ export function createLabels(cy) {
     return { x1: p.x - half - pad, x2: p.x + half + pad, y1: top - pad, y2: top + size + pad };
   }
 
+  /**
+   * Where a box's title would be drawn (graph.js ":parent": bold, 13 px on screen,
+   * above the box), at least as large as Cytoscape's own box for it, plus safety.
+   */
+  function titleBox(n) {
+    const text = n.data("label") || "";
+    const k = size / 11;
+    const font = 13 * k;
+    const key = `title|${font}|${text}`;
+    if (!widths.has(key)) {
+      measure.font = `normal bold ${font}px ${FONT}`;
+      widths.set(key, Math.ceil(measure.measureText(text).width));
+    }
+    const body = n.boundingBox(BODY);
+    const middle = (body.x1 + body.x2) / 2;
+    const half = widths.get(key) / 2 + 2 + 1 + 2;
+    const bottom = body.y1 + 3;
+    return { x1: middle - half, x2: middle + half, y1: bottom - font - 2 * k - 8, y2: bottom };
+  }
+
   function priority(n) {
     if (n.selected()) return 1e8;
     return n.data("rank") || 0;
@@ -74,11 +95,24 @@ export function createLabels(cy) {
     });
     const hits = (box, labelsOnly) => cells(box).some((key) => (grid.get(key) || [])
       .some((b) => (!labelsOnly || b.isLabel) && meets(b, box)));
-    // Ring boxes' and groups' titles first: always drawn.
-    cy.nodes().filter((n) => n.isParent() || n.hasClass("group")).forEach((n) => {
+    // Groups' titles first (always drawn: the groups are laid out on a grid), then
+    // ring boxes' titles, the largest box first, each only where it meets no other.
+    cy.nodes(".group").forEach((n) => {
       const b = n.boundingBox({ includeNodes: false, includeEdges: false, includeLabels: true });
       if (b.w > 0) put(b, true);
     });
+    const titled = [];
+    const untitled = [];
+    cy.nodes(":parent").not(".group").sort((a, b) => b.children().length - a.children().length)
+      .forEach((n) => {
+        const b = titleBox(n);
+        if (hits(b, false)) {
+          untitled.push(n);
+        } else {
+          titled.push(n);
+          put(b, true);
+        }
+      });
     const nodes = cy.nodes().filter((n) => !n.isParent() && !n.hasClass("group") && n.data("label") && n.visible())
       .toArray().map((n) => [n, priority(n)]);
     nodes.sort((a, b) => b[1] - a[1] || (a[0].id() < b[0].id() ? -1 : 1));
@@ -100,6 +134,8 @@ export function createLabels(cy) {
     cy.batch(() => {
       show.forEach((n) => { if (!n.hasClass("named")) n.addClass("named"); });
       hide.forEach((n) => { if (n.hasClass("named")) n.removeClass("named"); });
+      titled.forEach((n) => { if (n.hasClass("untitled")) n.removeClass("untitled"); });
+      untitled.forEach((n) => { if (!n.hasClass("untitled")) n.addClass("untitled"); });
     });
     Object.assign(stats, { shown: show.length, hidden: hide.length, ms: performance.now() - t0, size });
   }

@@ -4,7 +4,7 @@
 
 import { Q } from "./api.js";
 import { $, chip, h } from "./dom.js";
-import { entityName, nodeData } from "./graph.js";
+import { nodeData } from "./graph.js";
 
 const SUPPLY = ["SHIPS_FROM", "SUPPLIED_BY", "LISTS"];
 const pct = (x) => `${(100 * x).toFixed(1)} %`;
@@ -140,6 +140,5 @@ export function createPlan(cy, env) {
     removed: () => [...removed].sort(),
     available: () => available,
     reset: () => { plan = null; removed.clear(); },
-    name: (e) => entityName(e),
   };
 }
