@@ -65,23 +65,30 @@ def _require_database(settings: Settings) -> None:
 # httpx and most pools drop theirs after 5 s (uvicorn's default too), and when both
 # sides time out together a request sent as the server closes is reset (ReadError).
 KEEP_ALIVE_SECONDS = 75
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from graph_api.api.app import create_app
 
+    if args.workers < 1:
+        raise ValueError("--workers must be 1 or more")
     services = _services(args, create=True)
     if args.demo:
         from graph_api.demo import demo_banner, load_demo
 
         tokens = load_demo(services, FIXTURES / "demo")
         print(demo_banner(tokens, f"http://{args.host}:{args.port}"))
+    if args.workers > 1 and services.settings.store == "memory":
+        return _serve_forked(services, args)
     print(f"serving http://{args.host}:{args.port}/graphql", flush=True)
     # Access lines are INFO and the server logs from WARNING: none was ever written, but
     # uvicorn formatted each one's arguments per request (access_log=False skips that).
     if args.workers > 1:
-        # Each worker keeps its own view of the one database and catches up before every
-        # read, so a write acknowledged by one worker is seen by the next read on any.
+        # Neo4j: the graph is the database's, so each uvicorn worker opens its own store
+        # and catches up before every read: a write acknowledged by one worker is seen
+        # by the next read on any.
         settings = services.settings
         os.environ.update(GRAPH_API_DB=str(settings.db.resolve()), GRAPH_API_STORE=settings.store,
                           GRAPH_API_NEO4J_URI=settings.neo4j_uri,
@@ -95,6 +102,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
     uvicorn.run(create_app(services), host=args.host, port=args.port, log_level="warning",
                 timeout_keep_alive=KEEP_ALIVE_SECONDS, access_log=False)
     return 0
+
+
+def _serve_forked(services: Any, args: argparse.Namespace) -> int:
+    """The embedded store's graph loaded once here, then shared by ``--workers``
+    processes forked from this one (graph_api.prefork), all serving one socket."""
+    import uvicorn
+
+    from graph_api.api.app import create_app
+    from graph_api.prefork import Workers, forked, listening_socket, ready_to_fork
+
+    sock = listening_socket(args.host, args.port)
+    ready_to_fork(services)
+
+    def work() -> None:
+        forked(services)
+        config = uvicorn.Config(create_app(services), log_level="warning",
+                                timeout_keep_alive=KEEP_ALIVE_SECONDS, access_log=False)
+        uvicorn.Server(config).run(sockets=[sock])
+
+    print(f"serving http://{args.host}:{args.port}/graphql with {args.workers} workers "
+          f"(process {os.getpid()} holds the graph they share)", flush=True)
+    status = Workers(args.workers, work).run()
+    sock.close()
+    print("stopped", flush=True)
+    return status
 
 
 # -- orgs and tokens -----------------------------------------------------------
@@ -413,7 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--neo4j-password")
     serve.add_argument("--demo", action="store_true", help="load the demo network, print tokens")
     serve.add_argument("--workers", type=int, default=1,
-                       help="uvicorn worker processes (each holds its own graph in memory)")
+                       help="server processes; on the embedded store they share one graph "
+                            "loaded before they start (docs/deploy.md)")
     serve.set_defaults(run=cmd_serve)
 
     org = sub.add_parser("org", help="manage orgs").add_subparsers(

@@ -99,6 +99,16 @@ class MemoryStore(IndexedReads, SqliteReportLog):
     def close(self) -> None:
         self.db.close()
 
+    def before_fork(self) -> None:
+        """Ready to be forked (graph_api.prefork): the database's connection closed, as
+        no SQLite connection may cross a fork; each forked process opens its own
+        (`after_fork`) and follows the database from what this one had applied."""
+        self.db.close()
+
+    def after_fork(self) -> None:
+        """In a process forked after `before_fork`: its own connection to the database."""
+        self.db.reopen()
+
     # -- following the database --------------------------------------------
     def catch_up_for_read(self) -> None:
         """``catch_up`` once per operation: its reads see the database as of its first

@@ -119,17 +119,27 @@ class Database:
         else:
             require_database(path)
         self.path = path
-        self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA busy_timeout=30000")
-        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.conn = self._connect()
         self.conn.executescript(SCHEMA)
         self._number_audit()
         self._vclass_ids: dict[VisibilityClass, int] = {}  # classes are never deleted
 
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA busy_timeout=30000")
+        conn.execute("PRAGMA foreign_keys=ON")
+        return conn
+
     def close(self) -> None:
         self.conn.close()
+
+    def reopen(self) -> None:
+        """A connection of this process's own to the same file, in place of one closed
+        before this process was forked (a SQLite connection must not cross a fork:
+        graph_api.prefork)."""
+        self.conn = self._connect()
 
     # -- orgs and principals -------------------------------------------------
     def insert_org(self, org: Org) -> None:

@@ -1,0 +1,229 @@
+"""Several server processes over one loaded graph: ``serve --workers N`` on the
+embedded store.
+
+Each uvicorn worker used to load its own copy of the graph (4.5-5.0 GiB at a
+million entities). Here the parent process loads the store once, then forks the
+workers, which share the parent's memory pages until one of them writes to a
+page (copy on write):
+
+- **before the fork** (`ready_to_fork`) the parent closes what no process may
+  share: its SQLite connection (the store's `before_fork`) and the workflow's
+  record store; no thread runs (a thread does not cross a fork and the locks it
+  holds would stay held). Every object loaded is moved to the collector's
+  permanent generation (``gc.freeze``): a collection in a worker then never
+  writes to them, so their pages stay shared.
+- **each worker** (`forked`) opens its own SQLite connections, makes its own app
+  (its rate-limit buckets, metrics, record store and whole-graph pool: what a
+  worker must own) and serves the listening socket the parent bound; the kernel
+  hands each new connection to whichever worker accepts it first. A worker
+  follows the database as a single server does (it catches up before each
+  operation and every second), so a write acknowledged by one worker is seen
+  by the next read on any other.
+- **the parent** (`Workers.run`) does nothing else: it waits, forks a new worker
+  in place of one that died (the newcomer catches up from the parent's load),
+  and on SIGTERM or SIGINT stops every worker (SIGTERM, then SIGKILL after
+  ``GRACE_SECONDS``) and returns.
+
+What stays shared is what no worker writes to. A Python object that a worker
+reads has its reference count written, so the pages of the objects a worker's
+requests touch become that worker's own; numpy arrays' data (the fact columns,
+the indexes) are only read and stay shared. ``bench/bench_workers_memory.py``
+measures both (docs/deploy.md, "Several workers").
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+from graph_api.services import Services
+from graph_api.store.memory import MemoryStore
+
+__all__ = ["GRACE_SECONDS", "Workers", "forked", "listening_socket", "ready_to_fork"]
+
+log = logging.getLogger(__name__)
+
+GRACE_SECONDS = 30.0
+"""How long stopped workers may take to finish their requests before SIGKILL."""
+POLL_SECONDS = 0.2
+"""How often the parent looks for workers that ended and for a stop signal."""
+QUICK_EXIT_SECONDS = 10.0
+QUICK_EXITS = 3
+"""A worker ending this soon after its start, this many times in a row, is not
+restarted again: the parent stops the others and fails (a worker that cannot start
+would otherwise be forked forever)."""
+
+
+def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
+    """A TCP socket bound to ``host:port`` and listening, for every worker to accept on."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def ready_to_fork(services: Services) -> MemoryStore:
+    """Make the loaded ``services`` safe to fork and their pages worth sharing; returns
+    the embedded store (ValueError for another store: its graph is not in this process).
+
+    RuntimeError when a thread other than this one runs: it would not exist in the
+    workers, and a lock it held would stay held there."""
+    from graph_api.workflow import close_workflow
+
+    store = services.store
+    if not isinstance(store, MemoryStore) or not store.with_graph:
+        raise ValueError("forked workers share the embedded store's graph; "
+                         f"{type(store).__name__} keeps none in this process")
+    others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
+    if others:
+        raise RuntimeError(f"threads running before the fork: {', '.join(others)}")
+    close_workflow(services)  # its record store's connection: each worker opens its own
+    store.before_fork()
+    gc.collect()  # the garbage of loading freed now, not in each worker
+    gc.freeze()
+    return store
+
+
+def forked(services: Services) -> None:
+    """In a worker just forked: what it must own, opened again."""
+    store = services.store
+    assert isinstance(store, MemoryStore)
+    store.after_fork()  # the workflow's record store opens on first use (workflow_for)
+
+
+@dataclass
+class Workers:
+    """``count`` forked processes each running ``work`` (which returns when the worker
+    is asked to stop), kept running until the parent is signalled.
+
+    ``work`` runs in the child only; its return or exception ends the child with
+    ``os._exit``, so nothing of the parent's stack (its ``finally`` blocks, atexit
+    hooks) runs twice.
+    """
+
+    count: int
+    work: Callable[[], None]
+    grace: float = GRACE_SECONDS
+    pids: dict[int, float] = field(default_factory=dict)  # worker pid -> its start
+    _stop: int | None = None
+
+    def run(self) -> int:
+        """Start the workers and keep them until SIGTERM or SIGINT; the exit status."""
+        previous = {sig: signal.signal(sig, self._signalled)
+                    for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            for _ in range(self.count):
+                self._spawn()
+            return self._watch()
+        finally:
+            self._stop_all()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _signalled(self, signum: int, frame: FrameType | None) -> None:
+        self._stop = signum
+
+    def _spawn(self) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            os._exit(_work(self.work))
+        self.pids[pid] = time.monotonic()
+
+    def _watch(self) -> int:
+        quick = 0
+        while self._stop is None:
+            ended = _reap()
+            for pid, status in ended:
+                started = self.pids.pop(pid, None)
+                if started is None or self._stop is not None:
+                    continue
+                lived = time.monotonic() - started
+                quick = quick + 1 if lived < QUICK_EXIT_SECONDS else 0
+                log.warning("worker %d ended (%s) after %.0f s", pid, _status(status), lived)
+                print(f"worker {pid} ended ({_status(status)}); starting another",
+                      file=sys.stderr, flush=True)
+                if quick >= QUICK_EXITS:
+                    print(f"workers end as soon as they start ({quick} in a row): stopping",
+                          file=sys.stderr, flush=True)
+                    return 1
+                self._spawn()
+            time.sleep(POLL_SECONDS)
+        return 0
+
+    def _stop_all(self) -> None:
+        """SIGTERM to every worker, SIGKILL to those still running after ``grace``."""
+        for pid in self.pids:
+            _kill(pid, signal.SIGTERM)
+        until = time.monotonic() + self.grace
+        while self.pids and time.monotonic() < until:
+            for pid, _ in _reap():
+                self.pids.pop(pid, None)
+            time.sleep(POLL_SECONDS / 4)
+        for pid in self.pids:
+            _kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        self.pids.clear()
+
+
+def _work(work: Callable[[], None]) -> int:
+    """The worker's life: the parent's signal handlers undone, ``work`` run, its status."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        work()
+        return 0
+    except (KeyboardInterrupt, SystemExit) as exc:
+        code: Any = getattr(exc, "code", 0)
+        return code if isinstance(code, int) else 0
+    except BaseException:  # noqa: BLE001 - the worker's last words, then its status
+        traceback.print_exc()
+        return 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+def _reap() -> list[tuple[int, int]]:
+    """(pid, wait status) of every child that ended, without waiting."""
+    ended: list[tuple[int, int]] = []
+    while True:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return ended
+        if pid == 0:
+            return ended
+        ended.append((pid, status))
+
+
+def _kill(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _status(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"signal {signal.Signals(os.WTERMSIG(status)).name}"
+    return f"exit status {os.waitstatus_to_exitcode(status)}"
