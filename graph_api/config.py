@@ -122,6 +122,12 @@ class Settings:
     # a folder every machine mounts when several serve one Neo4j database).
     evidence_max_bytes: int = 100 * 1024 * 1024
     evidence_dir: Path | None = None
+    # Whole-graph work (rings, rankings, chokepoints, exports): threads it runs on, off
+    # the request loop (0: on the loop), and per token the requests that may run or wait
+    # for it at once and that may queue behind them (graph_api.offload; docs/limits.md).
+    whole_graph_workers: int = 2
+    whole_graph_per_token: int = 2
+    whole_graph_queued: int = 8
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -153,6 +159,9 @@ class Settings:
             evidence_max_bytes=int(env.get("GRAPH_API_EVIDENCE_MAX_BYTES", str(100 * 1024 * 1024))),
             evidence_dir=Path(env["GRAPH_API_EVIDENCE_DIR"]) if env.get("GRAPH_API_EVIDENCE_DIR")
             else None,
+            whole_graph_workers=int(env.get("GRAPH_API_WHOLE_GRAPH_WORKERS", "2")),
+            whole_graph_per_token=int(env.get("GRAPH_API_WHOLE_GRAPH_PER_TOKEN", "2")),
+            whole_graph_queued=int(env.get("GRAPH_API_WHOLE_GRAPH_QUEUE", "8")),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given)  # type: ignore[arg-type]

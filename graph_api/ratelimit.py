@@ -17,19 +17,31 @@ token may make up to N times the rate (put a shared limiter in front for more).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import math
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from graph_api.bearer import bearer_token
+from graph_api.errors import RateLimited
 
-__all__ = ["RateLimit", "RateSettings", "TokenBuckets", "bucket_key", "caller_key", "retry_after"]
+__all__ = [
+    "NotYourTurn",
+    "RateLimit",
+    "RateSettings",
+    "TokenBuckets",
+    "Turns",
+    "bucket_key",
+    "caller_key",
+    "retry_after",
+]
 
 MAX_BUCKETS = 100_000
 
@@ -167,3 +179,109 @@ class RateLimit:
             ],
         })
         await send({"type": "http.response.body", "body": body})
+
+
+# -- whole-graph requests at once, per caller ----------------------------------------
+
+
+class NotYourTurn(RateLimited):
+    """RATE_LIMITED: the caller already has as many whole-graph requests running and
+    waiting as it may (``extensions.retryAfter``: seconds, a hint)."""
+
+    def extensions(self) -> dict[str, str]:
+        return {**super().extensions(), "retryAfter": "1"}
+
+
+@dataclass
+class _Caller:
+    running: int = 0
+    queue: list[asyncio.Future[None]] = field(default_factory=list)
+
+
+Wait = Callable[["asyncio.Future[None]"], Awaitable[None]]
+
+
+async def _plain_wait(ticket: asyncio.Future[None]) -> None:
+    await ticket
+
+
+class Turns:
+    """Per caller (``caller_key``), at most ``per_caller`` whole-graph requests at once,
+    ``queued`` more waiting in order of arrival; beyond that RATE_LIMITED (`NotYourTurn`).
+    ``per_caller`` 0: no limit. One event loop's (a worker process's) callers.
+
+    >>> async def demo():
+    ...     turns = Turns(per_caller=1, queued=1)
+    ...     async with turns.turn("a"):
+    ...         waiting = asyncio.ensure_future(turns.turn("a").__aenter__())
+    ...         await asyncio.sleep(0)
+    ...         try:
+    ...             async with turns.turn("a"):
+    ...                 pass
+    ...         except RateLimited as refused:
+    ...             print(refused.code)
+    ...         async with turns.turn("b"):  # another caller: not held up
+    ...             print("b runs")
+    ...     await waiting
+    ...     print(turns.busy("a"))
+    >>> asyncio.run(demo())
+    RATE_LIMITED
+    b runs
+    (1, 0)
+    """
+
+    def __init__(self, per_caller: int, queued: int) -> None:
+        self.per_caller = per_caller
+        self.queued = queued
+        self._callers: dict[str, _Caller] = {}
+
+    def busy(self, caller: str) -> tuple[int, int]:
+        """(running, waiting) requests of ``caller``."""
+        found = self._callers.get(caller)
+        return (0, 0) if found is None else (found.running, len(found.queue))
+
+    def clear(self) -> None:
+        """Forget every caller (a new event loop: the old one's waiters are gone)."""
+        self._callers.clear()
+
+    @contextlib.asynccontextmanager
+    async def turn(self, caller: str | None, wait: Wait = _plain_wait) -> AsyncIterator[None]:
+        """Hold one of ``caller``'s turns for the enclosed request. A request that must
+        queue waits by ``wait(ticket)`` (the caller's time budget and connection
+        bound it: whatever ``wait`` raises leaves the queue)."""
+        if caller is None or self.per_caller <= 0:
+            yield
+            return
+        state = self._callers.setdefault(caller, _Caller())
+        if state.running >= self.per_caller:
+            if len(state.queue) >= self.queued:
+                raise NotYourTurn(
+                    f"this token already has {state.running} whole-graph requests running "
+                    f"and {len(state.queue)} waiting (at most {self.per_caller} and "
+                    f"{self.queued}): retry when one has answered")
+            ticket: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            state.queue.append(ticket)
+            try:
+                await wait(ticket)  # handed its turn by the request that ends
+            except BaseException:
+                if ticket in state.queue:
+                    state.queue.remove(ticket)
+                elif ticket.done() and not ticket.cancelled():
+                    self._release(caller, state)  # handed a turn it will not use
+                raise
+        else:
+            state.running += 1
+        try:
+            yield
+        finally:
+            self._release(caller, state)
+
+    def _release(self, caller: str, state: _Caller) -> None:
+        while state.queue:
+            ticket = state.queue.pop(0)
+            if not ticket.done():
+                ticket.set_result(None)  # its turn: running stays as it is
+                return
+        state.running -= 1
+        if state.running == 0 and self._callers.get(caller) is state:
+            del self._callers[caller]

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from graph_api import deadline
 from graph_api.access import Action, Reporters, Scope, check_role_for_org
@@ -29,11 +29,17 @@ from graph_api.keyfiles import (
     load_or_create_secret,
 )
 from graph_api.model import Org, OrgType, Principal, Report
+from graph_api.offload import Job, Offload, Prepared
 from graph_api.reports import parse_report
 from graph_api.store.base import GraphStore, SubmitResult
 
 if TYPE_CHECKING:
-    from graph_api.analytics.kept import KeptViews
+    import networkx as nx
+
+    from graph_api.analytics.kept import Changes, KeptViews
+    from graph_api.analytics.snapshot import ColumnMirror
+    from graph_api.store.columns import FactColumns
+    from graph_api.store.scoped_view import VisibilityMask
 
 __all__ = ["Services", "hash_token", "open_store", "slug"]
 
@@ -83,6 +89,41 @@ def _kept_views() -> KeptViews:
     return KeptViews()
 
 
+def _offload(settings: Settings) -> Offload:
+    return Offload(settings.whole_graph_workers, settings.whole_graph_per_token,
+                   settings.whole_graph_queued)
+
+
+@runtime_checkable
+class GraphInProcess(Protocol):
+    """A store whose graph lives in this process and is changed by its event loop
+    (the embedded store): a whole view is read from its fact columns, copied for the
+    thread that reads them, and followed over its changes after a write."""
+
+    graph: nx.MultiDiGraph
+    columns: FactColumns | None
+    classes: list[Any]
+
+    def mask(self, scope: Scope) -> VisibilityMask: ...
+
+    def changes_since(self, version: int) -> Changes | None: ...
+
+
+class _Detached:
+    """What a whole-graph job is handed instead of the live view: its networkx cache
+    (where the snapshot is) and nothing else, so that a step reading the view itself
+    fails loudly instead of racing the loop's writes."""
+
+    def __init__(self, cache: dict[str, Any]) -> None:
+        self.__networkx_cache__ = cache
+
+
+def _snapshot(view: Any) -> Any:
+    from graph_api.analytics.snapshot import snapshot
+
+    return snapshot(view)
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -92,6 +133,12 @@ class Services:
     audit_key: bytes = b""  # the audit digest key (`audit_digest`)
     _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
     _kept: KeptViews = field(default_factory=_kept_views, repr=False)
+    offload: Offload | None = field(default=None, repr=False)  # whole-graph work's pool
+    _mirror: ColumnMirror | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.offload is None:
+            self.offload = _offload(self.settings)
 
     @classmethod
     def open(cls, settings: Settings, clock: Clock = utc_now, with_graph: bool = True,
@@ -116,6 +163,8 @@ class Services:
         from graph_api.workflow import close_workflow
 
         close_workflow(self)
+        if self.offload is not None:
+            self.offload.close()
         self.store.close()
 
     # -- orgs and tokens -----------------------------------------------------
@@ -184,8 +233,13 @@ class Services:
         return Scope(f"cli:{org.id}", org.id, org.type, "analyst")
 
     # -- whole-graph results, cached per view ---------------------------------
+    # The one seam of whole-graph work: `cached` in process (tests, the command
+    # line), `whole_graph` for requests, which computes off the event loop
+    # (graph_api.offload). Both key an answer by (view, version, name, arg) and
+    # prepare its computation the same way (`_job`).
+
     def cached(self, scope: Scope, name: str, arg: Any, compute: Callable[[Any], T]) -> T:
-        """``compute(view)`` once per (caller's view, its version, name, arg).
+        """``compute(view)`` once per (caller's view, its version, name, arg), here.
 
         The view's version (``GraphStore.view_version``) moves with every write the
         caller may see, so a cached answer never outlives the data it was computed
@@ -194,28 +248,105 @@ class Services:
         latest version only; ``CACHED`` answers are kept over all views.
         """
         key = (scope.view_key, self.store.view_version(scope), name, arg)
-        if key not in self._cache:
-            with deadline.suspended():  # shared by every request of this view
-                view = self.store.view(scope)  # follows the database first
-                key = (scope.view_key, self.store.view_version(scope), name, arg)
-                if key not in self._cache:
-                    for k in [k for k in self._cache if k[0] == key[0] and k[1] != key[1]]:
-                        del self._cache[k]
-                    while len(self._cache) >= CACHED:
-                        del self._cache[next(iter(self._cache))]  # the oldest computed
-                    view.__networkx_cache__ = self._derived_cache(scope.view_key, key[1], view)
-                    self._cache[key] = compute(view)
-        result: T = self._cache[key]
-        return result
+        if key in self._cache:
+            found: T = self._cache[key]
+            return found
+        with deadline.suspended():  # shared by every request of this view
+            return self._job(scope, name, arg, compute).run_here()
 
-    def _derived_cache(self, view_key: str, version: int, view: Any) -> dict[str, Any]:
-        """networkx's per-graph cache for the view: what whole-graph analytics
-        derive from it (the numpy snapshot, graph_api.analytics.snapshot), kept
-        for the few views asked last (`graph_api.analytics.kept.KeptViews`) and
-        followed over the store's changes rather than read again after a write.
-        """
-        changes_since = getattr(self.store, "changes_since", None)  # the embedded store's
-        return self._kept.cache(view_key, version, view, changes_since)
+    async def whole_graph(self, scope: Scope, name: str, arg: Any,
+                          compute: Callable[[Any], T], caller: str | None = None) -> T:
+        """`cached`'s answer for a request: a kept one at once, else computed on the
+        pool's threads while the loop serves others (`graph_api.offload.Offload.run`:
+        one computation per key, the caller's turn, time budget and connection)."""
+        key = (scope.view_key, self.store.view_version(scope), name, arg)
+        if key in self._cache:
+            found: T = self._cache[key]
+            return found
+        assert self.offload is not None
+        return await self.offload.run(key, scope.view_key,
+                                      lambda: self._job(scope, name, arg, compute), caller)
+
+    async def off_loop(self, scope: Scope, work: Callable[[], T],
+                       caller: str | None = None) -> T:
+        """``work`` (reading only what it was handed: an export's case view) on the pool,
+        in the caller's turn and the view's; not shared, not kept."""
+        assert self.offload is not None
+        return await self.offload.call(scope.view_key, work, caller)
+
+    def _job(self, scope: Scope, name: str, arg: Any, compute: Callable[[Any], T]
+             ) -> Prepared[T]:
+        """On the loop, in the view's turn: what computing ``name`` reads, taken now.
+
+        The embedded store's view is followed over its changes or read from a copy of
+        its columns (`graph_api.analytics.snapshot.ColumnMirror`: copied in slices,
+        ``copying``); the job is then handed a stand-in holding only the view's
+        cache. The Neo4j store's view is fetched by the job itself (its driver may be
+        used from any thread; what it keeps is kept by content)."""
+        store = self.store
+        if isinstance(store, GraphInProcess) and store.columns is not None:
+            return self._in_process_job(store, scope, name, arg, compute)
+        version = store.view_version(scope)
+        key = (scope.view_key, version, name, arg)
+        if key in self._cache:
+            return Prepared.answered(self._cache[key])
+        self._make_room(key)
+        derived = self._kept.cache(scope.view_key, version, None, None)
+
+        def work() -> T:
+            view = store.view(scope)
+            view.__networkx_cache__ = derived
+            return compute(view)
+
+        return Prepared.ready(Job(work=work, done=self._keep(key)))
+
+    def _in_process_job(self, store: GraphInProcess, scope: Scope, name: str, arg: Any,
+                        compute: Callable[[Any], T]) -> Prepared[T]:
+        from graph_api.analytics.snapshot import CACHE_KEY, ColumnMirror, detached_read
+
+        view = self.store.view(scope)  # follows the database first
+        version = self.store.view_version(scope)
+        key = (scope.view_key, version, name, arg)
+        if key in self._cache:
+            return Prepared.answered(self._cache[key])
+        self._make_room(key)
+        derived = self._kept.cache(scope.view_key, version, view, store.changes_since)
+        stand_in = _Detached(derived)
+        if CACHE_KEY in derived:
+            return Prepared.ready(Job(work=lambda: compute(stand_in), done=self._keep(key)))
+        columns = store.columns
+        assert columns is not None
+        if len(columns.ids) != len(store.graph):  # not the graph its columns describe
+            derived[CACHE_KEY] = _snapshot(view)
+            return Prepared.ready(Job(work=lambda: compute(stand_in), done=self._keep(key)))
+        if self._mirror is None:
+            self._mirror = ColumnMirror()
+        mirror = self._mirror
+        copying, frozen = mirror.copy(columns)  # as of now: the version just read
+
+        def job() -> Job[T]:  # after the copy: the columns as copied, every class they name
+            read = detached_read(frozen(), store.mask(scope), len(store.classes))
+
+            def work() -> T:
+                derived[CACHE_KEY] = read()
+                return compute(stand_in)
+
+            return Job(work=work, done=self._keep(key))
+
+        return Prepared(copying, job)
+
+    def _make_room(self, key: tuple[Any, ...]) -> None:
+        """Drop the view's answers of other versions, and the oldest beyond ``CACHED``."""
+        for k in [k for k in self._cache if k[0] == key[0] and k[1] != key[1]]:
+            del self._cache[k]
+        while len(self._cache) >= CACHED:
+            del self._cache[next(iter(self._cache))]  # the oldest computed
+
+    def _keep(self, key: tuple[Any, ...]) -> Callable[[Any], None]:
+        def keep(result: Any) -> None:
+            self._cache[key] = result
+
+        return keep
 
     # -- reports -------------------------------------------------------------
     def parse(self, scope: Scope, raw: Mapping[str, Any]) -> Report:

@@ -1,7 +1,8 @@
 """GraphQL for link analysis: trace to source, networks, rings, hotspots.
 
 Every resolver runs an analytics function on the caller's view; whole-graph
-results are cached per view and store version (``Services.cached``).
+results are cached per view and store version and computed off the request loop
+(``Services.whole_graph``), so other callers' reads answer meanwhile.
 """
 
 from __future__ import annotations
@@ -31,6 +32,24 @@ UPSTREAM_KINDS = frozenset(
     }
 )
 MAX_FIRST = 1000
+RANKED = 20
+"""Rings whose key players are ranked with them, off the loop (rings' default ``first``);
+a request for more ranks the rest off the loop too before it answers."""
+
+
+def _rings(size: int) -> Any:
+    def compute(G: Any) -> list[results.RingCandidate]:
+        found = analytics.ring_candidates(G, min_size=size)
+        _rank(found[:RANKED])
+        return found
+
+    return compute
+
+
+def _rank(candidates: list[results.RingCandidate]) -> None:
+    """Rank the key players of ``candidates`` now (they are ranked when first read)."""
+    for candidate in candidates:
+        len(candidate.key_players)
 
 
 def relation_record(G: object, rel: results.Rel) -> RelationRecord:
@@ -226,17 +245,18 @@ class AnalyticsQuery:
         description="Warehouses and factories ranked by how many visible infringing "
         "listings of the brand they feed."
     )
-    def top_sources(
+    async def top_sources(
         self, info: Info, brand: strawberry.ID | None = None, first: int | None = 10
     ) -> list[RankedEntity]:
         scope = info.context.require(Action.READ)
         count = _first(first, 10)
         key = str(brand) if brand is not None else None
-        ranked = info.context.services.cached(
+        ranked = await info.context.services.whole_graph(
             scope,
             "topSources",
             key,
             lambda G: analytics.top_sources(G, key),
+            info.context.caller,
         )
         return [RankedEntity(score=r.score, _entity=r.entity) for r in ranked[:count]]
 
@@ -310,25 +330,28 @@ class AnalyticsQuery:
         ]
 
     @strawberry.field
-    def rings(
+    async def rings(
         self, info: Info, min_size: int | None = 3, first: int | None = 20
     ) -> list[RingCandidate]:
         scope = info.context.require(Action.READ)
         size = check_limit("minSize", 3 if min_size is None else min_size, MAX_LIMIT, minimum=1)
-        found = info.context.services.cached(
-            scope, "rings", size, lambda G: analytics.ring_candidates(G, min_size=size)
-        )
+        count = _first(first, 20)
+        services, caller = info.context.services, info.context.caller
+        found = await services.whole_graph(scope, "rings", size, _rings(size), caller)
+        if count > RANKED and len(found) > RANKED:
+            await services.off_loop(scope, lambda: _rank(found[:count]), caller)
         return [
             RingCandidate(id=strawberry.ID(r.id), size=r.size, regions=list(r.regions), _ring=r)
-            for r in found[: _first(first, 20)]
+            for r in found[:count]
         ]
 
     @strawberry.field
-    def hotspots(self, info: Info, first: int | None = 10) -> HotspotReport:
+    async def hotspots(self, info: Info, first: int | None = 10) -> HotspotReport:
         scope = info.context.require(Action.READ)
         count = _first(first, 10)
-        report = info.context.services.cached(
-            scope, "hotspots", None, lambda G: analytics.hotspots(G, first=None)
+        report = await info.context.services.whole_graph(
+            scope, "hotspots", None, lambda G: analytics.hotspots(G, first=None),
+            info.context.caller,
         )
         return HotspotReport(
             total_listings=report.total_listings,

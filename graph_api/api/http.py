@@ -37,6 +37,7 @@ from graph_api.api.operations import QUERIES, QUERIES_AND_MUTATIONS
 from graph_api.api.pipeline import Credentials, Pipeline
 from graph_api.api.uploads import Uploads
 from graph_api.graphiql import page as graphiql_page
+from graph_api.offload import ClientGone, client_watched
 
 __all__ = ["GRAPHQL_RESPONSE", "JSON", "GraphQLOverHTTP", "media_type_for", "respond"]
 
@@ -82,7 +83,11 @@ class GraphQLOverHTTP:
         self.metrics.operations["http"] += 1
         client = request.client.host if request.client else "?"
         credentials = Credentials.of(request.headers.get("authorization"), client)
-        answer = await self.pipeline.run(credentials, parsed, allowed)
+        try:
+            with client_watched(request.receive):  # a whole-graph wait ends if the client goes
+                answer = await self.pipeline.run(credentials, parsed, allowed)
+        except ClientGone:
+            return Response(status_code=499)  # nobody to answer (nginx's "client closed")
         return respond(answer, media_type)
 
 

@@ -2,7 +2,8 @@
 
 DESIGN.md "Interdiction and time"; the computations are
 `graph_api.analytics.interdiction`'s, over the caller's whole view, cached per view
-and version (``Services.cached``) like topSources, on either store (on Neo4j over
+and version and computed off the request loop (``Services.whole_graph``) like
+topSources, on either store (on Neo4j over
 the view fetched once per version). An id the caller may not see — in ``brand``,
 ``candidates`` or ``remove`` — is ignored exactly as one that does not exist.
 """
@@ -139,7 +140,7 @@ class InterdictionQuery:
         description="Warehouses and factories ranked by the brand's listings (all brands' "
         "when null) that removing each alone cuts off every source."
     )
-    def chokepoints(
+    async def chokepoints(
         self,
         info: Info,
         brand: strawberry.ID | None = None,
@@ -149,11 +150,12 @@ class InterdictionQuery:
         scope = info.context.require(Action.READ)
         count = _first("first", first, 10)
         key = (_brand(brand), _depth(max_depth))
-        found = info.context.services.cached(
+        found = await info.context.services.whole_graph(
             scope,
             "chokepoints",
             key,
             lambda G: analytics.chokepoints(G, key[0], MAX_FIRST, max_depth=key[1]),
+            info.context.caller,
         )
         return [
             Chokepoint(cut=c.cut, regions=list(c.regions), _point=c) for c in found[:count]
@@ -163,7 +165,7 @@ class InterdictionQuery:
         description="Up to budget warehouses/factories (from candidates, or every visible "
         "one) that together cut off the most listings, chosen greedily."
     )
-    def interdiction_plan(
+    async def interdiction_plan(
         self,
         info: Info,
         brand: strawberry.ID | None = None,
@@ -179,11 +181,12 @@ class InterdictionQuery:
             check_limit("candidates", len(candidates), MAX_LIMIT)
             pool = tuple(sorted({str(c) for c in candidates}))
         key = (_brand(brand), picks, pool, _depth(max_depth))
-        plan = info.context.services.cached(
+        plan = await info.context.services.whole_graph(
             scope,
             "interdictionPlan",
             key,
             lambda G: analytics.interdiction_plan(G, key[0], key[1], key[2], max_depth=key[3]),
+            info.context.caller,
         )
         return InterdictionPlan(
             steps=[InterdictionStep(cut_after=s.cut_after, _entity=s.entity) for s in plan.steps],
@@ -196,7 +199,7 @@ class InterdictionQuery:
         description="What removing these entities (any kind) would cut off, without "
         "writing anything; ids the caller cannot see are ignored as missing ones."
     )
-    def simulate_interdiction(
+    async def simulate_interdiction(
         self,
         info: Info,
         remove: list[strawberry.ID],
@@ -206,11 +209,12 @@ class InterdictionQuery:
         scope = info.context.require(Action.READ)
         check_limit("remove", len(remove), MAX_FIRST)
         key = (tuple(str(r) for r in remove), _brand(brand), _depth(max_depth))
-        impact = info.context.services.cached(
+        impact = await info.context.services.whole_graph(
             scope,
             "simulateInterdiction",
             key,
             lambda G: analytics.simulate_interdiction(G, key[0], key[1], max_depth=key[2]),
+            info.context.caller,
         )
         return InterdictionImpact(
             hotspots_before=_shares(impact.hotspots_before),

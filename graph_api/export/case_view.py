@@ -13,7 +13,7 @@ above the ceiling is not in the view at all, so nothing can point at it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -87,20 +87,51 @@ def build_case_view(
 ) -> CaseView:
     """The case as ``scope`` sees it, capped at ``max_marking`` when given (the caller
     checks that the case itself is not marked above it)."""
+    steps = case_view_steps(services, scope, case, recipient, max_marking)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            view: CaseView = done.value
+            return view
+
+
+STEP = 200
+"""Traces (and ten times as many records) read between two yields of `case_view_steps`."""
+
+
+def case_view_steps(
+    services: Services, scope: Scope, case: Mapping[str, Any], recipient: str,
+    max_marking: Marking | None = None,
+) -> Generator[None, None, CaseView]:
+    """`build_case_view` as steps: it yields every ``STEP`` traces (a 10,000-entity case
+    reads for seconds), so that an exporting request lets the event loop serve others
+    between them (``api.export_fields``); the view it returns is read across the
+    steps, a consistent one only if nothing the caller sees was written meanwhile
+    (the caller checks the view's version)."""
     store = services.store
     scope = scope.capped(max_marking)
     visible = store.entities_by_id(scope, list(case["entities"]))
     members = [e for e in case["entities"] if e in visible]
     upstream = store.view(scope, members, TRACE_DEPTH, UPSTREAM_KINDS, upstream=True)
     included = set(members)
-    for origin in members:
+    for n, origin in enumerate(members, 1):
+        if n % STEP == 0:
+            yield
         for source in analytics.trace_to_source(upstream, origin, max_depth=TRACE_DEPTH).sources:
             for path in source.paths:
                 included.update(path.nodes)
-    records = store.entities_by_id(scope, sorted(included))
+    records: dict[str, EntityRecord] = {}
+    wanted = sorted(included)
+    for at in range(0, len(wanted), 10 * STEP):
+        yield
+        records.update(store.entities_by_id(scope, wanted[at : at + 10 * STEP]))
+    records = {eid: records[eid] for eid in sorted(records)}  # in id order, as read at once
     around = store.view(scope, sorted(records), 1, None)
     relations = []
-    for u in sorted(records):
+    for n, u in enumerate(sorted(records), 1):
+        if n % (10 * STEP) == 0:
+            yield
         for v, keydict in around.succ[u].items():
             if v not in records:
                 continue

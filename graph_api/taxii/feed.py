@@ -24,9 +24,11 @@ where two arrived together), so ``added_after`` and the order agree.
 
 from __future__ import annotations
 
+import asyncio
 import bisect
+import contextlib
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -54,6 +56,7 @@ __all__ = ["EPOCH", "Entry", "Feed", "Feeds", "Position", "stamp"]
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)  # date_added of position 0 (the mapping's epoch)
 _TICK = timedelta(microseconds=1)
 FEEDS_KEPT = 8  # views whose feed is kept (least recently used out)
+SLICE = 2000  # objects folded between two turns of the event loop (`Feed.refresh_slices`)
 Position = tuple[int, str]  # (position, STIX id): where a cursor or an event id points
 Ref = tuple[str, ...]  # ("e", entity) | ("r", source, kind, target) | ("o", org) | ("s", id)
 
@@ -87,6 +90,8 @@ class Feed:
         self.first: dict[str, int] = {}  # entity -> position where it became visible
         self.kinds: dict[str, EntityKind] = {}
         self.static: dict[str, dict[str, Any]] = {}
+        self.changed = False  # whether the last refresh folded anything
+        self.folding = asyncio.Lock()  # one fold at a time (`Feeds.ready`)
         ceiling = scope.ceiling or Marking.RED
         for obj in [*(marking_definition(m) for m in Marking if m.rank <= ceiling.rank),
                     *definition_objects()]:
@@ -136,9 +141,26 @@ class Feed:
     # -- folding the change log ------------------------------------------------
     def refresh(self, store: GraphStore) -> bool:
         """Fold in the reports the store added since; True when there were any."""
+        steps = self._refresh(store)
+        for _ in steps:
+            pass
+        return self.changed
+
+    async def refresh_slices(self, store: GraphStore) -> bool:
+        """`refresh`, letting the event loop serve other requests every ``SLICE``
+        objects: a view's first fold reads every entity of it (seconds at a million).
+        It reads the live view between slices, which only the loop may touch (hence
+        not on a pool thread); a write landing between slices is ignored by this fold
+        (its report is past ``top``) and folded by the next."""
+        for _ in self._refresh(store):
+            await asyncio.sleep(0)
+        return self.changed
+
+    def _refresh(self, store: GraphStore) -> Iterator[None]:
+        self.changed = False
         reports = store.visible_reports(self.scope, self.upto)
         if not reports:
-            return False
+            return
         base = self.last
         position_of: dict[int, int] = {}
         new_orgs: dict[str, int] = {}
@@ -166,7 +188,9 @@ class Feed:
 
         fresh: list[str] = []
         nodes = view.nodes
-        for eid in changes.entities:
+        for n, eid in enumerate(changes.entities, 1):
+            if n % SLICE == 0:
+                yield
             if eid not in nodes:
                 continue
             data = nodes[eid]
@@ -181,20 +205,24 @@ class Feed:
             if self._put(sid, max(spots), ("e", eid)):
                 self.entries[sid].created = self.first[eid]
         candidates = set(changes.relations)
-        for eid in fresh:
+        for n, eid in enumerate(fresh, 1):
+            if n % SLICE == 0:
+                yield
             if eid in view:
                 candidates.update((eid, k, v) for v, keys in view.succ[eid].items() for k in keys)
                 candidates.update((u, k, eid) for u, keys in view.pred[eid].items() for k in keys)
         by_source: dict[str, list[tuple[str, str]]] = {}
         for source, kind, target in candidates:
             by_source.setdefault(source, []).append((kind, target))
-        for source, pairs in by_source.items():
+        for n, (source, pairs) in enumerate(by_source.items(), 1):
+            if n % SLICE == 0:
+                yield
             self._relations(view, source, pairs, position)
         for org, n in new_orgs.items():
             if identity_id(org) not in self.entries:
                 self._put(identity_id(org), n, ("o", org))
         self._settle(cut)
-        return True
+        self.changed = True
 
     def _relations(self, view: nx.MultiDiGraph, source: str, pairs: list[tuple[str, str]],
                    position: Any) -> None:
@@ -273,12 +301,33 @@ class Feeds:
         self._feeds: OrderedDict[str, Feed] = OrderedDict()
 
     def of(self, store: GraphStore, scope: Scope) -> Feed:
-        """The caller's feed, folded up to what the store holds now."""
+        """The caller's feed, folded up to what the store holds now (a request awaits
+        `ready` first, so what is left to fold here is what came meanwhile)."""
+        feed = self._feed(scope)
+        feed.refresh(store)
+        return feed
+
+    async def ready(self, store: GraphStore, scope: Scope) -> Feed:
+        """`of`, folded in slices between which the loop serves other requests (a
+        view's first fold reads all of it); read it before awaiting anything else."""
+        async with self.using(store, scope) as feed:
+            return feed
+
+    @contextlib.asynccontextmanager
+    async def using(self, store: GraphStore, scope: Scope) -> AsyncIterator[Feed]:
+        """The caller's feed folded as `ready` folds it, held for the enclosed request:
+        another request of the same view waits, so no fold runs across its reads (nor
+        across another fold); other views' requests do not wait."""
+        feed = self._feed(scope)
+        async with feed.folding:
+            await feed.refresh_slices(store)
+            yield feed
+
+    def _feed(self, scope: Scope) -> Feed:
         feed = self._feeds.get(scope.view_key)
         if feed is None:
             feed = self._feeds[scope.view_key] = Feed(scope)
             while len(self._feeds) > FEEDS_KEPT:
                 self._feeds.popitem(last=False)
         self._feeds.move_to_end(scope.view_key)
-        feed.refresh(store)
         return feed

@@ -80,7 +80,10 @@ class TaxiiRoutes:
                 root = request.path_params.get("root")
                 if root is not None and root != API_ROOT:
                     raise TaxiiError(404, "Not Found", f"no API root {root!r}")
-                result: Response = await endpoint(request, caller)
+                # the caller's feed folded first, in slices (a view's first fold
+                # reads all of it) and held: no fold runs across this request's reads
+                async with self.feeds.using(self.services.store, caller.scope):
+                    result: Response = await endpoint(request, caller)
                 return result
             except TaxiiError as error:
                 return taxii_error(error)

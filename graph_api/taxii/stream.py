@@ -89,7 +89,7 @@ class Stream:
         next_beat = time.monotonic() + heartbeat
         yield b"retry: 2000\n\n"
         while True:
-            feed = self.feeds.of(store, scope)
+            feed = await self.feeds.ready(store, scope)  # read before the next await
             batch = []
             for pair, entry in feed.after(at):
                 batch.append((pair, entry))
