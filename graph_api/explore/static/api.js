@@ -26,7 +26,50 @@ export const token = {
   clear: () => sessionStorage.removeItem(TOKEN_KEY),
 };
 
+// The time the view is drawn as of: null for now, else the ISO text of an instant
+// (as the API wrote it, microseconds kept: "at or before" compares full precision).
+let asOf = null;
+export const clock = {
+  get: () => asOf,
+  set: (iso) => { asOf = iso || null; },
+};
+
+const timedText = new Map();
+
+/**
+ * ``query`` carrying the operation directive ``@asOf(at: $asOf)``, or null when it is
+ * not a query operation (a mutation is always now). Only the page's own query texts
+ * (``Q``) come here, never text a user typed.
+ */
+export function timed(query) {
+  if (!timedText.has(query)) {
+    const text = query.trimStart();
+    let out = null;
+    if (text.startsWith("{")) {
+      out = `query ($asOf: DateTime!) @asOf(at: $asOf) ${text}`;
+    } else {
+      const m = /^query\s*(\w*)\s*(\(([^)]*)\))?/.exec(text);
+      if (m) {
+        const vars = m[3] ? `${m[3]}, $asOf: DateTime!` : "$asOf: DateTime!";
+        out = `query ${m[1]}(${vars}) @asOf(at: $asOf)${text.slice(m[0].length)}`;
+      }
+    }
+    timedText.set(query, out);
+  }
+  return timedText.get(query);
+}
+
+/**
+ * Ask the API. While the view is drawn as of a past time (``clock``), every query
+ * operation is asked as of it; ``gqlNow`` asks as of now whatever the clock says
+ * (login, the liaison's cases: what exists today).
+ */
 export async function gql(query, variables = {}, bearer = token.get()) {
+  const past = asOf && timed(query);
+  return past ? gqlNow(past, { ...variables, asOf }, bearer) : gqlNow(query, variables, bearer);
+}
+
+export async function gqlNow(query, variables = {}, bearer = token.get()) {
   const endpoint = document.body.dataset.graphql || "/graphql";
   const response = await fetch(endpoint, {
     method: "POST",
@@ -49,10 +92,14 @@ export async function gql(query, variables = {}, bearer = token.get()) {
 }
 
 // Fields every drawn element needs: its marking comes from its visible assertions.
+// Their report times give the time slider its stops.
 const N = `fragment N on Entity { id kind name region status confidence identifierKind value
-  assertions { marking } }`;
+  assertions { marking reportedAt } }`;
 const R = `fragment R on Relation { id kind confidence from { id } to { id }
-  assertions { marking } }`;
+  assertions { marking reportedAt } }`;
+// What happened to an entity, in time order (Entity.timeline).
+const T = `fragment T on TimelineEvent { at kind summary marking recordId cursor
+  reportedBy { id name } }`;
 
 export const Q = {
   me: `{ me { id role org { id name type } } }`,
@@ -72,7 +119,11 @@ export const Q = {
       reportedBy { id name type } sharedWith { id name }
       evidence { id kind description sha256 uri } }
     relations(first: 1) { totalCount }
-  } }`,
+    timeline(first: 20) { ...T }
+  } } ${T}`,
+
+  timeline: `query Timeline($id: ID!, $after: String) { entity(id: $id) {
+    timeline(first: 50, after: $after) { ...T } } } ${T}`,
 
   network: `query Net($seeds: [ID!]!, $maxHops: Int, $kinds: [RelationKind!], $limit: Int) {
     network(seeds: $seeds, maxHops: $maxHops, kinds: $kinds, limit: $limit) {

@@ -47,12 +47,16 @@ export function parseTime(iso) {
 
 const LOCAL = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 const LOCAL_DAY = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+const LOCAL_SECONDS = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
 
-/** ``iso`` in the reader's locale and time zone, e.g. "7 Dec 2026, 20:31". */
-export function localTime(iso, { day = false } = {}) {
+/**
+ * ``iso`` in the reader's locale and time zone, e.g. "7 Dec 2026, 20:31" (``day``:
+ * the date only; ``seconds``: "7 Dec 2026, 20:31:05").
+ */
+export function localTime(iso, { day = false, seconds = false } = {}) {
   const date = parseTime(iso);
   if (!date) return String(iso);
-  return (day ? LOCAL_DAY : LOCAL).format(date);
+  return (day ? LOCAL_DAY : seconds ? LOCAL_SECONDS : LOCAL).format(date);
 }
 
 /** A <time> element: the local time as text, the exact instant in ``datetime`` and its title. */

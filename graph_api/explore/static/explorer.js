@@ -1,9 +1,10 @@
 // The /explore page: search, open, expand, trace, linked entities, rings, plans,
-// cases, exports. Text from the API is only ever set as textContent, never as HTML.
+// cases, exports, and the view as of a past time. Text from the API is only ever set
+// as textContent, never as HTML.
 
-import { ApiError, DEFAULT_LIMIT, Q, clampLimit, gql, token } from "./api.js";
+import { ApiError, DEFAULT_LIMIT, Q, clampLimit, clock, gql, gqlNow, token } from "./api.js";
 import { createCases } from "./cases.js";
-import { $, chip, fmt, h, idCode } from "./dom.js";
+import { $, chip, fmt, h, idCode, localTime } from "./dom.js";
 import {
   GROUP_AT, MARKINGS, STYLE, TLP, edgeData, entityName, nodeData, toGraphML,
 } from "./graph.js";
@@ -13,6 +14,7 @@ import { buildLegend } from "./legend.js";
 import { INTRO, createPanel } from "./panel.js";
 import { createPlan } from "./plan.js";
 import { createRings } from "./rings.js";
+import { createTimeSlider } from "./time.js";
 import { createTrace } from "./trace.js";
 import { createView } from "./view.js";
 
@@ -46,7 +48,9 @@ const cy = cytoscape({
 // -- status and errors -------------------------------------------------------------
 const notes = { view: "", group: "", error: "" };
 function setStatus(key, text) {
-  notes[key] = text;
+  // What was drawn as of a past time says so (the time it was asked as of).
+  notes[key] = key === "view" && text && clock.get()
+    ? `As of ${localTime(clock.get(), { seconds: true })}: ${text}` : text;
   $("status").textContent = [notes.error, notes.view, notes.group].filter(Boolean).join(" · ");
 }
 
@@ -98,11 +102,55 @@ const {
   sizeBy: () => $("size-by").value,
 });
 
+const reportTimes = (x) => (x.assertions || []).map((a) => a.reportedAt);
 function asNode(e, cls) {
   names.set(e.id, entityName(e));
+  time.see(reportTimes(e));
   return { group: "nodes", data: nodeData(e), classes: cls || "" };
 }
-const asEdge = (r, walkFrom) => ({ group: "edges", data: edgeData(r, walkFrom) });
+function asEdge(r, walkFrom) {
+  time.see(reportTimes(r));
+  return { group: "edges", data: edgeData(r, walkFrom) };
+}
+
+// -- the view as of a time -----------------------------------------------------------
+// Each action that draws remembers how to draw again (a step); one that replaces the
+// view starts the recipe afresh, one that adds to it (expand, open, "add to the view")
+// appends. Moving the time slider replays the recipe with every query asked as of
+// the chosen time, so the graph shows what was known then, and only that.
+let recipe = [];
+let replaying = false;
+
+function remember(step, replace) {
+  if (replaying) return;
+  recipe = replace ? [step] : [...recipe, step];
+}
+
+async function replay(stale) {
+  const steps = recipe;
+  const selected = cy.nodes(":selected").not(".group").not(".ring-group").map((n) => n.id());
+  replaying = true;
+  try {
+    if (steps.length) {
+      resetView();
+      $("analysis").replaceChildren();
+      setStatus("view", "");
+    }
+    for (const step of steps) {
+      if (stale()) return;
+      await step();
+    }
+  } finally {
+    replaying = false;
+  }
+  if (stale()) return;
+  const kept = selected.filter((id) => cy.getElementById(id).nonempty());
+  if (kept.length) selectOnly(kept);
+  await panel.render();
+  if (steps.length && cy.nodes().empty()) setStatus("view", "nothing of this view had been reported yet");
+}
+
+const time = createTimeSlider({ hold, replay });
 
 /** Select exactly these (the panel follows), without moving the view. */
 function selectOnly(ids) {
@@ -117,7 +165,7 @@ async function login(candidate) {
   $("login-error").textContent = "";
   let me;
   try {
-    me = (await gql(Q.me, {}, candidate)).me;
+    me = (await gqlNow(Q.me, {}, candidate)).me;
   } catch (err) {
     $("login-error").textContent = err.code === "UNAUTHENTICATED"
       ? "That token was refused." : `Could not log in: ${err.message}`;
@@ -132,7 +180,7 @@ async function login(candidate) {
   $("details").replaceChildren(h("p", { class: "muted" }, INTRO));
   let mutations = [];
   try {
-    const t = (await gql(Q.mutations)).__type;
+    const t = (await gqlNow(Q.mutations)).__type;
     mutations = t ? t.fields.map((f) => f.name) : [];
   } catch {
     mutations = [];
@@ -155,6 +203,8 @@ function logout(message = "") {
   token.clear();
   state.me = null;
   resetView();
+  recipe = [];
+  time.reset();
   names.clear();
   rings.clear();
   ["results", "rings", "analysis"].forEach((id) => $(id).replaceChildren());
@@ -227,6 +277,7 @@ async function openEntity(id) {
         return;
       }
       draw([asNode(e)], [], { replace: false, layout: "none" });
+      remember(() => openEntity(id), false);
       const node = cy.getElementById(e.id);
       const ext = cy.extent();
       if (cy.nodes().length > 1) node.position({ x: ext.x1 + ext.w / 2, y: ext.y1 + ext.h / 2 });
@@ -248,6 +299,7 @@ async function expand(id) {
     const before = cy.elements().not(":parent").length;
     const replace = cy.getElementById(id).empty() && !keep();
     const added = draw(nodes, edges, { replace, layout: replace ? "cluster" : "none" });
+    remember(() => expand(id), replace);
     added.anchor = id;
     if (!big.on && !replace) placeAround(added);
     if (!big.on) labels.refresh();
@@ -271,6 +323,7 @@ async function network(seeds, { maxHops = Number($("hops").value) || 1, cap = li
     draw(net.nodes.map((e) => asNode(e)), net.relations.map((r) => asEdge(r)), {
       replace: !keep(), layout: "cluster",
     });
+    remember(() => network(seeds, { maxHops, cap }), !keep());
     await frame();
     const t2 = now();
     timings.network = { api: t1 - t0, draw: t2 - t1, total: t2 - t0, ...timings.lastDraw };
@@ -291,6 +344,7 @@ async function linked(id) {
       l.path.relations.forEach((r) => edges.push(asEdge(r)));
     }
     draw(nodes, edges, { replace: !keep(), layout: "cluster", classes: { origin: [id] } });
+    remember(() => linked(id), !keep());
     selectOnly([id]);
     const list = h("ol", { class: "list" });
     linkedEntities.forEach((l) => {
@@ -340,17 +394,20 @@ function exportGraphml() {
 
 // -- panels ------------------------------------------------------------------------------------
 const { trace } = createTrace(cy, {
-  gql, run, draw, asNode, asEdge, selectOnly, setStatus, labels, limit, keep, timings, quote,
+  gql, run, draw, asNode, asEdge, selectOnly, setStatus, labels, limit, keep, timings, quote, remember,
   openEntity: (id) => openEntity(id),
 });
 const { findRings, drawRings, list: ringList } = createRings(cy, {
-  gql, run, draw, asNode, asEdge, selectOnly, setStatus, limit, keep, timings, nameOf,
+  gql, run, draw, asNode, asEdge, selectOnly, setStatus, limit, keep, timings, nameOf, remember,
   openEntity: (id) => openEntity(id), boxes: rings,
 });
 const actions = { expand, trace, linked, select: (id) => selectOnly([id]) };
-const panel = createPanel(cy, { gql, run, hold, actions, rings, names });
-const cases = createCases(cy, { gql, run, setStatus, download, names });
-const plan = createPlan(cy, { gql, run, setStatus, draw, asNode, asEdge, labels, names, quote, selectOnly });
+const panel = createPanel(cy, { gql, run, hold, actions, rings, names, time });
+// A liaison's cases and packages are today's, whatever time the view is drawn as of.
+const cases = createCases(cy, { gql: gqlNow, run, setStatus, download, names });
+const plan = createPlan(cy, {
+  gql, run, setStatus, draw, asNode, asEdge, labels, names, quote, selectOnly, remember,
+});
 buildLegend($("legend-items"));
 const pictures = rasterize(); // node pictures as bitmaps, while the reader logs in
 
@@ -376,6 +433,7 @@ $("relayout").addEventListener("click", () => {
 });
 $("clear").addEventListener("click", () => {
   resetView();
+  recipe = [];
   setStatus("view", "");
   $("analysis").replaceChildren();
 });
@@ -415,8 +473,9 @@ cy.on("tap", (ev) => {
 // For tests and benchmarks: the drawn graph and what the page measured.
 window.explorer = {
   cy, state, timings, draw, trace, expand, linked, openEntity, search, findRings, drawRings,
-  network, plan, cases, labels, names, nameOf,
+  network, plan, cases, labels, names, nameOf, time,
   rings: ringList,
+  steps: () => recipe.length,
   graphml: () => toGraphML(viewElements()), TLP, MARKINGS, GROUP_AT, big, toggleGroup,
   drawnIds: () => cy.nodes().not(".group").not(".ring-group").map((n) => n.id()).sort(),
   loadedIds: () => viewElements().nodes.filter((n) => !n.compound).map((n) => n.id).sort(),

@@ -1,7 +1,8 @@
 // The details panel follows the selection, whatever made it: a click, a box drag, a
 // trace (its origin), an expansion (the node expanded), a ring (its box), a path. One
 // entity: who reported it, under which marking, with what confidence and evidence;
-// one relation: its assertions; several: their names; none: what to do.
+// one relation: its assertions; several: their names; none: what to do. An entity's
+// timeline says what was known of it when, each event a way to view the graph then.
 
 import { Q } from "./api.js";
 import { $, chip, fmt, h, idCode, isIsoTime, timeEl } from "./dom.js";
@@ -37,7 +38,8 @@ export function assertionBox(a) {
 /**
  * The panel over ``cy``. ``env``: gql, run(label, fn, quiet), hold() (marks the page
  * busy until the returned function is called), actions {expand, trace, linked},
- * rings (ring box id -> what the API said of it), names (id -> name).
+ * rings (ring box id -> what the API said of it), names (id -> name), time (the
+ * time slider: see(times), choose(iso)).
  */
 export function createPanel(cy, env) {
   let seq = 0;
@@ -65,7 +67,39 @@ export function createPanel(cy, env) {
         e.kind !== "IDENTIFIER" ? h("button", { type: "button", id: "d-trace", on: { click: () => trace(e.id) } }, "Trace to source") : null,
         h("button", { type: "button", id: "d-linked", on: { click: () => linked(e.id) } }, "Linked entities")),
       h("h3", {}, `Assertions (${e.assertions.length})`),
-      ...e.assertions.map(assertionBox));
+      ...e.assertions.map(assertionBox),
+      timeline(e));
+  }
+
+  function eventRow(ev) {
+    return h("li", { class: "event", data: { kind: ev.kind, at: ev.at } },
+      h("div", {}, timeEl(ev.at), " ", h("span", { class: "event-kind" }, ev.kind), " ",
+        ev.marking ? chip(ev.marking) : null),
+      h("div", {}, ev.summary),
+      h("div", { class: "meta" }, ev.reportedBy ? `by ${ev.reportedBy.name}` : "",
+        h("button", { type: "button", class: "as-of", title: "Draw the view as it stood at this event",
+          on: { click: () => env.time.choose(ev.at) } }, "View as of this")));
+  }
+
+  /** The entity's timeline (Entity.timeline), oldest first, paged by cursor. */
+  function timeline(e) {
+    const events = e.timeline || [];
+    env.time.see([...events.map((ev) => ev.at), ...e.assertions.map((a) => a.reportedAt)]);
+    const list = h("ol", { class: "list timeline", id: "timeline" }, events.map(eventRow));
+    const more = h("button", { type: "button", id: "timeline-more", hidden: events.length < 20 }, "Later events");
+    let after = events.length ? events[events.length - 1].cursor : null;
+    more.addEventListener("click", () => env.run("Timeline", async () => {
+      const { entity } = await env.gql(Q.timeline, { id: e.id, after });
+      const page = entity ? entity.timeline : [];
+      env.time.see(page.map((ev) => ev.at));
+      page.forEach((ev) => list.append(eventRow(ev)));
+      if (page.length) after = page[page.length - 1].cursor;
+      more.hidden = page.length < 50;
+    }, true));
+    return h("section", { id: "timeline-box" },
+      h("h3", {}, "Timeline"),
+      events.length ? list : h("p", { class: "muted" }, "Nothing recorded yet."),
+      more);
   }
 
   async function entity(id, my) {
@@ -84,6 +118,7 @@ export function createPanel(cy, env) {
     const { entity } = await env.gql(Q.relation, { id: d.relFrom, kinds: [d.kind] });
     if (my !== seq) return;
     const rel = entity && entity.relations.edges.map((x) => x.node).find((r) => r.id === d.id);
+    if (rel) env.time.see(rel.assertions.map((a) => a.reportedAt));
     const name = (id) => env.names.get(id) || cy.getElementById(id).data("fullName") || id;
     $("details").replaceChildren(
       h("h3", {}, d.kind, " ", chip(d.marking)),

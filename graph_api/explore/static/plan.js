@@ -11,7 +11,8 @@ const pct = (x) => `${(100 * x).toFixed(1)} %`;
 
 /**
  * The Plan panel over ``cy``. ``env``: gql, run, setStatus, draw, asNode, asEdge,
- * labels, names, quote(id), selectOnly(ids).
+ * labels, names, quote(id), selectOnly(ids), remember(step, replace) (how to draw the
+ * plan again, as of another time).
  */
 export function createPlan(cy, env) {
   let available = false;
@@ -39,12 +40,15 @@ export function createPlan(cy, env) {
   const depth = () => Math.min(8, Math.max(1, Number($("max-depth").value) || 6));
   const brand = () => $("plan-brand").value || null;
 
-  async function makePlan(ev) {
+  /** The plan for the form's brand and budget (``given``: those of an earlier plan). */
+  async function makePlan(ev, given = null) {
     if (ev) ev.preventDefault();
     await env.run("Plan", async () => {
-      const budget = Math.min(100, Math.max(1, Number($("plan-budget").value) || 2));
-      const { interdictionPlan: p } = await env.gql(Q.plan, { brand: brand(), budget, maxDepth: depth() });
-      plan = { ...p, brand: brand() };
+      const budget = given ? given.budget : Math.min(100, Math.max(1, Number($("plan-budget").value) || 2));
+      const b = given ? given.brand : brand();
+      const { interdictionPlan: p } = await env.gql(Q.plan, { brand: b, budget, maxDepth: depth() });
+      plan = { ...p, brand: b };
+      env.remember(() => makePlan(null, { brand: b, budget }), true);
       removed.clear();
       p.steps.forEach((s) => removed.add(s.entity.id));
       const picks = p.steps.map((s) => s.entity.id);
@@ -60,7 +64,7 @@ export function createPlan(cy, env) {
         });
       }
       await simulate();
-      env.setStatus("view", `Plan for ${brand() ? env.quote(brand()) : "every brand"}, budget ${budget}: `
+      env.setStatus("view", `Plan for ${b ? env.quote(b) : "every brand"}, budget ${budget}: `
         + `${picks.map((id) => env.quote(id)).join(", ") || "nothing to pick"} cut ${p.cut} of `
         + `${p.listingsConsidered} listings`);
     });

@@ -11,7 +11,8 @@ const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimat
 
 /**
  * Rings over ``cy``. ``env``: gql, run, draw, asNode, asEdge, selectOnly, setStatus,
- * limit(), keep(), timings, nameOf(id), openEntity(id), boxes (box id -> the ring).
+ * limit(), keep(), timings, nameOf(id), openEntity(id), boxes (box id -> the ring),
+ * remember(step, replace) (how to draw the rings again, as of another time).
  */
 export function createRings(cy, env) {
   const { gql, run, draw, asNode, asEdge, selectOnly, setStatus, limit, keep, timings, nameOf } = env;
@@ -19,10 +20,11 @@ export function createRings(cy, env) {
 
   const ringName = (ring, i) => (ring.knownRing ? ring.knownRing.name || nameOf(ring.knownRing.id) : `Candidate ${i + 1}`);
   let ringList = [];
+  let minSize = 3; // of the candidates listed
 
-  async function findRings() {
+  async function findRings(size = null) {
     await run("Rings", async () => {
-      const minSize = Math.max(1, Number($("ring-min").value) || 3);
+      minSize = size || Math.max(1, Number($("ring-min").value) || 3);
       const { rings: found } = await gql(Q.rings, { minSize, first: 20 });
       ringList = found.map((ring, i) => ({ ...ring, title: ringName(ring, i) }));
       $("rings").replaceChildren(...ringList.map((ring) => h("li", { data: { id: ring.id } },
@@ -65,6 +67,11 @@ export function createRings(cy, env) {
         replace: !keep(), layout: "cluster", compounds, parents, scores,
         classes: { member: Object.keys(parents), key, source: list.flatMap((r) => r.sources.map((s) => s.id)) },
       });
+      const shown = {
+        ids: new Set(list.map((r) => r.id)), minSize,
+        members: new Set(list.flatMap((r) => r.members.map((m) => m.id))),
+      };
+      env.remember(() => again(shown), !keep());
       selectOnly(list.length === 1 ? [`ring:${list[0].id}`] : []);
       await frame();
       timings.rings = { api: t1 - t0, draw: now() - t1, total: now() - t0, ...timings.lastDraw };
@@ -85,6 +92,17 @@ export function createRings(cy, env) {
         + `${net.nodes.length.toLocaleString()} entities`
         + (net.truncated ? `; truncated at ${limit().toLocaleString()}` : ""));
     });
+  }
+
+  /**
+   * The rings drawn before, as the candidates found now (at the clock's time) have
+   * them: the same candidate, or any sharing a member with them.
+   */
+  async function again(shown) {
+    await findRings(shown.minSize);
+    const match = ringList.filter((r) => shown.ids.has(r.id) || r.members.some((m) => shown.members.has(m.id)));
+    if (match.length) await drawRings(match);
+    else setStatus("view", "none of those ring members was in a ring candidate");
   }
 
   return { findRings, drawRings, list: () => ringList };

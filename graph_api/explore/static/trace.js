@@ -10,7 +10,8 @@ const frame = () => new Promise((r) => requestAnimationFrame(() => requestAnimat
 
 /**
  * Traces over ``cy``. ``env``: gql, run, draw, asNode, asEdge, selectOnly, setStatus,
- * labels, limit(), keep(), timings, quote(id), openEntity(id).
+ * labels, limit(), keep(), timings, quote(id), openEntity(id), remember(step, replace)
+ * (how to draw the trace again, as of another time).
  */
 export function createTrace(cy, env) {
   const { gql, run, draw, asNode, asEdge, selectOnly, setStatus, labels, limit, keep, timings, quote } = env;
@@ -40,6 +41,7 @@ export function createTrace(cy, env) {
         replace: !keep(), layout: "trace", scores,
         classes: { origin: [t.origin.id], source: t.sources.map((s) => s.entity.id) },
       });
+      env.remember(() => trace(id), !keep());
       selectOnly([t.origin.id]); // the panel shows the origin, not what was open before
       await frame();
       const t2 = now();

@@ -1,0 +1,122 @@
+"""The time slider (issue 25 item 5): the view redrawn as it stood at a past time.
+
+The demo, then a later report: BazaarHub finds a new listing on RunFast Outlet and
+closes the storefront. Moved back before that report, the drawn graph is exactly
+the API's answer as of then (the listing gone, the storefront's status then), every
+query of the redraw carries ``@asOf`` and the page says which time it shows; back to
+now, today's view again; an event of the entity's timeline draws the view at it.
+This module has a demo server of its own (the fixture is per module), so the report
+changes no other test's world.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.explore.conftest import Demo, Page
+
+pytestmark = pytest.mark.e2e
+
+MakeTab = Callable[..., Page]
+
+STORE = "store-runfast-outlet"
+LATE = "listing-sw-late-01"
+REPORT = "mutation($input: ReportInput!) { submitReport(input: $input) { reportId created } }"
+TIMES = "query($id: ID!) { entity(id: $id) { status assertions { reportedAt } } }"
+NETWORK_AS_OF = """query($seeds: [ID!]!, $asOf: DateTime!) @asOf(at: $asOf) {
+  network(seeds: $seeds, maxHops: 1) { nodes { id status } relations { id } } }"""
+NETWORK = """query($seeds: [ID!]!) {
+  network(seeds: $seeds, maxHops: 1) { nodes { id status } relations { id } } }"""
+
+
+def status_of(page: Page, id: str) -> Any:
+    return page.js(f"window.explorer.cy.getElementById('{id}').data('status')")
+
+
+def queries_since(page: Page, start: int) -> list[dict[str, Any]]:
+    bodies = [p["body"] for p in page.posts[start:]]
+    return [b for b in bodies if not b["query"].lstrip().startswith("mutation")]
+
+
+def test_the_time_slider_redraws_the_view_as_of_a_past_time(tab: MakeTab, demo: Demo) -> None:
+    before = demo.gql("bazaarhub", TIMES, {"id": STORE})["entity"]
+    assert before["status"] != "CLOSED"
+    demo.gql("bazaarhub", REPORT, {"input": {
+        "source": "PLATFORM_DATA", "confidence": 0.9, "marking": "GREEN",
+        "entities": [
+            {"id": STORE, "kind": "STOREFRONT", "status": "CLOSED"},
+            {"id": LATE, "kind": "LISTING", "name": "Stridewell Trail Surge late copy",
+             "status": "LIVE"},
+        ],
+        "relations": [{"kind": "LISTS", "from": STORE, "to": LATE, "confidence": 0.9}],
+    }})
+    late = demo.gql("bazaarhub", TIMES, {"id": LATE})["entity"]["assertions"][0]["reportedAt"]
+    today = demo.gql("bazaarhub", NETWORK, {"seeds": [STORE]})["network"]
+    assert LATE in {n["id"] for n in today["nodes"]}
+
+    page = tab("bazaarhub")
+    page.search("RunFast", "")
+    page.page.click(f"#results li[data-id='{STORE}'] button:has-text('Expand')")
+    page.idle()
+    assert page.drawn() == {n["id"] for n in today["nodes"]}
+    assert status_of(page, STORE) == "CLOSED"
+    assert page.page.inner_text("#as-of-text") == "Now"
+
+    # The slider's stops are the report times the reader was shown; the last is the
+    # late report's, and one step before it the view is as of the stop before.
+    stops = page.js("window.explorer.time.stops()")
+    assert stops[-1] == late and len(stops) >= 2
+    then = stops[-2]
+    expected = demo.gql("bazaarhub", NETWORK_AS_OF, {"seeds": [STORE], "asOf": then})["network"]
+    assert LATE not in {n["id"] for n in expected["nodes"]}
+    status_then = {n["id"]: n["status"] for n in expected["nodes"]}[STORE]
+    assert status_then == before["status"]
+
+    start = len(page.posts)
+    page.page.focus("#as-of")
+    page.page.keyboard.press("ArrowLeft")  # as of the late report itself
+    page.page.keyboard.press("ArrowLeft")  # as of the stop before it
+    page.idle()
+    assert page.drawn() == {n["id"] for n in expected["nodes"]}
+    assert LATE not in page.drawn()
+    assert status_of(page, STORE) == status_then
+    assert page.page.inner_text("#as-of-text").startswith("Viewing as of")
+    assert page.page.is_visible("#as-of-now")
+    assert page.page.inner_text("#status").startswith("As of")
+    asked = queries_since(page, start)
+    assert asked, "the redraw asked nothing"
+    for body in asked:
+        assert "@asOf(at: $asOf)" in body["query"], body["query"]
+    assert {body["variables"]["asOf"] for body in asked} <= {late, then}
+    assert asked[-1]["variables"]["asOf"] == then
+    # The panel shows the storefront as of then: no event after it in its timeline.
+    page.until("document.querySelector('#details .entity-title') !== null")
+    shown = page.page.eval_on_selector_all("#timeline li", "els => els.map(e => e.dataset.at)")
+    assert shown and late not in shown
+    page.shot("explore-as-of.png")
+
+    start = len(page.posts)
+    page.page.click("#as-of-now")
+    page.idle()
+    assert page.drawn() == {n["id"] for n in today["nodes"]}
+    assert status_of(page, STORE) == "CLOSED"
+    assert page.page.inner_text("#as-of-text") == "Now"
+    assert page.page.is_hidden("#as-of-now")
+    asked = queries_since(page, start)
+    assert asked and not any("@asOf" in body["query"] for body in asked)
+
+    # The storefront's timeline (today's) has the late report; its button draws the
+    # view as of it, which holds the late listing ("at or before").
+    event = f"#timeline li[data-at='{late}'] button.as-of"
+    while not page.page.query_selector(event) and page.page.is_visible("#timeline-more"):
+        page.page.click("#timeline-more")
+        page.idle()
+    page.page.click(event)
+    page.idle()
+    assert page.js("window.explorer.time.at()") == late
+    assert LATE in page.drawn()
+    assert status_of(page, STORE) == "CLOSED"
+    assert not page.errors
