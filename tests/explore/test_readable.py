@@ -327,11 +327,17 @@ def test_times_are_local_and_words_do_not_break(german_tab: Page, demo: Demo) ->
     page.idle()
     answer = demo.gql("stridewell", """query($id: ID!) { entity(id: $id) {
         assertions { reportedAt } } }""", {"id": entity})["entity"]["assertions"]
-    shown = page.page.eval_on_selector_all(
-        "#details time", "els => els.map(e => [e.getAttribute('datetime'), e.textContent])")
+    times = "els => els.map(e => [e.getAttribute('datetime'), e.textContent])"
+    shown = page.page.eval_on_selector_all("#details .assertion time", times)
     assert len(shown) == len(answer)
     for (_, text), assertion in zip(shown, answer, strict=True):
         at = datetime.fromisoformat(assertion["reportedAt"]).astimezone(ZoneInfo("Asia/Shanghai"))
+        assert at.strftime("%d.%m.%Y") in text and at.strftime("%H:%M") in text, (text, at)
+    # The timeline's events are local times too.
+    events = page.page.eval_on_selector_all("#timeline time", times)
+    assert events
+    for iso, text in events:
+        at = datetime.fromisoformat(iso).astimezone(ZoneInfo("Asia/Shanghai"))
         assert at.strftime("%d.%m.%Y") in text and at.strftime("%H:%M") in text, (text, at)
     details = page.page.inner_text("#details")
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", details), details  # no raw ISO left

@@ -26,6 +26,7 @@ const state = {
   canOpenCase: false,
   canExport: false,
   cursor: null,
+  searched: false, // a search was made: a time change asks it again
   busy: 0,
 };
 const timings = {};
@@ -136,6 +137,8 @@ async function replay(stale) {
       $("analysis").replaceChildren();
       setStatus("view", "");
     }
+    // The search results listed beside the view, as of the time too.
+    if (state.searched) await search(false);
     for (const step of steps) {
       if (stale()) return;
       await step();
@@ -202,6 +205,7 @@ async function login(candidate) {
 function logout(message = "") {
   token.clear();
   state.me = null;
+  state.searched = false;
   resetView();
   recipe = [];
   time.reset();
@@ -249,6 +253,7 @@ function entityRow(e) {
 }
 
 async function search(more = false) {
+  state.searched = true;
   await run("Search", async () => {
     const variables = {
       search: $("search").value.trim() || null,
