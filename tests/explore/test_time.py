@@ -11,6 +11,7 @@ changes no other test's world.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -30,6 +31,11 @@ NETWORK_AS_OF = """query($seeds: [ID!]!, $asOf: DateTime!) @asOf(at: $asOf) {
   network(seeds: $seeds, maxHops: 1) { nodes { id status } relations { id } } }"""
 NETWORK = """query($seeds: [ID!]!) {
   network(seeds: $seeds, maxHops: 1) { nodes { id status } relations { id } } }"""
+
+
+def listed(page: Page, selector: str) -> list[str]:
+    ids: list[str] = page.page.eval_on_selector_all(selector, "els => els.map(e => e.dataset.id)")
+    return ids
 
 
 def status_of(page: Page, id: str) -> Any:
@@ -159,3 +165,59 @@ def test_a_trace_as_of_before_its_origin_was_reported_draws_nothing(
     listed = page.page.eval_on_selector_all("#results li[data-id]",
                                             "els => els.map(e => e.dataset.id)")
     assert listed == [LATE]
+
+PLAN_AS_OF = """query($brand: ID, $asOf: DateTime!) @asOf(at: $asOf) {
+  interdictionPlan(brand: $brand, budget: 2) { steps { entity { id } } } }"""
+RINGS_AS_OF = """query($asOf: DateTime!) @asOf(at: $asOf) {
+  rings(minSize: 3, first: 20) { id members { id } } }"""
+
+
+def test_plans_and_rings_are_asked_again_as_of_the_time(
+    tab: MakeTab, demo: Demo, late: str
+) -> None:
+    brand = "brand-stridewell"
+    page = tab("ipcu")
+    if not page.page.is_visible("#plan-box"):
+        pytest.skip("the API has no interdictionPlan yet")
+    page.page.select_option("#plan-brand", brand)
+    page.page.click("#plan-form button[type=submit]")
+    page.page.wait_for_selector("#plan-steps li")
+    page.idle()
+    stops = page.js("window.explorer.time.stops()")
+    then = stops[len(stops) // 2]
+    start = len(page.posts)
+    page.js(f"window.explorer.time.choose({json.dumps(then)})")
+    page.idle()
+    expected = demo.gql("ipcu", PLAN_AS_OF, {"brand": brand, "asOf": then}, role="investigator")
+    picks = [s["entity"]["id"] for s in expected["interdictionPlan"]["steps"]]
+    assert listed(page, "#plan-steps li") == picks
+    asked = queries_since(page, start)
+    assert any("interdictionPlan" in b["query"] for b in asked)
+    assert all(b["variables"].get("asOf") == then for b in asked), asked
+
+    # Rings: the list and the drawn candidate are the ones found as of the time.
+    rings = demo.gql("ipcu", RINGS_AS_OF, {"asOf": then})["rings"]
+    assert rings, "a ring of the demo was known by then"
+    ring = rings[0]
+    page.js("window.explorer.time.now()")
+    page.idle()
+    page.page.click("#rings-form button[type=submit]")
+    page.page.wait_for_selector("#rings li")
+    page.idle()
+    # Today's candidate sharing a member with it (a candidate's id is its members').
+    today = page.js("window.explorer.rings().map(r => [r.id, r.members.map(m => m.id)])")
+    members_then = {m["id"] for m in ring["members"]}
+    same = next(id for id, members in today if members_then & set(members))
+    page.page.click(f"#rings li[data-id='{same}'] .draw-ring")
+    page.idle()
+    start = len(page.posts)
+    page.js(f"window.explorer.time.choose({json.dumps(then)})")
+    page.idle()
+    assert listed(page, "#rings li[data-id]") == [r["id"] for r in rings]
+    box = f"window.explorer.cy.getElementById('ring:{ring['id']}')"
+    members = page.js(f"{box}.children().map(n => n.id())")
+    assert sorted(members) == sorted(m["id"] for m in ring["members"])
+    asked = queries_since(page, start)
+    assert any("rings(" in b["query"] for b in asked)
+    assert all(b["variables"].get("asOf") == then for b in asked), asked
+    assert not page.errors
