@@ -26,7 +26,7 @@ const state = {
   canOpenCase: false,
   canExport: false,
   cursor: null,
-  searched: false, // a search was made: a time change asks it again
+  searched: null, // the last search's text and kind: a time change asks it again
   busy: 0,
 };
 const timings = {};
@@ -138,7 +138,7 @@ async function replay(stale) {
       setStatus("view", "");
     }
     // The search results listed beside the view, as of the time too.
-    if (state.searched) await search(false);
+    if (state.searched) await search(false, state.searched);
     for (const step of steps) {
       if (stale()) return;
       await step();
@@ -205,7 +205,7 @@ async function login(candidate) {
 function logout(message = "") {
   token.clear();
   state.me = null;
-  state.searched = false;
+  state.searched = null;
   resetView();
   recipe = [];
   time.reset();
@@ -252,12 +252,13 @@ function entityRow(e) {
     actionsFor(e));
 }
 
-async function search(more = false) {
-  state.searched = true;
+/** Search the form's text and kind (``again``: those of the last search, as of the clock). */
+async function search(more = false, again = null) {
+  const asked = again || { search: $("search").value.trim() || null, kind: $("kind").value || null };
+  if (!more) state.searched = asked;
   await run("Search", async () => {
     const variables = {
-      search: $("search").value.trim() || null,
-      kind: $("kind").value || null,
+      ...asked,
       first: 50,
       after: more ? state.cursor : null,
     };
@@ -424,7 +425,7 @@ $("login-form").addEventListener("submit", (ev) => {
 });
 $("logout").addEventListener("click", () => logout());
 $("search-form").addEventListener("submit", (ev) => { ev.preventDefault(); search(false); });
-$("more").addEventListener("click", () => search(true));
+$("more").addEventListener("click", () => search(true, state.searched));
 $("network-of-results").addEventListener("click", () => {
   const ids = [...document.querySelectorAll("#results li[data-id]")].map((li) => li.dataset.id);
   if (ids.length) network(ids);

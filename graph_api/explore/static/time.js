@@ -30,6 +30,7 @@ function localInput(iso) {
  */
 export function createTimeSlider(env) {
   const seen = new Map(); // microseconds -> the ISO text the API wrote
+  const texts = new Set(); // every text seen (most repeat: one report, many assertions)
   let stops = []; // ISO texts, oldest first
   let dirty = false;
   let wanted = 0;
@@ -38,7 +39,8 @@ export function createTimeSlider(env) {
   /** Remember times the reader was shown; the slider grows its stops soon after. */
   function see(times) {
     for (const t of times) {
-      if (!t) continue;
+      if (!t || texts.has(t)) continue;
+      texts.add(t);
       const k = micros(t);
       if (k === null || seen.has(k)) continue;
       seen.set(k, t);
@@ -123,6 +125,7 @@ export function createTimeSlider(env) {
       wanted += 1;
       clock.set(null);
       seen.clear();
+      texts.clear();
       stops = [];
       render();
     },
