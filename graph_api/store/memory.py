@@ -100,9 +100,14 @@ class MemoryStore(IndexedReads, SqliteReportLog):
         self.db.close()
 
     def before_fork(self) -> None:
-        """Ready to be forked (graph_api.prefork): the database's connection closed, as
-        no SQLite connection may cross a fork; each forked process opens its own
-        (`after_fork`) and follows the database from what this one had applied."""
+        """Ready to be forked (graph_api.prefork): what every worker would build on first
+        use built once here, to be shared (the text index's words: cut by each worker at
+        its first search, they cost it 20 s and made ~2 GiB of shared pages its own at
+        1M, as cutting reads every text); the database's connection closed, as no SQLite
+        connection may cross a fork; each forked process opens its own (`after_fork`)
+        and follows the database from what this one had applied."""
+        if self.text is not None:
+            self.text.prepare()
         self.db.close()
 
     def after_fork(self) -> None:

@@ -395,12 +395,17 @@ class TextIndex:
         segments = np.concatenate(parts).astype(np.int32) if parts else np.zeros(0, np.int32)
         self._levels = [_Level(words, ptr, segments)]
 
+    def prepare(self) -> None:
+        """Cut every segment into words now, as the first search would (a server about to
+        fork its workers does it once for all of them: graph_api.prefork)."""
+        if not self._searched:
+            self._searched = True
+            self.flush()
+
     def candidates(self, text: str) -> I32:
         """Segments that may hold ``text`` (every one that does; exactly those when the
         text is one word: `exact`), each once, ascending."""
-        if not self._searched:  # the first search: every segment is cut into words
-            self._searched = True
-            self.flush()
+        self.prepare()
         runs = patterns(text)
         if not runs:
             return np.arange(len(self.node), dtype=np.int32)  # separators only: all
