@@ -240,8 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--asker", default="stridewell", help="the org asking whole-graph work")
     parser.add_argument("--prober", default="voltra", help="the org whose entity reads probe")
     parser.add_argument("--liaison", default="ipcu", help="the REGULATOR org exporting")
-    parser.add_argument("--case-members", type=int, default=3000,
-                        help="listings in the exported case (their traces add the rest)")
+    parser.add_argument("--case-members", type=int, default=1000,
+                        help="listings in the exported case (their traces add the rest; "
+                        "a case names at most 1,000)")
     parser.add_argument("--asyncio-debug", action="store_true",
                         help="the server logs its loop's slow steps (server.log beside --db)")
     parser.add_argument("--out", type=Path)

@@ -348,10 +348,28 @@ def followed(
     )
 
 
+BY_INDEX = 16
+"""Wanted ids up to which `_positions` finds each by ``list.index`` (a scan in C, a few
+ms at a million ids) rather than by one pass in Python (0.6-0.9 s at a million ids on
+the loaded 2-core machine: `followed` runs on the request loop)."""
+
+
 def _positions(ids: list[str], wanted: set[str]) -> dict[str, int]:
-    """The positions of the ``wanted`` ids found in ``ids`` (one pass)."""
+    """The positions of the ``wanted`` ids found in ``ids`` (ids are distinct).
+
+    >>> _positions(["a", "b", "c"], {"c", "x"}), _positions(["a", "b"], set())
+    ({'c': 2}, {})
+    """
     if not wanted:
         return {}
+    if len(wanted) <= BY_INDEX:
+        found: dict[str, int] = {}
+        for n in sorted(wanted):
+            try:
+                found[n] = ids.index(n)
+            except ValueError:
+                continue
+        return found
     return {n: i for i, n in enumerate(ids) if n in wanted}
 
 
