@@ -12,7 +12,12 @@ changes no other test's world.
 from __future__ import annotations
 
 import json
+import time
+import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +30,7 @@ MakeTab = Callable[..., Page]
 
 STORE = "store-runfast-outlet"
 LATE = "listing-sw-late-01"
+OPEN_CASE = "mutation($input: CaseInput!) { openCase(input: $input) { id openedAt } }"
 REPORT = "mutation($input: ReportInput!) { submitReport(input: $input) { reportId created } }"
 TIMES = "query($id: ID!) { entity(id: $id) { status assertions { reportedAt } } }"
 NETWORK_AS_OF = """query($seeds: [ID!]!, $asOf: DateTime!) @asOf(at: $asOf) {
@@ -47,11 +53,23 @@ def queries_since(page: Page, start: int) -> list[dict[str, Any]]:
     return [b for b in bodies if not b["query"].lstrip().startswith("mutation")]
 
 
+@dataclass(frozen=True)
+class World:
+    case: str  # the IP Crime Unit's case of the storefront, opened after the demo
+    opened: str
+    late: str  # the time of BazaarHub's report after that
+
+
 @pytest.fixture(scope="module")
-def late(demo: Demo) -> str:
-    """The time of BazaarHub's report after the demo: a new listing on the storefront,
-    which it closes."""
+def world(demo: Demo) -> World:
+    """After the demo, a liaison opens a case of the storefront; then BazaarHub reports
+    a new listing on the storefront, and closes it."""
     assert demo.gql("bazaarhub", TIMES, {"id": STORE})["entity"]["status"] != "CLOSED"
+    case = demo.gql("ipcu", OPEN_CASE, {"input": {
+        "title": "RunFast before the closure", "entities": [STORE], "marking": "AMBER"}},
+        role="liaison")["openCase"]
+    # Two seconds on, a time can be typed (to the second) between the case and the report.
+    time.sleep(2.1)
     demo.gql("bazaarhub", REPORT, {"input": {
         "source": "PLATFORM_DATA", "confidence": 0.9, "marking": "GREEN",
         "entities": [
@@ -61,8 +79,13 @@ def late(demo: Demo) -> str:
         ],
         "relations": [{"kind": "LISTS", "from": STORE, "to": LATE, "confidence": 0.9}],
     }})
-    at: str = demo.gql("bazaarhub", TIMES, {"id": LATE})["entity"]["assertions"][0]["reportedAt"]
-    return at
+    at = demo.gql("bazaarhub", TIMES, {"id": LATE})["entity"]["assertions"][0]["reportedAt"]
+    return World(case["id"], case["openedAt"], at)
+
+
+@pytest.fixture(scope="module")
+def late(world: World) -> str:
+    return world.late
 
 
 def test_the_time_slider_redraws_the_view_as_of_a_past_time(
@@ -220,4 +243,58 @@ def test_plans_and_rings_are_asked_again_as_of_the_time(
     asked = queries_since(page, start)
     assert any("rings(" in b["query"] for b in asked)
     assert all(b["variables"].get("asOf") == then for b in asked), asked
+    assert not page.errors
+
+
+def test_a_liaison_exports_a_case_as_of_the_time_viewed(
+    tab: MakeTab, world: World, tmp_path: Path
+) -> None:
+    page = tab("ipcu", "liaison")
+    page.page.click("#cases-button")
+    page.idle()
+    page.search("RunFast", "")
+    page.page.click(f"#results li[data-id='{STORE}'] button:has-text('Expand')")
+    page.idle()
+
+    def export(as_of: bool) -> tuple[dict[str, Any], str]:
+        page.page.click(f"#case-list li[data-id='{world.case}'] button.export-case")
+        assert page.page.is_visible("#export-as-of-row") == as_of
+        if as_of:
+            page.page.check("#export-as-of")
+        page.page.fill("#export-recipient", "Putian police, case officer")
+        for other in ("STIX21", "I2_CSV", "FTM_JSONL"):
+            page.page.uncheck(f"#export-{other}")
+        with page.page.expect_download() as info:
+            page.page.click("#case-export button[type=submit]")
+        path = tmp_path / f"{as_of}-{info.value.suggested_filename}"
+        info.value.save_as(path)
+        page.idle()
+        with zipfile.ZipFile(path) as package:
+            graphml = next(n for n in package.namelist() if n.endswith(".graphml"))
+            return json.loads(package.read("manifest.json")), package.read(graphml).decode()
+
+    # A whole second after the case was opened, before the report: typed in the reader's
+    # own time zone.
+    opened = datetime.fromisoformat(world.opened)
+    then = opened.replace(microsecond=0) + timedelta(seconds=2)
+    assert opened < then < datetime.fromisoformat(world.late)
+    typed = page.js(f"""(() => {{
+      const d = new Date({int(then.timestamp() * 1000)});
+      const p = (n) => String(n).padStart(2, '0');
+      return `${{d.getFullYear()}}-${{p(d.getMonth() + 1)}}-${{p(d.getDate())}}T`
+        + `${{p(d.getHours())}}:${{p(d.getMinutes())}}:${{p(d.getSeconds())}}`;
+    }})()""")
+    page.page.fill("#as-of-pick", typed)
+    page.idle()
+    assert datetime.fromisoformat(page.js("window.explorer.time.at()")) == then
+    assert page.page.inner_text("#as-of-text").startswith("Viewing as of")
+    manifest, graphml = export(as_of=True)
+    assert datetime.fromisoformat(manifest["as_of"]) == then
+    assert STORE in graphml and "CLOSED" not in graphml  # the storefront as it stood then
+
+    page.page.click("#as-of-now")
+    page.idle()
+    manifest, graphml = export(as_of=False)
+    assert "as_of" not in manifest
+    assert STORE in graphml and "CLOSED" in graphml
     assert not page.errors

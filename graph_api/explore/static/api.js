@@ -169,8 +169,9 @@ export const Q = {
   cases: `{ cases { id title status openedAt marking entities { id } } }`,
 
   exportCase: `mutation ExportCase($id: ID!, $recipient: String!, $formats: [ExportFormat!]!,
-      $maxMarking: Marking) {
-    exportCase(id: $id, recipient: $recipient, formats: $formats, maxMarking: $maxMarking) {
+      $maxMarking: Marking, $asOf: DateTime) {
+    exportCase(id: $id, recipient: $recipient, formats: $formats, maxMarking: $maxMarking,
+        asOf: $asOf) {
       id createdAt downloadUrl manifestSha256 files { name bytes sha256 } case { id title } } }`,
 
   brands: `{ entities(kind: BRAND, first: 200) { edges { node { id name } } } }`,

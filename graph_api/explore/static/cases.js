@@ -1,9 +1,10 @@
 // A liaison's cases, in the right-hand panel (never over the graph): open the
-// selected entities as a case, export a case as a signed package and download it.
+// selected entities as a case, export a case as a signed package and download it,
+// as it stands today or, while the view is drawn as of a past time, as of that time.
 // The package is fetched with the bearer token (the download needs it) and saved
 // from memory: no token in a URL.
 
-import { Q, token } from "./api.js";
+import { Q, clock, token } from "./api.js";
 import { $, chip, h, idCode, localTime, timeEl } from "./dom.js";
 import { strictest } from "./graph.js";
 
@@ -61,6 +62,12 @@ export function createCases(cy, env) {
     $("export-title").textContent = `Export “${c.title}”`;
     $("export-max").value = "";
     $("export-result").replaceChildren();
+    // Offered only while a past time is viewed; today's package unless asked.
+    const at = clock.get();
+    $("export-as-of-row").hidden = !at;
+    $("export-as-of").checked = false;
+    $("export-as-of-text").textContent = at
+      ? `as of ${localTime(at, { seconds: true })}, the time viewed (the case must be open by then)` : "";
     $("case-export").hidden = false;
     show();
     $("export-recipient").focus();
@@ -74,14 +81,16 @@ export function createCases(cy, env) {
       env.setStatus("error", "Pick at least one format.");
       return;
     }
+    const asOf = $("export-as-of").checked ? clock.get() : null;
     await env.run("Export", async () => {
       const { exportCase: pkg } = await env.gql(Q.exportCase, {
         id: current.id, recipient: $("export-recipient").value.trim(), formats,
-        maxMarking: $("export-max").value || null,
+        maxMarking: $("export-max").value || null, asOf,
       });
       const name = await fetchPackage(pkg);
       $("export-result").replaceChildren(
-        h("p", {}, "Package ", idCode(pkg.id), " of ", timeEl(pkg.createdAt), `: ${pkg.files.length} files, saved as ${name}.`),
+        h("p", {}, "Package ", idCode(pkg.id), " of ", timeEl(pkg.createdAt),
+          asOf ? [" as of ", timeEl(asOf)] : null, `: ${pkg.files.length} files, saved as ${name}.`),
         h("ul", { class: "files" }, pkg.files.map((f) => h("li", {}, `${f.name} (${f.bytes.toLocaleString()} bytes)`))),
         h("p", { class: "muted" }, "manifest sha256 ", idCode(pkg.manifestSha256)),
         h("button", { type: "button", on: { click: () => env.run("Download", () => fetchPackage(pkg)) } }, "Download again"));

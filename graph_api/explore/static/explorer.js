@@ -409,7 +409,8 @@ const { findRings, drawRings, list: ringList } = createRings(cy, {
 });
 const actions = { expand, trace, linked, select: (id) => selectOnly([id]) };
 const panel = createPanel(cy, { gql, run, hold, actions, rings, names, time });
-// A liaison's cases and packages are today's, whatever time the view is drawn as of.
+// A liaison's cases are today's, whatever time the view is drawn as of (a package
+// may be asked as of it: exportCase(asOf:)).
 const cases = createCases(cy, { gql: gqlNow, run, setStatus, download, names });
 const plan = createPlan(cy, {
   gql, run, setStatus, draw, asNode, asEdge, labels, names, quote, selectOnly, remember,
