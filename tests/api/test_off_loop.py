@@ -377,3 +377,47 @@ def test_a_request_waiting_for_its_turn_keeps_its_budget_and_leaves_the_queue(
         assert "errors" not in again
 
     asyncio.run(main())
+
+
+def test_an_export_read_in_steps_is_read_again_when_the_view_moves_meanwhile(
+    services: Services, world: dict[str, Scope], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The case view is read on the loop in steps; a write the exporter sees landing
+    between two steps makes the read start again, so the package is one moment's view
+    (here: the later one, holding the new relation)."""
+    from graph_api.api import export_fields
+    from graph_api.export import case_view as case_view_module
+    from graph_api.workflow.cases import open_case
+
+    liaison = services.scope_for(services.issue_token(services.find_org("police"),
+                                                      "liaison")[0])
+    case = open_case(services, liaison, "ring", ["l1", "l4"])
+    monkeypatch.setattr(case_view_module, "SLICE_SECONDS", 0.0)  # yield at every step
+    steps = case_view_module.case_view_steps
+    reads = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(1)
+        gen = steps(*args, **kwargs)
+        next(gen)  # the first step read; then a write the liaison sees lands
+        if len(reads) == 1:
+            services.submit_report(world["acme"], supply("g5", 1))  # l1 -> w1 again, w1 -> x1
+            services.submit_report(world["acme"], {
+                "reportId": "g6", "source": "OSINT", "confidence": 0.9, "marking": "GREEN",
+                "entities": [{"id": "l1", "kind": "LISTING"}, {"id": "w4", "kind": "WAREHOUSE"}],
+                "relations": [{"kind": "SHIPS_FROM", "from": "l1", "to": "w4"}]})
+        yield
+        return (yield from gen)
+
+    monkeypatch.setattr(export_fields, "case_view_steps", counted)
+
+    async def main() -> Any:
+        return await export_fields._case_view(services, liaison, case, "court", None)
+
+    view = asyncio.run(main())
+    assert len(reads) == 2  # read again after the write
+    at_once = case_view_module.build_case_view(services, liaison, case, "court")
+    pairs = {(r.source, r.target) for r in view.relations}
+    assert ("l1", "w4") in pairs
+    assert pairs == {(r.source, r.target) for r in at_once.relations}
+    assert [e.id for e in view.entities] == [e.id for e in at_once.entities]
