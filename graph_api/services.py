@@ -13,13 +13,14 @@ import secrets
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from graph_api import deadline
 from graph_api.access import Action, Reporters, Scope, check_role_for_org
 from graph_api.audit import AuditEntry, digest_of
 from graph_api.bearer import bearer_token
+from graph_api.clock import utc_now
 from graph_api.config import Settings
 from graph_api.errors import Unauthenticated
 from graph_api.keyfiles import (
@@ -47,10 +48,6 @@ Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 CACHED = 256  # whole-graph answers kept (`Services.cached`), over every view
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def hash_token(token: str) -> str:

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,7 @@ from graph_api.api.cost import CostBudgets, Costing, costing
 from graph_api.api.exchange import Answer, GraphQLRequest, Status
 from graph_api.api.persisted import FOLDER, PersistedDocuments, is_hash, sha256_of
 from graph_api.api.schema import limit_rules
+from graph_api.clock import one_instant
 from graph_api.config import Settings
 from graph_api.model import OrgType
 
@@ -179,7 +181,9 @@ class Operations:
         if kind is OperationType.SUBSCRIPTION:
             return await self._subscribe(operation, document, variables, operation_name)
         status = Status.EXECUTED
-        with audited(operation, variables) as outcome:
+        # A mutation happens at one instant: the times it writes are the history's.
+        instant = one_instant() if kind is OperationType.MUTATION else nullcontext()
+        with instant, audited(operation, variables) as outcome:
             result = await self._planned(operation, query, document, variables, operation_name)
             if result is None:
                 executor = self._executor(operation, document, variables, operation_name)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from graph_api.access import Scope
 from graph_api.audit import AuditEntry
+from graph_api.clock import one_instant
 from graph_api.model import OrgType
 from graph_api.workflow.enforcement import serve_restriction
 from graph_api.workflow.ladder import RESTRICTION_DAYS
@@ -129,9 +130,12 @@ async def sweep_forever(services: Services, every: float = 60.0, batch: int = 20
     while True:
         await asyncio.sleep(every)
         try:
-            while sweep_batch(services, services.clock(), batch) == batch:
-                await asyncio.sleep(0)
-            while expire_batch(services, services.clock(), batch) == batch:
-                await asyncio.sleep(0)
+            for step in (sweep_batch, expire_batch):
+                while True:
+                    with one_instant():  # a batch's records at the time they carry
+                        done = step(services, services.clock(), batch)
+                    if done < batch:
+                        break
+                    await asyncio.sleep(0)
         except Exception:  # keep sweeping; the next tick retries
             log.exception("the notice sweep failed")
