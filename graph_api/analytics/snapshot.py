@@ -29,7 +29,15 @@ from graph_api.store.scoped_view import (
     visible_relations,
 )
 
-__all__ = ["ColumnMirror", "Snapshot", "detached_read", "distinct", "followed", "snapshot"]
+__all__ = [
+    "ColumnMirror",
+    "IdIndex",
+    "Snapshot",
+    "detached_read",
+    "distinct",
+    "followed",
+    "snapshot",
+]
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -68,6 +76,7 @@ class Snapshot:
         "conf",
         "derived",
         "memo",
+        "index",
     )
 
     def __init__(
@@ -84,12 +93,16 @@ class Snapshot:
         self.src, self.dst, self.rel, self.rels, self.conf = edges
         self.derived: dict[str, Any] = {}
         self.memo: dict[str, Any] = {} if memo is None else memo
+        self.index: IdIndex | None = None  # positions by id (`IdIndex`), when built
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def position(self, node: str) -> int | None:
-        """The position of ``node``, None when the view does not have it (a scan)."""
+        """The position of ``node``, None when the view does not have it (a scan, or a
+        look-up in `index` when built)."""
+        if self.index is not None:
+            return self.index.find(self.ids, node)
         try:
             return self.ids.index(node)
         except ValueError:
@@ -270,7 +283,7 @@ def followed(
     if len(entities) + len(pairs) > FOLLOW_AT_MOST:
         return None
     before = len(sn.ids)
-    at = _positions(sn.ids, entities | {n for pair in pairs for n in pair})
+    at = _positions(sn, entities | {n for pair in pairs for n in pair})
     ids = list(sn.ids)
     kinds, regions = list(sn.kinds), list(sn.regions)
     kind_code, region_code = _named(kinds), _named(regions)
@@ -300,7 +313,7 @@ def followed(
         todo.update((n, v) for v in G.succ[n])
         todo.update((u, n) for u in G.pred[n])
     missing = {x for pair in todo for x in pair if x not in at}
-    at.update(_positions(sn.ids, missing))
+    at.update(_positions(sn, missing))
     rel_code = _named(sn.rels)
     rels = list(sn.rels)
     old: list[int] = []  # pair keys (in the new numbering) whose relations are read again
@@ -333,7 +346,7 @@ def followed(
         keys_now = sn.src * size + sn.dst
         found = np.minimum(np.searchsorted(dropped, keys_now), len(dropped) - 1)
         kept = dropped[found] != keys_now
-    return Snapshot(
+    after = Snapshot(
         ids,
         (kind_of, kinds),
         (region_of, regions),
@@ -346,31 +359,79 @@ def followed(
         ),
         memo=sn.memo,
     )
+    if sn.index is not None:  # the ids before are where they were: only the new ones added
+        after.index = sn.index.grown(ids, before)
+    return after
 
 
-BY_INDEX = 16
-"""Wanted ids up to which `_positions` finds each by ``list.index`` (a scan in C, a few
-ms at a million ids) rather than by one pass in Python (0.6-0.9 s at a million ids on
-the loaded 2-core machine: `followed` runs on the request loop)."""
+class IdIndex:
+    """A snapshot's positions by id without a dict of a million entries: the ids'
+    ``hash`` sorted (8 bytes each) with their positions, for the first ``size`` ids,
+    and a dict of the ids appended after them (`followed` appends, never moves).
 
+    >>> ids = ["w", "s", "f"]
+    >>> index = IdIndex.of(ids)
+    >>> index.find(ids, "f"), index.find(ids, "x")
+    (2, None)
+    >>> ids.append("n")
+    >>> index.grown(ids, 3).find(ids, "n")
+    3
 
-def _positions(ids: list[str], wanted: set[str]) -> dict[str, int]:
-    """The positions of the ``wanted`` ids found in ``ids`` (ids are distinct).
-
-    >>> _positions(["a", "b", "c"], {"c", "x"}), _positions(["a", "b"], set())
-    ({'c': 2}, {})
+    Notes
+    -----
+    Cost: built in slices of `STRINGS_SLICE` ids (hashing holds the GIL; sorting does
+    not), tens of ms at a million ids, off the request loop with the snapshot; a
+    look-up is a binary search (the loop finds a write's few ids at once, where a
+    scan of a million ids took 0.2-0.6 s at load 7).
     """
+
+    __slots__ = ("hashes", "order", "size", "tail")
+
+    def __init__(self, hashes: IntArray, order: IntArray, size: int, tail: dict[str, int]
+                 ) -> None:
+        self.hashes, self.order, self.size, self.tail = hashes, order, size, tail
+
+    @classmethod
+    def of(cls, ids: list[str]) -> IdIndex:
+        hashes = np.empty(len(ids), dtype=np.int64)
+        for at in range(0, len(ids), STRINGS_SLICE):
+            part = ids[at : at + STRINGS_SLICE]
+            hashes[at : at + len(part)] = np.fromiter(map(hash, part), dtype=np.int64,
+                                                      count=len(part))
+        order = np.argsort(hashes, kind="stable")
+        return cls(hashes[order], order, len(ids), {})
+
+    def find(self, ids: list[str], node: str) -> int | None:
+        """The position of ``node`` in ``ids`` (the list this index was made for)."""
+        found = self.tail.get(node)
+        if found is not None:
+            return found
+        key = hash(node)
+        lo = int(np.searchsorted(self.hashes, key, side="left"))
+        hi = int(np.searchsorted(self.hashes, key, side="right"))
+        for k in range(lo, hi):
+            i = int(self.order[k])
+            if ids[i] == node:
+                return i
+        return None
+
+    def grown(self, ids: list[str], start: int) -> IdIndex:
+        """The index of ``ids``, which holds this index's ids up to ``start`` where they
+        were, then new ones."""
+        tail = {n: i for n, i in self.tail.items() if i < start}
+        tail.update(zip(ids[start:], range(start, len(ids)), strict=True))
+        return IdIndex(self.hashes, self.order, self.size, tail)
+
+
+def _positions(sn: Snapshot, wanted: set[str]) -> dict[str, int]:
+    """The positions of the ``wanted`` ids found in the snapshot (ids are distinct): by
+    its `IdIndex` when it has one, else one pass over its ids."""
     if not wanted:
         return {}
-    if len(wanted) <= BY_INDEX:
-        found: dict[str, int] = {}
-        for n in sorted(wanted):
-            try:
-                found[n] = ids.index(n)
-            except ValueError:
-                continue
-        return found
-    return {n: i for i, n in enumerate(ids) if n in wanted}
+    if sn.index is not None:
+        found = {n: sn.index.find(sn.ids, n) for n in wanted}
+        return {n: i for n, i in found.items() if i is not None}
+    return {n: i for i, n in enumerate(sn.ids) if n in wanted}
 
 
 def _named(names: list[str]) -> dict[str, int]:
@@ -394,7 +455,9 @@ def _code(codes: dict[str, int], names: list[str], name: str | None) -> int:
 
 def _build(G: Any) -> Snapshot:
     with no_collection():
-        return _read(G)
+        built = _read(G)
+        built.index = IdIndex.of(built.ids)
+        return built
 
 
 def _read(G: Any) -> Snapshot:
