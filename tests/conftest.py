@@ -2,7 +2,9 @@
 
 The ``store_kind`` parameter runs a test on every store: ``memory`` always,
 ``neo4j`` when ``GRAPH_API_TEST_NEO4J_URI`` names a Bolt server (``make test``
-starts one).
+starts one). ``make test`` runs the suite in two processes (pytest-xdist, a test
+file per process at a time): each process has a database of its own on the one
+Bolt server (``worker_database``), so no test empties another's.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from graph_api.access import Scope
@@ -21,7 +24,39 @@ from graph_api.model import OrgType
 from graph_api.services import Services
 
 NEO4J_URI = os.environ.get("GRAPH_API_TEST_NEO4J_URI")
+ARCADEDB_HTTP = os.environ.get("GRAPH_API_TEST_ARCADEDB_HTTP")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1... under pytest-xdist
 STORE_KINDS = ["memory", "neo4j"]
+
+
+def worker_database(name: str) -> str:
+    """``name`` for this test process: suffixed by its xdist worker, if any."""
+    return f"{name}_{WORKER}" if WORKER else name
+
+
+def arcadedb_command(text: str) -> None:
+    """A server command (``create database X``) by ArcadeDB's HTTP API."""
+    auth = ("root", os.environ.get("GRAPH_API_TEST_NEO4J_PASSWORD", ""))
+    httpx.post(f"{ARCADEDB_HTTP}/api/v1/server", auth=auth, json={"command": text},
+               timeout=60).raise_for_status()
+
+
+def ensure_databases(*names: str) -> None:
+    auth = ("root", os.environ.get("GRAPH_API_TEST_NEO4J_PASSWORD", ""))
+    existing = httpx.get(f"{ARCADEDB_HTTP}/api/v1/databases", auth=auth,
+                         timeout=60).json()["result"]
+    for name in names:
+        if name not in existing:
+            arcadedb_command(f"create database {name}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Under xdist, this process's own database on the Bolt server, named in the
+    environment every store setting (and every server a test starts) reads."""
+    if WORKER and NEO4J_URI and ARCADEDB_HTTP:
+        database = worker_database(os.environ.get("GRAPH_API_TEST_NEO4J_DATABASE", "neo4j"))
+        ensure_databases(database)
+        os.environ["GRAPH_API_TEST_NEO4J_DATABASE"] = database
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 

@@ -46,14 +46,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from graphql import parse, validate
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
 from graph_api.api.schema import build_schema
-from tests.conftest import NEO4J_URI
+from tests.conftest import (
+    ARCADEDB_HTTP,
+    NEO4J_URI,
+    arcadedb_command,
+    ensure_databases,
+    worker_database,
+)
 from tests.security import noninterference_ops as ops
 from tests.security.noninterference_battery import (
     ADMIN,
@@ -70,7 +75,6 @@ EXAMPLES = int(os.environ.get("GRAPH_API_NONINTERFERENCE_EXAMPLES", "100"))
 STEPS = int(os.environ.get("GRAPH_API_NONINTERFERENCE_STEPS", "25"))
 CONTROL_EXAMPLES = 5
 NEO4J_EXAMPLES = int(os.environ.get("GRAPH_API_NONINTERFERENCE_NEO4J_EXAMPLES", "5"))
-ARCADEDB_HTTP = os.environ.get("GRAPH_API_TEST_ARCADEDB_HTTP")
 
 
 def run_machine(ids: Ids, folder: Path, examples: int, store: str = "memory",
@@ -183,20 +187,11 @@ def neo4j_databases() -> Iterator[tuple[str, str]]:
         pytest.skip("no Bolt server: set GRAPH_API_TEST_NEO4J_URI (make test does)")
     if ARCADEDB_HTTP is None:
         pytest.skip("two worlds need two databases: set GRAPH_API_TEST_ARCADEDB_HTTP")
-    auth = ("root", os.environ.get("GRAPH_API_TEST_NEO4J_PASSWORD", ""))
-    names = ("noninterference_a", "noninterference_b")
-
-    def command(text: str) -> None:
-        httpx.post(f"{ARCADEDB_HTTP}/api/v1/server", auth=auth,
-                   json={"command": text}).raise_for_status()
-
-    existing = httpx.get(f"{ARCADEDB_HTTP}/api/v1/databases", auth=auth).json()["result"]
-    for name in names:
-        if name not in existing:
-            command(f"create database {name}")
+    names = (worker_database("noninterference_a"), worker_database("noninterference_b"))
+    ensure_databases(*names)
     yield names
     for name in names:
-        command(f"drop database {name}")
+        arcadedb_command(f"drop database {name}")
 
 
 @pytest.mark.neo4j
