@@ -299,7 +299,12 @@ class Services:
 
     def _in_process_job(self, store: GraphInProcess, scope: Scope, name: str, arg: Any,
                         compute: Callable[[Any], T]) -> Prepared[T]:
-        from graph_api.analytics.snapshot import CACHE_KEY, ColumnMirror, detached_read
+        from graph_api.analytics.snapshot import (
+            CACHE_KEY,
+            PENDING_KEY,
+            ColumnMirror,
+            detached_read,
+        )
 
         view = self.store.view(scope)  # follows the database first
         version = self.store.view_version(scope)
@@ -309,7 +314,7 @@ class Services:
         self._make_room(key)
         derived = self._kept.cache(scope.view_key, version, view, store.changes_since)
         stand_in = _Detached(derived)
-        if CACHE_KEY in derived:
+        if CACHE_KEY in derived or PENDING_KEY in derived:  # kept, or followed over writes
             return Prepared.ready(Job(work=lambda: compute(stand_in), done=self._keep(key)))
         columns = store.columns
         assert columns is not None

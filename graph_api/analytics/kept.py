@@ -14,8 +14,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from graph_api.analytics.snapshot import CACHE_KEY, Snapshot, followed
-from graph_api.gc_pause import no_collection
+from graph_api.analytics.snapshot import CACHE_KEY, PENDING_KEY, Snapshot, follow_read
 
 __all__ = ["KeptViews"]
 
@@ -54,7 +53,9 @@ class KeptViews:
     -----
     Cost: a dictionary look-up; following a kept snapshot costs what
     `graph_api.analytics.snapshot.followed` costs (tens of milliseconds for
-    one report at a million entities), where reading the view costs seconds.
+    one report at a million entities), where reading the view costs seconds:
+    here only its reading of the changes (`follow_read`), its numpy work over
+    every relation where the snapshot is first asked (a whole-graph job's thread).
     """
 
     def __init__(self, size: int = KEPT_VIEWS) -> None:
@@ -84,10 +85,9 @@ class KeptViews:
             changes = None if changes_since is None else changes_since(kept[0])
             if isinstance(before, Snapshot) and changes is not None:
                 del self._kept[view_key]  # the old snapshot goes as soon as it is followed
-                with no_collection():
-                    after = followed(before, view, *changes)
-                if after is not None:
-                    derived[CACHE_KEY] = after
+                finish = follow_read(before, view, *changes)  # what it reads of the view
+                if finish is not None:  # its numpy work: where the snapshot is first asked
+                    derived[PENDING_KEY] = finish
         self._kept.pop(view_key, None)
         while len(self._kept) >= self.size:
             self._kept.popitem(last=False)

@@ -35,6 +35,7 @@ __all__ = [
     "Snapshot",
     "detached_read",
     "distinct",
+    "follow_read",
     "followed",
     "snapshot",
 ]
@@ -44,6 +45,9 @@ FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
 CACHE_KEY = "graph_api.analytics.snapshot"
+PENDING_KEY = "graph_api.analytics.snapshot.pending"
+"""Where a view's cache may hold, instead of its snapshot, the second step of following
+an earlier one (`follow_read`): `snapshot` runs it, on the thread that asks."""
 
 
 class Snapshot:
@@ -218,7 +222,8 @@ def snapshot(G: Any) -> Snapshot:
     found = None if cache is None else cache.get(CACHE_KEY)
     if isinstance(found, Snapshot):
         return found
-    built = _build(G)
+    pending = None if cache is None else cache.pop(PENDING_KEY, None)
+    built = pending() if pending is not None else _build(G)
     if cache is not None:
         cache[CACHE_KEY] = built
     return built
@@ -279,12 +284,23 @@ def followed(
     the view's mappings: tens of milliseconds at a million nodes for a report,
     where `snapshot` reads every node and relation (seconds).
     """
+    finish = follow_read(sn, G, entities, pairs)
+    return None if finish is None else finish()
+
+
+def follow_read(
+    sn: Snapshot, G: Any, entities: Iterable[str], pairs: Iterable[tuple[str, str]]
+) -> Callable[[], Snapshot] | None:
+    """`followed` in two steps: what it reads of ``G`` (the changed nodes and pairs,
+    the neighbours of a node that came into view), read now, on the thread that owns
+    the store; and the rest, the numpy work over every relation (a few hundred ms at
+    3.4M relations on the loaded machine, too long for the request loop), returned
+    to be run on any thread. None when it cannot follow."""
     entities, pairs = set(entities), set(pairs)
     if len(entities) + len(pairs) > FOLLOW_AT_MOST:
         return None
     before = len(sn.ids)
     at = _positions(sn, entities | {n for pair in pairs for n in pair})
-    ids = list(sn.ids)
     kinds, regions = list(sn.kinds), list(sn.regions)
     kind_code, region_code = _named(kinds), _named(regions)
     moved: list[tuple[int, int, int]] = []  # (position, kind, region) of changed nodes
@@ -296,8 +312,7 @@ def followed(
                 return None  # facts only add: a node leaving the view is not a write
             continue
         if i is None:
-            i = at[n] = len(ids)
-            ids.append(n)
+            i = at[n] = before + len(came)
             came.append(n)
         data = G.nodes[n]
         moved.append(
@@ -317,7 +332,7 @@ def followed(
     rel_code = _named(sn.rels)
     rels = list(sn.rels)
     old: list[int] = []  # pair keys (in the new numbering) whose relations are read again
-    size = len(ids)
+    size = before + len(came)
     src: list[int] = []
     dst: list[int] = []
     rel: list[int] = []
@@ -334,6 +349,22 @@ def followed(
             dst.append(j)
             rel.append(_code(rel_code, rels, plain(key)))
             conf.append(confidence_of(keys[key]))
+
+    def finish() -> Snapshot:
+        with no_collection():
+            return _followed(sn, came, moved, (src, dst, rel, rels, conf), old, kinds, regions)
+
+    return finish
+
+
+def _followed(sn: Snapshot, came: list[str], moved: list[tuple[int, int, int]],
+              edges: tuple[list[int], list[int], list[int], list[str], list[float]],
+              old: list[int], kinds: list[str], regions: list[str]) -> Snapshot:
+    """`follow_read`'s second step: reads nothing but ``sn`` and what the first read."""
+    src, dst, rel, rels, conf = edges
+    before = len(sn.ids)
+    ids = sn.ids + came
+    size = len(ids)
     kind_of, region_of = sn.kind, sn.region
     if moved:
         where, k, r = (np.asarray(c, dtype=np.int64) for c in zip(*moved, strict=True))
