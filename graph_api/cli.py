@@ -110,10 +110,13 @@ def _serve_forked(services: Any, args: argparse.Namespace) -> int:
     import uvicorn
 
     from graph_api.api.app import create_app
-    from graph_api.prefork import Workers, forked, listening_socket, ready_to_fork
+    from graph_api.prefork import Workers, forked, listening_socket, owned_bytes, ready_to_fork
 
+    if args.recycle_worker_at < 0:
+        raise ValueError("--recycle-worker-at must be 0 (never) or more")
     sock = listening_socket(args.host, args.port)
     ready_to_fork(services)
+    recycle = int(args.recycle_worker_at * owned_bytes(os.getpid(), "Rss"))
 
     def work() -> None:
         forked(services)
@@ -123,7 +126,7 @@ def _serve_forked(services: Any, args: argparse.Namespace) -> int:
 
     print(f"serving http://{args.host}:{args.port}/graphql with {args.workers} workers "
           f"(process {os.getpid()} holds the graph they share)", flush=True)
-    status = Workers(args.workers, work).run()
+    status = Workers(args.workers, work, recycle_bytes=recycle).run()
     sock.close()
     print("stopped", flush=True)
     return status
@@ -447,6 +450,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1,
                        help="server processes; on the embedded store they share one graph "
                             "loaded before they start (docs/deploy.md)")
+    serve.add_argument("--recycle-worker-at", type=float, default=0.5, metavar="FRACTION",
+                       help="with --workers on the embedded store: replace a worker once "
+                            "the pages it no longer shares exceed this fraction of the "
+                            "loaded graph's (default 0.5; 0: never)")
     serve.set_defaults(run=cmd_serve)
 
     org = sub.add_parser("org", help="manage orgs").add_subparsers(

@@ -20,15 +20,19 @@ page (copy on write):
   operation and every second), so a write acknowledged by one worker is seen
   by the next read on any other.
 - **the parent** (`Workers.run`) does nothing else: it waits, forks a new worker
-  in place of one that died (the newcomer catches up from the parent's load),
-  and on SIGTERM or SIGINT stops every worker (SIGTERM, then SIGKILL after
-  ``GRACE_SECONDS``) and returns.
+  in place of one that died (the newcomer catches up from the parent's load), and
+  on SIGTERM or SIGINT stops every worker (SIGTERM, then SIGKILL after
+  ``GRACE_SECONDS``) and returns. It also replaces a worker that has come to own
+  too many pages (``Workers.recycle_bytes``; below): forked again, a worker shares
+  the parent's pages again.
 
 What stays shared is what no worker writes to. A Python object that a worker
 reads has its reference count written, so the pages of the objects a worker's
-requests touch become that worker's own; numpy arrays' data (the fact columns,
-the indexes) are only read and stay shared. ``bench/bench_workers_memory.py``
-measures both (docs/deploy.md, "Several workers").
+requests touch become that worker's own (and the parent's copy of a page every
+worker has copied is left to the parent alone); numpy arrays' data (the fact
+columns, the indexes) are only read and stay shared. So a worker's own share
+grows with the part of the graph it has read, which is what recycling bounds.
+``bench/bench_workers_memory.py`` measures it (docs/deploy.md, "Several workers").
 """
 
 from __future__ import annotations
@@ -44,13 +48,21 @@ import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from graph_api.services import Services
 from graph_api.store.memory import MemoryStore
 
-__all__ = ["GRACE_SECONDS", "Workers", "forked", "listening_socket", "ready_to_fork"]
+__all__ = [
+    "GRACE_SECONDS",
+    "Workers",
+    "forked",
+    "listening_socket",
+    "owned_bytes",
+    "ready_to_fork",
+]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +70,8 @@ GRACE_SECONDS = 30.0
 """How long stopped workers may take to finish their requests before SIGKILL."""
 POLL_SECONDS = 0.2
 """How often the parent looks for workers that ended and for a stop signal."""
+RECYCLE_CHECK_SECONDS = 5.0
+"""How often the parent reads how many pages each worker owns (``recycle_bytes``)."""
 QUICK_EXIT_SECONDS = 10.0
 QUICK_EXITS = 3
 """A worker ending this soon after its start, this many times in a row, is not
@@ -122,8 +136,13 @@ class Workers:
     count: int
     work: Callable[[], None]
     grace: float = GRACE_SECONDS
+    recycle_bytes: int = 0
+    """A worker that owns more than this (pages no longer shared: `owned_bytes`) is
+    replaced by a new fork, which shares the parent's pages again; 0: never."""
     pids: dict[int, float] = field(default_factory=dict)  # worker pid -> its start
+    retiring: dict[int, float] = field(default_factory=dict)  # pid -> when told to stop
     _stop: int | None = None
+    _checked: float = 0.0
 
     def run(self) -> int:
         """Start the workers and keep them until SIGTERM or SIGINT; the exit status."""
@@ -155,6 +174,7 @@ class Workers:
             ended = _reap()
             for pid, status in ended:
                 started = self.pids.pop(pid, None)
+                self.retiring.pop(pid, None)
                 if started is None or self._stop is not None:
                     continue
                 lived = time.monotonic() - started
@@ -167,11 +187,37 @@ class Workers:
                           file=sys.stderr, flush=True)
                     return 1
                 self._spawn()
+            self._recycle()
             time.sleep(POLL_SECONDS)
         return 0
 
+    def _recycle(self) -> None:
+        """Replace the worker owning the most pages of its own once that is over
+        ``recycle_bytes``: a new worker forked first (the listening socket never
+        lacks one), then the old one stopped as at shutdown (its requests finish).
+        One at a time; one still finishing after ``grace`` is killed."""
+        now = time.monotonic()
+        for pid, told in self.retiring.items():
+            if now - told > self.grace:
+                _kill(pid, signal.SIGKILL)
+        if not self.recycle_bytes or self.retiring or now - self._checked < RECYCLE_CHECK_SECONDS:
+            return
+        self._checked = now
+        owned = {pid: owned_bytes(pid) for pid in self.pids}
+        pid = max(owned, key=owned.__getitem__, default=0)
+        if not pid or owned[pid] <= self.recycle_bytes:
+            return
+        print(f"worker {pid} owns {owned[pid] >> 20} MiB of its own, over "
+              f"{self.recycle_bytes >> 20} MiB: replacing it", file=sys.stderr, flush=True)
+        self._spawn()
+        del self.pids[pid]
+        self.retiring[pid] = now
+        _kill(pid, signal.SIGTERM)
+
     def _stop_all(self) -> None:
         """SIGTERM to every worker, SIGKILL to those still running after ``grace``."""
+        self.pids.update(self.retiring)
+        self.retiring.clear()
         for pid in self.pids:
             _kill(pid, signal.SIGTERM)
         until = time.monotonic() + self.grace
@@ -201,6 +247,22 @@ def _work(work: Callable[[], None]) -> int:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+
+
+def owned_bytes(pid: int, kind: str = "Private") -> int:
+    """The bytes of ``pid``'s pages that no other process maps (``Private_Clean`` +
+    ``Private_Dirty`` of /proc/PID/smaps_rollup; ``kind="Rss"``: all it maps); 0 when
+    it is gone."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()[1:]
+    except OSError:
+        return 0
+    total = 0
+    for line in lines:
+        name, value, *_ = line.split()
+        if name.startswith(kind):
+            total += int(value) * 1024
+    return total
 
 
 def _reap() -> list[tuple[int, int]]:

@@ -150,3 +150,24 @@ def test_the_parent_stops_its_workers(db: Path, sig: signal.Signals) -> None:
         assert "stopped" in server.log.read_text()
     finally:
         server.kill()
+
+
+def test_a_worker_owning_too_much_is_replaced(db: Path) -> None:
+    """``--recycle-worker-at``: a fraction this small is exceeded by every worker, so
+    one is replaced every few seconds; the answers stay whole and current."""
+    acme = token(db, "acme")
+    server = Server(db, "--workers", "2", "--recycle-worker-at", "0.00001").start()
+    try:
+        assert server.proc is not None
+        before = set(workers(server))
+        submit(server, acme, acme_ring())
+        until = time.monotonic() + 60
+        while children(server.proc.pid) & before and time.monotonic() < until:
+            assert server.gql(acme, READS[0])["data"]["entity"]["name"] == "Shoe King"
+            time.sleep(0.2)
+        assert not children(server.proc.pid) & before  # both replaced, by forks that
+        for _ in range(10):  # loaded nothing of the report: they caught up
+            assert server.gql(acme, READS[0])["data"]["entity"]["name"] == "Shoe King"
+        assert "replacing it" in server.log.read_text()
+    finally:
+        server.kill()
