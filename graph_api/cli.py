@@ -107,10 +107,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _serve_forked(services: Any, args: argparse.Namespace) -> int:
     """The embedded store's graph loaded once here, then shared by ``--workers``
     processes forked from this one (graph_api.prefork), all serving one socket."""
-    import uvicorn
-
     from graph_api.api.app import create_app
-    from graph_api.prefork import Workers, forked, listening_socket, owned_bytes, ready_to_fork
+    from graph_api.prefork import (
+        Workers,
+        forked,
+        listening_socket,
+        owned_bytes,
+        ready_to_fork,
+        serve_on,
+    )
 
     if args.recycle_worker_at < 0:
         raise ValueError("--recycle-worker-at must be 0 (never) or more")
@@ -120,9 +125,8 @@ def _serve_forked(services: Any, args: argparse.Namespace) -> int:
 
     def work() -> None:
         forked(services)
-        config = uvicorn.Config(create_app(services), log_level="warning",
-                                timeout_keep_alive=KEEP_ALIVE_SECONDS, access_log=False)
-        uvicorn.Server(config).run(sockets=[sock])
+        serve_on(sock, create_app(services), log_level="warning",
+                 timeout_keep_alive=KEEP_ALIVE_SECONDS, access_log=False)
 
     print(f"serving http://{args.host}:{args.port}/graphql with {args.workers} workers "
           f"(process {os.getpid()} holds the graph they share)", flush=True)

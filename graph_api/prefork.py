@@ -52,6 +52,9 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+import uvicorn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
 from graph_api.services import Services
 from graph_api.store.memory import MemoryStore
 
@@ -62,6 +65,7 @@ __all__ = [
     "listening_socket",
     "owned_bytes",
     "ready_to_fork",
+    "serve_on",
 ]
 
 log = logging.getLogger(__name__)
@@ -70,6 +74,9 @@ GRACE_SECONDS = 30.0
 """How long stopped workers may take to finish their requests before SIGKILL."""
 POLL_SECONDS = 0.2
 """How often the parent looks for workers that ended and for a stop signal."""
+DRAIN_SECONDS = 90.0
+"""How long a replaced worker may drain: longer than the server keeps an idle
+connection (cli.KEEP_ALIVE_SECONDS), after which its clients have gone elsewhere."""
 RECYCLE_CHECK_SECONDS = 5.0
 """How often the parent reads how many pages each worker owns (``recycle_bytes``)."""
 QUICK_EXIT_SECONDS = 10.0
@@ -194,16 +201,17 @@ class Workers:
     def _recycle(self) -> None:
         """Replace the worker owning the most pages of its own once that is over
         ``recycle_bytes``: a new worker forked first (the listening socket never
-        lacks one), then the old one stopped as at shutdown (its requests finish).
-        One at a time; one still finishing after ``grace`` is killed."""
+        lacks one), then the old one drained (SIGUSR1: `serve_on`). One at a time;
+        one still draining after ``DRAIN_SECONDS`` + ``grace`` is killed."""
         now = time.monotonic()
         for pid, told in self.retiring.items():
-            if now - told > self.grace:
+            if now - told > DRAIN_SECONDS + self.grace:
                 _kill(pid, signal.SIGKILL)
         if not self.recycle_bytes or self.retiring or now - self._checked < RECYCLE_CHECK_SECONDS:
             return
         self._checked = now
-        owned = {pid: owned_bytes(pid) for pid in self.pids}
+        owned = {pid: owned_bytes(pid) for pid, started in self.pids.items()
+                 if now - started > QUICK_EXIT_SECONDS}  # one starting owns its app
         pid = max(owned, key=owned.__getitem__, default=0)
         if not pid or owned[pid] <= self.recycle_bytes:
             return
@@ -212,7 +220,7 @@ class Workers:
         self._spawn()
         del self.pids[pid]
         self.retiring[pid] = now
-        _kill(pid, signal.SIGTERM)
+        _kill(pid, signal.SIGUSR1)
 
     def _stop_all(self) -> None:
         """SIGTERM to every worker, SIGKILL to those still running after ``grace``."""
@@ -235,6 +243,7 @@ def _work(work: Callable[[], None]) -> int:
     """The worker's life: the parent's signal handlers undone, ``work`` run, its status."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGUSR1, _drain_asked)  # kept until `serve_on` drains on it
     try:
         work()
         return 0
@@ -247,6 +256,69 @@ def _work(work: Callable[[], None]) -> int:
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
+
+
+def serve_on(sock: socket.socket, app: ASGIApp, **config: Any) -> None:
+    """Serve ``app`` with uvicorn (``config``: uvicorn.Config's) on the parent's ``sock``
+    until SIGTERM or SIGINT (uvicorn's shutdown), or until drained after SIGUSR1: the
+    worker stops accepting (the others take the new connections), every response it
+    still sends says ``Connection: close`` (its clients reconnect elsewhere, nothing
+    reset under a request), and it ends when no connection is left or after
+    ``DRAIN_SECONDS``."""
+    closing = _Closing(app)
+    closing.on = _DRAIN_ASKED[0]  # while the worker started
+    server = _DrainingServer(uvicorn.Config(closing, **config), closing)
+    signal.signal(signal.SIGUSR1, server.drain)
+    server.run(sockets=[sock])
+
+
+_DRAIN_ASKED = [False]
+
+
+def _drain_asked(signum: int, frame: FrameType | None) -> None:
+    _DRAIN_ASKED[0] = True
+
+
+class _Closing:
+    """ASGI: once ``on``, every HTTP response asks its client to close the connection."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.on = False
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self.on or scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def closing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", []), (b"connection", b"close")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, closing)
+
+
+class _DrainingServer(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config, closing: _Closing) -> None:
+        super().__init__(config)
+        self.closing = closing
+        self.drained_from: float | None = None
+
+    def drain(self, signum: int, frame: FrameType | None) -> None:
+        self.closing.on = True  # the rest on the loop's next tick
+
+    async def on_tick(self, counter: int) -> bool:
+        if self.closing.on:
+            now = time.monotonic()
+            if self.drained_from is None:
+                self.drained_from = now
+                for listener in self.servers:  # this process's copy of the socket only
+                    listener.close()
+            if not self.server_state.connections or now - self.drained_from > DRAIN_SECONDS:
+                return True
+        return await super().on_tick(counter)
 
 
 def owned_bytes(pid: int, kind: str = "Private") -> int:
