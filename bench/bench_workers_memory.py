@@ -21,6 +21,8 @@ workers over the RSS of one (``--workers 1``: one process, no fork). Run one at 
 time, under ``nice``; ``--min-free-gib`` stops before the machine runs short.
 
     nice python bench/bench_workers_memory.py --db /tmp/workers1m/graph.db --workers 1 2 4
+    nice python bench/bench_workers_memory.py --db /tmp/workers1m/graph.db --workers 2 \
+        --reads 400 4000 20000 --serve "--recycle-worker-at 0.2"
 """
 
 from __future__ import annotations
@@ -95,7 +97,7 @@ def available_gib() -> float:
 
 
 class Server:
-    def __init__(self, db: Path, workers: int, log: Path) -> None:
+    def __init__(self, db: Path, workers: int, log: Path, extra: list[str]) -> None:
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         self.workers = workers
@@ -104,7 +106,7 @@ class Server:
         with log.open("ab") as out:
             self.proc = subprocess.Popen(
                 [str(BIN), "serve", "--db", str(db), "--host", HOST, "--port", str(self.port),
-                 "--workers", str(workers)],
+                 "--workers", str(workers), *extra],
                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env)
         while True:
             if self.proc.poll() is not None:
@@ -143,12 +145,12 @@ class Server:
         """New connections accepted by ``worker`` alone (the other workers stopped)."""
         stopped = [pid for pid in self.worker_pids() if pid != worker]
         for pid in stopped:
-            os.kill(pid, signal.SIGSTOP)
+            _signal(pid, signal.SIGSTOP)
         try:
             yield
         finally:
             for pid in stopped:
-                os.kill(pid, signal.SIGCONT)
+                _signal(pid, signal.SIGCONT)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -158,6 +160,13 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:  # a worker replaced meanwhile (--recycle-worker-at)
+        pass
 
 
 def post(http: httpx.Client, token: str, query: str,
@@ -266,11 +275,14 @@ def main() -> None:
                         help="whole-graph requests per worker (rings, topSources, hotspots)")
     parser.add_argument("--phases", default="start,reads,write,whole")
     parser.add_argument("--min-free-gib", type=float, default=3.0)
+    parser.add_argument("--serve", default="", help="more serve arguments, e.g. "
+                        "'--recycle-worker-at 0.2'")
     args = parser.parse_args()
     platform = cli(args.db, "token", "issue", "--org", "bazaarhub", "--role", "analyst")
     brand = cli(args.db, "token", "issue", "--org", "voltra", "--role", "analyst")
     for count in args.workers:
-        server = Server(args.db, count, args.db.parent / f"bench-workers-{count}.log")
+        server = Server(args.db, count, args.db.parent / f"bench-workers-{count}.log",
+                        args.serve.split())
         try:
             measure(server, count, args, platform, brand)
         finally:
