@@ -122,6 +122,7 @@ class Job(Generic[T]):
     work: Callable[[], T] | None = None
     done: Callable[[T], None] | None = None
     answer: T | None = None
+    kept: bool = True  # its answer is kept (a cache): else it is written and let go
 
 
 @dataclass
@@ -177,6 +178,8 @@ class Offload:
         self._views: dict[str, tuple[asyncio.Lock, list[int]]] = {}  # lock, its users
         self._copying = asyncio.Lock()  # one job's copy at a time (they share the mirror)
         self._active = 0  # jobs on threads now (the switch interval is lowered meanwhile)
+        self._paused = 0  # jobs running with the collector paused (answers let go)
+        self._collecting = True  # whether the collector was on when the first paused
         self._switch = sys.getswitchinterval()
         self._guard = threading.Lock()
         self.started = 0  # jobs handed to a thread, for tests and /metrics
@@ -223,7 +226,8 @@ class Offload:
     async def call(self, view: str, work: Callable[[], T], caller: str | None = None) -> T:
         """``work`` (reading only what it was given) on a thread, in ``view``'s turn;
         not shared, not kept (an export)."""
-        return await self.run(object(), view, lambda: Prepared.ready(Job(work=work)), caller)
+        return await self.run(object(), view,
+                              lambda: Prepared.ready(Job(work=work, kept=False)), caller)
 
     # -- internals --------------------------------------------------------------------
     def _bind(self) -> None:
@@ -274,7 +278,7 @@ class Offload:
             result = job.work()
         else:
             result = await asyncio.get_running_loop().run_in_executor(
-                self._pool(), self._on_thread, job.work)
+                self._pool(), self._on_thread, job.work, job.kept)
         if job.done is not None:
             job.done(result)
         return result
@@ -284,21 +288,39 @@ class Offload:
             self._executor = ThreadPoolExecutor(self.workers, thread_name_prefix="whole-graph")
         return self._executor
 
-    def _on_thread(self, work: Callable[[], T]) -> T:
+    def _on_thread(self, work: Callable[[], T], kept: bool = True) -> T:
+        """Run ``work`` with the switch interval lowered. A kept answer's objects are
+        frozen after (no collection scans them again: `graph_api.gc_pause`); work whose
+        answer is let go (an export's package: millions of short-lived objects) runs
+        with the collector paused, so that no full collection holds the GIL for 0.2-0.3
+        s in its midst (measured at 1M), and nothing is frozen while it is paused (the
+        loop's garbage of that time would never be collected)."""
         with self._guard:
             if self._active == 0:
                 self._switch = sys.getswitchinterval()
                 sys.setswitchinterval(min(self._switch, SWITCH_INTERVAL))
             self._active += 1
+            if not kept:
+                if self._paused == 0:
+                    self._collecting = gc.isenabled()
+                    gc.disable()
+                self._paused += 1
         try:
             result = work()
-            gc.freeze()  # what it built is kept: no collection rescans it (gc_pause)
+            if kept:
+                with self._guard:
+                    if self._paused == 0:
+                        gc.freeze()
             return result
         finally:
             with self._guard:
                 self._active -= 1
                 if self._active == 0:
                     sys.setswitchinterval(self._switch)
+                if not kept:
+                    self._paused -= 1
+                    if self._paused == 0 and self._collecting:
+                        gc.enable()
 
     async def _bounded(self, waited: asyncio.Future[T]) -> T:
         """``waited``'s result, within the current time budget (`graph_api.deadline`:
