@@ -57,12 +57,12 @@ def test_the_store_contract_passes_from_the_installed_wheel(
         shutil.copytree(ROOT / folder, work / folder,
                         ignore=shutil.ignore_patterns("node_modules", "artifacts", "__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
-    where = subprocess.run([str(python), "-c", "import graph_api.store.cypher as c; "
-                            "print(c.CYPHER_DIR)"], cwd=work, check=True,
-                           capture_output=True, text=True).stdout.strip()
-    assert where == str(Path(purelib) / "graph_api" / "cypher")
     env = {k: v for k, v in os.environ.items()  # this process's database, as it is
            if k != "PYTHONPATH" and not k.startswith("PYTEST_XDIST")}
+    where = subprocess.run([str(python), "-c", "import graph_api.store.cypher as c; "
+                            "print(c.CYPHER_DIR)"], cwd=work, env=env, check=True,
+                           capture_output=True, text=True).stdout.strip()
+    assert where == str(Path(purelib) / "graph_api" / "cypher")
     run = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider",
                           "-o", "addopts=--strict-markers -ra", *SMOKE], cwd=work, env=env,
                          capture_output=True, text=True, timeout=900)

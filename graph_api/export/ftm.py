@@ -25,10 +25,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
-from typing import Any
-
-from followthemoney import model
-from followthemoney.proxy import EntityProxy
+from typing import TYPE_CHECKING, Any
 
 from graph_api.export.common import Writer, dumps, evidence_record
 from graph_api.export.graphml import outcome_id
@@ -46,6 +43,10 @@ from graph_api.export.view import (
 )
 from graph_api.model import Assertion, EntityKind, IdentifierKind, RelationKind
 
+if TYPE_CHECKING:
+    from followthemoney.model import Model
+    from followthemoney.proxy import EntityProxy
+
 __all__ = ["FTM_FILE", "FtmWriter", "ftm_schema"]
 
 FTM_FILE = "entities.ftm.json"
@@ -61,6 +62,15 @@ _SCHEMATA = {
 }
 _ACCOUNTS = (IdentifierKind.BANK_ACCOUNT, IdentifierKind.PAYMENT_ACCOUNT)
 _OWNER_PROPS = {IdentifierKind.PHONE: "phone", IdentifierKind.EMAIL: "email"}
+
+
+def _model() -> Model:
+    """followthemoney's model, imported when a package is first written as FtM: loading
+    it reads 70 YAML schemata (about 2 s), which a command that writes no FtM (``verify``,
+    ``audit verify``) or a server until its first export should not pay."""
+    from followthemoney import model
+
+    return model
 
 
 def ftm_schema(entity: ExportEntity) -> str | None:
@@ -123,7 +133,7 @@ class FtmWriter(Writer):
         self._entities: dict[str, ExportEntity] = {e.id: e for e in view.entities}
 
     def _make(self, schema: str, proxy_id: str) -> EntityProxy:
-        proxy = model.make_entity(schema)
+        proxy = _model().make_entity(schema)
         proxy.id = proxy_id
         self.proxies[proxy_id] = proxy
         return proxy
@@ -197,7 +207,7 @@ class FtmWriter(Writer):
         source = self._entities[relation.source]
         target = self._entities[relation.target]
         source_schema, target_schema = ftm_schema(source), ftm_schema(target)
-        legal = source_schema is not None and model.schemata[source_schema].is_a("LegalEntity")
+        legal = source_schema is not None and _model().schemata[source_schema].is_a("LegalEntity")
         if relation.kind is RelationKind.USES and target.kind is EntityKind.IDENTIFIER:
             source_proxy = self.proxies.get(source.id)
             if target_schema is None:  # a visible phone / email: a property of its user
