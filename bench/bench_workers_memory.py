@@ -129,7 +129,12 @@ class Server:
         return [self.proc.pid] + (children(self.proc.pid) if self.workers > 1 else [])
 
     def memory(self) -> dict[str, Any]:
-        per = {pid: rollup(pid) for pid in self.pids()}
+        per = {}
+        for pid in self.pids():
+            try:
+                per[pid] = rollup(pid)
+            except OSError:  # ended meanwhile (a worker replaced: --recycle-worker-at)
+                continue
         rows = [{"pid": pid, "role": "parent" if pid == self.proc.pid and self.workers > 1
                  else "worker",
                  "rss_gib": round(m["Rss"] / GIB, 3), "pss_gib": round(m["Pss"] / GIB, 3),
