@@ -24,7 +24,8 @@ page (copy on write):
   on SIGTERM or SIGINT stops every worker (SIGTERM, then SIGKILL after
   ``GRACE_SECONDS``) and returns. It also replaces a worker that has come to own
   too many pages (``Workers.recycle_bytes``; below): forked again, a worker shares
-  the parent's pages again.
+  the parent's pages again, while the old one drains (`serve_on`: it stops
+  accepting and asks its clients to reconnect, so no request is cut off).
 
 What stays shared is what no worker writes to. A Python object that a worker
 reads has its reference count written, so the pages of the objects a worker's
