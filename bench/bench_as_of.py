@@ -124,7 +124,6 @@ def main() -> None:
     db = Path(args.db)
     emit("machine", cpus=os.cpu_count(), python=platform.python_version(),
          date=time.strftime("%Y-%m-%d %H:%M"), load=_load())
-    emit("size", **history_bytes(db))
     middle, newest = report_times(db)
     start = time.perf_counter()
     services = Services.open(Settings.from_env(db=db), create=False)
@@ -132,6 +131,8 @@ def main() -> None:
     try:
         principal, _ = services.issue_token(services.find_org(args.org), "investigator")
         scope = services.scope_for(principal)
+        gql(services, scope, "{ notices(first: 1) { id } }")  # the records' history begun
+        emit("size", **history_bytes(db))
         ids = sample_ids(services, scope, args.ids)
         phases = {"today": None, "as_of_now": newest + timedelta(seconds=1),
                   "as_of_past": middle}
