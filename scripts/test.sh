@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # `make test`: start a fresh ArcadeDB Bolt server, run the whole suite on both
 # stores, and stop the server by its PID whatever happens (failures, Ctrl-C).
-# The suite runs in GRAPH_API_TEST_PROCESSES processes (default 2, one per core of
-# the CI machine; 0 runs it in this one), a test file per process at a time, each
-# process with a database of its own on the server (tests/conftest.py).
+# The suite runs in GRAPH_API_TEST_PROCESSES processes (default 3: on two cores a third
+# fills the time the others wait on servers they start; 0 runs it in this one), a test
+# file per process at a time, each process with a database of its own on the server
+# (tests/conftest.py).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -17,7 +18,7 @@ rm -rf "$DATA"
 "$PY" scripts/arcadedb.py start --venv .venv-arcadedb --data "$DATA" --env-file "$ENV_FILE" \
     --heap 2g || exit 1
 set -a; . "./$ENV_FILE"; set +a
-PROCESSES=${GRAPH_API_TEST_PROCESSES:-2}
+PROCESSES=${GRAPH_API_TEST_PROCESSES:-3}
 if [ "$PROCESSES" -gt 0 ]; then
     "$PY" -m pytest -q -n "$PROCESSES" --dist loadfile "$@"
 else
