@@ -41,6 +41,11 @@ from typing import Any
 import httpx
 import orjson
 
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.bench_core import cli, free_port  # noqa: E402
+
 BIN = Path(sys.executable).parent / "graph-api"
 HOST = "127.0.0.1"
 KINDS = ["SELLER", "STOREFRONT", "LISTING", "WAREHOUSE", "FACTORY", "IDENTIFIER", "RING"]
@@ -50,22 +55,6 @@ WHOLE = {
     "hotspots": "{ hotspots { totalListings regions { region share } } }",
 }
 GIB = 1024**3
-
-
-def cli(db: Path, *args: str) -> str:
-    done = subprocess.run([str(BIN), *args, "--db", str(db)], capture_output=True, text=True,
-                          timeout=3600, env={**os.environ, "GRAPH_API_DB": ""}, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"graph-api {' '.join(args)} failed: {done.stderr}")
-    return done.stdout.strip().splitlines()[-1]
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
 
 
 def children(pid: int) -> list[int]:
@@ -98,7 +87,7 @@ def available_gib() -> float:
 
 class Server:
     def __init__(self, db: Path, workers: int, log: Path, extra: list[str]) -> None:
-        self.port = free_port()
+        self.port = free_port(HOST)
         self.url = f"http://{HOST}:{self.port}"
         self.workers = workers
         env = {**os.environ, "GRAPH_API_RATE_PER_SECOND": "0", "GRAPH_API_DB": ""}
