@@ -24,29 +24,16 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent / "graph-api"
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.server import Server  # noqa: E402
+from tests.e2e.server import Server, cli  # noqa: E402
 
 
 def run(*args: str) -> str:
     return subprocess.run([str(BIN), *args], check=True, capture_output=True, text=True).stdout
 
 
-def cli(db: Path, *args: str) -> str:
-    """The last line ``graph-api ARGS --db DB`` prints (GRAPH_API_DB left out); exits
-    with its error if it fails."""
-    done = subprocess.run([str(BIN), *args, "--db", str(db)], capture_output=True, text=True,
-                          timeout=3600, env={**os.environ, "GRAPH_API_DB": ""}, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"graph-api {' '.join(args)} failed: {done.stderr}")
-    return done.stdout.strip().splitlines()[-1]
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+def cli_line(db: Path, *args: str) -> str:
+    """The last line ``graph-api ARGS --db DB`` prints (a token issued, ...)."""
+    return str(cli(db, *args, timeout=3600).stdout.strip().splitlines()[-1])
 
 
 def emit(name: str, **values: object) -> None:

@@ -37,9 +37,9 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_core import cli, free_port  # noqa: E402
+from bench.bench_core import cli_line  # noqa: E402
+from tests.e2e import server as e2e  # noqa: E402
 
-BIN = Path(sys.executable).parent / "graph-api"
 HOST = "127.0.0.1"
 QUERIES = {
     "rings": "{ rings { id size keyPlayers { score entity { id } } } }",
@@ -49,28 +49,19 @@ QUERIES = {
 PROBE = "query($id: ID!) { entity(id: $id) { id name kind confidence } }"
 
 
-class Server:
+class Server(e2e.Server):
+    """``graph-api serve`` over ``db`` (tests/e2e/server.py), started at once;
+    ``start_seconds`` from launch to its first ``/healthz``."""
+
     def __init__(self, db: Path, workers: int, log: Path, debug: bool = False) -> None:
-        self.port = free_port(HOST)
-        self.url = f"http://{HOST}:{self.port}"
-        env = {**os.environ, "GRAPH_API_RATE_PER_SECOND": "0", "GRAPH_API_DB": "",
+        env = {"GRAPH_API_RATE_PER_SECOND": "0", "GRAPH_API_DB": "",
                "GRAPH_API_WHOLE_GRAPH_WORKERS": str(workers),
                "GRAPH_API_REQUEST_SECONDS": "600"}
         if debug:  # asyncio logs every step of the loop that took over 100 ms, and where
             env["PYTHONASYNCIODEBUG"] = "1"
+        super().__init__(db, "--host", HOST, env=env, log=log)
         started = time.monotonic()
-        with log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [str(BIN), "serve", "--db", str(db), "--host", HOST, "--port", str(self.port)],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env)
-        while True:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"server exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        self.start(timeout=3600)
         self.start_seconds = time.monotonic() - started
 
     def cpu(self) -> float:
@@ -236,11 +227,12 @@ def main(argv: list[str] | None = None) -> int:
                         help="the server logs its loop's slow steps (server.log beside --db)")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args(argv)
-    tokens = {
-        "asker": cli(args.db, "token", "issue", "--org", args.asker, "--role", "investigator"),
-        "probe": cli(args.db, "token", "issue", "--org", args.prober, "--role", "investigator"),
-        "liaison": cli(args.db, "token", "issue", "--org", args.liaison, "--role", "liaison"),
-    }
+    def token(org: str, role: str) -> str:
+        return cli_line(args.db, "token", "issue", "--org", org, "--role", role)
+
+    tokens = {"asker": token(args.asker, "investigator"),
+              "probe": token(args.prober, "investigator"),
+              "liaison": token(args.liaison, "liaison")}
     log = args.db.parent / "server.log"
     server = Server(args.db, args.whole_graph_workers, log, args.asyncio_debug)
     print(orjson.dumps({"server_start_s": round(server.start_seconds, 1),

@@ -44,9 +44,9 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_core import cli, free_port  # noqa: E402
+from bench.bench_core import cli_line  # noqa: E402
+from tests.e2e import server as e2e  # noqa: E402
 
-BIN = Path(sys.executable).parent / "graph-api"
 HOST = "127.0.0.1"
 KINDS = ["SELLER", "STOREFRONT", "LISTING", "WAREHOUSE", "FACTORY", "IDENTIFIER", "RING"]
 WHOLE = {
@@ -85,26 +85,17 @@ def available_gib() -> float:
     return 0.0
 
 
-class Server:
+class Server(e2e.Server):
+    """``graph-api serve --workers N`` over ``db`` (tests/e2e/server.py), started at
+    once: ``start_seconds`` from launch to its first ``/healthz``, then its workers
+    waited for (a minute at most)."""
+
     def __init__(self, db: Path, workers: int, log: Path, extra: list[str]) -> None:
-        self.port = free_port(HOST)
-        self.url = f"http://{HOST}:{self.port}"
         self.workers = workers
-        env = {**os.environ, "GRAPH_API_RATE_PER_SECOND": "0", "GRAPH_API_DB": ""}
+        super().__init__(db, "--host", HOST, "--workers", str(workers), *extra,
+                         env={"GRAPH_API_RATE_PER_SECOND": "0", "GRAPH_API_DB": ""}, log=log)
         started = time.monotonic()
-        with log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [str(BIN), "serve", "--db", str(db), "--host", HOST, "--port", str(self.port),
-                 "--workers", str(workers), *extra],
-                stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env)
-        while True:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"server exited: {log.read_text()[-2000:]}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        self.start(timeout=3600)
         self.start_seconds = time.monotonic() - started
         until = time.monotonic() + 60
         while workers > 1 and len(self.worker_pids()) < workers and time.monotonic() < until:
@@ -272,8 +263,8 @@ def main() -> None:
     parser.add_argument("--serve", default="", help="more serve arguments, e.g. "
                         "'--recycle-worker-at 0.2'")
     args = parser.parse_args()
-    platform = cli(args.db, "token", "issue", "--org", "bazaarhub", "--role", "analyst")
-    brand = cli(args.db, "token", "issue", "--org", "voltra", "--role", "analyst")
+    platform = cli_line(args.db, "token", "issue", "--org", "bazaarhub", "--role", "analyst")
+    brand = cli_line(args.db, "token", "issue", "--org", "voltra", "--role", "analyst")
     for count in args.workers:
         server = Server(args.db, count, args.db.parent / f"bench-workers-{count}.log",
                         args.serve.split())

@@ -22,12 +22,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def cli(db: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def cli(db: Path, *args: str, check: bool = True,
+        timeout: float = 120) -> subprocess.CompletedProcess[str]:
     done = subprocess.run(
         [str(BIN), *args, "--db", str(db)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
         env={**os.environ, "GRAPH_API_DB": ""},
     )
     if check and done.returncode != 0:
@@ -36,12 +37,13 @@ def cli(db: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess
 
 
 class Server:
-    def __init__(self, db: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+    def __init__(self, db: Path, *extra: str, env: dict[str, str] | None = None,
+                 log: Path | None = None) -> None:
         self.db = db
         self.env = env  # added to this process's environment
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = db.parent / f"server-{self.port}.log"
+        self.log = log or db.parent / f"server-{self.port}.log"
         self.extra = extra
         self.proc: subprocess.Popen[bytes] | None = None
 
