@@ -44,10 +44,11 @@ def one_instant() -> Iterator[datetime]:
     if current is not None and current.at is not None:
         yield current.at
         return
-    instant = _Instant(datetime.now(UTC))
+    at = datetime.now(UTC)
+    instant = _Instant(at)
     token = _CURRENT.set(instant)
     try:
-        yield instant.at  # type: ignore[misc]
+        yield at
     finally:
         instant.at = None
         _CURRENT.reset(token)

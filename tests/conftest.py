@@ -34,16 +34,18 @@ def worker_database(name: str) -> str:
     return f"{name}_{WORKER}" if WORKER else name
 
 
+def _arcadedb_auth() -> tuple[str, str]:
+    return ("root", os.environ.get("GRAPH_API_TEST_NEO4J_PASSWORD", ""))
+
+
 def arcadedb_command(text: str) -> None:
     """A server command (``create database X``) by ArcadeDB's HTTP API."""
-    auth = ("root", os.environ.get("GRAPH_API_TEST_NEO4J_PASSWORD", ""))
-    httpx.post(f"{ARCADEDB_HTTP}/api/v1/server", auth=auth, json={"command": text},
-               timeout=60).raise_for_status()
+    httpx.post(f"{ARCADEDB_HTTP}/api/v1/server", auth=_arcadedb_auth(),
+               json={"command": text}, timeout=60).raise_for_status()
 
 
 def ensure_databases(*names: str) -> None:
-    auth = ("root", os.environ.get("GRAPH_API_TEST_NEO4J_PASSWORD", ""))
-    existing = httpx.get(f"{ARCADEDB_HTTP}/api/v1/databases", auth=auth,
+    existing = httpx.get(f"{ARCADEDB_HTTP}/api/v1/databases", auth=_arcadedb_auth(),
                          timeout=60).json()["result"]
     for name in names:
         if name not in existing:
