@@ -37,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ from graph_api.bulk import default_parse_workers, import_ndjson  # noqa: E402
 from graph_api.config import Settings  # noqa: E402
 from graph_api.model import OrgType  # noqa: E402
 from graph_api.services import Services  # noqa: E402
-from graph_api.store.neo4j import Neo4jStore  # noqa: E402
+from graph_api.store.neo4j.store import Neo4jStore  # noqa: E402
 from graph_api.synthetic import orgs, write_network  # noqa: E402
 from tests.e2e.server import Server  # noqa: E402
 from tests.support import gql  # noqa: E402
@@ -146,14 +147,13 @@ def reads(stores: dict[str, Services], sample: list[str]) -> dict[str, dict[str,
         order = names if i % 2 == 0 or AFTER not in stores else [*names[:-2], *names[:-3:-1]]
         for name in order:
             services = stores[name]
-            store = services.store
+            backend = services.backend
             if name == AFTER:
-                store.AUDITS_AHEAD = False  # type: ignore[attr-defined]
+                services.backend = replace(backend, audit_ahead=None)
             try:
                 read_once(services, *callers[name], eid, times[name])
             finally:
-                if name == AFTER:
-                    del store.AUDITS_AHEAD  # type: ignore[attr-defined]
+                services.backend = backend
     return {name: {f"{k}_p50_ms": p50(v) for k, v in t.items()} for name, t in times.items()}
 
 

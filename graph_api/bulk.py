@@ -5,7 +5,7 @@ one by one (for a big file, in a pool of processes: `graph_api.bulk_parse`),
 and the good ones committed in transactions of about ``batch_rows`` entity and
 relation rows.
 
-With a store whose writes wait on a server (``OVERLAPS_WRITES``: Neo4j),
+With a store whose writes wait on a server (``Backend.overlaps_writes``: Neo4j),
 parsing and writing overlap: while a writer thread writes batch n, this
 thread parses and validates batch n+1; the writer spends most of a batch
 waiting on the socket with the GIL released, so the parsing comes nearly
@@ -79,7 +79,7 @@ def default_parse_workers(services: Services) -> int:
     thread already overlaps parsing with the server's work, and beside a server on the
     same cores the pool's extra CPU made the import slower (9,635 against 8,297
     assertions/s into ArcadeDB at 100k entities, 2026-11-30)."""
-    if getattr(services.store, "OVERLAPS_WRITES", False):
+    if services.backend.overlaps_writes:
         return 0
     return os.cpu_count() or 1
 
@@ -106,7 +106,7 @@ def import_ndjson(
     """
     scope.require(Action.IMPORT)
     summary = ImportSummary()
-    threaded = bool(getattr(services.store, "OVERLAPS_WRITES", False))
+    threaded = services.backend.overlaps_writes
     parser = LineParser(services.reporters(scope, operator), services.secret,
                         frozenset(org.id for org in services.store.orgs()), services.clock)
     batch = _Batch()
@@ -142,9 +142,7 @@ class _Writer:
         self.thread: threading.Thread | None = None
         self.checker: threading.Thread | None = None
         self.checked: queue.Queue[_Batch | None] = queue.Queue(maxsize=1)
-        store = services.store
-        self.ahead: WriteAhead | None = store if threaded and isinstance(store, WriteAhead) \
-            else None
+        self.ahead: WriteAhead | None = services.backend.write_ahead if threaded else None
         if threaded:
             self.thread = threading.Thread(target=self._run, name="graph-api-import",
                                            daemon=True)

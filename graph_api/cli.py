@@ -46,15 +46,15 @@ def _services(args: argparse.Namespace, with_graph: bool = True, create: bool = 
 def _store(args: argparse.Namespace) -> Any:
     """The store of an existing database, for a command that only reads: no secret is
     read or made."""
-    from graph_api.services import open_store
+    from graph_api.store.backend import open_backend
 
-    return open_store(_settings(args), with_graph=False, create=False)
+    return open_backend(_settings(args), with_graph=False, create=False).store
 
 
 def _require_database(settings: Settings) -> None:
     """ValueError unless the embedded store's database is there (a Neo4j store's
     database is on its server: the command's key or store check says)."""
-    from graph_api.store.sqlite import require_database
+    from graph_api.store.embedded.sqlite import require_database
 
     if settings.store == "memory":
         require_database(settings.db)

@@ -57,7 +57,7 @@ import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from graph_api.services import Services
-from graph_api.store.memory import MemoryStore
+from graph_api.store.backend import GraphInProcess
 
 __all__ = [
     "GRACE_SECONDS",
@@ -102,7 +102,7 @@ def listening_socket(host: str, port: int, backlog: int = 2048) -> socket.socket
     return sock
 
 
-def ready_to_fork(services: Services) -> MemoryStore:
+def ready_to_fork(services: Services) -> GraphInProcess:
     """Make the loaded ``services`` safe to fork and their pages worth sharing; returns
     the embedded store (ValueError for another store: its graph is not in this process).
 
@@ -110,10 +110,10 @@ def ready_to_fork(services: Services) -> MemoryStore:
     workers, and a lock it held would stay held there."""
     from graph_api.workflow import close_workflow
 
-    store = services.store
-    if not isinstance(store, MemoryStore) or not store.with_graph:
+    store = services.backend.in_process
+    if store is None or not store.with_graph:
         raise ValueError("forked workers share the embedded store's graph; "
-                         f"{type(store).__name__} keeps none in this process")
+                         f"{type(services.store).__name__} keeps none in this process")
     others = [t.name for t in threading.enumerate() if t is not threading.current_thread()]
     if others:
         raise RuntimeError(f"threads running before the fork: {', '.join(others)}")
@@ -126,8 +126,8 @@ def ready_to_fork(services: Services) -> MemoryStore:
 
 def forked(services: Services) -> None:
     """In a worker just forked: what it must own, opened again."""
-    store = services.store
-    assert isinstance(store, MemoryStore)
+    store = services.backend.in_process
+    assert store is not None
     store.after_fork()  # the workflow's record store opens on first use (workflow_for)
 
 

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from graph_api import deadline
 from graph_api.access import Action, Reporters, Scope, check_role_for_org
@@ -32,17 +32,16 @@ from graph_api.keyfiles import (
 from graph_api.model import Org, OrgType, Principal, Report
 from graph_api.offload import Job, Offload, Prepared
 from graph_api.reports import parse_report
+from graph_api.store.backend import Backend, GraphInProcess, open_backend
 from graph_api.store.base import GraphStore, SubmitResult
+from graph_api.store.records import RecordStore
 
 if TYPE_CHECKING:
-    import networkx as nx
 
-    from graph_api.analytics.kept import Changes, KeptViews
+    from graph_api.analytics.kept import KeptViews
     from graph_api.analytics.snapshot import ColumnMirror
-    from graph_api.store.columns import FactColumns
-    from graph_api.store.scoped_view import VisibilityMask
 
-__all__ = ["Services", "hash_token", "open_store", "slug"]
+__all__ = ["Services", "hash_token", "slug"]
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
@@ -66,20 +65,6 @@ def slug(name: str) -> str:
     return text
 
 
-def open_store(settings: Settings, with_graph: bool = True, create: bool = True) -> GraphStore:
-    """The store of ``settings``; ``create=False`` refuses (ValueError) a database that
-    is not there yet instead of making it."""
-    if settings.store == "neo4j":
-        from graph_api.store.neo4j import Neo4jStore
-
-        return Neo4jStore(settings, create=create)
-    if settings.store != "memory":
-        raise ValueError(f"unknown store {settings.store!r}: memory or neo4j")
-    from graph_api.store.memory import MemoryStore
-
-    return MemoryStore(settings.db, with_graph=with_graph, create=create)
-
-
 def _kept_views() -> KeptViews:
     from graph_api.analytics.kept import KeptViews  # imports the analytics: only when asked
 
@@ -89,21 +74,6 @@ def _kept_views() -> KeptViews:
 def _offload(settings: Settings) -> Offload:
     return Offload(settings.whole_graph_workers, settings.whole_graph_per_token,
                    settings.whole_graph_queued)
-
-
-@runtime_checkable
-class GraphInProcess(Protocol):
-    """A store whose graph lives in this process and is changed by its event loop
-    (the embedded store): a whole view is read from its fact columns, copied for the
-    thread that reads them, and followed over its changes after a write."""
-
-    graph: nx.MultiDiGraph
-    columns: FactColumns | None
-    classes: list[Any]
-
-    def mask(self, scope: Scope) -> VisibilityMask: ...
-
-    def changes_since(self, version: int) -> Changes | None: ...
 
 
 class _Detached:
@@ -124,7 +94,8 @@ def _snapshot(view: Any) -> Any:
 @dataclass
 class Services:
     settings: Settings
-    store: GraphStore
+    backend: Backend
+    store: GraphStore = field(init=False)  # ``backend.store``: what every read and write uses
     clock: Clock = field(default=utc_now)
     secret: bytes = b""
     audit_key: bytes = b""  # the audit digest key (`audit_digest`)
@@ -134,6 +105,7 @@ class Services:
     _mirror: ColumnMirror | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        self.store = self.backend.store
         if self.offload is None:
             self.offload = _offload(self.settings)
 
@@ -143,7 +115,8 @@ class Services:
         """``with_graph=False``: a bulk writer that keeps no graph in memory.
         ``create=False``: the database must exist (its missing secrets are still made)."""
         existed = settings.store == "neo4j" or settings.db.is_file()
-        store = open_store(settings, with_graph, create)
+        backend = open_backend(settings, with_graph, create)
+        store = backend.store
         adopted = adopt_folder_files(settings.db, existed,
                                      lambda principal: store.principal(principal) is not None)
         if adopted:
@@ -153,8 +126,12 @@ class Services:
                         settings.db.parent)
         secret = load_or_create_secret(settings.secrets_dir / PSEUDONYM_KEY_FILE)
         audit_key = load_or_create_secret(settings.secrets_dir / AUDIT_KEY_FILE)
-        return cls(settings=settings, store=store, clock=clock, secret=secret,
+        return cls(settings=settings, backend=backend, clock=clock, secret=secret,
                    audit_key=audit_key)
+
+    def open_records(self) -> RecordStore:
+        """A new connection to where the workflow's records live (``backend``)."""
+        return self.backend.open_records(self.clock)
 
     def close(self) -> None:
         from graph_api.workflow import close_workflow
@@ -281,8 +258,9 @@ class Services:
         cache. The Neo4j store's view is fetched by the job itself (its driver may be
         used from any thread; what it keeps is kept by content)."""
         store = self.store
-        if isinstance(store, GraphInProcess) and store.columns is not None:
-            return self._in_process_job(store, scope, name, arg, compute)
+        in_process = self.backend.in_process
+        if in_process is not None and in_process.columns is not None:
+            return self._in_process_job(in_process, scope, name, arg, compute)
         version = store.view_version(scope)
         key = (scope.view_key, version, name, arg)
         if key in self._cache:

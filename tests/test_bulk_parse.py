@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import os
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -164,6 +165,6 @@ def test_parse_workers_by_default_for_the_embedded_store_only(tmp_path: Path) ->
     a store whose writer waits on a server already overlaps parsing with it."""
     services, _ = open_store(tmp_path)
     assert default_parse_workers(services) == (os.cpu_count() or 1)
-    services.store.OVERLAPS_WRITES = True  # type: ignore[attr-defined]  # as Neo4jStore
+    services.backend = replace(services.backend, overlaps_writes=True)  # as Neo4j's
     assert default_parse_workers(services) == 0
     services.close()

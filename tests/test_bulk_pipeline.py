@@ -1,10 +1,11 @@
 """Bulk import with the writer in a thread of its own (what a store that waits on a
-server gets, ``OVERLAPS_WRITES``) answers exactly as with the writer inline: the same
+server gets, ``Backend.overlaps_writes``) answers exactly as with the writer inline: the same
 counts, the bad lines in file order, and a store failure stops the import."""
 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def run(services: Services, path: Path, threaded: bool) -> tuple[ImportSummary, 
     add_orgs(services)
     scope = services.operator_scope(services.find_org("acme"))  # an analyst
     if threaded:
-        services.store.OVERLAPS_WRITES = True  # type: ignore[attr-defined]
+        services.backend = replace(services.backend, overlaps_writes=True)
     errors = io.StringIO()
     summary = import_ndjson(services, scope, path, operator=False, batch_rows=7,
                             progress=False, errors_to=errors)

@@ -20,7 +20,7 @@ from graph_api.cli import main
 from graph_api.config import Settings
 from graph_api.export.keys import key_fingerprint, load_or_create_signing_key, public_key_pem
 from graph_api.export.package import build_package
-from graph_api.services import open_store
+from graph_api.store.backend import open_backend
 from tests.conftest import NEO4J_URI, MakeServices
 from tests.export.case import build_view
 
@@ -210,15 +210,15 @@ def test_a_neo4j_database_never_opened_is_refused_untouched(
     services.store.reset()  # type: ignore[attr-defined]  # not even the layout mark
     settings: Settings = services.settings
     with pytest.raises(ValueError, match="no graph_api database"):
-        open_store(settings, create=False)
+        open_backend(settings, create=False)
     nodes = services.store._run("READ", "MATCH (n) RETURN count(n) AS n")  # type: ignore[attr-defined]
     assert nodes[0]["n"] == 0
-    store = open_store(settings)  # serve, org add, import: made
+    store = open_backend(settings).store  # serve, org add, import: made
     try:
         assert store.audit_records() == []
     finally:
         store.close()
-    again = open_store(settings, create=False)
+    again = open_backend(settings, create=False).store
     try:
         assert again.audit_records() == []
     finally:

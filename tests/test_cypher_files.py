@@ -8,11 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from graph_api.store.cypher import AUDIT_COLUMN, CYPHER_DIR, VISIBLE_MARK, carrying_audit, query
-from graph_api.store.neo4j_audit import CARRIERS
+from graph_api.store.neo4j.audit import CARRIERS
+from graph_api.store.neo4j.cypher import (
+    AUDIT_COLUMN,
+    CYPHER_DIR,
+    VISIBLE_MARK,
+    carrying_audit,
+    query,
+)
 
-STORE = Path(__file__).resolve().parent.parent / "graph_api" / "store"
-CODE = "\n".join(p.read_text() for p in sorted(STORE.glob("neo4j*.py")))
+STORE = Path(__file__).resolve().parent.parent / "graph_api" / "store" / "neo4j"
+CODE = "\n".join(p.read_text() for p in sorted(STORE.glob("*.py")))
 FILES = sorted(p.stem for p in CYPHER_DIR.glob("*.cypher") if not p.stem.startswith("_"))
 # Reads that are not of assertions: orgs, principals, counters, the audit ledger, and
 # provenance looked up by keys taken from facts the caller already sees, and the

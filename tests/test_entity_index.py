@@ -14,8 +14,8 @@ import pytest
 from graph_api.access import Scope
 from graph_api.model import EntityKind, OrgType
 from graph_api.services import Services
-from graph_api.store import entity_index, text_index
 from graph_api.store.base import EntityFilter
+from graph_api.store.embedded import entity_index, text_index
 from graph_api.store.reads import GraphReads
 from tests.conftest import MakeServices
 

@@ -59,7 +59,7 @@ def test_the_store_contract_passes_from_the_installed_wheel(
     shutil.copy(ROOT / "pyproject.toml", work / "pyproject.toml")
     env = {k: v for k, v in os.environ.items()  # this process's database, as it is
            if k != "PYTHONPATH" and not k.startswith("PYTEST_XDIST")}
-    where = subprocess.run([str(python), "-c", "import graph_api.store.cypher as c; "
+    where = subprocess.run([str(python), "-c", "import graph_api.store.neo4j.cypher as c; "
                             "print(c.CYPHER_DIR)"], cwd=work, env=env, check=True,
                            capture_output=True, text=True).stdout.strip()
     assert where == str(Path(purelib) / "graph_api" / "cypher")

@@ -245,7 +245,7 @@ class _Timed:
 
 async def _follow(services: Services) -> None:
     """See what other processes commit (``graph-api import``) within two seconds."""
-    catch_up = getattr(services.store, "catch_up", None)
+    catch_up = services.backend.catch_up
     if catch_up is None:
         return
     while True:

@@ -26,7 +26,6 @@ from graph_api.api.context import Operation
 from graph_api.audit import AuditEntry
 from graph_api.errors import GraphAPIError
 from graph_api.services import Services
-from graph_api.store.base import AuditAhead
 
 __all__ = ["audit_entry", "audited", "operation_label"]
 
@@ -79,14 +78,13 @@ def audited(operation: Operation, variables: Mapping[str, Any] | None) -> Iterat
     entry = operation.pending_audit = audit_entry(services, operation._scope, label, variables)
     outcome = Outcome()
     store = services.store
+    audit_ahead = services.backend.audit_ahead
     recorded: Callable[[], None] | None = None
     with deadline.budget(services.settings.request_seconds):
         operation.budget = deadline.current()
-        # the flag first: isinstance on a runtime Protocol walks its members (~30 us)
-        ahead = label.startswith("query ") and getattr(store, "AUDITS_AHEAD", False)
-        if ahead and isinstance(store, AuditAhead):
+        if audit_ahead is not None and label.startswith("query "):
             operation.take_audit()
-            recorded = store.begin_audit(entry)  # keyed by this operation's budget
+            recorded = audit_ahead.begin_audit(entry)  # keyed by this operation's budget
         try:
             yield outcome
         except BaseException:  # an error, or cancelled (a WebSocket client's complete)

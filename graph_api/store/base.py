@@ -1,6 +1,6 @@
 """The storage protocol every backend implements, and the records it returns.
 
-The embedded store (SQLite + networkx, ``memory.py``) is the reference; the
+The embedded store (SQLite + networkx, ``embedded/store.py``) is the reference; the
 Neo4j store must answer every method identically. Every read takes the
 caller's ``Scope`` and answers from the assertions that scope may see alone.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import networkx as nx
 
@@ -278,8 +278,6 @@ class WriteAhead(Protocol):
     batch n is written (``graph_api.bulk``), and ``submit_many`` is ``check_many`` then
     ``write_checked``."""
 
-    OVERLAPS_WRITES: ClassVar[bool]
-
     def check_many(
         self, reports: list[tuple[Scope, Report]], ahead: Sequence[CheckedBatch] = ()
     ) -> CheckedBatch:
@@ -295,10 +293,8 @@ class WriteAhead(Protocol):
 @runtime_checkable
 class AuditAhead(Protocol):
     """A store whose audit append waits on a server: a query's record, known before it
-    runs, is appended while the query's own reads wait (``graph_api.api.auditing``),
-    when ``AUDITS_AHEAD`` (a benchmark turns it off to compare)."""
-
-    AUDITS_AHEAD: bool
+    runs, is appended while the query's own reads wait (``graph_api.api.auditing``):
+    ``Backend.audit_ahead`` (a benchmark sets it to None to compare)."""
 
     def begin_audit(self, entry: AuditEntry) -> Callable[[], None]:
         """Start appending ``entry`` while the operation runs (off the calling thread, or

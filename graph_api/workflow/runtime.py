@@ -22,7 +22,7 @@ from graph_api.access import Scope
 from graph_api.audit import AuditEntry
 from graph_api.model import Org, OrgType
 from graph_api.reports import parse_evidence
-from graph_api.store.records import Record, RecordStore, SqliteRecordStore
+from graph_api.store.records import Record, RecordStore
 
 if TYPE_CHECKING:
     from graph_api.services import Services
@@ -120,14 +120,7 @@ def reading_time(services: Services, scope: Scope) -> datetime:
 def record_store(services: Services) -> RecordStore:
     """Where the workflow records live: in Neo4j beside the graph with the Neo4j store
     (every replica shares them), else in the embedded store's SQLite file."""
-    from graph_api.store.neo4j import Neo4jStore
-
-    store = services.store
-    if isinstance(store, Neo4jStore):
-        from graph_api.store.neo4j_records import Neo4jRecordStore
-
-        return Neo4jRecordStore(store.driver, store.database, store.bookmarks, services.clock)
-    return SqliteRecordStore(services.settings.db, services.clock)
+    return services.open_records()
 
 
 def close_workflow(services: Services) -> None:

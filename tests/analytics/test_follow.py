@@ -276,7 +276,7 @@ def test_changes_since_lists_what_each_write_touched(
     house = line["entities"][1]["id"]
     assert nodes == {line["entities"][0]["id"], house}
     assert pairs == {(house, line["entities"][0]["id"])}
-    monkeypatch.setattr("graph_api.store.memory.CHANGES_KEPT", 2)
+    monkeypatch.setattr("graph_api.store.embedded.store.CHANGES_KEPT", 2)
     for _ in range(2):
         assert submit(services, writer.report("bazaarhub", marking="GREEN", shape="supplier"))
     assert store.changes_since(version) is None  # older than what is kept

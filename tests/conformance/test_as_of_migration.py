@@ -13,8 +13,8 @@ import pytest
 from graph_api.model import OrgType
 from graph_api.services import Services
 from graph_api.store.base import EntityFilter
-from graph_api.store.neo4j import Neo4jStore
-from graph_api.store.neo4j_summaries import INLINE
+from graph_api.store.neo4j.store import Neo4jStore
+from graph_api.store.neo4j.summaries import INLINE
 from tests.conftest import NEO4J_URI, FixedClock, MakeServices, neo4j_settings
 
 pytestmark = pytest.mark.skipif(not NEO4J_URI, reason="needs the Bolt server (make test)")

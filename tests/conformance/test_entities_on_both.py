@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from graph_api.store.base import EntityFilter
-from graph_api.store.cypher import query
-from graph_api.store.neo4j_reads import FOLDS_TO_ASCII
+from graph_api.store.neo4j.cypher import query
+from graph_api.store.neo4j.reads import FOLDS_TO_ASCII
 from graph_api.store.reads import GraphReads
 from tests.conftest import MakeServices
 from tests.test_entity_index import filters, random_report, walk, world, write

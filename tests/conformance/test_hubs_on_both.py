@@ -21,7 +21,7 @@ from graph_api.bulk import import_ndjson
 from graph_api.keyfiles import database_folder
 from graph_api.model import OrgType
 from graph_api.services import Services
-from graph_api.store.neo4j_summaries import CONFS, INLINE
+from graph_api.store.neo4j.summaries import CONFS, INLINE
 from tests.api.test_analytics_api import DEMO_ORGS, scope_of
 from tests.conformance.test_cross_store import _records
 from tests.conftest import NEO4J_URI, MakeServices
@@ -142,8 +142,8 @@ def test_hub_records_alike_for_every_demo_org(make_services: MakeServices, tmp_p
 
 def test_the_hub_paths_are_taken(make_services: MakeServices, tmp_path: Path) -> None:
     """The cases above reach every branch of the summary merge (guards the fixture)."""
-    from graph_api.store.neo4j import Neo4jStore
-    from graph_api.store.neo4j_summaries import LazyFacts
+    from graph_api.store.neo4j.store import Neo4jStore
+    from graph_api.store.neo4j.summaries import LazyFacts
 
     neo4j = loaded(make_services, "neo4j", tmp_path, None)
     store = neo4j.store

@@ -11,11 +11,11 @@ import pytest
 from graph_api.keyfiles import database_folder
 from graph_api.model import OrgType
 from graph_api.services import Services
-from graph_api.store.cypher import query
-from graph_api.store.neo4j import Neo4jStore
-from graph_api.store.neo4j_migrate import migrate
-from graph_api.store.neo4j_rows import batch_rows, chunks, relation_chunks
-from graph_api.store.neo4j_summaries import CONFS
+from graph_api.store.neo4j.cypher import query
+from graph_api.store.neo4j.migrate import migrate
+from graph_api.store.neo4j.rows import batch_rows, chunks, relation_chunks
+from graph_api.store.neo4j.store import Neo4jStore
+from graph_api.store.neo4j.summaries import CONFS
 from tests.api.test_analytics_api import DEMO, DEMO_ORGS, scope_of
 from tests.conformance.test_cross_store import _records
 from tests.conformance.test_hubs_on_both import batch, loaded

@@ -17,7 +17,8 @@ import pytest
 
 from graph_api.access import instant
 from graph_api.services import Services
-from graph_api.store.records import Record, RecordStore, SqliteRecordStore
+from graph_api.store.embedded.records import SqliteRecordStore
+from graph_api.store.records import Record, RecordStore
 from tests.conftest import NEO4J_URI, FixedClock, MakeServices
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
@@ -37,8 +38,8 @@ def open_records(
     def make(clock: FixedClock, name: str) -> RecordStore:
         rs: RecordStore
         if request.param == "neo4j":
-            from graph_api.store.neo4j import Neo4jStore
-            from graph_api.store.neo4j_records import Neo4jRecordStore
+            from graph_api.store.neo4j.records import Neo4jRecordStore
+            from graph_api.store.neo4j.store import Neo4jStore
 
             services: Services = make_services("neo4j", name=name)
             assert isinstance(services.store, Neo4jStore)

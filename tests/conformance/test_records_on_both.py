@@ -15,7 +15,8 @@ import pytest
 
 from graph_api.errors import Conflict
 from graph_api.services import Services
-from graph_api.store.records import RecordStore, SqliteRecordStore
+from graph_api.store.embedded.records import SqliteRecordStore
+from graph_api.store.records import RecordStore
 from tests.conftest import NEO4J_URI, MakeServices
 
 
@@ -29,8 +30,8 @@ def open_records(
     if request.param == "neo4j":
         if not NEO4J_URI:
             pytest.skip("no Bolt server: set GRAPH_API_TEST_NEO4J_URI (make test does)")
-        from graph_api.store.neo4j import Neo4jStore
-        from graph_api.store.neo4j_records import Neo4jRecordStore
+        from graph_api.store.neo4j.records import Neo4jRecordStore
+        from graph_api.store.neo4j.store import Neo4jStore
 
         first: Services = make_services("neo4j")
 

@@ -26,8 +26,8 @@ from graph_api import deadline
 from graph_api.errors import LimitExceeded
 from graph_api.export.case_view import UPSTREAM_KINDS
 from graph_api.services import Services
-from graph_api.store.neo4j import Neo4jStore
-from graph_api.store.neo4j_faults import timed_out
+from graph_api.store.neo4j.faults import timed_out
+from graph_api.store.neo4j.store import Neo4jStore
 from tests.conftest import NEO4J_URI, MakeServices, add_orgs
 
 ARCADEDB_HTTP = os.environ.get("GRAPH_API_TEST_ARCADEDB_HTTP")

@@ -16,7 +16,7 @@ import pytest
 
 from graph_api.access import Scope
 from graph_api.services import Services
-from graph_api.store.neo4j_records import Neo4jRecordStore
+from graph_api.store.neo4j.records import Neo4jRecordStore
 from graph_api.workflow.runtime import workflow_for
 from tests.conftest import NEO4J_URI, MakeServices, add_orgs
 from tests.workflow.support import marketplace, role

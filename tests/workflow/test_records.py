@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from graph_api.errors import Conflict
-from graph_api.store.records import SqliteRecordStore
+from graph_api.store.embedded.records import SqliteRecordStore
 
 
 def test_versions_terms_and_order(tmp_path: Path) -> None:

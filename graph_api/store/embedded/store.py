@@ -30,14 +30,14 @@ from graph_api.model import (
 from graph_api.reports import check_against_view, mentioned_ids
 from graph_api.store.base import PrincipalRecord, SubmitResult
 from graph_api.store.columns import FactColumns
-from graph_api.store.entity_index import EntityIndex
-from graph_api.store.events import SqliteReportLog
+from graph_api.store.embedded.entity_index import EntityIndex
+from graph_api.store.embedded.events import SqliteReportLog
+from graph_api.store.embedded.indexed_reads import IndexedReads
+from graph_api.store.embedded.sqlite import Database
+from graph_api.store.embedded.text_index import ID, NAME, PROPERTIES, TextIndex
+from graph_api.store.embedded.versions import ClassVersions
 from graph_api.store.horizon import Horizon, ReportTimes
-from graph_api.store.indexed_reads import IndexedReads
 from graph_api.store.scoped_view import AsOfMask, VisibilityMask, merged_node, scoped_view
-from graph_api.store.sqlite import Database
-from graph_api.store.text_index import ID, NAME, PROPERTIES, TextIndex
-from graph_api.store.versions import ClassVersions
 
 __all__ = ["MemoryStore"]
 

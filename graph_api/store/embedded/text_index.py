@@ -23,7 +23,7 @@ the segments of each word in one array); the words of recent writes in a
 dictionary, made a level when it grows, and the levels merged into one when
 there are many. Which segments the
 caller may see, and whether a name is the one the caller sees, is decided by the
-view's columns (`graph_api.store.entity_index.EntityView`).
+view's columns (`graph_api.store.embedded.entity_index.EntityView`).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ caller sees UNAVAILABLE (retry later) instead of INTERNAL, and nothing of the
 write remains. Any other database error is left as it is: it is a bug.
 
 >>> import sqlite3
->>> from graph_api.store.sqlite_faults import storage_fault
+>>> from graph_api.store.embedded.faults import storage_fault
 >>> storage_fault(sqlite3.OperationalError("database or disk is full")).code
 'UNAVAILABLE'
 >>> storage_fault(sqlite3.OperationalError("no such table: x")) is None

@@ -1,7 +1,7 @@
 """Bring a Neo4j database written before entity summaries, or before org-local audit
 numbers, to today's layout.
 
-Before ``neo4j_summaries``, every entity fact was an ``(:EFact {eid})`` node and
+Before ``summaries``, every entity fact was an ``(:EFact {eid})`` node and
 nothing else. Today an entity's facts live in one ``(:ESum)`` per visibility
 class, and only the facts of classes stated more than ``INLINE`` times stay
 ``EFact`` nodes. ``migrate`` builds the summaries from the facts, entities in
@@ -36,13 +36,13 @@ from neo4j import WRITE_ACCESS, ManagedTransaction
 
 from graph_api.access import instant
 from graph_api.audit import GENESIS, AuditEntry, chain_hash
-from graph_api.store.cypher import query
-from graph_api.store.neo4j_audit import now_text
-from graph_api.store.neo4j_rows import SummaryRows, chunks, summary_rows
-from graph_api.store.neo4j_summaries import class_versions
+from graph_api.store.neo4j.audit import now_text
+from graph_api.store.neo4j.cypher import query
+from graph_api.store.neo4j.rows import SummaryRows, chunks, summary_rows
+from graph_api.store.neo4j.summaries import class_versions
 
 if TYPE_CHECKING:
-    from graph_api.store.neo4j import Neo4jStore
+    from graph_api.store.neo4j.store import Neo4jStore
 
 __all__ = ["AS_OF_LAYOUT", "AUDIT_LAYOUT", "LAYOUT", "migrate", "migrate_as_of",
            "migrate_audit"]

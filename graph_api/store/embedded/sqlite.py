@@ -28,7 +28,7 @@ from graph_api.model import (
     Report,
     SourceKind,
 )
-from graph_api.store.sqlite_faults import write_transaction
+from graph_api.store.embedded.faults import write_transaction
 
 __all__ = ["Database", "EntityRow", "RelationRow", "require_database"]
 

@@ -22,14 +22,14 @@ import numpy.typing as npt
 
 from graph_api.access import Scope
 from graph_api.store.base import EntityFilter, EntityRecord, Page
-from graph_api.store.entity_index import EntityIndex, EntityView, Wanted
+from graph_api.store.embedded.entity_index import EntityIndex, EntityView, Wanted
+from graph_api.store.embedded.text_index import ID, NAME, PROPERTIES, TextIndex
 from graph_api.store.reads import (
     GraphReads,
     decode_cursor,
     decode_search_cursor,
     encode_cursor,
 )
-from graph_api.store.text_index import ID, NAME, PROPERTIES, TextIndex
 
 __all__ = ["IndexedReads"]
 

@@ -35,9 +35,9 @@ from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, Transient
 
 from graph_api.access import instant
 from graph_api.errors import Conflict
-from graph_api.store.cypher import query
-from graph_api.store.neo4j_faults import outage
-from graph_api.store.neo4j_rows import rows_of
+from graph_api.store.neo4j.cypher import query
+from graph_api.store.neo4j.faults import outage
+from graph_api.store.neo4j.rows import rows_of
 from graph_api.store.record_history import KeptKinds, RecordsAsOf
 from graph_api.store.records import PutItem, Record, RecordStore
 

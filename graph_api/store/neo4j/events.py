@@ -14,9 +14,9 @@ from typing import Any
 from neo4j import ManagedTransaction
 
 from graph_api.access import Scope
-from graph_api.store.cypher import query
 from graph_api.store.events import LoggedReport, ReportChanges
-from graph_api.store.neo4j_rows import BatchRows, chunks
+from graph_api.store.neo4j.cypher import query
+from graph_api.store.neo4j.rows import BatchRows, chunks
 
 __all__ = ["Neo4jReportLog", "report_log_rows", "write_report_log"]
 

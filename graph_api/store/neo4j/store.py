@@ -2,7 +2,7 @@
 
 The API is stateless over it: orgs, principals, reports, facts, workflow
 records and the audit ledger live in the database, so any number of workers
-and replicas serve one database. Reads (``neo4j_reads``) filter by visibility
+and replicas serve one database. Reads (``reads``) filter by visibility
 inside Cypher (``cypher/_visible.cypher``) and come back as node data shaped
 like the embedded graph's, so the shared reads and the analytics run unchanged.
 
@@ -10,8 +10,8 @@ A round trip costs more than most queries here, so: reads are auto-commit
 queries on a session each thread keeps (one round trip each, retried on
 transient errors); an audit record is one statement chained to the ledger head
 this process saw last (re-read under lock when another process moved it), and a
-query's record rides with its first read or beside it (``neo4j_audit``); a
-batch of reports writes entity facts as per-class summaries (``neo4j_summaries``)
+query's record rides with its first read or beside it (``audit``); a
+batch of reports writes entity facts as per-class summaries (``summaries``)
 that reads merge from a handful of rows.
 """
 
@@ -44,13 +44,13 @@ from graph_api.errors import BadUserInput, Conflict, LimitExceeded
 from graph_api.model import EntityKind, Org, OrgType, Principal, Report
 from graph_api.reports import check_against_view, mentioned_ids
 from graph_api.store.base import CheckedBatch, PrincipalRecord, SubmitResult
-from graph_api.store.cypher import query, schema_statements
-from graph_api.store.neo4j_audit import Neo4jAudit, now_text
-from graph_api.store.neo4j_events import Neo4jReportLog, write_report_log
-from graph_api.store.neo4j_faults import outage, timed_out
-from graph_api.store.neo4j_migrate import migrate, migrate_as_of, migrate_audit
-from graph_api.store.neo4j_reads import Neo4jReads
-from graph_api.store.neo4j_rows import (
+from graph_api.store.neo4j.audit import Neo4jAudit, now_text
+from graph_api.store.neo4j.cypher import query, schema_statements
+from graph_api.store.neo4j.events import Neo4jReportLog, write_report_log
+from graph_api.store.neo4j.faults import outage, timed_out
+from graph_api.store.neo4j.migrate import migrate, migrate_as_of, migrate_audit
+from graph_api.store.neo4j.reads import Neo4jReads
+from graph_api.store.neo4j.rows import (
     batch_rows,
     chunks,
     class_keys,
@@ -59,7 +59,7 @@ from graph_api.store.neo4j_rows import (
     rows_of,
     summary_rows,
 )
-from graph_api.store.neo4j_summaries import ClassState, class_versions, header_and_state
+from graph_api.store.neo4j.summaries import ClassState, class_versions, header_and_state
 
 __all__ = ["Neo4jStore"]
 
@@ -78,7 +78,6 @@ def _close_quietly(session: Session) -> None:
 class Neo4jStore(Neo4jAudit, Neo4jReads, Neo4jReportLog):
     # A bulk import parses the next batch while this store writes one (graph_api.bulk):
     # a write here is mostly waiting on the server, with the GIL released.
-    OVERLAPS_WRITES = True
 
     def __init__(self, settings: Settings, create: bool = True) -> None:
         """``create=False``: the database must hold a graph_api graph already (ValueError

@@ -16,7 +16,7 @@ __all__ = ["AUDIT_COLUMN", "CYPHER_DIR", "VISIBLE_MARK", "carrying_audit", "quer
 
 # graph_api/cypher is the repository's cypher/ folder (a link in the source tree, the
 # files themselves in a built wheel: package data), so an installed package has them.
-CYPHER_DIR = Path(__file__).resolve().parent.parent / "cypher"
+CYPHER_DIR = Path(__file__).resolve().parents[2] / "cypher"
 VISIBLE_MARK = re.compile(r"/\*visible:([a-z]\w*)\*/")
 _COMMENT = re.compile(r"^\s*//.*$", re.MULTILINE)
 _UNION = "\nUNION ALL\n"

@@ -3,7 +3,7 @@
 Every query filters by visibility in Cypher (``/*visible:VAR*/``); what comes
 back is shaped like the embedded graph's node and edge data, so ``GraphReads``
 and the analytics run unchanged. Entities are read from their summaries
-(``neo4j_summaries``): a few rows per entity whatever its number of facts.
+(``summaries``): a few rows per entity whatever its number of facts.
 Round trips are what a remote store pays for, so the reads are shaped to need
 few: a record batch is one query; a relation page is one query (relations and
 the summaries of their ends); a breadth-first view is one query per hop; an
@@ -46,8 +46,8 @@ from graph_api.model import (
     SourceKind,
 )
 from graph_api.store.base import EntityFilter, EntityRecord, Page, RelationRecord
-from graph_api.store.neo4j_rows import graph_from_rows
-from graph_api.store.neo4j_summaries import (
+from graph_api.store.neo4j.rows import graph_from_rows
+from graph_api.store.neo4j.summaries import (
     INLINE,
     Fact,
     fact_tuple,

@@ -31,7 +31,7 @@ from neo4j.exceptions import ConstraintError
 from graph_api import deadline
 from graph_api.audit import GENESIS, AuditEntry, AuditHead, AuditRecord, chain_hash
 from graph_api.errors import Unavailable
-from graph_api.store.cypher import AUDIT_COLUMN, carrying_audit, query
+from graph_api.store.neo4j.cypher import AUDIT_COLUMN, carrying_audit, query
 
 __all__ = ["Appended", "Neo4jAudit", "PendingAudit", "now_text"]
 
@@ -99,11 +99,10 @@ class Neo4jAudit:
     """The audit half of ``Neo4jStore``, which provides ``_run``, ``_write`` and
     ``_read`` and sets up the attributes below."""
 
-    # A query's audit record is appended while the query runs (begin_audit): both wait
-    # on the server, so the record's round trip and commit hide behind the reads'.
-    AUDITS_AHEAD = True
-    # ... and carried by the query's first read where one server answers both
-    # (Neo4jStore: a bolt:// URI); a benchmark turns it off to compare.
+    # A query's audit record is appended while the query runs (begin_audit, offered as
+    # Backend.audit_ahead): both wait on the server, so the record's round trip and
+    # commit hide behind the reads' ... and carried by the query's first read where one
+    # server answers both (Neo4jStore: a bolt:// URI); a benchmark turns it off to compare.
     CARRIES_AUDIT = False
 
     _audit_head: tuple[int, str] | None  # (seq, hash) this process saw last

@@ -2,7 +2,7 @@
 
 Writes: the ``$rows`` parameters a batch of reports is written with (one
 UNWIND statement per kind of row, whatever the batch size), entity facts
-folded into their classes' summaries (``neo4j_summaries``). Reads: the
+folded into their classes' summaries (``summaries``). Reads: the
 embedded graph's edge data (``scoped_view``'s shapes: edge facts
 ``(seq, 0, confidence)``) from the rows the visibility-filtered reads return,
 so the shared reads and the analytics run unchanged.
@@ -20,7 +20,7 @@ from neo4j import Result
 
 from graph_api.access import instant
 from graph_api.model import Report
-from graph_api.store.neo4j_summaries import ClassState, class_key
+from graph_api.store.neo4j.summaries import ClassState, class_key
 
 __all__ = [
     "BatchRows",
