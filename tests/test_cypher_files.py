@@ -29,7 +29,7 @@ NOT_ASSERTION_READS = {"count_org_clashes", "list_orgs", "find_principal",
                        "count_records_by_term", "read_record_versions", "read_kind_history",
                        "read_record_history", "count_record_versions",
                        "find_principal_by_token",
-                       "read_counter", "find_report", "find_reports", "read_envelopes",
+                       "read_counter", "find_reports", "read_envelopes",
                        "list_audit", "list_org_audit", "read_audit_heads", "find_meta",
                        "read_audit_head", "list_principals", "read_last_acted"}
 # Parameters every call passes through a shared dict (see Neo4jStore._who).

@@ -18,7 +18,6 @@ import networkx as nx
 from graph_api import deadline
 from graph_api.access import Scope, VisibilityClass
 from graph_api.audit import AuditEntry, AuditHead, AuditRecord
-from graph_api.errors import BadUserInput, Conflict
 from graph_api.model import (
     Assertion,
     EntityKind,
@@ -27,8 +26,7 @@ from graph_api.model import (
     RelationKind,
     Report,
 )
-from graph_api.reports import check_against_view, mentioned_ids
-from graph_api.store.base import PrincipalRecord, SubmitResult
+from graph_api.store.base import CheckedBatch, PrincipalRecord, SubmitResult
 from graph_api.store.columns import FactColumns
 from graph_api.store.embedded.entity_index import EntityIndex
 from graph_api.store.embedded.events import SqliteReportLog
@@ -38,6 +36,7 @@ from graph_api.store.embedded.text_index import ID, NAME, PROPERTIES, TextIndex
 from graph_api.store.embedded.versions import ClassVersions
 from graph_api.store.horizon import Horizon, ReportTimes
 from graph_api.store.scoped_view import AsOfMask, VisibilityMask, merged_node, scoped_view
+from graph_api.store.submit_checks import KnownReport, answer_of, check_reports
 
 __all__ = ["MemoryStore"]
 
@@ -67,7 +66,6 @@ class MemoryStore(IndexedReads, SqliteReportLog):
         self.with_graph = with_graph
         self._kinds: dict[str, list[tuple[int, EntityKind]]] = {}
         self._kinds_upto = 0  # without the graph: kinds read up to this seq, when first asked
-        self._pending: dict[str, list[tuple[VisibilityClass, EntityKind]]] = {}
         self.graph = nx.MultiDiGraph()
         # Every fact also as typed columns, read with numpy when a whole view is
         # read (graph_api.analytics.snapshot): seconds instead of tens of them.
@@ -378,7 +376,7 @@ class MemoryStore(IndexedReads, SqliteReportLog):
         return self.visible_kinds(scope, [entity_id]).get(entity_id)
 
     def visible_kinds(self, scope: Scope, ids: list[str]) -> dict[str, EntityKind]:
-        """``visible_kind`` of each id the caller sees (reports being written included)."""
+        """``visible_kind`` of each id the caller sees."""
         mask = self.mask(scope)
         seen: dict[str, EntityKind] = {}
         if self.with_graph:  # the first visible fact: a hub's 200,000 are not all read
@@ -395,13 +393,6 @@ class MemoryStore(IndexedReads, SqliteReportLog):
             for eid in ids:
                 for vclass, kind in kinds.get(eid, ()):
                     if mask[vclass]:
-                        seen[eid] = kind
-                        break
-        pending = self._pending
-        for eid in ids:
-            if eid not in seen:
-                for vc, kind in pending.get(eid, ()):
-                    if scope.sees(vc):
                         seen[eid] = kind
                         break
         return seen
@@ -433,73 +424,42 @@ class MemoryStore(IndexedReads, SqliteReportLog):
     # -- writes --------------------------------------------------------------
     def submit(self, scope: Scope, report: Report, audit: AuditEntry | None = None) -> SubmitResult:
         self.catch_up()
-        replay = self._replay(report)
-        if replay is not None:
-            if audit is not None:
-                self.append_audit(audit)
-            return replay
-        self._check_against_view(scope, report)
-        with self.db.transaction():
-            self.db.insert_report(report)
+        with self.db.transaction():  # checked inside: no other process writes between
+            answer = answer_of(self._checked([(scope, report)]))
+            if answer.created:
+                self.db.insert_report(report)
             if audit is not None:
                 self.db.append_audit(audit)
         self.catch_up()
-        return SubmitResult(report.id, len(report.entities), len(report.relations), True)
+        return answer
 
     def submit_many(
         self, reports: list[tuple[Scope, Report]], audit: AuditEntry | None = None
     ) -> list[SubmitResult | Exception]:
         """Bulk import: each report checked alone, the good ones written in one transaction."""
         self.catch_up()
-        results: list[SubmitResult | Exception] = []
-        batch_ids: set[tuple[str, str]] = set()
         written: list[tuple[int, int, Report]] = []  # seq, class id, report
-        self._pending.clear()
         with self.db.transaction():
-            for scope, report in reports:
-                try:
-                    if (report.org_id, report.id) in batch_ids:
-                        raise Conflict(
-                            f"reportId {report.id!r} repeats in this import", field="reportId"
-                        )
-                    replay = self._replay(report)
-                    if replay is not None:
-                        results.append(replay)
-                        continue
-                    self._check_against_view(scope, report)
-                    seq, vclass = self.db.insert_report(report)
-                    written.append((seq, vclass, report))
-                    batch_ids.add((report.org_id, report.id))
-                    vc = VisibilityClass(
-                        report.org_id, report.marking, frozenset(report.shared_with)
-                    )
-                    for entity in report.entities:  # later reports of the batch may name these
-                        self._pending.setdefault(entity.id, []).append((vc, entity.kind))
-                    results.append(
-                        SubmitResult(report.id, len(report.entities), len(report.relations), True)
-                    )
-                except (BadUserInput, Conflict) as exc:
-                    results.append(exc)
+            checked = self._checked(reports)
+            for report in checked.good:
+                seq, vclass = self.db.insert_report(report)
+                written.append((seq, vclass, report))
             if audit is not None:
                 self.db.append_audit(audit)
-        self._pending.clear()
         self._keep_kinds(written)
         self.catch_up()
-        return results
+        return checked.results
 
-    def _replay(self, report: Report) -> SubmitResult | None:
-        known = self.db.report_digest(report.org_id, report.id)
-        if known is None:
-            return None
-        digest, entities, relations = known
-        if digest != report.digest:
-            raise Conflict(
-                f"reportId {report.id!r} was already used for a different report", field="reportId"
-            )
-        return SubmitResult(report.id, entities, relations, False)
+    def _checked(self, reports: list[tuple[Scope, Report]]) -> CheckedBatch:
+        """The submit sequence (``store.submit_checks``) over this file, read within the
+        caller's transaction."""
+        report_digest = self.db.report_digest
 
-    def _check_against_view(self, scope: Scope, report: Report) -> None:
-        check_against_view(report, self.visible_kinds(scope, mentioned_ids(report)))
+        def known(keys: list[tuple[str, str]]) -> dict[tuple[str, str], KnownReport]:
+            found = ((key, report_digest(*key)) for key in dict.fromkeys(keys))
+            return {key: row for key, row in found if row is not None}
+
+        return check_reports(reports, known, self.visible_kinds)
 
     # -- reads (the rest is IndexedReads and GraphReads) ------------------------
     def node_data(self, scope: Scope, ids: list[str]) -> dict[str, Data]:

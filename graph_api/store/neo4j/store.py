@@ -20,7 +20,6 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from collections import ChainMap
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -37,12 +36,11 @@ from neo4j import (
 from neo4j.exceptions import ConstraintError, DriverError, Neo4jError, TransientError
 
 from graph_api import deadline
-from graph_api.access import Scope, VisibilityClass
+from graph_api.access import Scope
 from graph_api.audit import AuditEntry
 from graph_api.config import Settings
-from graph_api.errors import BadUserInput, Conflict, LimitExceeded
-from graph_api.model import EntityKind, Org, OrgType, Principal, Report
-from graph_api.reports import check_against_view, mentioned_ids
+from graph_api.errors import LimitExceeded
+from graph_api.model import Org, OrgType, Principal, Report
 from graph_api.store.base import CheckedBatch, PrincipalRecord, SubmitResult
 from graph_api.store.neo4j.audit import Neo4jAudit, now_text
 from graph_api.store.neo4j.cypher import query, schema_statements
@@ -60,6 +58,7 @@ from graph_api.store.neo4j.rows import (
     summary_rows,
 )
 from graph_api.store.neo4j.summaries import ClassState, class_versions, header_and_state
+from graph_api.store.submit_checks import KnownReport, answer_of, check_reports
 
 __all__ = ["Neo4jStore"]
 
@@ -306,21 +305,6 @@ class Neo4jStore(Neo4jAudit, Neo4jReads, Neo4jReportLog):
         return self._write(work)
 
     # -- writes ------------------------------------------------------------------
-    def _replay(self, report: Report, known: dict[tuple[str, str], Any] | None = None
-                ) -> SubmitResult | None:
-        if known is not None:
-            row = known.get((report.org_id, report.id))
-            rows = [row] if row else []
-        else:
-            rows = self._read("find_report", org=report.org_id, report_id=report.id)
-        if not rows:
-            return None
-        if rows[0]["digest"] != report.digest:
-            raise Conflict(
-                f"reportId {report.id!r} was already used for a different report", field="reportId"
-            )
-        return SubmitResult(report.id, rows[0]["entities"], rows[0]["relations"], False)
-
     def _write_reports(self, tx: ManagedTransaction, reports: list[Report]) -> None:
         """A batch of reports in a few UNWIND statements (chunked): report heads, the
         summaries of the entity classes stated (read, folded in Python, written back),
@@ -354,12 +338,11 @@ class Neo4jStore(Neo4jAudit, Neo4jReads, Neo4jReportLog):
         write_report_log(tx, rows)  # the feeds' change log (store.events)
 
     def submit(self, scope: Scope, report: Report, audit: AuditEntry | None = None) -> SubmitResult:
-        replay = self._replay(report)
-        if replay is not None:
+        answer = answer_of(self.check_many([(scope, report)]))
+        if not answer.created:
             if audit is not None:
                 self.append_audit(audit)
-            return replay
-        check_against_view(report, self.visible_kinds(scope, mentioned_ids(report)))
+            return answer
 
         def work(tx: ManagedTransaction) -> None:
             self._write_reports(tx, [report])
@@ -367,7 +350,7 @@ class Neo4jStore(Neo4jAudit, Neo4jReads, Neo4jReportLog):
                 self._append_audit(tx, audit)
 
         self._write(work)
-        return SubmitResult(report.id, len(report.entities), len(report.relations), True)
+        return answer
 
     def submit_many(
         self, reports: list[tuple[Scope, Report]], audit: AuditEntry | None = None
@@ -381,70 +364,19 @@ class Neo4jStore(Neo4jAudit, Neo4jReads, Neo4jReportLog):
         self, reports: list[tuple[Scope, Report]], ahead: Sequence[CheckedBatch] = ()
     ) -> CheckedBatch:
         """Check each report alone against what its reporter sees, as ``submit_many``
-        does, writing nothing (`WriteAhead`): the database, then the good reports of
-        ``ahead`` (batches checked before, perhaps not committed yet) and of this batch
-        before it count as written.
+        does, writing nothing (`WriteAhead`; the sequence is ``store.submit_checks``):
+        the database, then the good reports of ``ahead`` (batches checked before,
+        perhaps not committed yet) and of this batch before it count as written. One
+        query for the known report ids, one per reporting org for the kinds its
+        reports mention."""
+        return check_reports(reports, self._known_reports, self.visible_kinds,
+                             [rep for batch in ahead for rep in batch.good])
 
-        The lookups are batched: one query for known report ids, one per reporting
-        org for the kinds its reports mention.
-        """
-        results: list[SubmitResult | Exception] = []
-        good: list[Report] = []
-        batch_ids: set[tuple[str, str]] = set()
-        known = {
-            (r["org"], r["report_id"]): r
-            for r in self._read("find_reports", keys=[
-                {"org": rep.org_id, "report_id": rep.id} for _, rep in reports
-            ])
-        }
-        earlier = [rep for batch in ahead for rep in batch.good]
-        for rep in earlier:  # the database answers the same once they are committed
-            known.setdefault((rep.org_id, rep.id), {
-                "digest": rep.digest, "entities": len(rep.entities),
-                "relations": len(rep.relations),
-            })
-        by_scope: dict[str, tuple[Scope, list[str]]] = {}
-        for scope, report in reports:
-            by_scope.setdefault(scope.view_key, (scope, []))[1].extend(mentioned_ids(report))
-        seen_by_scope = {
-            key: self.visible_kinds(scope, list(dict.fromkeys(ids)))
-            for key, (scope, ids) in by_scope.items()
-        }
-        pending: dict[str, dict[str, EntityKind]] = {}  # what earlier good reports add
-
-        def added(report: Report) -> None:
-            vc = VisibilityClass(report.org_id, report.marking, frozenset(report.shared_with))
-            for key, (other, _) in by_scope.items():  # every scope that sees this report
-                if other.sees(vc):
-                    adds = pending.setdefault(key, {})
-                    for entity in report.entities:
-                        adds.setdefault(entity.id, entity.kind)
-
-        for report in earlier:
-            added(report)
-        for scope, report in reports:
-            try:
-                if (report.org_id, report.id) in batch_ids:
-                    raise Conflict(f"reportId {report.id!r} repeats in this import",
-                                   field="reportId")
-                replay = self._replay(report, known)
-                if replay is not None:
-                    results.append(replay)
-                    continue
-                # what the database shows the scope, then what earlier reports add: read
-                # through, not copied (a copy per report grew with the batch)
-                seen = ChainMap(seen_by_scope[scope.view_key],
-                                pending.setdefault(scope.view_key, {}))
-                check_against_view(report, seen)
-                added(report)
-                batch_ids.add((report.org_id, report.id))
-                good.append(report)
-                results.append(
-                    SubmitResult(report.id, len(report.entities), len(report.relations), True)
-                )
-            except (BadUserInput, Conflict) as exc:
-                results.append(exc)
-        return CheckedBatch(results, good)
+    def _known_reports(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], KnownReport]:
+        rows = self._read("find_reports", keys=[{"org": org, "report_id": rid}
+                                                for org, rid in keys])
+        return {(r["org"], r["report_id"]): (r["digest"], r["entities"], r["relations"])
+                for r in rows}
 
     def write_checked(self, checked: CheckedBatch, audit: AuditEntry | None = None) -> None:
         """Write the good reports of a checked batch in one transaction, with ``audit``;
