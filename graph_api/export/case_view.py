@@ -20,6 +20,7 @@ from typing import Any
 
 from graph_api import analytics
 from graph_api.access import Scope
+from graph_api.analytics.walks import TRACE_DEPTH, UPSTREAM_KINDS
 from graph_api.export.view import (
     CaseView,
     ExportCustody,
@@ -34,13 +35,7 @@ from graph_api.workflow import evidence as wf_evidence
 from graph_api.workflow.cases import case_export_parts
 from graph_api.workflow.model import from_key
 
-__all__ = ["UPSTREAM_KINDS", "build_case_view", "export_entity", "export_relation",
-           "with_envelopes"]
-
-UPSTREAM_KINDS = frozenset(
-    {RelationKind.SHIPS_FROM, RelationKind.SUPPLIED_BY, RelationKind.LISTS, RelationKind.OPERATES}
-)
-TRACE_DEPTH = 6
+__all__ = ["build_case_view", "export_entity", "export_relation", "with_envelopes"]
 
 
 @functools.lru_cache(maxsize=1 << 17)
