@@ -37,10 +37,12 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _services(args: argparse.Namespace, with_graph: bool = True, create: bool = False) -> Any:
-    """Services over the database of ``args``; unless ``create``, it must exist."""
+    """Services over the database of ``args``, the workflow started on them; unless
+    ``create``, the database must exist."""
     from graph_api.services import Services
+    from graph_api.workflow import start_workflow
 
-    return Services.open(_settings(args), with_graph=with_graph, create=create)
+    return start_workflow(Services.open(_settings(args), with_graph=with_graph, create=create))
 
 
 def _store(args: argparse.Namespace) -> Any:

@@ -33,6 +33,7 @@ __all__ = [
     "Workflow",
     "acting_scope",
     "close_workflow",
+    "closes_with",
     "effect",
     "evidence_docs",
     "platform_org",
@@ -101,6 +102,7 @@ def workflow_for(services: Services) -> Workflow:
         return found
     wf = Workflow(records=record_store(services))
     services.__dict__["_workflow"] = wf
+    closes_with(services)  # its records close with the services, started or not
     return wf
 
 
@@ -131,9 +133,16 @@ def record_store(services: Services) -> RecordStore:
 
 
 def close_workflow(services: Services) -> None:
+    """Close the workflow state's records, if any (made again on next use)."""
     wf = services.__dict__.pop("_workflow", None)
     if isinstance(wf, Workflow):
         wf.records.close()
+
+
+def closes_with(services: Services) -> None:
+    """``close_workflow`` subscribed to the services' close, once."""
+    if close_workflow not in services.on_close:
+        services.on_close.append(close_workflow)
 
 
 def platform_org(services: Services) -> Org | None:
