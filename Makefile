@@ -76,6 +76,7 @@ neo4j-down: install
 lint: install
 	$(BIN)/ruff check graph_api tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports  # pyproject's [tool.importlinter]: imports run one way
 
 # wrk (Debian) drives the HTTP benchmarks from its own process at little CPU cost.
 bench: install explore-deps graphiql-deps chromium arcadedb

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent / "graph-api"
 sys.path.insert(0, str(ROOT))
 
-from graph_api.analytics._walk import node_kind  # noqa: E402
+from graph_api.analytics.walks import node_kind  # noqa: E402
 from graph_api.config import Settings  # noqa: E402
 from graph_api.services import Services  # noqa: E402
 from graph_api.workflow import on_report_committed  # noqa: E402

@@ -108,7 +108,7 @@ def load(services: Services, path: Path, server_pid: int = 0, workers: int = 0
 def read_once(services: Services, caller: Any, scope: Any, eid: str,
               times: dict[str, list[float]]) -> None:
     """One listing: entity and trace through GraphQL in process, and as store calls."""
-    from graph_api.export.case_view import UPSTREAM_KINDS
+    from graph_api.analytics.walks import UPSTREAM_KINDS
 
     t = time.perf_counter()
     gql(services, caller, ENTITY, {"id": eid})

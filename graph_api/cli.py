@@ -37,27 +37,26 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _services(args: argparse.Namespace, with_graph: bool = True, create: bool = False) -> Any:
-    """Services over the database of ``args``; unless ``create``, it must exist."""
+    """Services over the database of ``args``, the workflow started on them; unless
+    ``create``, the database must exist."""
     from graph_api.services import Services
+    from graph_api.workflow import start_workflow
 
-    return Services.open(_settings(args), with_graph=with_graph, create=create)
+    return start_workflow(Services.open(_settings(args), with_graph=with_graph, create=create))
 
 
 def _store(args: argparse.Namespace) -> Any:
     """The store of an existing database, for a command that only reads: no secret is
     read or made."""
-    from graph_api.store.backend import open_backend
+    from graph_api.store import open_backend
 
     return open_backend(_settings(args), with_graph=False, create=False).store
 
 
 def _require_database(settings: Settings) -> None:
-    """ValueError unless the embedded store's database is there (a Neo4j store's
-    database is on its server: the command's key or store check says)."""
-    from graph_api.store.embedded.sqlite import require_database
+    from graph_api.store import require_database
 
-    if settings.store == "memory":
-        require_database(settings.db)
+    require_database(settings)
 
 
 # -- serve -------------------------------------------------------------------

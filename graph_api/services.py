@@ -1,6 +1,8 @@
 """What the API and the command line do, once: auth, orgs, tokens, reports.
 
-``Services`` binds a store to the settings, the server secrets and a clock.
+``Services`` binds a store to the settings, the server secrets and a clock. What is
+built on them (the workflow) subscribes to their hooks when it starts
+(``on_commit``, ``on_close``): services import nothing above them.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from graph_api.keyfiles import (
 from graph_api.model import Org, OrgType, Principal, Report
 from graph_api.offload import Job, Offload, Prepared
 from graph_api.reports import parse_report
-from graph_api.store.backend import Backend, GraphInProcess, open_backend
+from graph_api.store import open_backend
+from graph_api.store.backend import Backend, GraphInProcess
 from graph_api.store.base import GraphStore, SubmitResult
 from graph_api.store.records import RecordStore
 
@@ -41,9 +44,14 @@ if TYPE_CHECKING:
     from graph_api.analytics.kept import KeptViews
     from graph_api.analytics.snapshot import ColumnMirror
 
-__all__ = ["Services", "hash_token", "slug"]
+__all__ = ["Closing", "ReportCommitted", "Services", "hash_token", "slug"]
 
 Clock = Callable[[], datetime]
+ReportCommitted = Callable[["Services", Scope, Report], object]
+"""A subscriber to ``Services.on_commit``: called after ``commit_report`` stored a new
+report, with the scope it was reported under (the workflow's alert detection)."""
+Closing = Callable[["Services"], object]
+"""A subscriber to ``Services.on_close``: called first when the services close."""
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 CACHED = 256  # whole-graph answers kept (`Services.cached`), over every view
@@ -103,6 +111,13 @@ class Services:
     _kept: KeptViews = field(default_factory=_kept_views, repr=False)
     offload: Offload | None = field(default=None, repr=False)  # whole-graph work's pool
     _mirror: ColumnMirror | None = field(default=None, repr=False)
+    # What is built on these services subscribes when it starts, in order
+    # (`graph_api.workflow.start_workflow`).
+    on_commit: list[ReportCommitted] = field(default_factory=list, repr=False)
+    on_close: list[Closing] = field(default_factory=list, repr=False)
+    # The workflow's state (`graph_api.workflow.runtime.Workflow`, a layer above: typed
+    # there), made on first use and dropped by its close.
+    workflow: object | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.store = self.backend.store
@@ -134,9 +149,10 @@ class Services:
         return self.backend.open_records(self.clock)
 
     def close(self) -> None:
-        from graph_api.workflow import close_workflow
-
-        close_workflow(self)
+        """The subscribers' ``on_close`` first (the workflow's records), then the
+        whole-graph pool, then the store."""
+        for closing in self.on_close:
+            closing(self)
         if self.offload is not None:
             self.offload.close()
         self.store.close()
@@ -187,6 +203,19 @@ class Services:
             org_id,
             operation,
             self.audit_digest({"operation": operation}),
+        )
+
+    def audit_entry(self, scope: Scope | None, label: str,
+                    variables: Mapping[str, Any] | None) -> AuditEntry:
+        """The record of an operation (or a download) by ``scope`` on any transport (a
+        GraphQL operation, a TAXII request): the one place that digests what it was
+        asked with."""
+        return AuditEntry(
+            at=self.clock(),
+            principal_id=scope.principal_id if scope else "anonymous",
+            org_id=scope.org_id if scope else "",
+            operation=label,
+            digest=self.audit_digest(variables),
         )
 
     def audit_digest(self, variables: Mapping[str, Any] | None) -> str:
@@ -349,12 +378,12 @@ class Services:
     def commit_report(
         self, scope: Scope, report: Report, audit: AuditEntry | None = None
     ) -> SubmitResult:
-        """Store a parsed report, then let the workflows react (alerts)."""
-        from graph_api.workflow import on_report_committed
-
+        """Store a parsed report, then, if it was new, let the subscribers of
+        ``on_commit`` react in order (the workflow's alerts)."""
         result = self.store.submit(scope, report, audit)
         if result.created:
-            on_report_committed(self, scope, report)
+            for committed in self.on_commit:
+                committed(self, scope, report)
         return result
 
     def reporter_scope(self, scope: Scope, raw: Mapping[str, Any], operator: bool) -> Scope:

@@ -4,12 +4,15 @@
 # The suite runs in GRAPH_API_TEST_PROCESSES processes (default 3: on two cores a third
 # fills the time the others wait on servers they start; 0 runs it in this one), a test
 # file per process at a time, each process with a database of its own on the server
-# (tests/conftest.py).
+# (tests/conftest.py). First the import contracts (pyproject's [tool.importlinter]): a
+# broken one fails the run before any server starts.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 ENV_FILE=.arcadedb.env
 DATA=.arcadedb/test
+
+.venv/bin/lint-imports || exit 1
 
 stop() { "$PY" scripts/arcadedb.py stop --env-file "$ENV_FILE"; }
 trap stop EXIT

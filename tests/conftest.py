@@ -22,6 +22,7 @@ from graph_api.access import Scope
 from graph_api.config import Settings
 from graph_api.model import OrgType
 from graph_api.services import Services
+from graph_api.workflow import start_workflow
 
 NEO4J_URI = os.environ.get("GRAPH_API_TEST_NEO4J_URI")
 ARCADEDB_HTTP = os.environ.get("GRAPH_API_TEST_ARCADEDB_HTTP")
@@ -112,7 +113,7 @@ def make_services(tmp_path: Path) -> Iterator[MakeServices]:
             settings = neo4j_settings(folder)
         else:
             settings = Settings(db=folder / "graph.db", notice_rights=OLD_NOTICES)
-        services = Services.open(settings, clock=clock or FixedClock())
+        services = start_workflow(Services.open(settings, clock=clock or FixedClock()))
         if kind == "neo4j":
             services.store.reset()  # type: ignore[attr-defined]
         opened.append(services)

@@ -22,6 +22,7 @@ from graph_api.bulk_parse import LineParser, ParsedLine, parsed_lines, report_fr
 from graph_api.config import Settings
 from graph_api.model import OrgType
 from graph_api.services import Services
+from graph_api.workflow import start_workflow
 
 
 def fixed_clock() -> datetime:
@@ -69,7 +70,8 @@ def network_lines() -> list[bytes]:
 
 
 def open_store(folder: Path) -> tuple[Services, Any]:
-    services = Services.open(Settings.from_env(db=folder / "graph.db"), with_graph=False)
+    services = start_workflow(
+        Services.open(Settings.from_env(db=folder / "graph.db"), with_graph=False))
     services.secret = b"k" * 32  # two stores, the same pseudonyms
     for org_id, org_type in (("acme", OrgType.BRAND), ("rival", OrgType.BRAND),
                              ("bazaar", OrgType.PLATFORM)):

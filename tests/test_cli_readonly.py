@@ -20,7 +20,7 @@ from graph_api.cli import main
 from graph_api.config import Settings
 from graph_api.export.keys import key_fingerprint, load_or_create_signing_key, public_key_pem
 from graph_api.export.package import build_package
-from graph_api.store.backend import open_backend
+from graph_api.store import open_backend
 from tests.conftest import NEO4J_URI, MakeServices
 from tests.export.case import build_view
 

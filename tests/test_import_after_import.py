@@ -12,11 +12,12 @@ from graph_api.bulk import import_ndjson
 from graph_api.config import Settings
 from graph_api.model import OrgType
 from graph_api.services import Services
+from graph_api.workflow import start_workflow
 from tests.support import write_lines
 
 
 def open_writer(db: Path) -> Services:
-    return Services.open(Settings.from_env(db=db), with_graph=False)
+    return start_workflow(Services.open(Settings.from_env(db=db), with_graph=False))
 
 
 def line(report_id: str, entities: list[dict[str, str]], relations: list[dict[str, str]]) -> dict:
@@ -66,7 +67,8 @@ def test_each_operation_reads_what_another_process_committed_before_it(tmp_path:
     seller = {"id": "s-1", "kind": "SELLER", "name": "Seller One"}
     import_ndjson(writer, writer.operator_scope(org), write_lines(tmp_path / "a.ndjson", [
         line("r1", [seller], [])]), operator=True, progress=False)
-    server = Services.open(Settings.from_env(db=db))  # with the graph, as `serve` opens it
+    server = start_workflow(  # with the graph, as `serve` opens it
+        Services.open(Settings.from_env(db=db)))
     scope = server.operator_scope(server.find_org("stridewell"))
 
     def read(ids: list[str]) -> set[str]:

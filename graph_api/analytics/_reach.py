@@ -1,4 +1,4 @@
-"""The upstream walk of `graph_api.analytics._walk`, run for many origins at once on a
+"""The upstream walk of `graph_api.analytics.walks`, run for many origins at once on a
 `Snapshot`: a breadth-first search over (origin, node) pairs in numpy.
 
 The walk steps are those of `UpstreamWalk` at ``min_confidence`` 0: SHIPS_FROM

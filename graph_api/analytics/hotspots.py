@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 
 from graph_api.analytics._reach import infringing, is_source, reach
-from graph_api.analytics._walk import TRACE_DEPTH
 from graph_api.analytics.results import HotspotReport, RegionShare
 from graph_api.analytics.snapshot import IntArray, Snapshot, distinct, snapshot
+from graph_api.analytics.walks import TRACE_DEPTH
 
 __all__ = ["hotspots", "region_shares"]
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import networkx as nx
 
-from graph_api.analytics._walk import confidence_of, node_kind, plain
 from graph_api.analytics.results import Linkage, Path, Rel, Subgraph
+from graph_api.analytics.walks import confidence_of, node_kind, plain
 
 __all__ = ["network", "connections", "linked_entities"]
 

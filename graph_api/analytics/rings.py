@@ -12,7 +12,6 @@ from graph_api.analytics._betweenness import CommunityBetweenness
 from graph_api.analytics._cluster import DEFAULT_ENGINE, warm_up
 from graph_api.analytics._reach import reach
 from graph_api.analytics._reuse import by_id, clustered_communities, community_betweenness
-from graph_api.analytics._walk import TRACE_DEPTH
 from graph_api.analytics.results import RankedEntity, RingCandidate
 from graph_api.analytics.snapshot import (
     BoolArray,
@@ -21,6 +20,7 @@ from graph_api.analytics.snapshot import (
     distinct,
     snapshot,
 )
+from graph_api.analytics.walks import TRACE_DEPTH
 from graph_api.gc_pause import no_collection
 
 __all__ = ["ring_candidates"]

@@ -1,7 +1,7 @@
 """Tracing listings, storefronts and sellers upstream to their sources.
 
 The walk rules and the meaning of source, score and depth are in DESIGN.md
-"Confidence and ranking" and in `graph_api.analytics._walk`.
+"Confidence and ranking" and in `graph_api.analytics.walks`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import networkx as nx
 import numpy as np
 
 from graph_api.analytics._reach import infringing, reach
-from graph_api.analytics._walk import TRACE_DEPTH, UpstreamWalk
 from graph_api.analytics.results import Path, RankedEntity, Rel, Source, SourceTrace
 from graph_api.analytics.snapshot import snapshot
+from graph_api.analytics.walks import TRACE_DEPTH, UpstreamWalk
 
 __all__ = ["trace_to_source", "top_sources"]
 

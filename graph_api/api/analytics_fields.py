@@ -14,6 +14,7 @@ import strawberry
 from graph_api import analytics
 from graph_api.access import Action
 from graph_api.analytics import results
+from graph_api.analytics.walks import UPSTREAM_KINDS
 from graph_api.api.context import MAX_HOPS, MAX_LIMIT, check_limit
 from graph_api.api.types import Entity, Info, Relation, RelationKind, entities_of, load_entity
 from graph_api.errors import BadUserInput, NotFound
@@ -23,14 +24,6 @@ from graph_api.store.base import RelationRecord
 
 __all__ = ["AnalyticsQuery"]
 
-UPSTREAM_KINDS = frozenset(
-    {
-        DomainRelationKind.SHIPS_FROM,
-        DomainRelationKind.SUPPLIED_BY,
-        DomainRelationKind.LISTS,
-        DomainRelationKind.OPERATES,
-    }
-)
 MAX_FIRST = 1000
 RANKED = 20
 """Rings whose key players are ranked with them, off the loop (rings' default ``first``);

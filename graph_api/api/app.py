@@ -32,7 +32,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from graph_api.api.audit_head import audit_head_page
-from graph_api.api.auditing import audit_entry
 from graph_api.api.evidence_download import evidence_download
 from graph_api.api.exchange import envelope
 from graph_api.api.export_fields import package_for
@@ -52,7 +51,7 @@ from graph_api.graphiql import routes as graphiql_routes
 from graph_api.ratelimit import RateLimit, TokenBuckets
 from graph_api.services import Services
 from graph_api.taxii import taxii_routes
-from graph_api.workflow import sweep_forever
+from graph_api.workflow import start_workflow, sweep_forever
 from graph_api.workflow.evidence import evidence_folder
 
 __all__ = ["BodyLimit", "create_app"]
@@ -125,6 +124,9 @@ def app_from_env() -> ASGIApp:
 
 
 def create_app(services: Services) -> ASGIApp:
+    """The app over ``services``, the workflow started on them (alerts after each
+    committed report: `graph_api.workflow.start_workflow`)."""
+    start_workflow(services)
     settings = services.settings
     schema = build_schema()
     metrics = Metrics()
@@ -153,7 +155,7 @@ def create_app(services: Services) -> ASGIApp:
         except GraphAPIError as exc:
             return JSONResponse(envelope(exc.message, exc.code), status_code=401)
         label = f"GET /exports/{package_id}"[:200]
-        services.store.append_audit(audit_entry(services, scope, label, {"id": package_id}))
+        services.store.append_audit(services.audit_entry(scope, label, {"id": package_id}))
         path = package_for(services, scope, package_id)
         if path is None or not path.is_file():
             return JSONResponse(envelope(f"no export {package_id!r}", "NOT_FOUND"),

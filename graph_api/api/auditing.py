@@ -21,13 +21,10 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError, OperationDefinitionNode
 
 from graph_api import deadline
-from graph_api.access import Scope
 from graph_api.api.context import Operation
-from graph_api.audit import AuditEntry
 from graph_api.errors import GraphAPIError
-from graph_api.services import Services
 
-__all__ = ["audit_entry", "audited", "operation_label"]
+__all__ = ["audited", "operation_label"]
 
 
 def operation_label(document: object, operation_name: str | None) -> str:
@@ -42,20 +39,6 @@ def operation_label(document: object, operation_name: str | None) -> str:
             name = node.name.value if node.name else "+".join(fields)
             return f"{node.operation.value} {name}"[:200]
     return "invalid"
-
-
-def audit_entry(
-    services: Services, scope: Scope | None, label: str, variables: Mapping[str, Any] | None
-) -> AuditEntry:
-    """The record of an operation (or a download) by ``scope``: the one place that digests
-    what it was asked with."""
-    return AuditEntry(
-        at=services.clock(),
-        principal_id=scope.principal_id if scope else "anonymous",
-        org_id=scope.org_id if scope else "",
-        operation=label,
-        digest=services.audit_digest(variables),
-    )
 
 
 class Outcome:
@@ -75,7 +58,7 @@ def audited(operation: Operation, variables: Mapping[str, Any] | None) -> Iterat
     and waits for it after, to the same effect.
     """
     services, label = operation.services, operation.label
-    entry = operation.pending_audit = audit_entry(services, operation._scope, label, variables)
+    entry = operation.pending_audit = services.audit_entry(operation._scope, label, variables)
     outcome = Outcome()
     store = services.store
     audit_ahead = services.backend.audit_ahead

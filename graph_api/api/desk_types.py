@@ -12,8 +12,9 @@ import strawberry
 from graph_api import model
 from graph_api.api.types import Entity, Evidence, Info, Node, Org, load_entity, org_of
 from graph_api.workflow import model as wf
+from graph_api.workflow import queries as wf_queries
 from graph_api.workflow import rights as wf_rights
-from graph_api.workflow.runtime import reading_time, records_for
+from graph_api.workflow.runtime import reading_time
 
 __all__ = [
     "AppealStatus",
@@ -123,9 +124,7 @@ def counter_notices_of(doc: dict[str, Any]) -> list[CounterNotice]:
 
 def rights_of(info: Info, doc: dict[str, Any]) -> list[Right]:
     """The notice's cited rights that the caller may see."""
-    services = info.context.services
-    records = records_for(services, info.context.scope)
-    found = records.get_many(wf_rights.RIGHT, doc.get("rights", []))
-    now = reading_time(services, info.context.scope)
-    return [Right.from_doc(found[r].doc, now) for r in doc.get("rights", [])
-            if r in found and wf_rights.sees_right(info.context.scope, found[r].doc)]
+    services, scope = info.context.services, info.context.scope
+    now = reading_time(services, scope)
+    return [Right.from_doc(right, now)
+            for right in wf_queries.cited_rights(services, scope, doc.get("rights", []))]

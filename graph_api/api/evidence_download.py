@@ -16,7 +16,6 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 
-from graph_api.api.auditing import audit_entry
 from graph_api.api.exchange import envelope
 from graph_api.errors import GraphAPIError
 from graph_api.services import Services
@@ -35,7 +34,7 @@ def evidence_download(services: Services) -> Callable[[Request], Awaitable[Respo
         except GraphAPIError as exc:
             return JSONResponse(envelope(exc.message, exc.code), status_code=401)
         label = f"GET /evidence/{evidence_id}"[:200]
-        services.store.append_audit(audit_entry(services, scope, label, {"id": evidence_id}))
+        services.store.append_audit(services.audit_entry(scope, label, {"id": evidence_id}))
         doc = get_evidence(services, scope, evidence_id)
         if doc is None:
             return JSONResponse(envelope(f"no evidence {evidence_id!r}", "NOT_FOUND"),

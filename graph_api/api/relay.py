@@ -40,45 +40,28 @@ from graph_api.api.workflow_fields import Alert, Case, Notice, TestBuy, alert_of
 from graph_api.workflow import alerts as wf_alerts
 from graph_api.workflow import appeals as wf_appeals
 from graph_api.workflow import cases as wf_cases
+from graph_api.workflow import queries as wf_queries
 from graph_api.workflow import rights as wf_rights
 from graph_api.workflow import testbuys as wf_testbuys
-from graph_api.workflow.enforcement import sees_notice
 from graph_api.workflow.penalties import NOTICE
-from graph_api.workflow.runtime import reading_time, records_for
+from graph_api.workflow.runtime import reading_time
 
 __all__ = ["MAX_NODES", "NodeQuery", "find_nodes"]
 
 MAX_NODES = 1000  # ids per ``nodes`` call, as ``first`` is bounded for a page
 
-Reader = tuple[str, Callable[[Info, dict[str, Any]], Node | None]]
-"""(record kind, the GraphQL object of a document for the caller, None where it may not
-read it)."""
-
-
-def _when(sees: Callable[[Scope, dict[str, Any]], bool],
-          build: Callable[[dict[str, Any]], Node]) -> Callable[[Info, dict[str, Any]], Node | None]:
-    return lambda info, doc: build(doc) if sees(info.context.scope, doc) else None
-
-
-def _right(info: Info, doc: dict[str, Any]) -> Node | None:
-    if not wf_rights.sees_right(info.context.scope, doc):
-        return None
+def _right(info: Info, doc: dict[str, Any]) -> Node:
     return Right.from_doc(doc, reading_time(info.context.services, info.context.scope))
 
 
-def _appeal(info: Info, doc: dict[str, Any]) -> Node | None:
-    if not wf_appeals.sees_appeal(info.context.services, info.context.scope, doc):
-        return None
-    return Appeal.from_doc(doc)
-
-
-# By id prefix: the records whose ids begin so, read like their own fields read them.
-RECORDS: dict[str, Reader] = {
-    "ntc-": (NOTICE, _when(sees_notice, Notice.from_doc)),
-    "case-": (wf_cases.CASE, _when(wf_cases.sees_case, Case.from_doc)),
-    "tb-": (wf_testbuys.TEST_BUY, _when(wf_testbuys.sees_test_buy, TestBuy.from_doc)),
-    "right-": (wf_rights.RIGHT, _right),
-    "apl-": (wf_appeals.APPEAL, _appeal),
+# The GraphQL object of each record kind's document (``workflow.queries`` decides which
+# documents the caller may read).
+BUILDERS: dict[str, Callable[[Info, dict[str, Any]], Node]] = {
+    NOTICE: lambda info, doc: Notice.from_doc(doc),
+    wf_cases.CASE: lambda info, doc: Case.from_doc(doc),
+    wf_testbuys.TEST_BUY: lambda info, doc: TestBuy.from_doc(doc),
+    wf_rights.RIGHT: _right,
+    wf_appeals.APPEAL: lambda info, doc: Appeal.from_doc(doc),
 }
 ALERT_PREFIX = "alert-"
 
@@ -88,16 +71,12 @@ def find_nodes(info: Info, ids: list[str]) -> list[Node | None]:
     the caller may read. One read per record kind present, one for the entities."""
     context = info.context
     scope = context.scope
-    records = records_for(context.services, scope)
     unique = list(dict.fromkeys(ids))
-    found: dict[str, Node] = {}
-    for prefix, (kind, build) in RECORDS.items():
-        wanted = [i for i in unique if i.startswith(prefix)]
-        if wanted:
-            for record_id, record in records.get_many(kind, wanted).items():
-                node = build(info, record.doc)
-                if node is not None:
-                    found[record_id] = node
+    found: dict[str, Node] = {
+        record_id: BUILDERS[kind](info, doc)
+        for record_id, (kind, doc) in wf_queries.visible_records(context.services, scope,
+                                                                 unique).items()
+    }
     alert_ids = [i for i in unique if i.startswith(ALERT_PREFIX)]
     if alert_ids:
         found.update(_alerts(info, scope, alert_ids))
@@ -121,7 +100,7 @@ def _alerts(info: Info, scope: Scope, ids: list[str]) -> dict[str, Alert]:
     for record in stored:
         paths = wf_alerts.visible_paths(G, record.doc)
         if paths is not None:
-            out[record.doc["id"]] = alert_of(info, G, record, paths)
+            out[record.doc["id"]] = alert_of(info, G, record.doc, paths)
     return out
 
 

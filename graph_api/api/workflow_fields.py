@@ -41,18 +41,15 @@ from graph_api.api.types import (
     org_of,
 )
 from graph_api.errors import BadUserInput
-from graph_api.store.records import Record
 from graph_api.workflow import alerts as wf_alerts
 from graph_api.workflow import cases as wf_cases
 from graph_api.workflow import model as wf
 from graph_api.workflow import notice_reads as wf_notice_reads
 from graph_api.workflow import notices as wf_notices
 from graph_api.workflow import publication as wf_publication
+from graph_api.workflow import queries as wf_queries
 from graph_api.workflow import testbuys as wf_testbuys
-from graph_api.workflow.enforcement import sees_notice
-from graph_api.workflow.penalties import NOTICE, NOTICE_AUDIENCE, PENALTY
 from graph_api.workflow.publication import published_bans
-from graph_api.workflow.runtime import records_for, workflow_for
 
 __all__ = ["WorkflowMutation", "WorkflowQuery", "WorkflowSubscription"]
 
@@ -103,10 +100,8 @@ async def _penalties(info: Info, docs: list[dict[str, Any]]) -> list[Penalty]:
 async def penalty_of(info: Info, penalty_id: str) -> Penalty | None:
     """One penalty of the caller's org's ledger, by id (None: not in it, or its subject
     is not visible)."""
-    if not penalty_id.startswith(f"{info.context.scope.org_id}/"):
-        return None
-    record = records_for(info.context.services, info.context.scope).get(PENALTY, penalty_id)
-    found = [] if record is None else await _penalties(info, [record.doc])
+    doc = wf_queries.penalty(info.context.services, info.context.scope, penalty_id)
+    found = [] if doc is None else await _penalties(info, [doc])
     return found[0] if found else None
 
 
@@ -164,10 +159,8 @@ class Notice(Node):
         "the notices the caller's org may see."
     )
     async def penalties(self, info: Info) -> list[Penalty]:
-        scope = info.context.scope
-        records = records_for(info.context.services, scope)
-        docs = [r.doc for owner in (NOTICE_AUDIENCE, scope.org_id)
-                for r in records.find(PENALTY, term=f"notice:{owner}:{self._doc['id']}")]
+        docs = wf_queries.penalties_of_notice(info.context.services, info.context.scope,
+                                              self._doc["id"])
         return await _penalties(info, docs)
 
 
@@ -211,14 +204,15 @@ class Alert(Node):
     explanation: list[Path]
 
 
-def alert_of(info: Info, G: Any, record: Record, paths: list[PathResult]) -> Alert:
-    """The GraphQL alert of a record, its explanation ``paths`` in the caller's view ``G``."""
+def alert_of(info: Info, G: Any, doc: Mapping[str, Any], paths: list[PathResult]) -> Alert:
+    """The GraphQL alert of a record's ``doc``, its explanation ``paths`` in the
+    caller's view ``G``."""
     scope = info.context.scope
-    subject = info.context.store.entities_by_id(scope, [record.doc["subject"]])
+    subject = info.context.store.entities_by_id(scope, [doc["subject"]])
     return Alert(
-        id=strawberry.ID(record.doc["id"]), kind=wf.AlertKind(record.doc["kind"]),
-        raised_at=wf.from_key(record.doc["raisedAt"]),
-        subject=Entity.from_record(subject[record.doc["subject"]]),
+        id=strawberry.ID(doc["id"]), kind=wf.AlertKind(doc["kind"]),
+        raised_at=wf.from_key(doc["raisedAt"]),
+        subject=Entity.from_record(subject[doc["subject"]]),
         explanation=[Path.build(G, p) for p in paths],
     )
 
@@ -227,7 +221,7 @@ def _alerts(info: Info, kind: str | None, first: int) -> list[Alert]:
     scope = info.context.require(Action.READ)
     G = info.context.store.view(scope)
     found = wf_alerts.list_alerts(info.context.services, scope, G, kind, first)
-    return [alert_of(info, G, record, paths) for record, paths in found]
+    return [alert_of(info, G, record.doc, paths) for record, paths in found]
 
 
 @strawberry.type
@@ -431,13 +425,8 @@ class WorkflowQuery:
     )
     async def penalties(self, info: Info, entity: strawberry.ID) -> list[Penalty]:
         scope = info.context.require(Action.READ)
-        records = records_for(info.context.services, scope)
-        own = [r.doc for r in records.find(PENALTY, term=f"subject:{scope.org_id}:{entity}")]
-        shared = [r.doc for r in records.find(PENALTY, term=f"subject:{NOTICE_AUDIENCE}:{entity}")]
-        notices = records.get_many(NOTICE, sorted({d["notice"] for d in shared}))
-        shared = [d for d in shared if d["notice"] in notices
-                  and sees_notice(scope, notices[d["notice"]].doc)]
-        return await _penalties(info, sorted(own + shared, key=lambda d: (d["appliedAt"], d["id"])))
+        return await _penalties(info, wf_queries.penalties_on(info.context.services, scope,
+                                                               entity))
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="The platform's publications of public states, newest first (public)."
@@ -541,18 +530,15 @@ class WorkflowSubscription:
         """Alerts as they are raised, those whose whole explanation the caller can see."""
         scope = info.context.require(Action.READ)
         services = info.context.services
-        wfl = workflow_for(services)
-        with wfl.broker.subscribe() as queue:
+        with wf_queries.raised_alerts(services) as queue:
             while True:
                 key = await queue.get()
-                if not wf_alerts.own_alert(scope, key):
-                    continue
-                record = wfl.records.get(wf_alerts.ALERT, key)
-                if record is None or (kind is not None and record.doc["kind"] != kind.value):
+                doc = wf_queries.alert_by_key(services, scope, key)
+                if doc is None or (kind is not None and doc["kind"] != kind.value):
                     continue
                 G = services.store.view(scope)
-                paths = wf_alerts.visible_paths(G, record.doc)
+                paths = wf_alerts.visible_paths(G, doc)
                 if paths is None:
                     continue
                 info.context.forget_entities()
-                yield alert_of(info, G, record, paths)
+                yield alert_of(info, G, doc, paths)

@@ -20,27 +20,24 @@ from typing import Any
 
 from graph_api import analytics
 from graph_api.access import Scope
+from graph_api.analytics.walks import TRACE_DEPTH, UPSTREAM_KINDS
 from graph_api.export.view import (
     CaseView,
     ExportCustody,
     ExportEntity,
     ExportEvidence,
+    ExportOutcome,
     ExportRelation,
+    ExportTestBuy,
 )
-from graph_api.model import Assertion, Marking, OrgType, RelationKind, relation_id
+from graph_api.model import Assertion, Evidence, Marking, OrgType, RelationKind, relation_id
 from graph_api.services import Services
 from graph_api.store.base import EntityRecord
 from graph_api.workflow import evidence as wf_evidence
-from graph_api.workflow.cases import case_export_parts
 from graph_api.workflow.model import from_key
+from graph_api.workflow.testbuys import list_test_buys
 
-__all__ = ["UPSTREAM_KINDS", "build_case_view", "export_entity", "export_relation",
-           "with_envelopes"]
-
-UPSTREAM_KINDS = frozenset(
-    {RelationKind.SHIPS_FROM, RelationKind.SUPPLIED_BY, RelationKind.LISTS, RelationKind.OPERATES}
-)
-TRACE_DEPTH = 6
+__all__ = ["build_case_view", "export_entity", "export_relation", "with_envelopes"]
 
 
 @functools.lru_cache(maxsize=1 << 17)
@@ -241,3 +238,26 @@ def export_evidence(services: Services, scope: Scope, targets: Sequence[str],
             path=path if path.is_file() else None,
         ))
     return tuple(out)
+
+
+def case_export_parts(
+    services: Services, scope: Scope, doc: Mapping[str, Any]
+) -> tuple[tuple[ExportTestBuy, ...], tuple[ExportOutcome, ...]]:
+    """The caller's visible test buys of the case's listings and the case's outcomes,
+    as the exporters take them (for ``exportCase``)."""
+    buys: list[ExportTestBuy] = []
+    for listing in doc["entities"]:
+        for tb in list_test_buys(services, scope, listing, 1000):
+            buys.append(ExportTestBuy(
+                id=tb["id"], listing=tb["listing"], result=tb["result"],
+                ordered_at=from_key(tb["orderedAt"]), shipped_from=tb["shippedFrom"],
+                evidence=tuple(Evidence(e["id"], e["kind"], e.get("description"),
+                                        e.get("sha256"), e.get("uri")) for e in tb["evidence"]),
+                marking=Marking(tb["marking"]), reported_by=tb["org"],
+            ))
+    outcomes = tuple(
+        ExportOutcome(kind=o["kind"], entity=o["entity"], description=o["description"],
+                      value=o["value"], at=from_key(o["at"]))
+        for o in doc["outcomes"]
+    )
+    return tuple(buys), outcomes

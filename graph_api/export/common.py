@@ -36,6 +36,8 @@ __all__ = [
     "dumps",
     "evidence_record",
     "export",
+    "format_confidence",
+    "outcome_id",
     "stable_uuid",
     "stix_uuid",
 ]
@@ -67,6 +69,25 @@ def stix_uuid(*key: str) -> str:
     raw[8] = (raw[8] & 0x3F) | 0x80
     h = raw.hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def outcome_id(case_id: str, outcome: ExportOutcome) -> str:
+    """A stable node id for an outcome (outcomes carry no id of their own)."""
+    key = (case_id, iso(outcome.at), outcome.kind, outcome.entity or "", outcome.description)
+    return f"outcome-{stable_uuid('outcome', *key)}"
+
+
+def format_confidence(value: float) -> str:
+    """Confidence as written in a cell or a note: a plain decimal, up to 6 significant
+    digits.
+
+    >>> format_confidence(0.1 + 0.2), format_confidence(1.0), format_confidence(1e-07)
+    ('0.3', '1', '0.0000001')
+    """
+    text = format(value, ".6g")
+    if "e" in text:  # i2's import wizard reads decimals, not 1e-07
+        text = format(value, ".12f").rstrip("0").rstrip(".")
+    return text
 
 
 def dumps(value: Any) -> str:

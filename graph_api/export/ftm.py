@@ -27,9 +27,7 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from graph_api.export.common import Writer, dumps, evidence_record
-from graph_api.export.graphml import outcome_id
-from graph_api.export.i2 import format_confidence
+from graph_api.export.common import Writer, dumps, evidence_record, format_confidence, outcome_id
 from graph_api.export.view import (
     CaseView,
     ExportEntity,

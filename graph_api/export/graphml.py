@@ -16,7 +16,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
 
-from graph_api.export.common import Writer, assertions_json, dumps, evidence_record, stable_uuid
+from graph_api.export.common import Writer, assertions_json, dumps, evidence_record, outcome_id
 from graph_api.export.view import (
     CaseView,
     ExportEntity,
@@ -32,16 +32,10 @@ from graph_api.export.view import (
 )
 from graph_api.model import Assertion
 
-__all__ = ["GRAPHML_FILE", "GraphmlWriter", "outcome_id"]
+__all__ = ["GRAPHML_FILE", "GraphmlWriter"]
 
 GRAPHML_FILE = "network.graphml"
 JOIN_SLICE = 20_000  # lines joined and encoded per call
-
-
-def outcome_id(case_id: str, outcome: ExportOutcome) -> str:
-    """A stable node id for an outcome (outcomes carry no id of their own)."""
-    key = (case_id, iso(outcome.at), outcome.kind, outcome.entity or "", outcome.description)
-    return f"outcome-{stable_uuid('outcome', *key)}"
 
 
 class GraphmlWriter(Writer):

@@ -33,8 +33,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from graph_api.export.common import Writer
-from graph_api.export.graphml import outcome_id
+from graph_api.export.common import Writer, format_confidence, outcome_id
 from graph_api.export.view import (
     ExportEntity,
     ExportOutcome,
@@ -57,7 +56,6 @@ __all__ = [
     "LINK_COLUMNS",
     "TIME_FORMAT",
     "flat",
-    "format_confidence",
     "i2_time",
     "i2_type",
     "property_text",
@@ -121,18 +119,6 @@ def i2_type(kind: str, identifier_kind: str | None = None) -> str:
     if identifier_kind is not None and identifier_kind in _IDENTIFIER_TYPES:
         return _IDENTIFIER_TYPES[identifier_kind]
     return _I2_TYPES.get(kind, "Entity")
-
-
-def format_confidence(value: float) -> str:
-    """Confidence as written in a cell: a plain decimal, up to 6 significant digits.
-
-    >>> format_confidence(0.1 + 0.2), format_confidence(1.0), format_confidence(1e-07)
-    ('0.3', '1', '0.0000001')
-    """
-    text = format(value, ".6g")
-    if "e" in text:  # the wizard reads decimals, not 1e-07
-        text = format(value, ".12f").rstrip("0").rstrip(".")
-    return text
 
 
 def i2_time(moment: datetime) -> str:

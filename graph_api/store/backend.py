@@ -1,11 +1,12 @@
 """A store as the service gets it: one ``open`` per backend, what it can do typed.
 
-Each backend is a package (``graph_api.store.embedded``, ``graph_api.store.neo4j``)
+Each backend is a package (``graph_api.store.embedded``, ``graph_api.store.neo4j.store``)
 whose ``open(settings)`` returns a ``Backend``: the ``GraphStore`` every read and
 write goes through, where the workflow's records live, and the optional
 capabilities as typed fields, ``None`` where the backend has none. Nothing asks a
 store what it can do with ``getattr`` or ``isinstance``: a caller reads the field.
-``open_backend`` is the one place that picks the backend from the settings.
+``graph_api.store.open_backend`` is the one place that picks the backend from the
+settings.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from graph_api.config import Settings
 from graph_api.store.base import AuditAhead, GraphStore, WriteAhead
 from graph_api.store.records import RecordStore
 
@@ -23,11 +23,10 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from graph_api.access import Scope
-    from graph_api.analytics.kept import Changes
     from graph_api.store.columns import FactColumns
     from graph_api.store.scoped_view import VisibilityMask
 
-__all__ = ["Backend", "Clock", "GraphInProcess", "open_backend"]
+__all__ = ["Backend", "Clock", "GraphInProcess"]
 
 Clock = Callable[[], datetime]
 
@@ -45,7 +44,10 @@ class GraphInProcess(Protocol):
 
     def mask(self, scope: Scope) -> VisibilityMask: ...
 
-    def changes_since(self, version: int) -> Changes | None: ...
+    def changes_since(self, version: int) -> tuple[set[str], set[tuple[str, str]]] | None:
+        """Entities and relation pairs changed after ``version`` (None: unknown)."""
+        ...
+
 
     def before_fork(self) -> None: ...
 
@@ -70,18 +72,3 @@ class Backend:
     write_ahead: WriteAhead | None = None
     # begins a query's audit record before the query runs (Neo4j)
     audit_ahead: AuditAhead | None = None
-
-
-def open_backend(settings: Settings, with_graph: bool = True, create: bool = True) -> Backend:
-    """The backend ``settings.store`` names. ``with_graph=False``: a bulk writer that
-    keeps no graph in memory; ``create=False`` refuses (ValueError) a database that is
-    not there yet instead of making it."""
-    if settings.store == "neo4j":
-        from graph_api.store import neo4j
-
-        return neo4j.open(settings, create=create)
-    if settings.store != "memory":
-        raise ValueError(f"unknown store {settings.store!r}: memory or neo4j")
-    from graph_api.store import embedded
-
-    return embedded.open(settings, with_graph=with_graph, create=create)

@@ -4,7 +4,8 @@ A TAXII request is authenticated by ``Services.authenticate`` (the one token
 reading of ``graph_api.bearer``: Bearer, Token or Basic), rate-limited by the
 app's ``RateLimit`` in front of it (the same bucket per token as ``/graphql``),
 and recorded in the audit ledger before it is answered, as a GraphQL operation
-is: ``taxii GET objects`` with a keyed digest of its parameters.
+is (``Services.audit_entry``): ``taxii GET objects`` with a keyed digest of its
+parameters.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from graph_api.access import Scope
-from graph_api.api.auditing import audit_entry
 from graph_api.errors import GraphAPIError
 from graph_api.model import Marking
 from graph_api.services import Services
@@ -78,7 +78,7 @@ def caller_of(services: Services, request: Request, label: str) -> Caller:
         scope = None
         refusal = exc
     try:
-        services.store.append_audit(audit_entry(services, scope, f"taxii {label}", params))
+        services.store.append_audit(services.audit_entry(scope, f"taxii {label}", params))
     except GraphAPIError as exc:  # nothing is answered that is not in the ledger
         raise TaxiiError(503, "Service Unavailable", exc.message) from None
     if scope is None:

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from graph_api.workflow.alerts import on_report_committed
 from graph_api.workflow.runtime import close_workflow, workflow_for
+from graph_api.workflow.start import start_workflow
 from graph_api.workflow.sweep import sweep, sweep_command, sweep_forever
 
 __all__ = [
     "close_workflow",
     "on_report_committed",
+    "start_workflow",
     "sweep",
     "sweep_command",
     "sweep_forever",

@@ -29,8 +29,8 @@ import networkx as nx
 
 from graph_api.access import Scope, VisibilityClass
 from graph_api.analytics import linked_entities
-from graph_api.analytics._walk import confidence_of, node_kind
 from graph_api.analytics.results import Path, Rel
+from graph_api.analytics.walks import confidence_of, node_kind
 from graph_api.model import Report
 from graph_api.store.records import Record
 from graph_api.store.scoped_view import related_by

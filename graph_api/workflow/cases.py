@@ -15,16 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 from graph_api.access import Action, Scope
 from graph_api.errors import BadUserInput, Forbidden, LimitExceeded, NotFound
-from graph_api.export.view import ExportOutcome, ExportTestBuy
-from graph_api.model import EntityKind, Evidence, Marking
-from graph_api.workflow.model import OutcomeKind, from_key, sees_record, time_key
+from graph_api.model import EntityKind, Marking
+from graph_api.workflow.model import OutcomeKind, sees_record, time_key
 from graph_api.workflow.runtime import Plan, effect, records_for
-from graph_api.workflow.testbuys import list_test_buys
 
 if TYPE_CHECKING:
     from graph_api.services import Services
 
-__all__ = ["CASE", "add_outcome", "case_export_parts", "get_case", "list_cases", "open_case"]
+__all__ = ["CASE", "add_outcome", "get_case", "list_cases", "open_case"]
 
 CASE = "case"
 MAX_ENTITIES = 1000
@@ -136,26 +134,3 @@ def add_outcome(
     plan.put(CASE, case_id, doc, doc["openedAt"], _terms(doc))
     plan.commit()
     return doc
-
-
-def case_export_parts(
-    services: Services, scope: Scope, doc: Mapping[str, Any]
-) -> tuple[tuple[ExportTestBuy, ...], tuple[ExportOutcome, ...]]:
-    """The caller's visible test buys of the case's listings and the case's outcomes,
-    as the exporters take them (for ``exportCase``)."""
-    buys: list[ExportTestBuy] = []
-    for listing in doc["entities"]:
-        for tb in list_test_buys(services, scope, listing, 1000):
-            buys.append(ExportTestBuy(
-                id=tb["id"], listing=tb["listing"], result=tb["result"],
-                ordered_at=from_key(tb["orderedAt"]), shipped_from=tb["shippedFrom"],
-                evidence=tuple(Evidence(e["id"], e["kind"], e.get("description"),
-                                        e.get("sha256"), e.get("uri")) for e in tb["evidence"]),
-                marking=Marking(tb["marking"]), reported_by=tb["org"],
-            ))
-    outcomes = tuple(
-        ExportOutcome(kind=o["kind"], entity=o["entity"], description=o["description"],
-                      value=o["value"], at=from_key(o["at"]))
-        for o in doc["outcomes"]
-    )
-    return tuple(buys), outcomes

@@ -24,7 +24,7 @@ from typing import Any
 import networkx as nx
 
 from graph_api.access import Scope
-from graph_api.analytics._walk import node_kind
+from graph_api.analytics.walks import node_kind
 from graph_api.workflow.model import time_key
 from graph_api.workflow.runtime import Plan, effect
 

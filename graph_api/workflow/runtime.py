@@ -33,6 +33,7 @@ __all__ = [
     "Workflow",
     "acting_scope",
     "close_workflow",
+    "closes_with",
     "effect",
     "evidence_docs",
     "platform_org",
@@ -92,15 +93,15 @@ class Workflow:
 
 
 def workflow_for(services: Services) -> Workflow:
-    """The services' workflow state, made on first use.
-
-    Kept on the instance until ``Services`` grows a field for it (see the lead's notes).
-    """
-    found = services.__dict__.get("_workflow")
+    """The services' workflow state (``Services.workflow``), made on first use, its
+    records where the backend keeps them (``Backend.open_records``: in Neo4j beside
+    the graph, every replica sharing them; else in the embedded store's file)."""
+    found = services.workflow
     if isinstance(found, Workflow):
         return found
-    wf = Workflow(records=record_store(services))
-    services.__dict__["_workflow"] = wf
+    wf = Workflow(records=services.open_records())
+    services.workflow = wf
+    closes_with(services)  # its records close with the services, started or not
     return wf
 
 
@@ -117,16 +118,17 @@ def reading_time(services: Services, scope: Scope) -> datetime:
     return scope.as_of_time or services.clock()
 
 
-def record_store(services: Services) -> RecordStore:
-    """Where the workflow records live: in Neo4j beside the graph with the Neo4j store
-    (every replica shares them), else in the embedded store's SQLite file."""
-    return services.open_records()
-
-
 def close_workflow(services: Services) -> None:
-    wf = services.__dict__.pop("_workflow", None)
+    """Close the workflow state's records, if any (made again on next use)."""
+    wf, services.workflow = services.workflow, None
     if isinstance(wf, Workflow):
         wf.records.close()
+
+
+def closes_with(services: Services) -> None:
+    """``close_workflow`` subscribed to the services' close, once."""
+    if close_workflow not in services.on_close:
+        services.on_close.append(close_workflow)
 
 
 def platform_org(services: Services) -> Org | None:

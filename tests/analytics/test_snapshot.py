@@ -14,8 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from graph_api.analytics import hotspots, ring_candidates, top_sources
-from graph_api.analytics._walk import UpstreamWalk
 from graph_api.analytics.snapshot import snapshot
+from graph_api.analytics.walks import UpstreamWalk
 from graph_api.model import OrgType
 from graph_api.services import Services
 from graph_api.store.scoped_view import HUB_FACTS, VisibilityMask, merged_node, scoped_view

@@ -28,6 +28,7 @@ from graph_api.workflow import cases as wf_cases
 from graph_api.workflow import notices as wf_notices
 from graph_api.workflow import publication as wf_publication
 from graph_api.workflow import rights as wf_rights
+from graph_api.workflow import start_workflow
 from graph_api.workflow import testbuys as wf_testbuys
 from graph_api.workflow.sweep import sweep
 from tests.conftest import OLD_NOTICES, FixedClock, neo4j_settings
@@ -234,7 +235,7 @@ def open_world(kind: str, folder: Path, keys_from: Path | None, clock: FixedCloc
                 shutil.copy(source / name, target / name)
     settings = (neo4j_settings(folder) if kind == "neo4j"
                 else Settings(db=folder / "graph.db", notice_rights=OLD_NOTICES))
-    services = Services.open(settings, clock=clock)
+    services = start_workflow(Services.open(settings, clock=clock))
     if kind == "neo4j":
         services.store.reset()  # type: ignore[attr-defined]
     return services

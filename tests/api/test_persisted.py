@@ -25,6 +25,7 @@ from graph_api.api.persisted import FOLDER, sha256_of
 from graph_api.config import Settings
 from graph_api.model import OrgType
 from graph_api.services import Services
+from graph_api.workflow import start_workflow
 from tests.cli_support import Run, cli_over
 from tests.conftest import FixedClock
 from tests.security.test_limits import TestClient
@@ -174,7 +175,7 @@ def safelisted(tmp_path: Path) -> Iterator[Services]:
     settings = Settings(db=tmp_path / "safe" / "graph.db", persisted_only=True,
                         notice_rights="optional")
     (tmp_path / "safe").mkdir()
-    services = Services.open(settings, clock=FixedClock())
+    services = start_workflow(Services.open(settings, clock=FixedClock()))
     yield services
     services.close()
 

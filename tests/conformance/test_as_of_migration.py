@@ -15,6 +15,7 @@ from graph_api.services import Services
 from graph_api.store.base import EntityFilter
 from graph_api.store.neo4j.store import Neo4jStore
 from graph_api.store.neo4j.summaries import INLINE
+from graph_api.workflow import start_workflow
 from tests.conftest import NEO4J_URI, FixedClock, MakeServices, neo4j_settings
 
 pytestmark = pytest.mark.skipif(not NEO4J_URI, reason="needs the Bolt server (make test)")
@@ -74,7 +75,7 @@ def test_times_are_given_at_start_and_past_views_answer_alike(
                                ).single()
             assert left is not None and left["n"] == 0, label
     assert answers(services, cuts) != before  # without their times, the past is not seen
-    reopened = Services.open(neo4j_settings(tmp_path / "db"), clock=clock)
+    reopened = start_workflow(Services.open(neo4j_settings(tmp_path / "db"), clock=clock))
     try:
         assert answers(reopened, cuts) == before
     finally:

@@ -30,6 +30,7 @@ from graph_api.errors import LimitExceeded
 from graph_api.model import Principal
 from graph_api.services import Services, hash_token
 from graph_api.store.base import AuditAhead
+from graph_api.workflow import start_workflow
 from tests.conftest import NEO4J_URI, FixedClock, MakeServices, add_orgs
 from tests.scenario import acme_ring
 from tests.support import OPERATIONS, codes, gql
@@ -205,7 +206,7 @@ def test_a_ledger_written_before_org_numbers_is_numbered_on_opening(
             conn.executescript(OLD_SQLITE_LEDGER)
     else:
         strip_neo4j_ledger(services)
-    reopened = Services.open(services.settings, clock=FixedClock())
+    reopened = start_workflow(Services.open(services.settings, clock=FixedClock()))
     try:
         assert reopened.store.audit_records() == before
         for org, log in logs.items():

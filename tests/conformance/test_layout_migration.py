@@ -16,6 +16,7 @@ from graph_api.store.neo4j.migrate import migrate
 from graph_api.store.neo4j.rows import batch_rows, chunks, relation_chunks
 from graph_api.store.neo4j.store import Neo4jStore
 from graph_api.store.neo4j.summaries import CONFS
+from graph_api.workflow import start_workflow
 from tests.api.test_analytics_api import DEMO, DEMO_ORGS, scope_of
 from tests.conformance.test_cross_store import _records
 from tests.conformance.test_hubs_on_both import batch, loaded
@@ -58,7 +59,8 @@ def test_an_old_database_is_migrated_and_answers_alike(
     for org in DEMO_ORGS:
         old.add_org(org["name"], OrgType(org["type"]), org["trusted"], org["id"])
     write_old_layout(old, lines)
-    migrated = Services.open(old.settings, clock=old.clock)  # a replica starting: migrates
+    migrated = start_workflow(  # a replica starting: migrates
+        Services.open(old.settings, clock=old.clock))
     try:
         store = migrated.store
         assert isinstance(store, Neo4jStore)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from graph_api.services import Services
+from graph_api.workflow import start_workflow
 from tests.conftest import NEO4J_URI, FixedClock, MakeServices, add_orgs, neo4j_settings
 from tests.support import gql
 
@@ -36,7 +37,8 @@ def test_a_write_elsewhere_is_seen_by_the_next_trace(
 ) -> None:
     first = make_services("neo4j", name="a")
     scopes = add_orgs(first)
-    other = Services.open(neo4j_settings(tmp_path / "a"), clock=FixedClock())  # another worker
+    other = start_workflow(  # another worker
+        Services.open(neo4j_settings(tmp_path / "a"), clock=FixedClock()))
     try:
         first.submit_report(scopes["acme"], report("r1", "Old name"))
         assert names(first, scopes["rival"]) == ["Old name"]

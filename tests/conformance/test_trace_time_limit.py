@@ -23,8 +23,8 @@ import pytest
 from neo4j import Query
 
 from graph_api import deadline
+from graph_api.analytics.walks import UPSTREAM_KINDS
 from graph_api.errors import LimitExceeded
-from graph_api.export.case_view import UPSTREAM_KINDS
 from graph_api.services import Services
 from graph_api.store.neo4j.faults import timed_out
 from graph_api.store.neo4j.store import Neo4jStore

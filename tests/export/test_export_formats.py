@@ -13,7 +13,7 @@ import pytest
 from followthemoney import model
 from stix2validator import ValidationOptions, validate_string
 
-from graph_api.export.common import export, stix_uuid
+from graph_api.export.common import export, format_confidence, stix_uuid
 from graph_api.export.ftm import FTM_FILE, FtmWriter
 from graph_api.export.graphml import GRAPHML_FILE, GraphmlWriter
 from graph_api.export.i2 import (
@@ -25,7 +25,6 @@ from graph_api.export.i2 import (
     LINKS_FILE,
     I2Writer,
     flat,
-    format_confidence,
     i2_time,
     i2_type,
     property_text,

@@ -27,6 +27,7 @@ from graph_api.export.keys import load_or_create_signing_key
 from graph_api.keyfiles import SECRET_FILES, database_folder
 from graph_api.model import Marking, Principal
 from graph_api.services import Services, hash_token
+from graph_api.workflow import start_workflow
 from tests.conftest import FixedClock, neo4j_settings
 from tests.security.support import ORGS, Ids, Scopes, make_scopes, token_of
 from tests.security.world import phone_id
@@ -211,7 +212,7 @@ def open_world(label: str, folder: Path, ids: Ids, store: str = "memory",
         _copy_keys(keys_from, folder)
     folder.mkdir(parents=True, exist_ok=True)
     clock = FixedClock()
-    services = Services.open(settings_for(folder, store, database), clock=clock)
+    services = start_workflow(Services.open(settings_for(folder, store, database), clock=clock))
     if store == "neo4j":
         services.store.reset()  # type: ignore[attr-defined]  # every example starts empty
     load_or_create_signing_key(services.settings.secrets_dir)

@@ -30,6 +30,7 @@ from graph_api.export.keys import load_or_create_signing_key
 from graph_api.keyfiles import SECRET_FILES, database_folder
 from graph_api.model import Org, OrgType, Principal
 from graph_api.services import Services, hash_token
+from graph_api.workflow import start_workflow
 from tests.conftest import FixedClock
 from tests.security.coverage import record
 from tests.support import gql
@@ -163,7 +164,7 @@ def open_services(folder: Path, keys_from: Path | None = None) -> Services:
     # test applies to both stores (test_publish_and_publications); by policy a hidden
     # notice's delisting would be published to all, which is the one intended widening.
     settings = Settings(db=folder / "graph.db", publish=frozenset(), notice_rights="optional")
-    services = Services.open(settings, clock=FixedClock())
+    services = start_workflow(Services.open(settings, clock=FixedClock()))
     load_or_create_signing_key(settings.secrets_dir)
     return services
 

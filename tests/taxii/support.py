@@ -29,7 +29,7 @@ from graph_api.model import (
     relation_id,
 )
 from graph_api.services import Services, hash_token
-from graph_api.workflow import cases
+from graph_api.workflow import cases, start_workflow
 from tests.conftest import NEO4J_URI, FixedClock, neo4j_settings
 
 ORGS = (("acme", OrgType.BRAND), ("rival", OrgType.BRAND), ("bazaar", OrgType.PLATFORM),
@@ -51,7 +51,7 @@ def settings_for(kind: str, folder: Path) -> Settings:
 def open_world(kind: str, folder: Path) -> tuple[Services, dict[str, Scope]]:
     """A fresh store of ``kind`` in ``folder`` with the world's orgs and tokens."""
     folder.mkdir(parents=True, exist_ok=True)
-    services = Services.open(settings_for(kind, folder), clock=FixedClock())
+    services = start_workflow(Services.open(settings_for(kind, folder), clock=FixedClock()))
     if kind == "neo4j":
         services.store.reset()  # type: ignore[attr-defined]
     scopes = {}

@@ -15,13 +15,15 @@ from graph_api.config import Settings
 from graph_api.model import OrgType
 from graph_api.ratelimit import RateSettings
 from graph_api.services import Services
+from graph_api.workflow import start_workflow
 from tests.conftest import FixedClock
 
 COLLECTIONS = "/taxii2/graph-api/collections/"
 
 
 def _services(tmp_path: Path, rate: RateSettings) -> tuple[Services, str]:
-    services = Services.open(Settings(db=tmp_path / "graph.db", rate=rate), clock=FixedClock())
+    services = start_workflow(
+        Services.open(Settings(db=tmp_path / "graph.db", rate=rate), clock=FixedClock()))
     org = services.add_org("Acme", OrgType.BRAND, False, "acme")
     return services, services.issue_token(org, "analyst")[1]
 

@@ -16,6 +16,7 @@ import pytest
 from graph_api.export.stix_mapping import stix_id
 from graph_api.model import EntityKind
 from graph_api.services import Services
+from graph_api.workflow import start_workflow
 from tests.conftest import NEO4J_URI, FixedClock
 from tests.e2e.server import Server as Process
 from tests.taxii.support import build, open_world, report, settings_for, store_env, token
@@ -66,7 +67,7 @@ def full_pull(server: Process, org: str) -> dict[str, dict[str, Any]]:
 def later_reports(kind: str, folder: Path) -> None:
     """What happens while the consumer is away: seller-1 renamed (an update), a new seller
     (a create), a relation to a warehouse rival could not see before, and a RED secret."""
-    services = Services.open(settings_for(kind, folder), clock=FixedClock())
+    services = start_workflow(Services.open(settings_for(kind, folder), clock=FixedClock()))
     try:
         scope = {o.id: services.operator_scope(o) for o in services.store.orgs()}
         services.clock.now = services.clock.now.replace(hour=11)  # type: ignore[attr-defined]
