@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from graph_api.analytics.kept import Changes
     from graph_api.store.columns import FactColumns
     from graph_api.store.scoped_view import VisibilityMask
+    from graph_api.store.visible import VisibleGraph
 
 __all__ = ["Backend", "Clock", "GraphInProcess", "open_backend"]
 
@@ -44,6 +45,8 @@ class GraphInProcess(Protocol):
     with_graph: bool
 
     def mask(self, scope: Scope) -> VisibilityMask: ...
+
+    def visible(self, scope: Scope) -> VisibleGraph: ...
 
     def changes_since(self, version: int) -> Changes | None: ...
 
