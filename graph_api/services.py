@@ -42,7 +42,7 @@ from graph_api.store.records import RecordStore
 if TYPE_CHECKING:
 
     from graph_api.analytics.kept import KeptViews
-    from graph_api.analytics.snapshot import ColumnMirror
+    from graph_api.store.columns import ColumnMirror
 
 __all__ = ["Closing", "ReportCommitted", "Services", "hash_token", "slug"]
 
@@ -91,12 +91,6 @@ class _Detached:
 
     def __init__(self, cache: dict[str, Any]) -> None:
         self.__networkx_cache__ = cache
-
-
-def _snapshot(view: Any) -> Any:
-    from graph_api.analytics.snapshot import snapshot
-
-    return snapshot(view)
 
 
 @dataclass
@@ -281,11 +275,13 @@ class Services:
              ) -> Prepared[T]:
         """On the loop, in the view's turn: what computing ``name`` reads, taken now.
 
-        The embedded store's view is followed over its changes or read from a copy of
-        its columns (`graph_api.analytics.snapshot.ColumnMirror`: copied in slices,
-        ``copying``); the job is then handed a stand-in holding only the view's
-        cache. The Neo4j store's view is fetched by the job itself (its driver may be
-        used from any thread; what it keeps is kept by content)."""
+        The view is the store's ``VisibleGraph`` of the caller. The embedded store's
+        view is followed over its changes or read from a copy of its columns
+        (`graph_api.store.columns.ColumnMirror`: copied in slices, ``copying``;
+        ``VisibleGraph.detached``, read by `graph_api.analytics.snapshot.snapshot_of`);
+        the job is then handed a stand-in holding only the view's cache. The Neo4j
+        store's view is fetched by the job itself (its driver may be used from any
+        thread; what it keeps is kept by content)."""
         store = self.store
         in_process = self.backend.in_process
         if in_process is not None and in_process.columns is not None:
@@ -298,7 +294,7 @@ class Services:
         derived = self._kept.cache(scope.view_key, version, None, None)
 
         def work() -> T:
-            view = store.view(scope)
+            view = store.visible(scope).graph()  # fetched: `snapshot` reads it as it is
             view.__networkx_cache__ = derived
             return compute(view)
 
@@ -306,27 +302,23 @@ class Services:
 
     def _in_process_job(self, store: GraphInProcess, scope: Scope, name: str, arg: Any,
                         compute: Callable[[Any], T]) -> Prepared[T]:
-        from graph_api.analytics.snapshot import (
-            CACHE_KEY,
-            PENDING_KEY,
-            ColumnMirror,
-            detached_read,
-        )
+        from graph_api.analytics.snapshot import CACHE_KEY, PENDING_KEY, snapshot_of
+        from graph_api.store.columns import ColumnMirror
 
-        view = self.store.view(scope)  # follows the database first
+        visible = store.visible(scope)  # follows the database first
         version = self.store.view_version(scope)
         key = (scope.view_key, version, name, arg)
         if key in self._cache:
             return Prepared.answered(self._cache[key])
         self._make_room(key)
-        derived = self._kept.cache(scope.view_key, version, view, store.changes_since)
+        derived = self._kept.cache(scope.view_key, version, visible, store.changes_since)
         stand_in = _Detached(derived)
         if CACHE_KEY in derived or PENDING_KEY in derived:  # kept, or followed over writes
             return Prepared.ready(Job(work=lambda: compute(stand_in), done=self._keep(key)))
         columns = store.columns
         assert columns is not None
         if len(columns.ids) != len(store.graph):  # not the graph its columns describe
-            derived[CACHE_KEY] = _snapshot(view)
+            derived[CACHE_KEY] = snapshot_of(visible)  # its graph read, here
             return Prepared.ready(Job(work=lambda: compute(stand_in), done=self._keep(key)))
         if self._mirror is None:
             self._mirror = ColumnMirror()
@@ -334,10 +326,10 @@ class Services:
         copying, frozen = mirror.copy(columns)  # as of now: the version just read
 
         def job() -> Job[T]:  # after the copy: the columns as copied, every class they name
-            read = detached_read(frozen(), store.mask(scope), len(store.classes))
+            detached = visible.detached(frozen(), len(store.classes))
 
             def work() -> T:
-                derived[CACHE_KEY] = read()
+                derived[CACHE_KEY] = snapshot_of(detached)
                 return compute(stand_in)
 
             return Job(work=work, done=self._keep(key))

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from graph_api.analytics.snapshot import CACHE_KEY, PENDING_KEY, Snapshot, follow_read
+from graph_api.view_columns import ViewReads
 
 __all__ = ["KeptViews"]
 
@@ -40,12 +41,12 @@ class KeptViews:
     >>> from graph_api.analytics import hotspots
     >>> kept = KeptViews(size=2)
     >>> G = nx.MultiDiGraph()
-    >>> G.__networkx_cache__ = kept.cache("brand-a", 1, G, None)
+    >>> G.__networkx_cache__ = kept.cache("brand-a", 1, None, None)
     >>> hotspots(G).total_listings
     0
-    >>> kept.cache("brand-a", 1, G, None) is G.__networkx_cache__  # the same view: kept
+    >>> kept.cache("brand-a", 1, None, None) is G.__networkx_cache__  # the same view: kept
     True
-    >>> _ = kept.cache("brand-b", 1, G, None), kept.cache("brand-c", 1, G, None)
+    >>> _ = kept.cache("brand-b", 1, None, None), kept.cache("brand-c", 1, None, None)
     >>> kept.views()  # brand-a, least recently asked, went
     ['brand-b', 'brand-c']
 
@@ -67,13 +68,16 @@ class KeptViews:
         return list(self._kept)
 
     def cache(
-        self, view_key: str, version: int, view: Any, changes_since: ChangesSince | None
+        self, view_key: str, version: int, view: ViewReads | None,
+        changes_since: ChangesSince | None,
     ) -> dict[str, Any]:
-        """The cache of ``view`` (``view_key`` at store ``version``) to hand networkx.
+        """The cache to hand networkx with the graph of ``view`` (``view_key`` at store
+        ``version``; a store's ``VisibleGraph``).
 
         The one kept for that version, else a new one, holding the kept
         earlier version's snapshot followed over ``changes_since(earlier)``
-        when that is known (None: the store cannot tell; read afresh).
+        (read from ``view.graph()``) when that is known (None: the store cannot
+        tell, or ``view`` is None; read afresh).
         """
         kept = self._kept.get(view_key)
         if kept is not None and kept[0] == version:
@@ -83,9 +87,9 @@ class KeptViews:
         if kept is not None and kept[0] < version:
             before = kept[1].get(CACHE_KEY)
             changes = None if changes_since is None else changes_since(kept[0])
-            if isinstance(before, Snapshot) and changes is not None:
+            if isinstance(before, Snapshot) and changes is not None and view is not None:
                 del self._kept[view_key]  # the old snapshot goes as soon as it is followed
-                finish = follow_read(before, view, *changes)  # what it reads of the view
+                finish = follow_read(before, view.graph(), *changes)  # what it reads of it
                 if finish is not None:  # its numpy work: where the snapshot is first asked
                     derived[PENDING_KEY] = finish
         self._kept.pop(view_key, None)

@@ -5,39 +5,42 @@ the caller's view. Reading a lazy, filtered view through Python mappings costs
 microseconds per neighbour; `snapshot` reads it once into arrays (nodes and
 relations in the view's order) and keeps the result in
 ``G.__networkx_cache__``, where networkx itself keeps converted graphs, so every
-whole-graph step on the same view object reuses it. As with networkx's own
-cache, a change made through the networkx API clears it; a view whose
-underlying graph changes behind it must be given a fresh cache (the service
-layer keeps one per view version, see `graph_api.services.Services.cached`).
+whole-graph step on the same view object reuses it. A store's view is read whole
+from its columns instead (`snapshot_of` over ``ViewReads.columns``: numpy over the
+embedded store's facts) by the service layer, which puts the result in the view's
+cache before any step asks. As with networkx's own cache, a change made through
+the networkx API clears it; a view whose underlying graph changes behind it must
+be given a fresh cache (the service layer keeps one per view version, see
+`graph_api.services.Services.cached`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from graph_api.analytics._walk import confidence_of, plain
 from graph_api.gc_pause import no_collection
-from graph_api.store.columns import FactColumns
-from graph_api.store.scoped_view import (
-    VisibilityMask,
-    visible_columns,
-    visible_nodes,
-    visible_relations,
+from graph_api.view_columns import (
+    ViewColumns,
+    ViewReads,
+    confidence_of,
+    graph_columns,
+    kind_name,
+    plain,
+    region_name,
 )
 
 __all__ = [
-    "ColumnMirror",
     "IdIndex",
     "Snapshot",
-    "detached_read",
     "distinct",
     "follow_read",
     "followed",
     "snapshot",
+    "snapshot_of",
 ]
 
 IntArray = npt.NDArray[np.int64]
@@ -98,6 +101,16 @@ class Snapshot:
         self.derived: dict[str, Any] = {}
         self.memo: dict[str, Any] = {} if memo is None else memo
         self.index: IdIndex | None = None  # positions by id (`IdIndex`), when built
+
+    @classmethod
+    def of(cls, columns: ViewColumns) -> Snapshot:
+        """The snapshot of a view read as columns."""
+        return cls(
+            columns.ids,
+            (columns.kind, columns.kinds),
+            (columns.region, columns.regions),
+            (columns.src, columns.dst, columns.rel, columns.rels, columns.conf),
+        )
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -162,24 +175,6 @@ def distinct(values: IntArray) -> IntArray:
     return out
 
 
-def _codes(values: list[Any], name: Callable[[Any], str | None]) -> tuple[IntArray, list[str]]:
-    """A code per value for its ``name(value)`` (-1 for None) and the names coded."""
-    distinct = list(dict.fromkeys(values))
-    named = [name(v) for v in distinct]
-    names = list(dict.fromkeys(n for n in named if n is not None))
-    code_of = {n: i for i, n in enumerate(names)}
-    code = {v: -1 if n is None else code_of[n] for v, n in zip(distinct, named, strict=True)}
-    return np.fromiter(map(code.__getitem__, values), dtype=np.int64, count=len(values)), names
-
-
-def _kind(value: Any) -> str | None:
-    return None if value is None else plain(value)
-
-
-def _region(value: Any) -> str | None:
-    return str(value) if value else None
-
-
 def snapshot(G: Any) -> Snapshot:
     """The arrays of ``G``'s nodes and relations, built once per graph object.
 
@@ -215,15 +210,16 @@ def snapshot(G: Any) -> Snapshot:
     Notes
     -----
     Cost: one pass over the nodes and one over the relations, O(n + m), a few
-    µs per relation; on the store's scoped view the visibility of each fact is
-    read directly (`graph_api.store.scoped_view.visible_relations`).
+    µs per relation (`graph_api.view_columns.graph_columns`), besides the
+    visibility checks of a store's lazy view: a store's whole view is read from
+    its columns instead (`snapshot_of`).
     """
     cache = getattr(G, "__networkx_cache__", None)
     found = None if cache is None else cache.get(CACHE_KEY)
     if isinstance(found, Snapshot):
         return found
     pending = None if cache is None else cache.pop(PENDING_KEY, None)
-    built = pending() if pending is not None else _build(G)
+    built = pending() if pending is not None else _build(_GraphReads(G))
     if cache is not None:
         cache[CACHE_KEY] = built
     return built
@@ -318,8 +314,8 @@ def follow_read(
         moved.append(
             (
                 i,
-                _code(kind_code, kinds, _kind(data.get("kind"))),
-                _code(region_code, regions, _region(data.get("region"))),
+                _code(kind_code, kinds, kind_name(data.get("kind"))),
+                _code(region_code, regions, region_name(data.get("region"))),
             )
         )
     # A node coming into view brings its relations to nodes already there.
@@ -484,211 +480,44 @@ def _code(codes: dict[str, int], names: list[str], name: str | None) -> int:
     return code
 
 
-def _build(G: Any) -> Snapshot:
+def snapshot_of(view: ViewReads) -> Snapshot:
+    """The snapshot of a store's view read whole from its columns (``view.columns()``),
+    with its id index: what `snapshot` keeps, to be put in the cache of the view's
+    graph (``CACHE_KEY``) before a step asks.
+
+    >>> import networkx as nx
+    >>> G = nx.MultiDiGraph()
+    >>> G.add_edge("s", "w", key="SHIPS_FROM", confidence=0.5)
+    'SHIPS_FROM'
+    >>> sn = snapshot_of(_GraphReads(G))
+    >>> sn.ids, sn.position("w")
+    (['s', 'w'], 1)
+    """
+    return _build(view)
+
+
+def _build(view: ViewReads) -> Snapshot:
     with no_collection():
-        built = _read(G)
+        built = _read(view)
         built.index = IdIndex.of(built.ids)
         return built
 
 
-def _read(G: Any) -> Snapshot:
-    if isinstance(G, _Frozen):  # a view's columns copied for another thread
-        return Snapshot(*G.columns.read(G.bits.__getitem__, G.admitted))
-    read = visible_columns(G)  # the embedded store's view: numpy over its fact columns
-    if read is not None:
-        return Snapshot(*read)
-    found = visible_nodes(G, ("kind", "region"))
-    if found is None:
-        found = _plain_nodes(G)
-    ids, (kinds, regions) = found
-    index = dict(zip(ids, range(len(ids)), strict=True))
-    rels = _Codes()
-    columns = visible_relations(G, index, rels.__getitem__)
-    if columns is None:
-        columns = _plain_relations(G, index, rels.__getitem__)
-    del index
-    sources, counts, dst, codes, confs = columns
-    del columns
-    names = [plain(k) for k in rels]  # str-valued enum members and their values: one name
-    merged = {name: i for i, name in reversed(list(enumerate(names)))}
-    recode = np.asarray([merged[name] for name in names], dtype=np.int64)
-    return Snapshot(
-        ids,
-        _codes(kinds, _kind),
-        _codes(regions, _region),
-        (
-            np.repeat(np.asarray(sources, dtype=np.int64), counts),
-            np.asarray(dst, dtype=np.int64),
-            recode[np.asarray(codes, dtype=np.int64)] if codes else np.zeros(0, np.int64),
-            names,
-            np.asarray(confs, dtype=np.float64),
-        ),
-    )
+def _read(view: ViewReads) -> Snapshot:
+    return Snapshot.of(view.columns())
 
 
-class _Codes(dict[Any, int]):
-    """A number for each key, the next one for a key not seen before."""
+class _GraphReads:
+    """The reads of a networkx graph that is a view itself (a graph a remote store
+    fetched for the caller, a test's graph)."""
 
-    def __missing__(self, key: Any) -> int:
-        code = self[key] = len(self)
-        return code
+    __slots__ = ("G",)
 
+    def __init__(self, G: Any) -> None:
+        self.G = G
 
-def _plain_nodes(G: Any) -> tuple[list[str], list[list[Any]]]:
-    ids: list[str] = []
-    kinds: list[Any] = []
-    regions: list[Any] = []
-    for n, data in G.nodes(data=True):
-        ids.append(n)
-        kinds.append(data.get("kind"))
-        regions.append(data.get("region"))
-    return ids, [kinds, regions]
+    def graph(self) -> Any:
+        return self.G
 
-
-def _plain_relations(
-    G: Any, index: dict[str, int], code: Callable[[Any], int]
-) -> tuple[list[int], list[int], list[int], list[int], list[float]]:
-    sources: list[int] = []
-    counts: list[int] = []
-    dst: list[int] = []
-    keys: list[int] = []
-    confs: list[float] = []
-    for u, nbrs in G.succ.items():
-        before = len(dst)
-        for v, keydict in nbrs.items():
-            j = index[v]
-            for key, data in keydict.items():
-                dst.append(j)
-                keys.append(code(key))
-                confs.append(confidence_of(data))
-        sources.append(index[u])
-        counts.append(len(dst) - before)
-    return sources, counts, dst, keys, confs
-
-
-# -- reading a view on another thread ---------------------------------------------
-# The embedded store appends facts to its columns on the event loop's thread, and
-# an append may move an array's buffer: no other thread may read them. Whole-graph
-# work runs on pool threads (graph_api.offload), so the loop hands it a copy of
-# the columns as they are when the job is prepared: `ColumnMirror` keeps numpy
-# copies that only grow (each job copies only what was appended since the last,
-# in slices the loop interleaves with requests), and a job reads a prefix of them.
-
-COPY_SLICE = 1 << 20
-"""Items copied per slice (4-8 MB): about a millisecond; the loop serves requests
-between slices."""
-
-
-class _Mirror:
-    """A growing numpy copy of one ``array`` column; ``data[:n]`` never changes."""
-
-    def __init__(self, dtype: type) -> None:
-        self.dtype = dtype
-        self.data: npt.NDArray[Any] = np.zeros(0, dtype=dtype)
-        self.n = 0
-
-    def steps(self, live: Any, want: int) -> Iterator[None]:
-        """Copy ``live`` up to ``want`` items, yielding between slices (other work may
-        run there: it only appends to ``live``, beyond what is copied)."""
-        if want > len(self.data):
-            grown: npt.NDArray[Any] = np.zeros(want + want // 4, dtype=self.dtype)
-            # A new buffer: the old one stays as it is for the jobs still reading it.
-            for at in range(0, self.n, COPY_SLICE):
-                end = min(at + COPY_SLICE, self.n)
-                grown[at:end] = self.data[at:end]
-                yield
-            self.data = grown
-        while self.n < want:
-            end = min(self.n + COPY_SLICE, want)
-            # a view of the live buffer: let go before yielding (an append may move it)
-            source: npt.NDArray[Any] = np.frombuffer(live, dtype=self.dtype)
-            self.data[self.n : end] = source[self.n : end]
-            del source
-            self.n = end
-            yield
-
-    def prefix(self, n: int) -> npt.NDArray[Any]:
-        assert n <= self.n
-        view = self.data[:n]
-        view.flags.writeable = False
-        return view
-
-
-class ColumnMirror:
-    """Copies of a store's `FactColumns` for readers on other threads.
-
-    `copy` takes the columns' lengths now, on the thread that appends to them,
-    and gives the steps that bring the copies up to them and the columns as of
-    then, to be read anywhere: the numbers copied, and the (append-only) name
-    lists shared, read only at positions the copied facts name. One copy runs at
-    a time (the caller's to ensure).
-
-    Examples
-    --------
-    >>> columns = FactColumns()
-    >>> _ = columns.add_node_fact("w", 0, "WAREHOUSE", "PRD", None, 1, True)
-    >>> mirror = ColumnMirror()
-    >>> steps, frozen = mirror.copy(columns)
-    >>> _ = columns.add_node_fact("f", 0, "FACTORY", None, None, 2, True)  # after: not in it
-    >>> for _ in steps:
-    ...     pass
-    >>> frozen().read(lambda c: True)[0], columns.read(lambda c: True)[0]
-    (['w'], ['w', 'f'])
-
-    Notes
-    -----
-    Memory: one more copy of the numbers (about 180 MB at a million entities and
-    3.4M relations, plus up to a quarter for growth). Cost: a memory copy of what
-    was appended since the last copy, in slices of `COPY_SLICE` items.
-    """
-
-    def __init__(self) -> None:
-        self._mirrors = (_Mirror(np.int32), _Mirror(np.int32), _Mirror(np.float64),
-                         _Mirror(np.int32))
-        self._frozen: tuple[tuple[int, ...], FactColumns] | None = None
-
-    def copy(self, columns: FactColumns) -> tuple[Iterator[None], Callable[[], FactColumns]]:
-        lives = (columns.node_facts, columns.edges, columns.edge_conf, columns.edge_seq)
-        wants = tuple(len(live) for live in lives)  # one moment for all four
-
-        def steps() -> Iterator[None]:
-            for mirror, live, want in zip(self._mirrors, lives, wants, strict=True):
-                yield from mirror.steps(live, want)
-
-        return steps(), lambda: self._columns(columns, wants)
-
-    def _columns(self, columns: FactColumns, wants: tuple[int, ...]) -> FactColumns:
-        """The columns as of ``wants`` (the same object for the same lengths: what it
-        groups once is shared by every view read from it)."""
-        if self._frozen is not None and self._frozen[0] == wants:
-            return self._frozen[1]
-        frozen: Any = FactColumns.__new__(FactColumns)  # no arrays of its own
-        frozen.ids, frozen.number = columns.ids, {}
-        frozen.kinds, frozen.regions = columns.kinds, columns.regions
-        frozen.statuses, frozen.rel_kinds = columns.statuses, columns.rel_kinds
-        frozen.node_facts, frozen.edges, frozen.edge_conf, frozen.edge_seq = (
-            mirror.prefix(want) for mirror, want in zip(self._mirrors, wants, strict=True))
-        frozen._grouped = None
-        self._frozen = (wants, frozen)
-        return frozen  # type: ignore[no-any-return]
-
-
-def detached_read(frozen: FactColumns, mask: VisibilityMask, classes: int
-                  ) -> Callable[[], Snapshot]:
-    """The reading of a view's snapshot from ``frozen`` columns (`ColumnMirror`), made
-    on the thread that owns the store, to be run on any thread: the view's decision
-    for each of the ``classes`` visibility classes known (every class a copied fact
-    names), and for a view as of a time which reports it admits, are taken now."""
-    if classes:
-        mask[classes - 1]
-    horizon = mask.horizon
-    view = _Frozen(frozen, list(mask.bits[:classes]), None if horizon is None else horizon.bits())
-    return lambda: _build(view)
-
-
-class _Frozen:
-    """A view as `detached_read` took it: columns, class bits, admitted reports."""
-
-    def __init__(self, columns: FactColumns, bits: list[bool], admitted: BoolArray | None
-                 ) -> None:
-        self.columns, self.bits, self.admitted = columns, bits, admitted
+    def columns(self) -> ViewColumns:
+        return graph_columns(self.G)

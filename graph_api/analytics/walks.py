@@ -14,6 +14,7 @@ from typing import Any
 
 from graph_api.analytics.results import Rel
 from graph_api.model import RelationKind
+from graph_api.view_columns import confidence_of, plain
 
 __all__ = [
     "TRACE_DEPTH",
@@ -42,20 +43,6 @@ Step = tuple[str, float, Rel]
 
 _FORWARD = frozenset({"SHIPS_FROM", "SUPPLIED_BY"})
 _FORWARD_SELLER = frozenset({"SHIPS_FROM", "SUPPLIED_BY", "OPERATES"})
-
-
-def confidence_of(data: Any) -> float:
-    """The confidence in an edge's data dict (1.0 when absent)."""
-    value = data.get("confidence", 1.0)
-    return 1.0 if value is None else float(value)
-
-
-def plain(kind: Any) -> str:
-    """A kind as a plain string: EntityKind/RelationKind members give their value.
-
-    (``str()`` of a str-valued Enum member is "RelationKind.USES" in Python 3.11.)
-    """
-    return str(getattr(kind, "value", kind))
 
 
 def node_kind(G: Any, n: str) -> str | None:

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from graph_api.access import Scope
     from graph_api.store.columns import FactColumns
     from graph_api.store.scoped_view import VisibilityMask
+    from graph_api.store.visible import VisibleGraph
 
 __all__ = ["Backend", "Clock", "GraphInProcess"]
 
@@ -43,6 +44,8 @@ class GraphInProcess(Protocol):
     with_graph: bool
 
     def mask(self, scope: Scope) -> VisibilityMask: ...
+
+    def visible(self, scope: Scope) -> VisibleGraph: ...
 
     def changes_since(self, version: int) -> tuple[set[str], set[tuple[str, str]]] | None:
         """Entities and relation pairs changed after ``version`` (None: unknown)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import networkx as nx
 
@@ -25,6 +25,9 @@ from graph_api.model import (
     Report,
 )
 from graph_api.store.events import LoggedReport, ReportChanges
+
+if TYPE_CHECKING:
+    from graph_api.store.visible import VisibleGraph
 
 __all__ = [
     "AuditAhead",
@@ -236,6 +239,11 @@ class GraphStore(Protocol):
         fetch just that neighbourhood; the embedded store hands out its lazy view.
         ``upstream`` narrows the promise to traceToSource's directed walk.
         """
+        ...
+
+    def visible(self, scope: Scope) -> VisibleGraph:
+        """The caller's whole graph as one ``VisibleGraph``, its two reads: ``graph()``, what
+        ``view(scope)`` gives, and ``columns()``, all of it as columns (whole-graph work)."""
         ...
 
     def view_version(self, scope: Scope) -> int:

@@ -9,7 +9,7 @@ report key (read from the database when a view as of a time is first asked, then
 followed on each catch-up: a store that is never asked pays nothing); a view's
 `Horizon` answers per report key whether the report is admitted, as bytes for the
 facts read one by one (``scoped_view.AsOfMask``) and as a boolean array for the
-whole view read with numpy (``columns.FactColumns.read``).
+whole view read with numpy (``visible.VisibleGraph.columns``).
 """
 
 from __future__ import annotations

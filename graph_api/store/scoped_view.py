@@ -20,10 +20,11 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 import networkx as nx
+import numpy as np
+import numpy.typing as npt
 
 from graph_api import deadline
 from graph_api.model import noisy_or
-from graph_api.store.columns import FactColumns, ViewColumns
 from graph_api.store.horizon import Horizon
 
 __all__ = [
@@ -32,14 +33,12 @@ __all__ = [
     "merged_node",
     "scoped_view",
     "visible_node",
-    "visible_columns",
-    "visible_nodes",
     "visible_relations_at",
-    "visible_relations",
 ]
 
 Data = dict[str, Any]
 Fact = tuple[Any, ...]
+BoolArray = npt.NDArray[np.bool_]
 
 
 class VisibilityMask:
@@ -63,6 +62,40 @@ class VisibilityMask:
         c = fact[1]
         bits = self.bits
         return bits[c] if c < len(bits) else self[c]
+
+    def sees_node(self, data: Data) -> bool:
+        """``visible_node(data, self) is not None``, stopping at the first visible fact: a
+        hub is asked only past its first ``HUB_FACTS`` (its merge, kept per mask, is then
+        made once), a neighbour of a page need not have its visible facts merged."""
+        facts = data["facts"]
+        sees = self.sees
+        for fact in facts[:HUB_FACTS] if len(facts) > HUB_FACTS else facts:
+            if sees(fact):
+                return True
+        return len(facts) > HUB_FACTS and visible_node(data, self) is not None
+
+    def class_bits(self, count: int) -> BoolArray:
+        """Whether the caller sees each of the classes ``0 .. count - 1``: a whole view
+        read with numpy decides its facts by class with this array."""
+        return np.fromiter((self[c] for c in range(count)), dtype=bool, count=count)
+
+    def admitted(self) -> BoolArray | None:
+        """For a view as of a time, whether each report (by key) is admitted; None when
+        every report is."""
+        return None if self.horizon is None else self.horizon.bits()
+
+    def fixed(self, classes: int) -> VisibilityMask:
+        """This mask's decisions for the first ``classes`` classes (and, as of a time,
+        the reports admitted now), taken now, to be read on any thread: the
+        store's classes and reports may grow meanwhile on the thread that owns it.
+
+        >>> mask = VisibilityMask(lambda c: c % 2 == 0).fixed(3)
+        >>> mask.class_bits(3).tolist(), mask.sees((1, 2, 0.5))
+        ([True, False, True], True)
+        """
+        if classes:
+            self[classes - 1]
+        return _FixedMask(self.bits[:classes], self.admitted())
 
     def kept(self, data: Data, name: str) -> MutableMapping[Any, Any]:
         """What a node keeps per mask under ``name`` (a hub's merges): a view as of a
@@ -99,6 +132,21 @@ class AsOfMask(VisibilityMask):
         if found is None:
             found = data[name + "@"] = WeakKeyDictionary()
         return found
+
+
+class _FixedMask(VisibilityMask):
+    """`VisibilityMask.fixed`: a class beyond those taken is an error, not a decision."""
+
+    def __init__(self, bits: list[bool], admitted: BoolArray | None) -> None:
+        super().__init__(bits.__getitem__)
+        self.bits = bits
+        self._reports = admitted
+
+    def sees(self, fact: Fact) -> bool:
+        return bool(self.bits[fact[1]] and (self._reports is None or self._reports[fact[0]]))
+
+    def admitted(self) -> BoolArray | None:
+        return self._reports
 
 
 def merged_node(facts: list[tuple[Any, ...]]) -> Data:
@@ -337,31 +385,9 @@ def scoped_view(G: nx.MultiDiGraph, mask: VisibilityMask) -> nx.MultiDiGraph:
     return view
 
 
-# -- whole-graph reads ---------------------------------------------------------
-# Analytics over the whole view (graph_api.analytics.snapshot) read every node
-# and relation once. Through the mappings above that costs a visibility check
-# per neighbour and per direction; these read the shared graph in one pass,
-# deciding a fact stated once inline and anything else with the functions the
-# mappings use, so they answer exactly as the mappings do. (One pass: at a
-# million nodes every extra pass over the dicts costs its cache misses again.)
-
-
-def visible_columns(G: nx.MultiDiGraph) -> ViewColumns | None:
-    """The whole of a scoped view read from the store's `FactColumns` with numpy:
-    what `visible_nodes` (kind, region) and `visible_relations` read through the
-    dicts, nodes in the same order, relations grouped by (source, target) in
-    the shared graph's node order. None when ``G`` is not a `scoped_view` of a
-    graph that keeps its facts in columns (the embedded store's does).
-    """
-    nodes = G._node
-    if not isinstance(nodes, _Nodes):
-        return None
-    columns = getattr(G._graph, "fact_columns", None)
-    if not isinstance(columns, FactColumns) or len(columns.ids) != len(nodes._atlas):
-        return None  # not the store's graph, or changed behind its columns' back
-    mask = nodes._mask
-    horizon = mask.horizon
-    return columns.read(mask.__getitem__, None if horizon is None else horizon.bits())
+# -- reads beside the mappings ---------------------------------------------------
+# A whole view is read as columns by `graph_api.store.visible.VisibleGraph`; the
+# reads here answer one node's relations as the mappings do, in one pass.
 
 
 Row = tuple[tuple[str, str, str], Data]  # ((kind, other end, side), the caller's edge data)
@@ -399,185 +425,11 @@ def visible_relations_at(
                     continue
                 seen = ends.get(other)
                 if seen is None:
-                    seen = ends[other] = _node_visible(atlas[other], mask)
+                    seen = ends[other] = mask.sees_node(atlas[other])
                 if not seen:
                     break
                 rows.append(((kind, other, side), scoped))
     return rows
-
-
-def _node_visible(data: Data, mask: VisibilityMask) -> bool:
-    """``visible_node(data, mask) is not None``, stopping at the first visible fact: a
-    hub is asked only past its first ``HUB_FACTS`` (its merge, kept per mask, is then
-    made once), a neighbour of a page need not have its visible facts merged."""
-    facts = data["facts"]
-    sees = mask.sees
-    for fact in facts[:HUB_FACTS] if len(facts) > HUB_FACTS else facts:
-        if sees(fact):
-            return True
-    return len(facts) > HUB_FACTS and visible_node(data, mask) is not None
-
-
-def visible_nodes(
-    G: nx.MultiDiGraph, fields: tuple[str, ...]
-) -> tuple[list[str], list[list[Any]]] | None:
-    """The visible nodes of a scoped view and, per field, the caller's value of it.
-
-    In the shared graph's order: the ids, and one list of values per name in
-    ``fields`` (as ``G.nodes[n].get(field)`` gives them). None when ``G`` is
-    not a `scoped_view`.
-    """
-    nodes = G._node
-    if not isinstance(nodes, _Nodes):
-        return None
-    mask = nodes._mask
-    if mask.horizon is not None:  # a view as of a time: each fact by its report too
-        return _visible_nodes_by_fact(nodes, fields)
-    bits = mask.bits
-    ids: list[str] = []
-    columns: list[list[Any]] = [[] for _ in fields]
-    add_id = ids.append
-    adds = [(field, column.append) for field, column in zip(fields, columns, strict=True)]
-    for n, data in nodes._atlas.items():
-        facts = data["facts"]
-        if len(facts) == 1:
-            c = facts[0][1]
-            try:
-                seen = bits[c]
-            except IndexError:
-                seen = mask[c]
-            if not seen:
-                continue
-        elif len(facts) <= HUB_FACTS:  # visible_node's small case, reading bits directly
-            try:
-                visible = [f for f in facts if bits[f[1]]]
-            except IndexError:
-                visible = [f for f in facts if mask[f[1]]]
-            if not visible:
-                continue
-            if len(visible) < len(facts):
-                data = merged_node(visible)
-        else:
-            found = visible_node(data, mask)
-            if found is None:
-                continue
-            data = found[1]
-        add_id(n)
-        for field, add in adds:
-            add(data.get(field))
-    return ids, columns
-
-
-def _visible_nodes_by_fact(
-    nodes: _Nodes, fields: tuple[str, ...]
-) -> tuple[list[str], list[list[Any]]]:
-    """`visible_nodes` of a mask whose facts are not decided by class alone."""
-    mask = nodes._mask
-    ids: list[str] = []
-    columns: list[list[Any]] = [[] for _ in fields]
-    for n, data in nodes._atlas.items():
-        found = visible_node(data, mask)
-        if found is None:
-            continue
-        ids.append(n)
-        for field, column in zip(fields, columns, strict=True):
-            column.append(found[1].get(field))
-    return ids, columns
-
-
-def visible_relations(
-    G: nx.MultiDiGraph, index: Mapping[str, int], code: Callable[[Any], int]
-) -> tuple[list[int], list[int], list[int], list[int], list[float]] | None:
-    """Every visible relation of a scoped view, as columns.
-
-    ``index`` gives the positions of the visible nodes, ``code`` a number for
-    a relation kind. Returns, grouped by source in the shared graph's order:
-    the source positions and how many relations each has (two short columns:
-    expand with ``numpy.repeat``), then per relation its target position, kind
-    code and the caller's confidence, a pair's kinds together. None when ``G``
-    is not a `scoped_view`.
-    """
-    nodes = G._node
-    if not isinstance(nodes, _Nodes):
-        return None
-    mask = nodes._mask
-    if mask.horizon is not None:  # a view as of a time: each fact by its report too
-        return _visible_relations_by_fact(G, index, code)
-    bits = mask.bits
-    get = index.get
-    sources: list[int] = []
-    counts: list[int] = []
-    dst: list[int] = []
-    keys: list[int] = []
-    confs: list[float] = []
-    add_dst, add_key, add_conf = dst.append, keys.append, confs.append
-    for u, nbrs in G._succ._adj.items():
-        i = get(u, -1)
-        if i < 0:
-            continue
-        before = len(dst)
-        for v, keydict in nbrs.items():
-            j = get(v, -1)
-            if j < 0:  # a relation is visible only when both ends are
-                continue
-            for key, data in keydict.items():
-                facts = data["facts"]
-                if len(facts) == 1:
-                    c = facts[0][1]
-                    try:
-                        seen = bits[c]
-                    except IndexError:
-                        seen = mask[c]
-                    if not seen:
-                        continue
-                    add_conf(data["confidence"])
-                else:  # scoped_edge_data's case, reading bits directly
-                    try:
-                        visible = [f[2] for f in facts if bits[f[1]]]
-                    except IndexError:
-                        visible = [f[2] for f in facts if mask[f[1]]]
-                    if not visible:
-                        continue
-                    add_conf(
-                        data["confidence"] if len(visible) == len(facts) else noisy_or(visible)
-                    )
-                add_dst(j)
-                add_key(code(key))
-        if len(dst) > before:
-            sources.append(i)
-            counts.append(len(dst) - before)
-    return sources, counts, dst, keys, confs
-
-
-def _visible_relations_by_fact(
-    G: nx.MultiDiGraph, index: Mapping[str, int], code: Callable[[Any], int]
-) -> tuple[list[int], list[int], list[int], list[int], list[float]]:
-    """`visible_relations` of a mask whose facts are not decided by class alone."""
-    mask = G._node._mask
-    sources: list[int] = []
-    counts: list[int] = []
-    dst: list[int] = []
-    keys: list[int] = []
-    confs: list[float] = []
-    for u, nbrs in G._succ._adj.items():
-        i = index.get(u, -1)
-        if i < 0:
-            continue
-        before = len(dst)
-        for v, keydict in nbrs.items():
-            j = index.get(v, -1)
-            if j < 0:
-                continue
-            for key, data in keydict.items():
-                scoped = scoped_edge_data(data, mask)
-                if scoped is not None:
-                    dst.append(j)
-                    keys.append(code(key))
-                    confs.append(scoped["confidence"])
-        if len(dst) > before:
-            sources.append(i)
-            counts.append(len(dst) - before)
-    return sources, counts, dst, keys, confs
 
 
 def related_by(

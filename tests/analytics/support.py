@@ -8,7 +8,10 @@ from typing import Any
 
 import networkx as nx
 
+from graph_api.access import Scope
+from graph_api.analytics.snapshot import CACHE_KEY, snapshot_of
 from graph_api.model import IdentifierKind, normalise_identifier
+from graph_api.store.base import GraphStore
 
 
 def graph(
@@ -23,6 +26,15 @@ def graph(
         assert u in G and v in G, (u, v)
         G.add_edge(u, v, key=k, confidence=c)
     return G
+
+
+def store_view(store: GraphStore, scope: Scope) -> nx.MultiDiGraph:
+    """The caller's view with its snapshot read from its columns, as the services read a
+    whole view (``VisibleGraph.columns``), not through its mappings."""
+    visible = store.visible(scope)
+    view = visible.graph()
+    view.__networkx_cache__[CACHE_KEY] = snapshot_of(visible)
+    return view
 
 
 def graph_from_reports(reports: Iterable[dict[str, Any]]) -> nx.MultiDiGraph:

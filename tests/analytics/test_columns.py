@@ -1,7 +1,7 @@
 """The embedded store's fact columns read a caller's whole view exactly as the
-graph's dicts do (`graph_api.store.columns`): the same nodes in the same order,
-kinds, regions, relations and confidences to the last bit, a pair's kinds in
-the order first stated."""
+graph's dicts do (``VisibleGraph.columns`` against its ``graph()``'s mappings): the
+same nodes in the same order, kinds, regions, relations and confidences to the last
+bit, a pair's kinds in the order first stated."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from graph_api.analytics import hotspots, ring_candidates, top_sources
 from graph_api.analytics.snapshot import Snapshot, snapshot
 from graph_api.model import OrgType
 from graph_api.services import Services
-from graph_api.store import columns as columns_module
-from graph_api.store.scoped_view import visible_columns
+from graph_api.store import visible as visible_module
+from graph_api.store.visible import VisibleGraph
 from graph_api.synthetic import iter_reports, orgs
 from tests.api.test_view_equivalence import load
 from tests.conftest import MakeServices
@@ -24,14 +24,16 @@ from tests.conftest import MakeServices
 ORGS = ["stridewell", "maison-verel", "kestrel-optics", "bazaarhub", "ipcu"]
 
 
-def read_both(view: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Snapshot, Snapshot]:
-    """The view's snapshot from the columns and from the dicts."""
-    assert visible_columns(view) is not None
-    from_columns = snapshot_module._build(view)
-    with monkeypatch.context() as m:
-        m.setattr(snapshot_module, "visible_columns", lambda G: None)
-        from_dicts = snapshot_module._build(view)
-    return from_columns, from_dicts
+def read_both(visible: VisibleGraph) -> tuple[Snapshot, Snapshot]:
+    """The view's snapshot from the columns and from the dicts (its graph's mappings)."""
+    assert from_columns(visible)
+    return snapshot_module.snapshot_of(visible), snapshot(visible.graph())
+
+
+def from_columns(visible: VisibleGraph) -> bool:
+    """Whether ``visible`` reads its columns from its fact columns, not its graph."""
+    facts, shared = visible._facts, visible._shared
+    return facts is not None and shared is not None and len(facts.ids) == len(shared)
 
 
 def pairs(sn: Snapshot) -> dict[tuple[str, str], list[tuple[str, float]]]:
@@ -150,20 +152,18 @@ def crafted(make_services: MakeServices) -> Services:
 def test_crafted_facts_read_alike(
     crafted: Services, org_id: str, short_run: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(columns_module, "SHORT_RUN", short_run)  # 1: every relation in Python
+    monkeypatch.setattr(visible_module, "SHORT_RUN", short_run)  # 1: every relation in Python
     scope = crafted.operator_scope(crafted.find_org(org_id))
-    a, b = read_both(crafted.store.view(scope), monkeypatch)
+    a, b = read_both(crafted.store.visible(scope))
     assert_same(a, b)
     assert len(a.src) > 0
 
 
-def test_the_first_kind_stated_comes_first_even_when_unseen(
-    crafted: Services, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_first_kind_stated_comes_first_even_when_unseen(crafted: Services) -> None:
     seen = {}
     for org_id in ("stridewell", "maison-verel", "kestrel-optics", "bazaarhub"):
         scope = crafted.operator_scope(crafted.find_org(org_id))
-        a, _ = read_both(crafted.store.view(scope), monkeypatch)
+        a, _ = read_both(crafted.store.visible(scope))
         kind = a.kinds[a.kind[a.ids.index("dual")]]
         seen[org_id] = kind, [k for k, _ in pairs(a)[("s1", "dual")]]
     # MEMBER_OF was stated first, RED: unseen by stridewell, yet first among the
@@ -175,34 +175,32 @@ def test_the_first_kind_stated_comes_first_even_when_unseen(
         "bazaarhub": ("WAREHOUSE", ["MEMBER_OF", "OPERATES"]),
     }
     scope = crafted.operator_scope(crafted.find_org("voltra"))
-    a, _ = read_both(crafted.store.view(scope), monkeypatch)
+    a, _ = read_both(crafted.store.visible(scope))
     assert "hidden" not in a.ids and "SEA" not in a.regions and "NCP" not in a.regions
 
 
 @pytest.mark.parametrize("org_id", ORGS)
 def test_a_generated_network_reads_alike(
-    make_services: MakeServices, tmp_path: Path, org_id: str, monkeypatch: pytest.MonkeyPatch
+    make_services: MakeServices, tmp_path: Path, org_id: str
 ) -> None:
     services = make_services()
     load(services, list(iter_reports(80, seed=5)), tmp_path)
     scope = services.operator_scope(services.find_org(org_id))
-    view = services.store.view(scope)
-    a, b = read_both(view, monkeypatch)
+    visible = services.store.visible(scope)
+    a, b = read_both(visible)
     assert_same(a, b)
     # and the whole-graph answers on either reading are the same
+    view = visible.graph()
+    view.__networkx_cache__[snapshot_module.CACHE_KEY] = a  # as the services read it
     answers = (top_sources(view), hotspots(view, first=None), ring_candidates(view, min_size=1))
-    with monkeypatch.context() as m:
-        m.setattr(snapshot_module, "visible_columns", lambda G: None)
-        fresh = services.store.view(scope)
-        assert snapshot(fresh) is not snapshot(view)
-        assert answers == (
-            top_sources(fresh), hotspots(fresh, first=None), ring_candidates(fresh, min_size=1)
-        )
+    fresh = visible.graph()  # read through its mappings
+    assert snapshot(fresh) is not snapshot(view)
+    assert answers == (
+        top_sources(fresh), hotspots(fresh, first=None), ring_candidates(fresh, min_size=1)
+    )
 
 
-def test_columns_follow_writes(
-    make_services: MakeServices, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_columns_follow_writes(make_services: MakeServices) -> None:
     """Read, write, read again: the columns' grouping is rebuilt for the new facts."""
     services = make_services()
     for org in orgs():
@@ -214,17 +212,20 @@ def test_columns_follow_writes(
         if i % 4 == 0:
             for org_id in ("stridewell", "bazaarhub"):
                 scope = services.operator_scope(services.find_org(org_id))
-                assert_same(*read_both(services.store.view(scope), monkeypatch))
+                assert_same(*read_both(services.store.visible(scope)))
 
 
 def test_a_graph_changed_behind_the_columns_is_read_through_its_dicts(
     crafted: Services,
 ) -> None:
     scope = crafted.operator_scope(crafted.find_org("bazaarhub"))
-    view = crafted.store.view(scope)
-    assert visible_columns(view) is not None
+    visible = crafted.store.visible(scope)
+    assert from_columns(visible)
     crafted.store.graph.add_node("stray", kind="SELLER", facts=[(0, 0, 1.0, "SELLER")])  # type: ignore[attr-defined]
-    assert visible_columns(view) is None
+    assert not from_columns(visible)
+    read = visible.columns()
+    assert ("stray" in read.ids) == ("stray" in visible.graph())  # the graph's, not the columns'
+    assert_same(snapshot_module.snapshot_of(visible), snapshot(visible.graph()))
 
 
 def test_the_adjacency_is_keyed_by_the_nodes_own_id_objects(

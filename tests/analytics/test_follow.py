@@ -20,6 +20,7 @@ from graph_api.errors import BadUserInput
 from graph_api.services import Services
 from graph_api.store.scoped_view import HUB_FACTS
 from graph_api.synthetic import iter_reports, orgs
+from tests.analytics.support import store_view
 from tests.api.test_view_equivalence import load
 from tests.conftest import MakeServices
 
@@ -61,7 +62,7 @@ def whole(services: Services, scope: Scope) -> tuple[Any, ...]:
 
 def fresh(services: Services, scope: Scope) -> tuple[Any, ...]:
     """The same answers on a view of its own, its snapshot read afresh."""
-    view = services.store.view(scope)
+    view = store_view(services.store, scope)
     return (
         top_sources(view),
         hotspots(view, first=None),
@@ -222,7 +223,7 @@ def test_a_followed_snapshot_equals_one_read_afresh(
         assert contiguous_pairs(followed)
         positions, order = followed.memo["clustered"]  # ids inserted, not sorted again
         assert np.array_equal(order, followed.by_id(positions))
-        assert canonical(followed) == canonical(module._read(services.store.view(scope)))
+        assert canonical(followed) == canonical(module._read(services.store.visible(scope)))
         assert answers == fresh(services, scope)
     assert written > 60
 
@@ -257,7 +258,7 @@ def test_a_write_the_caller_cannot_see_changes_nothing_in_its_snapshot(
     assert after == before == fresh(services, brand)
     # The competitor's own view has them all.
     voltra = services.operator_scope(services.find_org("voltra"))
-    assert any(n.startswith("t-") for n in module._read(services.store.view(voltra)).ids)
+    assert any(n.startswith("t-") for n in module._read(services.store.visible(voltra)).ids)
 
 
 def test_changes_since_lists_what_each_write_touched(
@@ -322,7 +323,7 @@ def test_a_node_coming_into_view_brings_the_relations_it_already_had(
         followed = kept_snapshot(services)
         _, pairs = canonical(followed)
         assert len([p for p, _ in pairs if "t-house" in p]) == [3, 4][step]
-        assert canonical(followed) == canonical(module._read(services.store.view(brand)))
+        assert canonical(followed) == canonical(module._read(services.store.visible(brand)))
         assert answers == fresh(services, brand)
     assert len(counted_builds) == builds + 2  # the fresh ones only
 

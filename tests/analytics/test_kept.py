@@ -36,9 +36,10 @@ class Views:
     def answers(self, org_id: str) -> tuple[Any, ...]:
         store = self.services.store
         scope = self.scope(org_id)
-        view = store.view(scope)
+        visible = store.visible(scope)
+        view = visible.graph()
         view.__networkx_cache__ = self.kept.cache(
-            scope.view_key, store.view_version(scope), view, store.changes_since  # type: ignore[attr-defined]
+            scope.view_key, store.view_version(scope), visible, store.changes_since  # type: ignore[attr-defined]
         )
         return self.of(view)
 

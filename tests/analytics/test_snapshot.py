@@ -20,7 +20,7 @@ from graph_api.model import OrgType
 from graph_api.services import Services
 from graph_api.store.scoped_view import HUB_FACTS, VisibilityMask, merged_node, scoped_view
 from graph_api.synthetic import iter_reports, orgs
-from tests.analytics.support import graph
+from tests.analytics.support import graph, store_view
 from tests.analytics.test_upstream import small_graphs
 from tests.api.test_view_equivalence import load
 from tests.conftest import MakeServices
@@ -125,7 +125,7 @@ def test_the_store_view_answers_as_a_copy_of_it(
     services = make_services()
     load(services, list(iter_reports(60, seed=4)), tmp_path)
     principal, _ = services.issue_token(services.find_org(org_id), "investigator")
-    view = services.store.view(services.scope_for(principal))
+    view = store_view(services.store, services.scope_for(principal))  # read from columns
     copy = plain_copy(view)
     assert table(view) == table(copy)
     brand = sorted(n for n, k in copy.nodes(data="kind") if k == "BRAND")[0]

@@ -209,8 +209,8 @@ class EntityIndex:
 
     @staticmethod
     def _bits(mask: VisibilityMask, facts: I32) -> BoolArray:
-        top = int(facts[:, 1].max(initial=-1)) + 1
-        return np.fromiter((mask[c] for c in range(top)), dtype=bool, count=top)
+        """The mask's decision for every class up to the highest ``facts`` name."""
+        return mask.class_bits(int(facts[:, 1].max(initial=-1)) + 1)
 
     def _grouped_facts(self) -> I32:
         """Every node fact followed, grouped by node (each node's in the order applied):

@@ -35,8 +35,9 @@ from graph_api.store.embedded.sqlite import Database
 from graph_api.store.embedded.text_index import ID, NAME, PROPERTIES, TextIndex
 from graph_api.store.embedded.versions import ClassVersions
 from graph_api.store.horizon import Horizon, ReportTimes
-from graph_api.store.scoped_view import AsOfMask, VisibilityMask, merged_node, scoped_view
+from graph_api.store.scoped_view import AsOfMask, VisibilityMask, merged_node
 from graph_api.store.submit_checks import KnownReport, answer_of, check_reports
+from graph_api.store.visible import VisibleGraph
 
 __all__ = ["MemoryStore"]
 
@@ -356,8 +357,12 @@ class MemoryStore(IndexedReads, SqliteReportLog):
         kinds: frozenset[RelationKind] | None = None,
         upstream: bool = False,
     ) -> nx.MultiDiGraph:
+        return self.visible(scope).graph()
+
+    def visible(self, scope: Scope) -> VisibleGraph:
+        """The caller's graph over the shared one, by its mask: networkx or columns."""
         self.catch_up_for_read()
-        return scoped_view(self.graph, self.mask(scope))
+        return VisibleGraph(self.graph, self.mask(scope), self.columns)
 
     def view_version(self, scope: Scope) -> int:
         """The newest report among the classes the caller sees (`ClassVersions`). A view

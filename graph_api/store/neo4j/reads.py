@@ -57,6 +57,7 @@ from graph_api.store.neo4j.summaries import (
 )
 from graph_api.store.reads import GraphReads, decode_cursor, encode_cursor
 from graph_api.store.scoped_view import VisibilityMask
+from graph_api.store.visible import VisibleGraph
 
 __all__ = ["FOLDS_TO_ASCII", "Neo4jReads", "plain"]
 
@@ -472,6 +473,10 @@ class Neo4jReads(GraphReads):
             fetched.update(new)
             frontier = [eid for eid in new if eid in nodes]
         return graph_from_rows(nodes, list(rels.values()))
+
+    def visible(self, scope: Scope) -> VisibleGraph:
+        """The caller's whole graph, fetched now (filtered by the server)."""
+        return VisibleGraph.fetched(self.view(scope))
 
     def _upstream(self, scope: Scope, seeds: list[str], hops: int) -> nx.MultiDiGraph | None:
         """traceToSource's subgraph in two queries: every walkable path from the seeds
