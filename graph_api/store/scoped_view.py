@@ -24,6 +24,7 @@ import networkx as nx
 from graph_api import deadline
 from graph_api.model import noisy_or
 from graph_api.store.columns import FactColumns, ViewColumns
+from graph_api.store.facts import Data, EntityFact, Fact
 from graph_api.store.horizon import Horizon
 
 __all__ = [
@@ -37,9 +38,6 @@ __all__ = [
     "visible_relations_at",
     "visible_relations",
 ]
-
-Data = dict[str, Any]
-Fact = tuple[Any, ...]
 
 
 class VisibilityMask:
@@ -101,7 +99,7 @@ class AsOfMask(VisibilityMask):
         return found
 
 
-def merged_node(facts: list[tuple[Any, ...]]) -> Data:
+def merged_node(facts: list[EntityFact]) -> Data:
     """Merge node facts (oldest first): the latest non-null value of each field wins."""
     data: Data = {"kind": facts[0][3], "name": None, "region": None, "status": None}
     for fact in facts:
@@ -123,7 +121,7 @@ def merged_node(facts: list[tuple[Any, ...]]) -> Data:
 HUB_FACTS = 32  # nodes stated this often (brands, public warehouses) cache their views
 
 
-def visible_node(data: Data, mask: VisibilityMask) -> tuple[list[Fact], Data] | None:
+def visible_node(data: Data, mask: VisibilityMask) -> tuple[list[EntityFact], Data] | None:
     """The caller's facts of a node and the node's fields merged from them.
 
     Facts only ever append, so a hub keeps, per mask, how far it has looked and
@@ -154,7 +152,7 @@ def visible_node(data: Data, mask: VisibilityMask) -> tuple[list[Fact], Data] | 
     return (hit[1], hit[2]) if hit[1] else None
 
 
-def _merged_more(merged: Data, more: list[Fact], visible: list[Fact]) -> Data:
+def _merged_more(merged: Data, more: list[EntityFact], visible: list[EntityFact]) -> Data:
     """``merged_node(visible)`` from ``merged`` (that of the facts before ``more``):
     O(new facts), where a hub stated 200,000 times took 40 ms to merge again."""
     out: Data = {
