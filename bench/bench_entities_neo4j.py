@@ -88,7 +88,7 @@ def main() -> None:
             ours, theirs = [], []
             for _ in range(args.rounds):
                 for which, read in (("store", store.find_entities), ("scan", scan)):
-                    store.__dict__.pop("_totals", None)  # each count counted afresh
+                    store._totals.clear()  # each count counted afresh
                     ms, answer = timed(read, scope, where, 25, None, True)
                     (ours if which == "store" else theirs).append((ms, answer))
             assert all(answer == ours[0][1] for _, answer in ours + theirs), name

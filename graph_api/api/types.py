@@ -19,7 +19,8 @@ from strawberry.scalars import JSON
 
 from graph_api import model
 from graph_api.api.context import Context, check_limit
-from graph_api.store.base import EntityRecord, Fact, Page, RelationRecord
+from graph_api.store.base import EntityRecord, Page, RelationRecord
+from graph_api.store.facts import Fact
 from graph_api.workflow.model import from_key
 from graph_api.workflow.timeline import Event, entity_timeline, page
 
@@ -186,12 +187,12 @@ class Batch:
         self._relations: dict[RelationsWhere, tuple[dict[str, Page[RelationRecord]], Batch]] = {}
 
     def assertions(self, info: Info, facts: Sequence[Fact]) -> list[Assertion]:
-        """Assertions from store facts: fact[0] is the report key, fact[2] the confidence."""
+        """Assertions from store facts: each report's envelope with the fact's confidence."""
         context = info.context
         if not self._envelopes_read:
-            context.envelopes_of(f[0] for r in self.records for f in r.facts)
+            context.envelopes_of(f.seq for r in self.records for f in r.facts)
             self._envelopes_read = True
-        return [Assertion.from_model(context.envelope(f[0]), f[2]) for f in facts]
+        return [Assertion.from_model(context.envelope(f.seq), f.confidence) for f in facts]
 
     def end(self, info: Info, entity_id: str) -> Entity:
         """A relation's end: every end of the batch's relations read at once."""

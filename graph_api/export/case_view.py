@@ -33,6 +33,7 @@ from graph_api.export.view import (
 from graph_api.model import Assertion, Evidence, Marking, OrgType, RelationKind, relation_id
 from graph_api.services import Services
 from graph_api.store.base import EntityRecord
+from graph_api.store.facts import Fact
 from graph_api.workflow import evidence as wf_evidence
 from graph_api.workflow.model import from_key
 from graph_api.workflow.testbuys import list_test_buys
@@ -46,10 +47,10 @@ def _stated(envelope: Assertion, confidence: float) -> Assertion:
         envelope, confidence=confidence)
 
 
-def with_envelopes(envelopes: Mapping[int, Assertion], facts: Sequence[Any]
+def with_envelopes(envelopes: Mapping[int, Assertion], facts: Sequence[Fact]
                    ) -> tuple[Assertion, ...]:
     """The assertions of visible facts: each report's envelope with the fact's confidence."""
-    return tuple(_stated(envelopes[f[0]], f[2]) for f in facts)
+    return tuple(_stated(envelopes[f.seq], f.confidence) for f in facts)
 
 
 def export_entity(scope: Scope, record: EntityRecord, envelopes: Mapping[int, Assertion]
@@ -172,11 +173,11 @@ def case_view_steps(
     for r in records.values():
         if pace.due():
             yield
-        key_set.update(f[0] for f in r.facts)
+        key_set.update(f.seq for f in r.facts)
     for *_, data in relations:
         if pace.due():
             yield
-        key_set.update(f[0] for f in data["facts"])
+        key_set.update(f.seq for f in data["facts"])
     keys = sorted(key_set)
     envelopes: dict[int, Assertion] = {}
     for at in range(0, len(keys), 500):

@@ -25,6 +25,7 @@ from graph_api.model import (
     Report,
 )
 from graph_api.store.events import LoggedReport, ReportChanges
+from graph_api.store.facts import EntityFact, RelationFact
 
 if TYPE_CHECKING:
     from graph_api.store.visible import VisibleGraph
@@ -44,8 +45,6 @@ __all__ = [
 
 
 T = TypeVar("T")
-# An assertion as a store keeps it: fact[0] is its report key, fact[2] its confidence.
-Fact = tuple[Any, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +58,7 @@ class EntityRecord:
     status: str | None
     properties: dict[str, Any]
     confidence: float
-    facts: Sequence[Fact]  # the visible assertions, oldest first
+    facts: Sequence[EntityFact]  # the visible assertions, oldest first
     identifier_kind: IdentifierKind | None = None
     value: str | None = None  # clear identifier value, None where the caller may not see it
 
@@ -71,7 +70,7 @@ class RelationRecord:
     source: str
     target: str
     confidence: float
-    facts: Sequence[Fact]
+    facts: Sequence[RelationFact]  # the visible assertions, oldest first
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,10 +1,10 @@
 """The reads both stores share, over node data shaped like the embedded graph's.
 
 A store provides ``mask(scope)``, ``node_data(scope, ids)`` (node dicts with
-``facts`` — ``(seq, class, confidence, kind, name, region, status, properties)``
-— and the merged fields), ``ids_in_order(scope)``, ``reporters(data)`` and
-``view(...)``; this mixin turns them into records, pages and cursors, so the
-two stores answer alike by construction.
+``facts``, each an `EntityFact`, and the fields merged from them),
+``ids_in_order(scope)``, ``reporters(data)`` and ``view(...)``; this mixin turns
+them into records, pages and cursors, so the two stores answer alike by
+construction.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from graph_api.access import Scope
 from graph_api.errors import BadUserInput
 from graph_api.model import EntityKind, IdentifierKind, RelationKind, relation_id
 from graph_api.store.base import EntityFilter, EntityRecord, Page, RelationRecord
+from graph_api.store.facts import Data, EntityFact
 from graph_api.store.scoped_view import (
     HUB_FACTS,
     VisibilityMask,
@@ -31,9 +32,10 @@ from graph_api.store.scoped_view import (
 __all__ = ["SEARCH_RANKS", "GraphReads", "decode_cursor", "decode_search_cursor",
            "encode_cursor", "search_rank"]
 
-Data = dict[str, Any]
 CHUNK = 500
 TOTALS_KEPT = 1024  # totalCount answers kept, over every view
+TotalKey = tuple[str, int, EntityFilter]
+"""A kept totalCount's key: the view (``Scope.view_key``), its version, the filter."""
 
 
 def encode_cursor(key: Iterable[str]) -> str:
@@ -55,7 +57,8 @@ SEARCH_RANKS = ("the id or name is the text", "the id or name starts with it",
                 "the id or name contains it", "only properties contain it")
 
 
-def search_rank(eid: str, name: str | None, visible: Iterable[Any], text: str) -> int | None:
+def search_rank(eid: str, name: str | None, visible: Iterable[EntityFact], text: str
+                ) -> int | None:
     """Where a search ``text`` is found in an entity as the caller sees it, the rank of
     ``SEARCH_RANKS`` (0 first), None when nowhere: its id, its name (merged from the
     visible facts), or the properties of a visible fact (their JSON text); compared
@@ -64,8 +67,8 @@ def search_rank(eid: str, name: str | None, visible: Iterable[Any], text: str) -
     >>> [search_rank("seller-1", "Golden Shoes", [], t) for t in ("golden shoes", "SELL",
     ...  "shoe", "ship")]
     [0, 1, 2, None]
-    >>> search_rank("l1", None, [(1, 0, 0.5, "LISTING", None, None, None, '{"url": "x/ship"}')],
-    ...             "ship")
+    >>> search_rank("l1", None, [EntityFact(1, 0, 0.5, "LISTING", None, None, None,
+    ...                                     '{"url": "x/ship"}')], "ship")
     3
     """
     needle = text.casefold()
@@ -81,7 +84,7 @@ def search_rank(eid: str, name: str | None, visible: Iterable[Any], text: str) -
                 best = 2
     if best is not None:
         return best
-    if any(f[7] and needle in f[7].casefold() for f in visible):
+    if any(f.properties and needle in f.properties.casefold() for f in visible):
         return 3
     return None
 
@@ -94,7 +97,8 @@ def decode_search_cursor(cursor: str) -> tuple[int, str]:
     return int(rank), eid
 
 
-def merged_properties(data: Data, visible: list[Any], mask: VisibilityMask) -> dict[str, Any]:
+def merged_properties(data: Data, visible: list[EntityFact], mask: VisibilityMask
+                      ) -> dict[str, Any]:
     """Properties merged over the visible facts, oldest first (later values win).
 
     Hubs (brands, public warehouses) are stated thousands of times: their merge is
@@ -103,22 +107,27 @@ def merged_properties(data: Data, visible: list[Any], mask: VisibilityMask) -> d
     if len(visible) <= HUB_FACTS:
         merged: dict[str, Any] = {}
         for fact in visible:
-            if fact[7]:
-                merged.update(orjson.loads(fact[7]))
+            if fact.properties:
+                merged.update(orjson.loads(fact.properties))
         return merged
     cache = mask.kept(data, "merged_properties")
     done, merged = cache.get(mask, (0, {}))
     if done != len(visible):
         merged = dict(merged)
         for fact in visible[done:]:
-            if fact[7]:
-                merged.update(orjson.loads(fact[7]))
+            if fact.properties:
+                merged.update(orjson.loads(fact.properties))
         cache[mask] = (len(visible), merged)
     return dict(merged)
 
 
 class GraphReads:
     """entities_by_id, find_entities and relations_of, written once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # totalCount answers by view, version and filter (`_keep_total`)
+        self._totals: dict[TotalKey, int] = {}
 
     def mask(self, scope: Scope) -> VisibilityMask:
         raise NotImplementedError
@@ -153,7 +162,7 @@ class GraphReads:
 
     # -- records ---------------------------------------------------------------
     def _record(
-        self, scope: Scope, eid: str, data: Data, seen: tuple[list[Any], Data] | None = None
+        self, scope: Scope, eid: str, data: Data, seen: tuple[list[EntityFact], Data] | None = None
     ) -> EntityRecord | None:
         seen = seen or visible_node(data, self.mask(scope))
         if seen is None:
@@ -166,7 +175,7 @@ class GraphReads:
             value = data.get("value")
         return EntityRecord(
             id=eid,
-            kind=EntityKind(visible[0][3]),
+            kind=EntityKind(visible[0].kind),
             name=merged["name"],
             region=merged["region"],
             status=merged["status"],
@@ -185,16 +194,17 @@ class GraphReads:
                 out[eid] = record
         return out
 
-    def _match(self, scope: Scope, eid: str, data: Data, where: EntityFilter) -> Any:
+    def _match(self, scope: Scope, eid: str, data: Data, where: EntityFilter
+               ) -> tuple[list[EntityFact], Data] | None:
         """The visible facts and merged fields if the node matches ``where``, else None
         (a search's rank is ``search_rank`` of them)."""
-        if where.kind is not None and all(f[3] != where.kind.value for f in data["facts"]):
+        if where.kind is not None and all(f.kind != where.kind.value for f in data["facts"]):
             return None
         seen = visible_node(data, self.mask(scope))
         if seen is None:
             return None
         visible, merged = seen
-        if where.kind is not None and visible[0][3] != where.kind.value:
+        if where.kind is not None and visible[0].kind != where.kind.value:
             return None
         if where.region is not None and merged["region"] != where.region:
             return None
@@ -217,9 +227,8 @@ class GraphReads:
         if after is not None:
             (last,) = decode_cursor(after, 1)
             start = bisect.bisect_right(ids, last)
-        totals: dict[Any, int] = self.__dict__.setdefault("_totals", {})
         total_key = (scope.view_key, self.view_version(scope), where)
-        total = totals.get(total_key) if count else None
+        total = self._totals.get(total_key) if count else None
         everything = self.all_node_data(scope) if count and total is None else None
         items: list[EntityRecord] = []
         has_next = False
@@ -249,11 +258,11 @@ class GraphReads:
             cursors=[encode_cursor([r.id]) for r in items],
         )
 
-    def _keep_total(self, key: tuple[Any, ...], total: int) -> None:
+    def _keep_total(self, key: TotalKey, total: int) -> None:
         """A view's count until the view's version moves: this view's counts of an older
         version go; other views' stay (a write one view may not see leaves its counts,
         and so its speed, as they were)."""
-        totals: dict[Any, int] = self.__dict__.setdefault("_totals", {})
+        totals = self._totals
         for stale in [k for k in totals if k[0] == key[0] and k[1] != key[1]]:
             del totals[stale]
         while len(totals) >= TOTALS_KEPT:
@@ -274,7 +283,7 @@ class GraphReads:
         """A search's page among the entities ``ids`` (every one that may match) with
         their node data."""
         cursor = None if after is None else decode_search_cursor(after)
-        found: list[tuple[int, str, Any]] = []
+        found: list[tuple[int, str, tuple[list[EntityFact], Data]]] = []
         for eid in ids:
             data = everything.get(eid)
             seen = None if data is None else self._match(scope, eid, data, where)
@@ -328,7 +337,7 @@ class GraphReads:
             return Page(items=[], has_next=False, total=0 if count else None)
         wanted = None if kinds is None else {k.value for k in kinds}
         # (sort key, relation data); a scoped view's read in one pass over the facts
-        rows: list[tuple[tuple[str, str, str], Any]] | None = visible_relations_at(
+        rows: list[tuple[tuple[str, str, str], Data]] | None = visible_relations_at(
             view, entity_id, direction, wanted
         )
         if rows is None:

@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from graph_api import deadline
 from graph_api.model import noisy_or
+from graph_api.store.facts import Data, EntityFact, Fact
 from graph_api.store.horizon import Horizon
 
 __all__ = [
@@ -36,8 +37,6 @@ __all__ = [
     "visible_relations_at",
 ]
 
-Data = dict[str, Any]
-Fact = tuple[Any, ...]
 BoolArray = npt.NDArray[np.bool_]
 
 
@@ -149,7 +148,7 @@ class _FixedMask(VisibilityMask):
         return self._reports
 
 
-def merged_node(facts: list[tuple[Any, ...]]) -> Data:
+def merged_node(facts: list[EntityFact]) -> Data:
     """Merge node facts (oldest first): the latest non-null value of each field wins."""
     data: Data = {"kind": facts[0][3], "name": None, "region": None, "status": None}
     for fact in facts:
@@ -171,7 +170,7 @@ def merged_node(facts: list[tuple[Any, ...]]) -> Data:
 HUB_FACTS = 32  # nodes stated this often (brands, public warehouses) cache their views
 
 
-def visible_node(data: Data, mask: VisibilityMask) -> tuple[list[Fact], Data] | None:
+def visible_node(data: Data, mask: VisibilityMask) -> tuple[list[EntityFact], Data] | None:
     """The caller's facts of a node and the node's fields merged from them.
 
     Facts only ever append, so a hub keeps, per mask, how far it has looked and
@@ -202,7 +201,7 @@ def visible_node(data: Data, mask: VisibilityMask) -> tuple[list[Fact], Data] | 
     return (hit[1], hit[2]) if hit[1] else None
 
 
-def _merged_more(merged: Data, more: list[Fact], visible: list[Fact]) -> Data:
+def _merged_more(merged: Data, more: list[EntityFact], visible: list[EntityFact]) -> Data:
     """``merged_node(visible)`` from ``merged`` (that of the facts before ``more``):
     O(new facts), where a hub stated 200,000 times took 40 ms to merge again."""
     out: Data = {

@@ -194,10 +194,10 @@ class Feed:
             if eid not in nodes:
                 continue
             data = nodes[eid]
-            spots = [p for f in data["facts"] if (p := position(f[0])) is not None]
+            spots = [p for f in data["facts"] if (p := position(f.seq)) is not None]
             if not spots:
                 continue
-            entity_kind = EntityKind(data["facts"][0][3])
+            entity_kind = EntityKind(data["facts"][0].kind)
             if eid not in self.first:
                 self.first[eid], self.kinds[eid] = min(spots), entity_kind
                 fresh.append(eid)
@@ -239,7 +239,7 @@ class Feed:
             keys = nbrs.get(target)
             if keys is None or kind not in keys:
                 continue
-            spots = [p for f in keys[kind]["facts"] if (p := position(f[0])) is not None]
+            spots = [p for f in keys[kind]["facts"] if (p := position(f.seq)) is not None]
             if not spots:
                 continue
             sid = relation_stix_id(relation_id(source, kind, target))
@@ -270,8 +270,8 @@ class Feed:
                 keys = view.succ.get(source, {}).get(target, {})
                 if kind in keys:
                     edges.append((source, target, kind, keys[kind]))
-        keys = sorted({f[0] for r in records.values() for f in r.facts}
-                      | {f[0] for *_, data in edges for f in data["facts"]})
+        keys = sorted({f.seq for r in records.values() for f in r.facts}
+                      | {f.seq for *_, data in edges for f in data["facts"]})
         envelopes = store.envelopes(keys) if keys else {}
         for record in records.values():
             obj = entity_object(export_entity(scope, record, envelopes))

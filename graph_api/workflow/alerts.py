@@ -96,11 +96,11 @@ def _report_seq(services: Services, G: nx.MultiDiGraph, report: Report) -> int |
     seqs: set[int] = set()
     for e in report.entities:
         if e.id in G:
-            seqs.update(f[0] for f in G.nodes[e.id]["facts"])
+            seqs.update(f.seq for f in G.nodes[e.id]["facts"])
     for r in report.relations:
         data = _edge(G, (r.source, r.target, r.kind.value))
         if data is not None:
-            seqs.update(f[0] for f in data["facts"])
+            seqs.update(f.seq for f in data["facts"])
     for seq, env in services.store.envelopes(sorted(seqs, reverse=True)[:50]).items():
         if env.report_id == report.id and env.reported_by == report.org_id:
             return seq
@@ -117,7 +117,7 @@ def _edge(G: nx.MultiDiGraph, rel: Edge) -> Any:
 
 def _only_from(G: nx.MultiDiGraph, rel: Edge, seq: int) -> bool:
     data = _edge(G, rel)
-    return data is not None and all(f[0] == seq for f in data["facts"])
+    return data is not None and all(f.seq == seq for f in data["facts"])
 
 
 def _status(G: nx.MultiDiGraph, node: str) -> str | None:
@@ -302,7 +302,7 @@ def _ring_growth(G: nx.MultiDiGraph, new_edges: set[Edge], seq: int) -> Found:
     for member, ring, kind in sorted(new_edges):
         if kind != "MEMBER_OF" or node_kind(G, ring) != "RING":
             continue
-        if all(f[0] == seq for f in G.nodes[ring]["facts"]):
+        if all(f.seq == seq for f in G.nodes[ring]["facts"]):
             continue  # the ring itself is new: nothing grew
         rel = (member, ring, kind)
         out.append((ring, AlertKind.RING_GROWTH, member,

@@ -32,7 +32,8 @@ import orjson
 from graph_api.access import Scope
 from graph_api.errors import BadUserInput
 from graph_api.model import Assertion, Marking
-from graph_api.store.base import EntityRecord, Fact, RelationRecord
+from graph_api.store.base import EntityRecord, RelationRecord
+from graph_api.store.facts import EntityFact
 from graph_api.store.records import RecordStore
 from graph_api.workflow.enforcement import sees_notice
 from graph_api.workflow.model import time_key
@@ -89,13 +90,14 @@ def page(events: Sequence[Event], first: int, after: str | None) -> list[Event]:
     return list(events[:first])
 
 
-def _fields(fact: Fact) -> str:
+def _fields(fact: EntityFact) -> str:
     """What a node fact states, in words: its kind and the fields it sets."""
     stated = [f"{name} {value}" for name, value in
-              (("name", fact[4]), ("region", fact[5]), ("status", fact[6])) if value is not None]
-    if len(fact) > 7 and fact[7]:
-        stated.append("properties " + ", ".join(sorted(orjson.loads(fact[7]))))
-    return str(fact[3]) + (": " + "; ".join(stated) if stated else "")
+              (("name", fact.name), ("region", fact.region), ("status", fact.status))
+              if value is not None]
+    if fact.properties:
+        stated.append("properties " + ", ".join(sorted(orjson.loads(fact.properties))))
+    return fact.kind + (": " + "; ".join(stated) if stated else "")
 
 
 def _assertion(at: Assertion, summary: str, about: str) -> Event:
@@ -109,13 +111,13 @@ def assertion_events(
 ) -> list[Event]:
     """ASSERTION events of an entity's visible facts and its visible relations' facts."""
     relations = list(relations)
-    keys = [f[0] for f in record.facts] + [f[0] for r in relations for f in r.facts]
+    keys = [f.seq for f in record.facts] + [f.seq for r in relations for f in r.facts]
     found = envelopes(keys)
-    out = [_assertion(found[f[0]], f"stated {record.id} as {_fields(f)}", record.id)
+    out = [_assertion(found[f.seq], f"stated {record.id} as {_fields(f)}", record.id)
            for f in record.facts]
     for r in relations:
         about = f"{r.source} {r.kind.value} {r.target}"
-        out += [_assertion(found[f[0]], f"stated {about}", about) for f in r.facts]
+        out += [_assertion(found[f.seq], f"stated {about}", about) for f in r.facts]
     return out
 
 

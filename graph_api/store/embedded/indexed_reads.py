@@ -15,7 +15,8 @@ then properties only), then by id; its cursor is (rank, id).
 from __future__ import annotations
 
 import bisect
-from typing import Any
+from collections.abc import Callable
+from operator import attrgetter
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +25,7 @@ from graph_api.access import Scope
 from graph_api.store.base import EntityFilter, EntityRecord, Page
 from graph_api.store.embedded.entity_index import EntityIndex, EntityView, Wanted
 from graph_api.store.embedded.text_index import ID, NAME, PROPERTIES, TextIndex
+from graph_api.store.facts import Data
 from graph_api.store.reads import (
     GraphReads,
     decode_cursor,
@@ -33,7 +35,6 @@ from graph_api.store.reads import (
 
 __all__ = ["IndexedReads"]
 
-Data = dict[str, Any]
 I32 = npt.NDArray[np.int32]
 I64 = npt.NDArray[np.int64]
 
@@ -84,10 +85,10 @@ class IndexedReads(GraphReads):
             items.append(record)
         return items
 
-    def _total(self, scope: Scope, where: EntityFilter, counted: Any) -> int:
+    def _total(self, scope: Scope, where: EntityFilter, counted: Callable[[], int]) -> int:
         """The count of a view's filter, kept until the view's version moves."""
         key = (scope.view_key, self.view_version(scope), where)
-        total: int | None = self.__dict__.setdefault("_totals", {}).get(key)
+        total = self._totals.get(key)
         if total is None:
             total = int(counted())
             self._keep_total(key, total)
@@ -99,8 +100,8 @@ class IndexedReads(GraphReads):
         if part == ID:
             return eid
         facts = self._nodes()[eid]["facts"]
-        fact = facts[bisect.bisect_left(facts, seq, key=lambda f: f[0])]
-        text: str = fact[4] if part == NAME else fact[7]
+        fact = facts[bisect.bisect_left(facts, seq, key=attrgetter("seq"))]
+        text: str = fact.name if part == NAME else fact.properties
         return text
 
     def _holding(self, found: I32, node: I32, seq: I32, part: npt.NDArray[np.int8],

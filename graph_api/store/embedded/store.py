@@ -11,7 +11,6 @@ from __future__ import annotations
 import gc
 from collections import OrderedDict
 from pathlib import Path
-from typing import Any
 
 import networkx as nx
 
@@ -31,9 +30,10 @@ from graph_api.store.columns import FactColumns
 from graph_api.store.embedded.entity_index import EntityIndex
 from graph_api.store.embedded.events import SqliteReportLog
 from graph_api.store.embedded.indexed_reads import IndexedReads
-from graph_api.store.embedded.sqlite import Database
+from graph_api.store.embedded.sqlite import Database, EntityRow
 from graph_api.store.embedded.text_index import ID, NAME, PROPERTIES, TextIndex
 from graph_api.store.embedded.versions import ClassVersions
+from graph_api.store.facts import Data, EntityFact, RelationFact
 from graph_api.store.horizon import Horizon, ReportTimes
 from graph_api.store.scoped_view import AsOfMask, VisibilityMask, merged_node
 from graph_api.store.submit_checks import KnownReport, answer_of, check_reports
@@ -41,7 +41,6 @@ from graph_api.store.visible import VisibleGraph
 
 __all__ = ["MemoryStore"]
 
-Data = dict[str, Any]
 Changes = tuple[set[str], set[tuple[str, str]]]
 """Entities and (source, target) relation pairs that gained facts."""
 _KINDS = {kind.value: kind for kind in EntityKind}
@@ -63,6 +62,7 @@ class MemoryStore(IndexedReads, SqliteReportLog):
     """
 
     def __init__(self, db_path: Path, with_graph: bool = True, create: bool = True) -> None:
+        super().__init__()  # the reads' kept counts (`GraphReads`)
         self.db = Database(db_path, create)
         self.with_graph = with_graph
         self._kinds: dict[str, list[tuple[int, EntityKind]]] = {}
@@ -199,10 +199,10 @@ class MemoryStore(IndexedReads, SqliteReportLog):
             pairs |= changes[1]
         return entities, pairs
 
-    def _apply_entity(self, row: tuple[Any, ...], head: tuple[int, float]) -> None:
+    def _apply_entity(self, row: EntityRow, head: tuple[int, float]) -> None:
         seq, eid, kind, name, region, status, props, ident_kind, value = row
         vclass, conf = head
-        fact = (seq, vclass, conf, kind, name, region, status, props)
+        fact = tuple.__new__(EntityFact, (seq, vclass, conf, kind, name, region, status, props))
         G = self.graph
         number = self._node_fact(eid, vclass, kind, region, status, seq, name is not None)
         text = self.text
@@ -238,12 +238,13 @@ class MemoryStore(IndexedReads, SqliteReportLog):
         if keydict is None:
             keydict = G._succ[source][target] = {}
             G._pred[target][source] = keydict
+        fact = tuple.__new__(RelationFact, (seq, vclass, conf))
         data = keydict.get(kind)
         if data is None:
             miss = 1.0 - conf
-            keydict[kind] = {"confidence": 1.0 - miss, "miss": miss, "facts": [(seq, vclass, conf)]}
+            keydict[kind] = {"confidence": 1.0 - miss, "miss": miss, "facts": [fact]}
         else:
-            data["facts"].append((seq, vclass, conf))
+            data["facts"].append(fact)
             data["miss"] *= 1.0 - conf
             data["confidence"] = 1.0 - data["miss"]
 
@@ -389,8 +390,8 @@ class MemoryStore(IndexedReads, SqliteReportLog):
             for eid in ids:
                 data = nodes.get(eid)
                 for fact in data["facts"] if data is not None else ():
-                    if mask[fact[1]]:
-                        seen[eid] = _KINDS[fact[3]]
+                    if mask[fact.vclass]:
+                        seen[eid] = _KINDS[fact.kind]
                         break
         else:
             self._read_kinds()
@@ -495,7 +496,7 @@ class MemoryStore(IndexedReads, SqliteReportLog):
         return nodes
 
     def reporters(self, data: Data) -> list[str]:
-        return [self.classes[f[1]].reporter for f in data["facts"]]
+        return [self.classes[f.vclass].reporter for f in data["facts"]]
 
     def envelopes(self, keys: list[int]) -> dict[int, Assertion]:
         return self.db.envelopes(keys, self.classes)

@@ -25,7 +25,7 @@ envelopes', kept by report key) and the node merged from the facts kept.
 from __future__ import annotations
 
 from collections import OrderedDict, deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import lru_cache
 from operator import itemgetter
@@ -46,10 +46,10 @@ from graph_api.model import (
     SourceKind,
 )
 from graph_api.store.base import EntityFilter, EntityRecord, Page, RelationRecord
+from graph_api.store.facts import Data, EntityFact
 from graph_api.store.neo4j.rows import graph_from_rows
 from graph_api.store.neo4j.summaries import (
     INLINE,
-    Fact,
     fact_tuple,
     header_and_state,
     node_from_facts,
@@ -61,7 +61,6 @@ from graph_api.store.visible import VisibleGraph
 
 __all__ = ["FOLDS_TO_ASCII", "Neo4jReads", "plain"]
 
-Data = dict[str, Any]
 Row = dict[str, Any]
 ALL_VISIBLE = VisibilityMask(lambda _: True)  # what Cypher returns is already filtered
 MAX_STEPS = 9  # the longest path read_upstream_paths.cypher walks (maxDepth <= 8, + 1)
@@ -124,9 +123,10 @@ def _distinct(rels: Iterable[Row]) -> list[Row]:
     return list({(r["source"], r["target"], r["kind"], r["seq"]): r for r in rels}.values())
 
 
-def _fact(r: Row) -> Fact:
-    return (r["seq"], 0, r["confidence"], r["kind"], r["name"], r["region"], r["status"],
-            r["properties"])
+def _fact(r: Row) -> EntityFact:
+    """An ``EFact`` row as a node fact (its class 0: the read returned the caller's)."""
+    return tuple.__new__(EntityFact, (r["seq"], 0, r["confidence"], r["kind"], r["name"],
+                                      r["region"], r["status"], r["properties"]))
 
 
 def _by_entity(rows: Iterable[Row]) -> dict[str, list[Row]]:
@@ -141,6 +141,18 @@ class Neo4jReads(GraphReads):
     """The read half of ``Neo4jStore``: it provides ``_read(name, **params)`` and calls
     ``_forget()`` on every write."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        # each operation's node data by (view, id), by id of its budget (`_operation`)
+        self._seen: OrderedDict[int, tuple[object, dict[tuple[str, str], Data | None]]] = (
+            OrderedDict())
+        # trace nodes' data across operations, with their view's version (`_kept_nodes`)
+        self._kept: OrderedDict[tuple[str, str], tuple[object, Data | None]] = OrderedDict()
+        # node data by the summaries' data it was merged from (`_nodes`)
+        self._merged: dict[tuple[str, ...], Data] = {}
+        # report envelopes by report key (`_keep_envelopes`)
+        self._envelopes: dict[int, Assertion] = {}
+
     def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         raise NotImplementedError
 
@@ -152,8 +164,7 @@ class Neo4jReads(GraphReads):
         token = deadline.current()  # the budget object: one per operation
         if token is None:
             return None
-        seen: OrderedDict[int, tuple[object, dict[tuple[str, str], Data | None]]]
-        seen = self.__dict__.setdefault("_seen", OrderedDict())
+        seen = self._seen
         found = seen.get(id(token))
         if found is None or found[0] is not token:
             found = seen[id(token)] = (token, {})
@@ -167,19 +178,16 @@ class Neo4jReads(GraphReads):
         graph each; what is kept across operations is checked against the view's
         version, which the write moves for every view that may see it."""
         token = deadline.current()
-        seen = self.__dict__.get("_seen")
-        if token is not None and seen is not None:
-            seen.pop(id(token), None)
+        if token is not None:
+            self._seen.pop(id(token), None)
 
-    def _kept_nodes(self) -> OrderedDict[tuple[str, str], tuple[Any, Data | None]]:
+    def _kept_nodes(self) -> OrderedDict[tuple[str, str], tuple[object, Data | None]]:
         """Node data kept across operations, by (view, id), with the view's version it
         was read at (``[view_version, epoch of the report counter]``, read in the same
         query as what is asked): what was read at the version a view still has is what
         a read now returns. A write the view may not see leaves its version, and so
         what is kept for it; least recently used out past ``KEPT_NODES``."""
-        kept: OrderedDict[tuple[str, str], tuple[Any, Data | None]]
-        kept = self.__dict__.setdefault("_kept", OrderedDict())
-        return kept
+        return self._kept
 
     def _remember(self, scope: Scope, ids: Iterable[str], nodes: dict[str, Data]) -> None:
         """Node data (and invisibility) of ``ids`` as the current operation read them."""
@@ -194,9 +202,9 @@ class Neo4jReads(GraphReads):
                 "markings": scope.markings, "as_of": scope.as_of}
 
     # -- node data ---------------------------------------------------------------
-    def _hub_facts(self, scope: Scope, ids: list[str]) -> dict[str, list[Fact]]:
+    def _hub_facts(self, scope: Scope, ids: list[str]) -> dict[str, list[EntityFact]]:
         """The visible facts kept as EFact nodes (those of hub classes), oldest first."""
-        out: dict[str, list[Fact]] = {eid: [] for eid in ids}
+        out: dict[str, list[EntityFact]] = {eid: [] for eid in ids}
         for r in self._read("read_entity_facts", ids=ids, **self._who(scope)):
             out[r["id"]].append(_fact(r))
         return out
@@ -206,13 +214,13 @@ class Neo4jReads(GraphReads):
         if scope.as_of is not None:
             return self._nodes_as_of(scope, list(rows))
 
-        def loader(eid: str) -> Any:
+        def loader(eid: str) -> Callable[[], list[EntityFact]]:
             return lambda: self._hub_facts(scope, [eid])[eid]
 
         # Node data merged from the same summaries is the same for every caller that
         # sees them (the classes are the caller's visible ones; a hub's facts, loaded
         # lazily, are those of the same classes whoever loads them): kept by content.
-        merged: dict[tuple[str, ...], Data] = self.__dict__.setdefault("_merged", {})
+        merged = self._merged
         out = {}
         for eid, found in _by_entity(rows).items():
             key = tuple(r["_data"] for r in found)
@@ -236,7 +244,7 @@ class Neo4jReads(GraphReads):
                     as_of: int | None = None) -> dict[str, Data]:
         """Node data with every visible fact in hand (searching needs them all); as of a
         time, the inline facts reported by then only."""
-        hub: dict[str, list[Fact]] = {}
+        hub: dict[str, list[EntityFact]] = {}
         for r in hub_rows:
             hub.setdefault(r["id"], []).append(_fact(r))
         by_entity = _by_entity(rows)
@@ -360,7 +368,7 @@ class Neo4jReads(GraphReads):
         total = None
         if count:
             key = (scope.view_key, self.view_version(scope), where)
-            total = self.__dict__.setdefault("_totals", {}).get(key)
+            total = self._totals.get(key)
             if total is None:
                 rows = (self._read("count_entities", **who) if kind is None else
                         self._read("count_entities_of_kind", kind=kind, **who))
@@ -382,7 +390,7 @@ class Neo4jReads(GraphReads):
 
     # -- records -------------------------------------------------------------------
     def _record(
-        self, scope: Scope, eid: str, data: Data, seen: tuple[list[Any], Data] | None = None
+        self, scope: Scope, eid: str, data: Data, seen: tuple[list[EntityFact], Data] | None = None
     ) -> EntityRecord | None:
         """The record of visible node data (merged already: no fact is read here)."""
         value = None
@@ -592,7 +600,7 @@ class Neo4jReads(GraphReads):
     def _keep_envelopes(self, rows: Iterable[Any]) -> None:
         """Envelopes as ``[seq, report_id, org, received_at, source, confidence, marking,
         shared, evidence]``, kept by report key: a report never changes once written."""
-        kept: dict[int, Assertion] = self.__dict__.setdefault("_envelopes", {})
+        kept = self._envelopes
         if len(kept) > ENVELOPES:
             kept.clear()
         for seq, report_id, org, at, source, confidence, marking, shared, evidence in rows:
@@ -608,7 +616,7 @@ class Neo4jReads(GraphReads):
             )
 
     def envelopes(self, keys: list[int]) -> dict[int, Assertion]:
-        kept: dict[int, Assertion] = self.__dict__.setdefault("_envelopes", {})
+        kept = self._envelopes
         out = {k: kept[k] for k in keys if k in kept}
         missing = [k for k in dict.fromkeys(keys) if k not in out]
         if missing:
@@ -616,6 +624,5 @@ class Neo4jReads(GraphReads):
             self._keep_envelopes([r["seq"], r["report_id"], r["org"], r["received_at"],
                                   r["source"], r["confidence"], r["marking"], r["shared"],
                                   r["evidence"]] for r in rows)
-            kept = self.__dict__["_envelopes"]
             out.update((k, kept[k]) for k in missing if k in kept)
         return out

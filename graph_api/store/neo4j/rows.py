@@ -4,7 +4,7 @@ Writes: the ``$rows`` parameters a batch of reports is written with (one
 UNWIND statement per kind of row, whatever the batch size), entity facts
 folded into their classes' summaries (``summaries``). Reads: the
 embedded graph's edge data (``scoped_view``'s shapes: edge facts
-``(seq, 0, confidence)``) from the rows the visibility-filtered reads return,
+``RelationFact(seq, 0, confidence)``) from the rows the visibility-filtered reads return,
 so the shared reads and the analytics run unchanged.
 """
 
@@ -20,6 +20,7 @@ from neo4j import Result
 
 from graph_api.access import instant
 from graph_api.model import Report
+from graph_api.store.facts import Data, RelationFact
 from graph_api.store.neo4j.summaries import ClassState, class_key
 
 __all__ = [
@@ -36,7 +37,6 @@ __all__ = [
     "summary_rows",
 ]
 
-Data = dict[str, Any]
 Row = dict[str, Any]
 CHUNK_ROWS = 10_000  # rows per statement: ArcadeDB's sweet spot at -Xmx1g
 
@@ -202,7 +202,7 @@ def graph_from_rows(nodes: dict[str, Data], rows: Iterable[Row]) -> nx.MultiDiGr
         if source not in nodes or target not in nodes:
             continue  # a relation is visible only with both ends
         data = G.succ[source].get(target, {}).get(r["kind"])
-        fact = (r["seq"], 0, conf)
+        fact = tuple.__new__(RelationFact, (r["seq"], 0, conf))
         if data is None:
             miss = 1.0 - conf
             G.add_edge(source, target, key=r["kind"], confidence=1.0 - miss, miss=miss,

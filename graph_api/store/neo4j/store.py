@@ -81,6 +81,7 @@ class Neo4jStore(Neo4jAudit, Neo4jReads, Neo4jReportLog):
     def __init__(self, settings: Settings, create: bool = True) -> None:
         """``create=False``: the database must hold a graph_api graph already (ValueError
         otherwise; nothing is written to it then)."""
+        super().__init__()  # the reads' caches (`Neo4jReads`)
         self.database = settings.neo4j_database
         # While the database is down a request answers UNAVAILABLE within seconds
         # instead of retrying for the driver's default 30 s; the pool reconnects after.
@@ -233,9 +234,9 @@ class Neo4jStore(Neo4jAudit, Neo4jReads, Neo4jReportLog):
         self._write(lambda tx: tx.run(query("delete_everything")).consume())
         self._orgs.clear()
         self._audit_head = None
-        self.__dict__.pop("_envelopes", None)
-        self.__dict__.pop("_kept", None)
-        self.__dict__.pop("_merged", None)
+        self._envelopes.clear()
+        self._kept.clear()
+        self._merged.clear()
 
     # -- orgs and principals ----------------------------------------------------
     def add_org(self, org: Org, audit: AuditEntry | None = None) -> Org:

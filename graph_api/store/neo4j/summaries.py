@@ -34,11 +34,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any, overload
 
 import orjson
 
+from graph_api.store.facts import Data, EntityFact
 from graph_api.store.scoped_view import merged_node
 
 __all__ = [
@@ -55,8 +56,6 @@ __all__ = [
     "node_from_summaries",
 ]
 
-Data = dict[str, Any]
-Fact = tuple[Any, ...]
 Row = dict[str, Any]
 INLINE = 8  # facts a class keeps in its summary node; beyond, EFact nodes
 CONFS = 64  # (report key, confidence) pairs a class keeps for exact products
@@ -93,19 +92,24 @@ def class_versions(heads: Iterable[Row]) -> list[Row]:
     return list(out.values())
 
 
-def fact_tuple(f: Sequence[Any]) -> Fact:
+def fact_tuple(f: Sequence[Any]) -> EntityFact:
     """A stored fact ``[seq, conf, kind, name, region, status, props, ident_kind, value]``
-    as the embedded graph's node fact ``(seq, class, conf, kind, name, region, status,
-    props)`` (the class is 0: what a read returns is already the caller's)."""
-    return (f[0], 0, f[1], f[2], f[3], f[4], f[5], f[6])
+    as the embedded graph's node fact (its class 0: what a read returns is already the
+    caller's).
+
+    >>> f = fact_tuple([7, 0.5, "SELLER", "Golden Shoes", None, None, None, "EMAIL", "x"])
+    >>> f.seq, f.vclass, f.confidence, f.kind, f.name, f.properties
+    (7, 0, 0.5, 'SELLER', 'Golden Shoes', None)
+    """
+    return tuple.__new__(EntityFact, (f[0], 0, f[1], f[2], f[3], f[4], f[5], f[6]))
 
 
-def merged_properties(facts: Iterable[Fact]) -> dict[str, Any]:
+def merged_properties(facts: Iterable[EntityFact]) -> dict[str, Any]:
     """Properties merged over facts oldest first: later values win (reads.py's rule)."""
     merged: dict[str, Any] = {}
     for fact in facts:
-        if fact[7]:
-            merged.update(orjson.loads(fact[7]))
+        if fact.properties:
+            merged.update(orjson.loads(fact.properties))
     return merged
 
 
@@ -170,15 +174,15 @@ class ClassState:
         return moved
 
 
-class LazyFacts(Sequence[Fact]):
+class LazyFacts(Sequence[EntityFact]):
     """An entity's visible facts, made on first use (their number is known already)."""
 
-    def __init__(self, count: int, load: Callable[[], list[Fact]]) -> None:
+    def __init__(self, count: int, load: Callable[[], list[EntityFact]]) -> None:
         self._count = count
-        self._load: Callable[[], list[Fact]] | None = load
-        self._facts: list[Fact] = []
+        self._load: Callable[[], list[EntityFact]] | None = load
+        self._facts: list[EntityFact] = []
 
-    def _all(self) -> list[Fact]:
+    def _all(self) -> list[EntityFact]:
         if self._load is not None:
             self._facts, self._load = self._load(), None
         return self._facts
@@ -187,13 +191,13 @@ class LazyFacts(Sequence[Fact]):
         return self._count if self._load is not None else len(self._facts)
 
     @overload
-    def __getitem__(self, index: int) -> Fact: ...
+    def __getitem__(self, index: int) -> EntityFact: ...
     @overload
-    def __getitem__(self, index: slice) -> Sequence[Fact]: ...
-    def __getitem__(self, index: int | slice) -> Fact | Sequence[Fact]:
+    def __getitem__(self, index: slice) -> Sequence[EntityFact]: ...
+    def __getitem__(self, index: int | slice) -> EntityFact | Sequence[EntityFact]:
         return self._all()[index]
 
-    def __iter__(self) -> Iterator[Fact]:
+    def __iter__(self) -> Iterator[EntityFact]:
         return iter(self._all())
 
     def __eq__(self, other: object) -> bool:
@@ -208,7 +212,7 @@ class LazyFacts(Sequence[Fact]):
         return f"LazyFacts({self._count} facts, {state})"
 
 
-def node_from_facts(facts: list[Fact], rows: Iterable[Row]) -> Data:
+def node_from_facts(facts: list[EntityFact], rows: Iterable[Row]) -> Data:
     """Node data from an entity's visible facts (oldest first) and summary rows: the
     embedded store's merge, with merged properties, reporters and identifier."""
     data = merged_node(facts)
@@ -248,17 +252,17 @@ def _extra(rows: Iterable[Row]) -> Data:
     return out
 
 
-def node_from_summaries(rows: list[Row], load_hub_facts: Callable[[], list[Fact]]) -> Data:
+def node_from_summaries(rows: list[Row], load_hub_facts: Callable[[], list[EntityFact]]) -> Data:
     """Node data of one entity from the caller's visible summary rows (as
     `header_and_state` makes them); ``load_hub_facts`` fetches the visible facts kept
     as EFact nodes, oldest first."""
     rows = sorted(rows, key=lambda r: r["first_seq"])
     states = [_state(r) for r in rows]
 
-    def load() -> list[Fact]:
+    def load() -> list[EntityFact]:
         inline = [fact_tuple(f) for s in states for f in s.facts or ()]
         hub = load_hub_facts() if any(s.facts is None for s in states) else []
-        return sorted(inline + hub, key=lambda f: f[0])
+        return sorted(inline + hub, key=attrgetter("seq"))
 
     facts = LazyFacts(sum(s.count for s in states), load)
     data: Data = {"kind": rows[0]["kind"]}
