@@ -77,7 +77,7 @@ POLL_SECONDS = 0.2
 """How often the parent looks for workers that ended and for a stop signal."""
 DRAIN_SECONDS = 90.0
 """How long a replaced worker may drain: longer than the server keeps an idle
-connection (cli.KEEP_ALIVE_SECONDS), after which its clients have gone elsewhere."""
+connection (cli.serve.KEEP_ALIVE_SECONDS), after which its clients have gone elsewhere."""
 RECYCLE_CHECK_SECONDS = 5.0
 """How often the parent reads how many pages each worker owns (``recycle_bytes``)."""
 QUICK_EXIT_SECONDS = 10.0

@@ -25,6 +25,9 @@ memoised per (node, hops left), so a whole brand costs one pass over the states
 its listings reach, whatever the number of candidates. The greedy plan runs the
 same recursion in the view without the picks so far (ALL for a removed node):
 the gain of a candidate is the number of listings not yet cut whose K contains it.
+
+The recursion is `_dominators`; what depends only on (view, brand, depth), kept in the
+view's snapshot, is `_interdiction_base`; the array joins are `_arrays`.
 """
 
 from __future__ import annotations
@@ -35,21 +38,20 @@ from typing import Any
 
 import numpy as np
 
-from graph_api.analytics._reach import infringing, is_source, reach, upstream_steps
+from graph_api.analytics._arrays import _expand, _pairs, _positions, _sorted_ids, _split
+from graph_api.analytics._dominators import _back_lists, _Dominators
+from graph_api.analytics._interdiction_base import _base
+from graph_api.analytics._reach import is_source, reach
 from graph_api.analytics.hotspots import region_shares
 from graph_api.analytics.results import (
     Chokepoint,
-    HotspotReport,
     InterdictionImpact,
     InterdictionPlan,
     InterdictionStep,
 )
-from graph_api.analytics.snapshot import IntArray, Snapshot, distinct, snapshot
+from graph_api.analytics.snapshot import distinct, snapshot
 
 __all__ = ["chokepoints", "interdiction_plan", "simulate_interdiction"]
-
-Cuts = frozenset[int] | None
-"""K(v, r) as node positions; None stands for ALL (v has no source left at all)."""
 
 
 def chokepoints(
@@ -383,307 +385,3 @@ def simulate_interdiction(
         hotspots_before=base.before(sn),
         hotspots_after=after,
     )
-
-
-# -- the recursion ---------------------------------------------------------------------
-class _Dominators:
-    """K(v, r) of the module docstring, memoised, in the view without ``removed``."""
-
-    __slots__ = ("indptr", "indices", "source", "depth", "removed", "memo", "width")
-
-    def __init__(
-        self,
-        steps: tuple[list[int], list[int]],
-        source: list[bool],
-        depth: int,
-        removed: frozenset[int] = frozenset(),
-    ) -> None:
-        self.indptr, self.indices = steps
-        self.source = source
-        self.depth = depth
-        self.removed = removed
-        self.memo: dict[int, Cuts] = {}
-        self.width = depth + 1
-
-    def inner(self, first: tuple[int, ...]) -> Cuts:
-        """The meet of K(w, depth - 1) over a listing's first steps ``first``: the
-        nodes other than the listing that cut it alone (None: it has no source)."""
-        acc: Cuts = None
-        for w in first:
-            k = self.cuts(w, self.depth - 1)
-            if k is None:
-                continue
-            acc = k if acc is None else acc & k
-            if not acc:
-                break
-        return acc
-
-    def remove(self, c: int, back: tuple[list[int], list[int]]) -> dict[int, int]:
-        """Take ``c`` out of the view and forget every K(v, r) it could change: those
-        with c within r steps of v. Returns {v: fewest steps from v to c} for the v
-        within ``depth`` steps (``back``: the walk steps reversed, as CSR lists)."""
-        self.removed = self.removed | {c}
-        bptr, bidx = back
-        near = {c: 0}
-        frontier = [c]
-        for d in range(1, self.depth + 1):
-            nxt = []
-            for v in frontier:
-                for i in range(bptr[v], bptr[v + 1]):
-                    u = bidx[i]
-                    if u not in near:
-                        near[u] = d
-                        nxt.append(u)
-            frontier = nxt
-        memo, width = self.memo, self.width
-        for v, d in near.items():
-            for r in range(d, width):
-                memo.pop(v * width + r, None)
-        return near
-
-    def cuts(self, v: int, r: int) -> Cuts:
-        """K(v, r)."""
-        key = v * self.width + r
-        memo = self.memo
-        if key in memo:
-            return memo[key]
-        found: Cuts
-        if v in self.removed:
-            found = None
-        elif self.source[v]:
-            found = frozenset((v,))
-        elif r <= 0:
-            found = None
-        else:
-            acc: Cuts = None
-            indices = self.indices
-            for i in range(self.indptr[v], self.indptr[v + 1]):
-                k = self.cuts(indices[i], r - 1)
-                if k is None:
-                    continue
-                acc = k if acc is None else acc & k
-                if not acc:
-                    break
-            found = None if acc is None else acc | {v}
-        memo[key] = found
-        return found
-
-
-class _Base:
-    """What depends only on the view, the brand and the depth, kept in the snapshot:
-    the brand's listings grouped by their first walk steps (``keys``; ``group[i]``
-    is the group of ``listings[i]``), each group's cut set in the intact view
-    (``inner``), and, when first asked, L(B), its reach, storefronts and regions."""
-
-    __slots__ = ("depth", "steps", "source", "listings", "group", "keys", "sizes", "inner",
-                 "_lazy")
-
-    def __init__(self, sn: Snapshot, brand: str | None, depth: int) -> None:
-        self.depth = depth
-        self.steps = _step_lists(sn)
-        self.source: list[bool] = is_source(sn).tolist()
-        indptr, indices = self.steps
-        found = infringing(sn, brand)
-        self.listings: IntArray = found[sn.of_kind("LISTING")[found]]
-        number: dict[tuple[int, ...], int] = {}
-        group: list[int] = []
-        for p in self.listings.tolist():
-            group.append(number.setdefault(tuple(indices[indptr[p] : indptr[p + 1]]), len(number)))
-        self.group = np.asarray(group, dtype=np.int64)
-        self.keys = list(number)
-        self.sizes: IntArray = np.bincount(self.group, minlength=len(self.keys))
-        walk = _Dominators(self.steps, self.source, depth)
-        self.inner: list[Cuts] = [walk.inner(key) for key in self.keys]
-        self._lazy: dict[str, Any] = {}
-
-    def members(self) -> tuple[IntArray, IntArray]:
-        """The listings of each group as CSR (``indptr``, listing positions)."""
-        got = self._lazy.get("members")
-        if got is None:
-            order = np.argsort(self.group, kind="stable")
-            indptr = np.searchsorted(self.group[order], np.arange(len(self.keys) + 1))
-            got = self._lazy["members"] = (indptr, self.listings[order])
-        result: tuple[IntArray, IntArray] = got
-        return result
-
-    def reaching(self, sn: Snapshot, near: dict[int, int]) -> list[int]:
-        """The groups with a first step within ``depth - 1`` steps of a node that
-        ``near`` gives the distance to (as `_Dominators.remove` returns it)."""
-        got = self._lazy.get("first_steps")
-        if got is None:  # (group, first step) of every group
-            indptr, indices = upstream_steps(sn)
-            groups = np.arange(len(self.keys), dtype=np.int64)
-            heads = self.members()[1][self.members()[0][:-1]]  # a listing of each group
-            got = self._lazy["first_steps"] = _expand(groups, indptr, indices, heads)
-        groups, hops = got
-        hit = np.zeros(len(sn), dtype=bool)
-        hit[[v for v, d in near.items() if d < self.depth]] = True
-        touched: list[int] = distinct(groups[hit[hops]]).tolist()
-        return touched
-
-    def considered(self, sn: Snapshot) -> IntArray:
-        """L(B): sorted positions of the brand's listings that have a source."""
-        got = self._lazy.get("considered")
-        if got is None:
-            fed = np.asarray([found is not None for found in self.inner], dtype=bool)
-            got = self._lazy["considered"] = np.sort(self.listings[fed[self.group]])
-        result: IntArray = got
-        return result
-
-    def reached(self, sn: Snapshot) -> tuple[IntArray, IntArray]:
-        """`reach` of L(B) (rows: positions in `considered`) in the intact view."""
-        got = self._lazy.get("reached")
-        if got is None:
-            got = self._lazy["reached"] = reach(sn, self.considered(sn), self.depth)
-        result: tuple[IntArray, IntArray] = got
-        return result
-
-    def before(self, sn: Snapshot) -> HotspotReport:
-        """The hotspots of L(B) in the intact view."""
-        got = self._lazy.get("before")
-        if got is None:
-            rows, nodes = self.reached(sn)
-            got = self._lazy["before"] = region_shares(sn, rows, nodes, len(self.considered(sn)))
-        result: HotspotReport = got
-        return result
-
-    def listed(self, sn: Snapshot) -> tuple[IntArray, IntArray]:
-        """(storefront, listing) positions of the view's LISTS relations into L(B),
-        sorted by listing."""
-        got = self._lazy.get("listed")
-        if got is None:
-            wanted = np.zeros(len(sn), dtype=bool)
-            wanted[self.considered(sn)] = True
-            keep = sn.rel_is("LISTS") & sn.of_kind("STOREFRONT")[sn.src] & wanted[sn.dst]
-            n = max(len(sn), 1)
-            pairs = distinct(sn.dst[keep] * n + sn.src[keep])
-            got = self._lazy["listed"] = (pairs % n, pairs // n)
-        result: tuple[IntArray, IntArray] = got
-        return result
-
-    def storefronts(self, sn: Snapshot) -> tuple[IntArray, IntArray]:
-        """Per node, as CSR (``indptr``, storefront positions): the storefronts that
-        LIST it, for the listings of L(B)."""
-        got = self._lazy.get("storefronts")
-        if got is None:
-            fronts, of = self.listed(sn)
-            got = self._lazy["storefronts"] = (np.searchsorted(of, np.arange(len(sn) + 1)), fronts)
-        result: tuple[IntArray, IntArray] = got
-        return result
-
-    def regions(self, sn: Snapshot) -> tuple[IntArray, IntArray]:
-        """Per node, as CSR (``indptr``, region codes): the regions `hotspots` counts
-        it in, for the listings of L(B)."""
-        got = self._lazy.get("regions")
-        if got is None:
-            rows, nodes = self.reached(sn)
-            own = np.where(sn.of_kind("STOREFRONT") | is_source(sn), sn.region, -1)
-            counted = own[nodes] >= 0
-            n_regions = max(len(sn.regions), 1)
-            pairs = distinct(rows[counted] * n_regions + own[nodes[counted]])
-            listings = self.considered(sn)[pairs // n_regions]  # sorted: rows follow positions
-            got = self._lazy["regions"] = (
-                np.searchsorted(listings, np.arange(len(sn) + 1)),
-                pairs % n_regions,
-            )
-        result: tuple[IntArray, IntArray] = got
-        return result
-
-
-KEPT_BASES = 4
-"""(brand, depth) bases kept per snapshot, the least recently asked dropped first: a
-base holds the brand's reach (tens of MB for every brand at a million entities)."""
-
-
-def _base(sn: Snapshot, brand: str | None, depth: int) -> _Base:
-    kept: dict[tuple[str | None, int], _Base] = sn.derived.setdefault("interdiction", {})
-    got = kept.pop((brand, depth), None)
-    if got is None:
-        got = _Base(sn, brand, depth)
-        while len(kept) >= KEPT_BASES:
-            del kept[next(iter(kept))]
-    kept[(brand, depth)] = got  # the most recently asked last
-    return got
-
-
-def _step_lists(sn: Snapshot) -> tuple[list[int], list[int]]:
-    """`upstream_steps` as Python lists (the recursion indexes them per step)."""
-    got = sn.derived.get("upstream_steps_lists")
-    if got is None:
-        indptr, indices = upstream_steps(sn)
-        got = sn.derived["upstream_steps_lists"] = (indptr.tolist(), indices.tolist())
-    result: tuple[list[int], list[int]] = got
-    return result
-
-
-def _back_lists(sn: Snapshot) -> tuple[list[int], list[int]]:
-    """The walk steps reversed (CSR: the nodes stepping into i are
-    ``indices[indptr[i]:indptr[i + 1]]``), as Python lists."""
-    got = sn.derived.get("upstream_back_lists")
-    if got is None:
-        indptr, indices = upstream_steps(sn)
-        sources = np.repeat(np.arange(len(sn), dtype=np.int64), np.diff(indptr))
-        order = np.argsort(indices, kind="stable")
-        back = np.searchsorted(indices[order], np.arange(len(sn) + 1))
-        got = sn.derived["upstream_back_lists"] = (back.tolist(), sources[order].tolist())
-    result: tuple[list[int], list[int]] = got
-    return result
-
-
-def _positions(sn: Snapshot, wanted: Iterable[str]) -> list[int]:
-    """Positions of the ``wanted`` ids that the view has, in the order given.
-
-    By the ids' hashes, sorted once per snapshot (16 bytes a node, where a dict
-    would take about 70): a binary search, then the ids of equal hashes compared.
-    """
-    got = sn.derived.get("id_hashes")
-    if got is None:
-        hashes = np.fromiter(map(hash, sn.ids), dtype=np.int64, count=len(sn.ids))
-        order = np.argsort(hashes, kind="stable")
-        got = sn.derived["id_hashes"] = (hashes[order], order)
-    hashes, order = got
-    ids = sn.ids
-    out: list[int] = []
-    for w in wanted:
-        if not isinstance(w, str):
-            continue
-        h = hash(w)
-        i = int(np.searchsorted(hashes, h))
-        while i < len(hashes) and hashes[i] == h:
-            p = int(order[i])
-            if ids[p] == w:
-                out.append(p)
-                break
-            i += 1
-    return out
-
-
-def _expand(
-    rows: IntArray, indptr: IntArray, indices: IntArray, at: IntArray
-) -> tuple[IntArray, IntArray]:
-    """Every (rows[i], v) for v in ``indices[indptr[at[i]]:indptr[at[i] + 1]]``."""
-    starts = indptr[at]
-    counts = indptr[at + 1] - starts
-    ends = np.cumsum(counts)
-    within = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int64)
-    within -= np.repeat(ends - counts, counts)
-    return np.repeat(rows, counts), indices[np.repeat(starts, counts) + within]
-
-
-def _pairs(rows: IntArray, values: IntArray) -> tuple[IntArray, IntArray]:
-    """The distinct (row, value) pairs, sorted."""
-    width = int(values.max()) + 1 if len(values) else 1
-    keys = distinct(rows * width + values)
-    return keys // width, keys % width
-
-
-def _split(rows: IntArray, values: IntArray, count: int) -> list[list[int]]:
-    """``values`` grouped by ``rows`` (0 <= row < count)."""
-    order = np.argsort(rows, kind="stable")
-    bounds = np.searchsorted(rows[order], np.arange(count + 1)).tolist()
-    ordered = values[order].tolist()
-    return [ordered[bounds[i] : bounds[i + 1]] for i in range(count)]
-
-
-def _sorted_ids(ids: list[str], positions: IntArray) -> tuple[str, ...]:
-    return tuple(sorted(ids[p] for p in positions.tolist()))

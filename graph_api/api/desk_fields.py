@@ -24,7 +24,7 @@ from graph_api.api.desk_types import (
 )
 from graph_api.api.inputs import EvidenceInput, evidence_mapping
 from graph_api.api.types import Evidence, Info, Node, Org, org_of
-from graph_api.api.workflow_fields import Notice, Penalty, penalty_of
+from graph_api.api.workflow_types import Notice, Penalty, penalty_of
 from graph_api.workflow import appeals as wf_appeals
 from graph_api.workflow import model as wf
 from graph_api.workflow import notices as wf_notices

@@ -19,6 +19,7 @@ from graph_api.access import Action
 from graph_api.api.types import Info, Org, OrgType, Principal
 from graph_api.store.evidence_files import Staged
 from graph_api.workflow import evidence as wf_evidence
+from graph_api.workflow.custody_chain import verify_custody
 from graph_api.workflow.model import from_key
 
 __all__ = ["UPLOAD_SCALAR", "CustodyAction", "CustodyEvent", "EvidenceFile", "EvidenceMutation",
@@ -114,7 +115,7 @@ class EvidenceFile:
                     "chain as recorded, and the chain verifies around each of them."
     )
     def chain_verified(self, info: Info) -> bool:
-        return wf_evidence.verify_custody(info.context.services, self._doc)
+        return verify_custody(info.context.services, self._doc)
 
     @strawberry.field(  # type: ignore[untyped-decorator]
         description="Where whoever may read it downloads the file, with its token: GET, "

@@ -36,7 +36,7 @@ from graph_api.api.context import check_limit
 from graph_api.api.desk_fields import Appeal
 from graph_api.api.desk_types import Right
 from graph_api.api.types import Batch, Entity, Info, Node
-from graph_api.api.workflow_fields import Alert, Case, Notice, TestBuy, alert_of
+from graph_api.api.workflow_types import Alert, Case, Notice, TestBuy, alert_of
 from graph_api.workflow import alerts as wf_alerts
 from graph_api.workflow import appeals as wf_appeals
 from graph_api.workflow import cases as wf_cases

@@ -35,6 +35,7 @@ from graph_api.services import Services
 from graph_api.store.base import EntityRecord
 from graph_api.store.facts import Fact
 from graph_api.workflow import evidence as wf_evidence
+from graph_api.workflow.custody_chain import verify_custody
 from graph_api.workflow.model import from_key
 from graph_api.workflow.testbuys import list_test_buys
 
@@ -235,7 +236,7 @@ def export_evidence(services: Services, scope: Scope, targets: Sequence[str],
                 action=c["action"], at=from_key(c["at"]), holder=c["holder"],
                 location=c["location"], note=c.get("note"), recorded_by=c["recordedBy"],
                 org=c["org"]) for c in doc["custody"]),
-            chain_verified=wf_evidence.verify_custody(services, doc),
+            chain_verified=verify_custody(services, doc),
             path=path if path.is_file() else None,
         ))
     return tuple(out)

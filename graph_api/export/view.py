@@ -120,7 +120,7 @@ class ExportEvidence:
     org: str  # the attaching org's id
     marking: Marking  # the marking of the record it is attached to
     custody: tuple[ExportCustody, ...]
-    chain_verified: bool  # when exported (graph_api.workflow.evidence.verify_custody)
+    chain_verified: bool  # when exported (graph_api.workflow.custody_chain.verify_custody)
     path: Path | None = None  # the file's bytes (the evidence folder), for a package
     # that includes them
 

@@ -29,7 +29,8 @@ walking the ledger: a few records per event. An event edited or removed in the
 record store, or a record edited or removed in the ledger, no longer verifies.
 (Cutting the newest events off a file's record leaves the rest verifying; the
 ledger still holds their records: ``graph-api audit verify`` and its checkpoints
-keep the ledger whole.)
+keep the ledger whole.) The digests and ``verify_custody`` are
+``graph_api.workflow.custody_chain``.
 """
 
 from __future__ import annotations
@@ -43,13 +44,14 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import TYPE_CHECKING, Any
 
 from graph_api.access import Action, Scope
-from graph_api.audit import GENESIS, AuditEntry, AuditRecord, chain_hash
+from graph_api.audit import GENESIS, AuditEntry
 from graph_api.errors import BadUserInput, Conflict, Forbidden, LimitExceeded, NotFound
 from graph_api.model import OrgType
 from graph_api.store.evidence_files import EvidenceFolder, Staged
 from graph_api.workflow.cases import CASE, sees_case
+from graph_api.workflow.custody_chain import _attached_link, _digest, _event_link, _links
 from graph_api.workflow.enforcement import sees_notice
-from graph_api.workflow.model import from_key, time_key
+from graph_api.workflow.model import time_key
 from graph_api.workflow.penalties import NOTICE
 from graph_api.workflow.rights import RIGHT, sees_right
 from graph_api.workflow.runtime import records_for, workflow_for
@@ -69,7 +71,6 @@ __all__ = [
     "get_evidence",
     "list_evidence",
     "record_custody",
-    "verify_custody",
 ]
 
 EVIDENCE = "evidence"
@@ -223,24 +224,6 @@ def media_type(value: str) -> str:
     return head if _MEDIA_TYPE.match(head) else DEFAULT_MEDIA_TYPE
 
 
-def _digest(services: Services, evidence_id: str, sha256: str, link: Mapping[str, Any],
-            prev: str) -> str:
-    """What a file's audit record holds: the HMAC of the link (attachment or custody
-    event) with the file it is of and the digest of the file's record before it."""
-    return services.audit_digest({"evidence": evidence_id, "sha256": sha256,
-                                  "link": dict(link), "prev": prev})
-
-
-def _attached_link(doc: Mapping[str, Any]) -> dict[str, Any]:
-    return {"attached": doc["attachedTo"], "name": doc["name"], "mediaType": doc["mediaType"],
-            "bytes": doc["bytes"], "description": doc["description"],
-            "at": doc["attachedAt"], "by": doc["attachedBy"]}
-
-
-def _event_link(event: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: event[k] for k in ("action", "at", "holder", "location", "note", "recordedBy")}
-
-
 def _append(services: Services, entry: AuditEntry) -> tuple[int, str]:
     """Append ``entry`` to the ledger in a transaction of its own: its seq and hash."""
     seq = services.store.append_audit_seq(entry)
@@ -332,71 +315,6 @@ def record_custody(
     records.put(EVIDENCE, evidence_id, doc, sort=doc["attachedAt"], terms=found.terms,
                 expect=found.version)
     return doc
-
-
-# -- verifying -----------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _Link:
-    seq: int
-    hash: str
-    entry: AuditEntry  # what the ledger's record must hold
-
-
-def _links(services: Services, doc: Mapping[str, Any]) -> list[_Link] | None:
-    """The ledger records the file's record says it has, each with the entry it must
-    match; None when the record is not even shaped right (edited by hand)."""
-    try:
-        evidence_id, sha256 = doc["id"], doc["sha256"]
-        audit = doc["audit"]
-        links = [_Link(int(audit["seq"]), str(audit["hash"]), AuditEntry(
-            from_key(doc["attachedAt"]), doc["attachedBy"], doc["org"],
-            f"evidence {evidence_id} attached",
-            _digest(services, evidence_id, sha256, _attached_link(doc), GENESIS)))]
-        for event in doc["custody"]:
-            links.append(_Link(int(event["seq"]), str(event["hash"]), AuditEntry(
-                from_key(event["at"]), event["recordedBy"], event["org"],
-                f"custody {evidence_id} {event['action']}",
-                _digest(services, evidence_id, sha256, _event_link(event),
-                        links[-1].entry.digest))))
-    except (KeyError, TypeError, ValueError):
-        return None
-    return links
-
-
-def _hashes_right(record: AuditRecord) -> bool:
-    return chain_hash(record.prev_hash, record.seq, record.entry) == record.hash
-
-
-def verify_custody(services: Services, doc: Mapping[str, Any]) -> bool:
-    """Whether every audit record of the file (its attachment and each custody event) is
-    in the ledger as the file's record says, and the ledger verifies up to it: the
-    record holds the event's digest, time, principal and org, hashes right, the record
-    before it hashes right and is the one it links to, and the record after it (if
-    any) links to it. A few records read per event, not the whole ledger."""
-    links = _links(services, doc)
-    if links is None:
-        return False
-    wanted: dict[int, AuditRecord] = {}
-    for seq in sorted({s for link in links for s in (link.seq - 1, link.seq, link.seq + 1)}):
-        if seq >= 1 and seq not in wanted:
-            for read in services.store.audit_records(after=seq - 1, limit=3):
-                wanted.setdefault(read.seq, read)
-    for link in links:
-        record = wanted.get(link.seq)
-        if record is None or record.entry != link.entry or record.hash != link.hash:
-            return False
-        if not _hashes_right(record):
-            return False
-        before = wanted.get(link.seq - 1)
-        if link.seq == 1:
-            if record.prev_hash != GENESIS:
-                return False
-        elif before is None or not _hashes_right(before) or before.hash != record.prev_hash:
-            return False
-        after = wanted.get(link.seq + 1)
-        if after is not None and after.prev_hash != record.hash:
-            return False
-    return True
 
 
 def evidence_of(services: Services, scope: Scope, target_ids: Iterable[str]

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 import networkx as nx
 import pytest
 
+from graph_api.analytics._interdiction_base import KEPT_BASES
 from graph_api.analytics.interdiction import (
-    KEPT_BASES,
     chokepoints,
     interdiction_plan,
     simulate_interdiction,
