@@ -16,6 +16,7 @@ from graph_api.access import Action
 from graph_api.analytics import results
 from graph_api.analytics.walks import UPSTREAM_KINDS
 from graph_api.api.context import MAX_HOPS, MAX_LIMIT, check_limit
+from graph_api.api.typed import typed_field
 from graph_api.api.types import Entity, Info, Relation, RelationKind, entities_of, load_entity
 from graph_api.errors import BadUserInput, NotFound
 from graph_api.model import RelationKind as DomainRelationKind
@@ -162,13 +163,13 @@ class RingCandidate:
         ranked = self._ring.key_players[: _first(first, 5)]
         return [RankedEntity(score=r.score, _entity=r.entity) for r in ranked]
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="Warehouses and factories that supply the ring's storefronts."
     )
     def sources(self, info: Info) -> list[Entity]:
         return entities_of(info, self._ring.sources, all_visible=True)
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="A RING entity already recorded for most of these members, if any."
     )
     async def known_ring(self, info: Info) -> Entity | None:
@@ -234,7 +235,7 @@ class AnalyticsQuery:
             _origin=trace.origin,
         )
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="Warehouses and factories ranked by how many visible infringing "
         "listings of the brand they feed."
     )
@@ -259,7 +260,7 @@ class AnalyticsQuery:
         info: Info,
         seeds: list[strawberry.ID],
         max_hops: int | None = 2,
-        kinds: list[RelationKind] | None = None,  # type: ignore[valid-type]
+        kinds: list[RelationKind] | None = None,
         min_confidence: float | None = 0,
         limit: int | None = 2000,
     ) -> Subgraph:

@@ -23,6 +23,7 @@ from graph_api.api.desk_types import (
     evidence_list,
 )
 from graph_api.api.inputs import EvidenceInput, evidence_mapping
+from graph_api.api.typed import typed_field
 from graph_api.api.types import Evidence, Info, Node, Org, org_of
 from graph_api.api.workflow_types import Notice, Penalty, penalty_of
 from graph_api.workflow import appeals as wf_appeals
@@ -39,7 +40,7 @@ class Appeal(Node):
     id: strawberry.ID
     statement: str
     evidence: list[Evidence]
-    status: AppealStatus  # type: ignore[valid-type]
+    status: AppealStatus
     filed_at: datetime
     decided_at: datetime | None
     reason: str | None
@@ -53,7 +54,7 @@ class Appeal(Node):
                    decided_at=at_or_none(doc.get("decidedAt")), reason=doc.get("reason"),
                    _doc=doc)
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="The penalty appealed, as the caller's own ledger holds it."
     )
     async def penalty(self, info: Info) -> Penalty:
@@ -84,7 +85,7 @@ class NotifierStats:
 
 @strawberry.input
 class RightInput:
-    kind: RightKind  # type: ignore[valid-type]
+    kind: RightKind
     registration: str
     jurisdiction: str
     evidence: list[EvidenceInput]
@@ -95,13 +96,13 @@ class RightInput:
 
 @strawberry.type
 class DeskQuery:
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="Rights the caller may see: its own, shared with it, or all for "
         "PLATFORM and REGULATOR orgs."
     )
     def rights(
         self, info: Info, holder: strawberry.ID | None = None,
-        status: RightStatus | None = None,  # type: ignore[valid-type]
+        status: RightStatus | None = None,
     ) -> list[Right]:
         scope = info.context.require(Action.READ)
         services = info.context.services
@@ -112,7 +113,7 @@ class DeskQuery:
 
     @strawberry.field
     def appeals(
-        self, info: Info, status: AppealStatus | None = None  # type: ignore[valid-type]
+        self, info: Info, status: AppealStatus | None = None
     ) -> list[Appeal]:
         scope = info.context.require(Action.READ)
         docs = wf_appeals.list_appeals(info.context.services, scope,

@@ -31,12 +31,17 @@ __all__ = [
     "rights_of",
 ]
 
-NoticeStatus = strawberry.enum(wf.NoticeStatus)
+strawberry.enum(wf.NoticeStatus)
+NoticeStatus = wf.NoticeStatus
 
-RightKind = strawberry.enum(wf.RightKind)
-RightStatus = strawberry.enum(wf.RightStatus)
-NoticeReason = strawberry.enum(wf.NoticeReason)
-AppealStatus = strawberry.enum(wf.AppealStatus)
+strawberry.enum(wf.RightKind)
+RightKind = wf.RightKind
+strawberry.enum(wf.RightStatus)
+RightStatus = wf.RightStatus
+strawberry.enum(wf.NoticeReason)
+NoticeReason = wf.NoticeReason
+strawberry.enum(wf.AppealStatus)
+AppealStatus = wf.AppealStatus
 
 
 def at_or_none(key: str | None) -> datetime | None:
@@ -54,12 +59,12 @@ def evidence_list(items: list[Mapping[str, Any]]) -> list[Evidence]:
 @strawberry.type
 class Right(Node):
     id: strawberry.ID
-    kind: RightKind  # type: ignore[valid-type]
+    kind: RightKind
     registration: str
     jurisdiction: str
     goods_classes: list[str]
     valid_until: datetime | None
-    status: RightStatus  # type: ignore[valid-type]
+    status: RightStatus
     reason: str | None
     evidence: list[Evidence]
     _doc: strawberry.Private[dict[str, Any]]
@@ -81,7 +86,7 @@ class Right(Node):
 
 @strawberry.type
 class ListingOutcome:
-    status: NoticeStatus  # type: ignore[valid-type]
+    status: NoticeStatus
     refute_by: datetime
     decided_at: datetime | None
     reason: str | None

@@ -16,6 +16,7 @@ import strawberry
 from graphql import GraphQLError, ValueNode
 
 from graph_api.access import Action
+from graph_api.api.typed import typed_field, typed_mutation
 from graph_api.api.types import Info, Org, OrgType, Principal
 from graph_api.store.evidence_files import Staged
 from graph_api.workflow import evidence as wf_evidence
@@ -54,7 +55,8 @@ UPLOAD_SCALAR = strawberry.scalar(
 )
 """The schema's ``scalar_map`` entry for ``Upload`` (``schema.build_schema``)."""
 
-CustodyAction = strawberry.enum(wf_evidence.CustodyAction)
+strawberry.enum(wf_evidence.CustodyAction)
+CustodyAction = wf_evidence.CustodyAction
 
 
 def _principal(info: Info, principal_id: str) -> Principal:
@@ -67,7 +69,7 @@ def _principal(info: Info, principal_id: str) -> Principal:
 
 @strawberry.type
 class CustodyEvent:
-    action: CustodyAction  # type: ignore[valid-type]
+    action: CustodyAction
     at: datetime
     holder: str
     location: str
@@ -110,14 +112,14 @@ class EvidenceFile:
     def attached_by(self, info: Info) -> Principal:
         return _principal(info, self._doc["attachedBy"])
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="Whether the attachment and every custody event are in the audit hash "
                     "chain as recorded, and the chain verifies around each of them."
     )
     def chain_verified(self, info: Info) -> bool:
         return verify_custody(info.context.services, self._doc)
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="Where whoever may read it downloads the file, with its token: GET, "
                     "Authorization: Bearer TOKEN."
     )
@@ -127,7 +129,7 @@ class EvidenceFile:
 
 @strawberry.type
 class EvidenceQuery:
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="An evidence file, for whoever may read the record it is attached to; "
                     "null otherwise, as for an id of no file."
     )
@@ -136,7 +138,7 @@ class EvidenceQuery:
         doc = wf_evidence.get_evidence(info.context.services, scope, str(id))
         return None if doc is None else EvidenceFile.from_doc(doc)
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="The files attached to a notice, counter-notice, test buy, case or "
                     "right the caller may read (empty otherwise), oldest first."
     )
@@ -148,7 +150,7 @@ class EvidenceQuery:
 
 @strawberry.type
 class EvidenceMutation:
-    @strawberry.mutation(  # type: ignore[untyped-decorator]
+    @typed_mutation(
         description="Attach an uploaded file (multipart request) to a notice, counter-notice, "
                     "test buy, case or right the caller acts on; kept by its SHA-256."
     )
@@ -159,13 +161,13 @@ class EvidenceMutation:
                                           file, description)
         return EvidenceFile.from_doc(doc)
 
-    @strawberry.mutation(  # type: ignore[untyped-decorator]
+    @typed_mutation(
         description="Append a custody event to an evidence file's history, and to the "
                     "audit hash chain."
     )
     def record_custody(
         self, info: Info, evidence: strawberry.ID,
-        action: CustodyAction,  # type: ignore[valid-type]
+        action: CustodyAction,
         holder: str, location: str, note: str | None = None,
     ) -> EvidenceFile:
         step = wf_evidence.CustodyAction(action).value

@@ -116,7 +116,7 @@ class ExportMutation:
         id: strawberry.ID,
         recipient: str,
         formats: list[ExportFormat] = ALL_FORMATS,  # noqa: B006 - GraphQL default, never mutated
-        max_marking: Annotated[Marking | None, strawberry.argument(  # type: ignore[valid-type]
+        max_marking: Annotated[Marking | None, strawberry.argument(
             description="The ceiling: nothing marked above it goes into the package (and "
                         "no reference to what was cut); the manifest records it. The "
                         "case itself must not be marked above it.")] = None,

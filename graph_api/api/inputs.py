@@ -16,18 +16,18 @@ __all__ = ["EntityInput", "EvidenceInput", "RelationInput", "ReportInput", "repo
 @strawberry.input
 class EntityInput:
     id: strawberry.ID | None = None
-    kind: EntityKind  # type: ignore[valid-type]
+    kind: EntityKind
     name: str | None = None
     region: str | None = None
     status: str | None = None
     properties: JSON | None = None
-    identifier_kind: IdentifierKind | None = None  # type: ignore[valid-type]
+    identifier_kind: IdentifierKind | None = None
     value: str | None = None
 
 
 @strawberry.input
 class RelationInput:
-    kind: RelationKind  # type: ignore[valid-type]
+    kind: RelationKind
     from_: strawberry.ID = strawberry.field(name="from")
     to: strawberry.ID
     confidence: float | None = None
@@ -46,9 +46,9 @@ class EvidenceInput:
 )
 class ReportInput:
     report_id: strawberry.ID | None = None
-    source: SourceKind  # type: ignore[valid-type]
+    source: SourceKind
     confidence: float
-    marking: Marking  # type: ignore[valid-type]
+    marking: Marking
     shared_with: list[strawberry.ID] | None = None
     entities: list[EntityInput]
     relations: list[RelationInput]

@@ -17,6 +17,7 @@ from graph_api.access import Action
 from graph_api.analytics import results
 from graph_api.api.analytics_fields import MAX_FIRST, RegionShare
 from graph_api.api.context import MAX_HOPS, MAX_LIMIT, check_limit
+from graph_api.api.typed import typed_field
 from graph_api.api.types import Entity, Info, entities_of, load_entity
 
 __all__ = ["InterdictionQuery", "MAX_BUDGET"]
@@ -68,12 +69,12 @@ class Chokepoint:
     async def entity(self, info: Info) -> Entity:
         return await load_entity(info, self._point.entity)
 
-    @strawberry.field(description="The cut listings, by id.")  # type: ignore[untyped-decorator]
+    @typed_field(description="The cut listings, by id.")
     def listings(self, info: Info, first: int | None = 50) -> list[Entity]:
         ids = self._point.listings[: _first("first", first, 50)]
         return entities_of(info, ids, all_visible=True)
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="Storefronts that LIST a cut listing, by id."
     )
     def storefronts(self, info: Info, first: int | None = 50) -> list[Entity]:
@@ -112,7 +113,7 @@ class InterdictionImpact:
     hotspots_after: list[RegionShare]
     _impact: strawberry.Private[results.InterdictionImpact]
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="The ids of remove the caller can see, in the order given, once each."
     )
     def removed(self, info: Info) -> list[Entity]:
@@ -136,7 +137,7 @@ class InterdictionImpact:
 
 @strawberry.type
 class InterdictionQuery:
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="Warehouses and factories ranked by the brand's listings (all brands' "
         "when null) that removing each alone cuts off every source."
     )
@@ -161,7 +162,7 @@ class InterdictionQuery:
             Chokepoint(cut=c.cut, regions=list(c.regions), _point=c) for c in found[:count]
         ]
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="Up to budget warehouses/factories (from candidates, or every visible "
         "one) that together cut off the most listings, chosen greedily."
     )
@@ -195,7 +196,7 @@ class InterdictionQuery:
             remaining=plan.remaining,
         )
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="What removing these entities (any kind) would cut off, without "
         "writing anything; ids the caller cannot see are ignored as missing ones."
     )

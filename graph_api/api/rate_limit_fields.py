@@ -13,6 +13,7 @@ from datetime import datetime
 
 import strawberry
 
+from graph_api.api.typed import typed_field
 from graph_api.api.types import Info
 
 __all__ = ["RateLimit", "RateLimitQuery"]
@@ -29,7 +30,7 @@ class RateLimit:
 
 @strawberry.type
 class RateLimitQuery:
-    @strawberry.field(description=(  # type: ignore[untyped-decorator]
+    @typed_field(description=(
         "The caller's cost budget after this operation; asking it costs nothing. Null "
         "when no budget is kept (GRAPH_API_COST_PER_HOUR=0)."
     ))

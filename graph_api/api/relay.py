@@ -35,6 +35,7 @@ from graph_api.access import Action, Scope
 from graph_api.api.context import check_limit
 from graph_api.api.desk_fields import Appeal
 from graph_api.api.desk_types import Right
+from graph_api.api.typed import typed_field
 from graph_api.api.types import Batch, Entity, Info, Node
 from graph_api.api.workflow_types import Alert, Case, Notice, TestBuy, alert_of
 from graph_api.workflow import alerts as wf_alerts
@@ -106,7 +107,7 @@ def _alerts(info: Info, scope: Scope, ids: list[str]) -> dict[str, Alert]:
 
 @strawberry.type
 class NodeQuery:
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description=(
             "The entity, notice, case, test buy, alert, right or appeal with this id; null "
             "when there is none the caller may read."
@@ -116,7 +117,7 @@ class NodeQuery:
         info.context.require(Action.READ)
         return find_nodes(info, [str(id)])[0]
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description=f"`node` for each id, in order (at most {MAX_NODES} ids)."
     )
     def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:

@@ -66,7 +66,7 @@ class CoreQuery:
     def entities(
         self,
         info: Info,
-        kind: EntityKind | None = None,  # type: ignore[valid-type]
+        kind: EntityKind | None = None,
         search: str | None = None,
         region: str | None = None,
         status: str | None = None,

@@ -19,6 +19,7 @@ from strawberry.scalars import JSON
 
 from graph_api import model
 from graph_api.api.context import Context, check_limit
+from graph_api.api.typed import typed_field
 from graph_api.store.base import EntityRecord, Page, RelationRecord
 from graph_api.store.facts import Fact
 from graph_api.workflow.model import from_key
@@ -39,12 +40,18 @@ __all__ = [
     "TimelineEvent",
 ]
 
-EntityKind = strawberry.enum(model.EntityKind)
-RelationKind = strawberry.enum(model.RelationKind)
-IdentifierKind = strawberry.enum(model.IdentifierKind)
-Marking = strawberry.enum(model.Marking)
-SourceKind = strawberry.enum(model.SourceKind)
-OrgType = strawberry.enum(model.OrgType)
+strawberry.enum(model.EntityKind)
+EntityKind = model.EntityKind
+strawberry.enum(model.RelationKind)
+RelationKind = model.RelationKind
+strawberry.enum(model.IdentifierKind)
+IdentifierKind = model.IdentifierKind
+strawberry.enum(model.Marking)
+Marking = model.Marking
+strawberry.enum(model.SourceKind)
+SourceKind = model.SourceKind
+strawberry.enum(model.OrgType)
+OrgType = model.OrgType
 
 
 @strawberry.enum
@@ -62,7 +69,7 @@ MAX_PAGE = 1000
 class Org:
     id: strawberry.ID
     name: str
-    type: OrgType  # type: ignore[valid-type]
+    type: OrgType
     trusted: bool
 
     @classmethod
@@ -104,9 +111,9 @@ class Evidence:
 class Assertion:
     report_id: strawberry.ID
     reported_at: datetime
-    source: SourceKind  # type: ignore[valid-type]
+    source: SourceKind
     confidence: float
-    marking: Marking  # type: ignore[valid-type]
+    marking: Marking
     evidence: list[Evidence]
     _assertion: strawberry.Private[model.Assertion]
 
@@ -141,7 +148,7 @@ class TimelineEvent:
     kind: str = strawberry.field(
         description="ASSERTION, NOTICE, OUTCOME, PENALTY, TEST_BUY or PUBLICATION.")
     summary: str
-    marking: Marking | None  # type: ignore[valid-type]
+    marking: Marking | None
     record_id: strawberry.ID | None = strawberry.field(
         description="The report (ASSERTION), notice (NOTICE, OUTCOME), penalty, test buy or "
         "publication.")
@@ -289,7 +296,7 @@ class Node:
 @strawberry.type
 class Entity(Node):
     id: strawberry.ID
-    kind: EntityKind  # type: ignore[valid-type]
+    kind: EntityKind
     name: str | None
     region: str | None
     status: str | None
@@ -302,7 +309,7 @@ class Entity(Node):
     value: str | None = strawberry.field(
         description="Identifiers only: the clear value, or null where the caller may not see it."
     )
-    identifier_kind: IdentifierKind | None  # type: ignore[valid-type]
+    identifier_kind: IdentifierKind | None
     _record: strawberry.Private[EntityRecord]
     _batch: strawberry.Private[Batch]
 
@@ -331,7 +338,7 @@ class Entity(Node):
         self,
         info: Info,
         direction: Direction | None = Direction.BOTH,
-        kinds: list[RelationKind] | None = None,  # type: ignore[valid-type]
+        kinds: list[RelationKind] | None = None,
         first: int | None = 50,
         after: str | None = None,
     ) -> RelationConnection:
@@ -347,7 +354,7 @@ class Entity(Node):
                                                where[1], where[2], after, where[3])
         return connection(page, Relation.from_record)
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="What was stated about the entity and what the workflows did to it, "
         "oldest first (ties: by kind, then record id), as the caller may read each: "
         "assertions about it and its relations, notices naming it and their outcomes, "
@@ -376,7 +383,7 @@ async def load_entity(info: Info, entity_id: str) -> Entity:
 @strawberry.type
 class Relation:
     id: strawberry.ID
-    kind: RelationKind  # type: ignore[valid-type]
+    kind: RelationKind
     confidence: float
     _record: strawberry.Private[RelationRecord]
     _batch: strawberry.Private[Batch]
@@ -393,7 +400,7 @@ class Relation:
         batch = Batch(records)
         return [cls.from_record(r, batch) for r in records]
 
-    @strawberry.field(name="from")  # type: ignore[untyped-decorator]
+    @typed_field(name="from")
     def from_(self, info: Info) -> Entity:
         return self._batch.end(info, self._record.source)
 

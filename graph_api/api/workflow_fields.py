@@ -15,6 +15,7 @@ from graph_api import model
 from graph_api.access import Action, public_scope
 from graph_api.api.desk_types import NoticeReason, NoticeStatus
 from graph_api.api.inputs import EvidenceInput, evidence_mapping
+from graph_api.api.typed import typed_field, typed_mutation
 from graph_api.api.types import Entity, Info, Marking, check_first
 from graph_api.api.workflow_types import (
     Alert,
@@ -55,9 +56,9 @@ class NoticeInput:
     listings: list[strawberry.ID]
     grounds: str
     evidence: list[EvidenceInput] | None = None
-    marking: Marking | None = model.Marking.AMBER  # type: ignore[valid-type]
+    marking: Marking | None = model.Marking.AMBER
     rights: list[strawberry.ID] | None = None
-    reason_code: NoticeReason | None = None  # type: ignore[valid-type]
+    reason_code: NoticeReason | None = None
 
 
 @strawberry.input
@@ -69,20 +70,20 @@ class TestBuyInput:
     ordered_at: datetime
     shipped_from: strawberry.ID | None = None
     evidence: list[EvidenceInput] | None = None
-    marking: Marking | None = model.Marking.AMBER  # type: ignore[valid-type]
+    marking: Marking | None = model.Marking.AMBER
 
 
 @strawberry.input
 class CaseInput:
     title: str
     entities: list[strawberry.ID]
-    marking: Marking | None = model.Marking.AMBER_STRICT  # type: ignore[valid-type]
+    marking: Marking | None = model.Marking.AMBER_STRICT
     shared_with: list[strawberry.ID] | None = None
 
 
 @strawberry.input
 class CaseOutcomeInput:
-    kind: CaseOutcomeKind  # type: ignore[valid-type]
+    kind: CaseOutcomeKind
     entity: strawberry.ID | None = None
     description: str | None = None
     value: float | None = None
@@ -96,7 +97,7 @@ def _marking(value: Any, default: model.Marking) -> str:
 class WorkflowQuery:
     @strawberry.field
     def notices(
-        self, info: Info, status: NoticeStatus | None = None,  # type: ignore[valid-type]
+        self, info: Info, status: NoticeStatus | None = None,
         first: int | None = 50, after: str | None = None,
     ) -> list[Notice]:
         scope = info.context.require(Action.READ)
@@ -118,7 +119,7 @@ class WorkflowQuery:
         doc = wf_notice_reads.get_notice(info.context.services, scope, str(id))
         return None if doc is None else Notice.from_doc(doc)
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="Counts over the caller's visible notices (of one brand)."
     )
     def notice_stats(self, info: Info, brand: strawberry.ID | None = None) -> NoticeStats:
@@ -135,7 +136,7 @@ class WorkflowQuery:
 
     @strawberry.field
     def alerts(
-        self, info: Info, kind: AlertKind | None = None,  # type: ignore[valid-type]
+        self, info: Info, kind: AlertKind | None = None,
         first: int | None = 50,
     ) -> list[Alert]:
         return _alerts(info, None if kind is None else kind.value, check_first(first))
@@ -151,7 +152,7 @@ class WorkflowQuery:
         doc = wf_cases.get_case(info.context.services, scope, str(id))
         return None if doc is None else Case.from_doc(doc)
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="Sellers banned for counterfeiting; CLEAR to every caller."
     )
     async def name_and_shame(self, info: Info, first: int | None = 100) -> list[Entity]:
@@ -163,7 +164,7 @@ class WorkflowQuery:
         found = services.store.entities_by_id(public_scope().at(scope.as_of), ids)
         return [Entity.from_record(found[i]) for i in ids if i in found]
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="Penalties on an entity in the caller's own ledger: the ladder over "
         "the notices the caller's org may see."
     )
@@ -172,7 +173,7 @@ class WorkflowQuery:
         return await _penalties(info, wf_queries.penalties_on(info.context.services, scope,
                                                                entity))
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="The platform's publications of public states, newest first (public)."
     )
     def publications(self, info: Info, first: int | None = 50) -> list[Publication]:
@@ -226,7 +227,7 @@ class WorkflowMutation:
         doc = wf_notices.withdraw_notice(info.context.services, info.context.scope, str(id))
         return Notice.from_doc(doc)
 
-    @strawberry.mutation(  # type: ignore[untyped-decorator]
+    @typed_mutation(
         description="A platform reviewer publishes an entity's public state (LISTING "
         "DELISTED/LIVE, STOREFRONT CLOSED/OPEN, SELLER BANNED/ACTIVE) as a CLEAR assertion."
     )
@@ -269,7 +270,7 @@ class WorkflowMutation:
 class WorkflowSubscription:
     @strawberry.subscription
     async def alert_raised(
-        self, info: Info, kind: AlertKind | None = None  # type: ignore[valid-type]
+        self, info: Info, kind: AlertKind | None = None
     ) -> AsyncGenerator[Alert, None]:
         """Alerts as they are raised, those whose whole explanation the caller can see."""
         scope = info.context.require(Action.READ)

@@ -29,6 +29,7 @@ from graph_api.api.desk_types import (
     outcomes_of,
     rights_of,
 )
+from graph_api.api.typed import typed_field
 from graph_api.api.types import (
     Entity,
     Evidence,
@@ -57,8 +58,10 @@ __all__ = [
     "penalty_of",
 ]
 
-AlertKind = strawberry.enum(wf.AlertKind)
-CaseOutcomeKind = strawberry.enum(wf.OutcomeKind, name="CaseOutcomeKind")
+strawberry.enum(wf.AlertKind)
+AlertKind = wf.AlertKind
+strawberry.enum(wf.OutcomeKind, name="CaseOutcomeKind")
+CaseOutcomeKind = wf.OutcomeKind
 
 
 def _at(key: str | None) -> datetime | None:
@@ -112,13 +115,13 @@ async def penalty_of(info: Info, penalty_id: str) -> Penalty | None:
 @strawberry.type
 class Notice(Node):
     id: strawberry.ID
-    status: NoticeStatus  # type: ignore[valid-type]
+    status: NoticeStatus
     filed_at: datetime
     refute_by: datetime
     decided_at: datetime | None
     grounds: str
     refutation: str | None
-    marking: Marking  # type: ignore[valid-type]
+    marking: Marking
     reason: str | None
     evidence: list[Evidence]
     _doc: strawberry.Private[dict[str, Any]]
@@ -146,11 +149,11 @@ class Notice(Node):
         return rights_of(info, self._doc)
 
     @strawberry.field
-    def reason_code(self) -> NoticeReason | None:  # type: ignore[valid-type]
+    def reason_code(self) -> NoticeReason | None:
         code = self._doc.get("reasonCode")
         return None if code is None else NoticeReason(code)
 
-    @strawberry.field(description="One per listing named, in the order filed.")  # type: ignore[untyped-decorator]
+    @typed_field(description="One per listing named, in the order filed.")
     def outcomes(self) -> list[ListingOutcome]:
         return outcomes_of(self._doc)
 
@@ -158,7 +161,7 @@ class Notice(Node):
     def counter_notices(self) -> list[CounterNotice]:
         return counter_notices_of(self._doc)
 
-    @strawberry.field(  # type: ignore[untyped-decorator]
+    @typed_field(
         description="What the notice caused, in the caller's own ledger: the ladder over "
         "the notices the caller's org may see."
     )
@@ -202,7 +205,7 @@ class NoticeStats:
 @strawberry.type
 class Alert(Node):
     id: strawberry.ID
-    kind: AlertKind  # type: ignore[valid-type]
+    kind: AlertKind
     raised_at: datetime
     subject: Entity
     explanation: list[Path]
@@ -228,7 +231,7 @@ class TestBuy(Node):
     id: strawberry.ID
     result: str
     ordered_at: datetime
-    marking: Marking  # type: ignore[valid-type]
+    marking: Marking
     evidence: list[Evidence]
     _doc: strawberry.Private[dict[str, Any]]
 
@@ -253,7 +256,7 @@ class TestBuy(Node):
 
 @strawberry.type
 class CaseOutcome:
-    kind: CaseOutcomeKind  # type: ignore[valid-type]
+    kind: CaseOutcomeKind
     description: str
     value: float | None
     at: datetime
@@ -273,7 +276,7 @@ class Case(Node):
     title: str
     status: str
     opened_at: datetime
-    marking: Marking  # type: ignore[valid-type]
+    marking: Marking
     outcomes: list[CaseOutcome]
     _doc: strawberry.Private[dict[str, Any]]
 
