@@ -14,7 +14,8 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from graph_api.analytics.snapshot import CACHE_KEY, PENDING_KEY, Snapshot, follow_read
+from graph_api.analytics.follow import follow_read
+from graph_api.analytics.snapshot import CACHE_KEY, PENDING_KEY, Snapshot
 from graph_api.view_columns import ViewReads
 
 __all__ = ["KeptViews"]
@@ -53,7 +54,7 @@ class KeptViews:
     Notes
     -----
     Cost: a dictionary look-up; following a kept snapshot costs what
-    `graph_api.analytics.snapshot.followed` costs (tens of milliseconds for
+    `graph_api.analytics.follow.followed` costs (tens of milliseconds for
     one report at a million entities), where reading the view costs seconds:
     here only its reading of the changes (`follow_read`), its numpy work over
     every relation where the snapshot is first asked (a whole-graph job's thread).

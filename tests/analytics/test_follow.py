@@ -1,4 +1,4 @@
-"""A view's snapshot followed from one version to the next (`snapshot.followed`, the
+"""A view's snapshot followed from one version to the next (`follow.followed`, the
 store's `changes_since`): equal to a snapshot read afresh after any mix of writes,
 and a write the caller cannot see changes nothing in the caller's snapshot."""
 

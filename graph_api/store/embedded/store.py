@@ -1,9 +1,9 @@
 """The embedded store: SQLite as system of record, a networkx graph in memory.
 
 The graph is the fold of every report up to ``applied_seq``. Writes commit to
-SQLite first and are then applied by the same ``catch_up`` that follows
-writes made by other processes (``graph-api import``), so there is one path
-from the database to memory.
+SQLite first (reports: ``submit``) and are then applied by the same ``catch_up``
+that follows writes made by other processes (``graph-api import``), so there is
+one path from the database to memory.
 """
 
 from __future__ import annotations
@@ -23,27 +23,25 @@ from graph_api.model import (
     Org,
     Principal,
     RelationKind,
-    Report,
 )
-from graph_api.store.base import CheckedBatch, PrincipalRecord, SubmitResult
+from graph_api.store.base import PrincipalRecord
 from graph_api.store.columns import FactColumns
 from graph_api.store.embedded.entity_index import EntityIndex
 from graph_api.store.embedded.events import SqliteReportLog
 from graph_api.store.embedded.indexed_reads import IndexedReads
 from graph_api.store.embedded.sqlite import Database, EntityRow
+from graph_api.store.embedded.submit import SqliteSubmit
 from graph_api.store.embedded.text_index import ID, NAME, PROPERTIES, TextIndex
 from graph_api.store.embedded.versions import ClassVersions
 from graph_api.store.facts import Data, EntityFact, RelationFact
 from graph_api.store.horizon import Horizon, ReportTimes
 from graph_api.store.scoped_view import AsOfMask, VisibilityMask, merged_node
-from graph_api.store.submit_checks import KnownReport, answer_of, check_reports
 from graph_api.store.visible import VisibleGraph
 
 __all__ = ["MemoryStore"]
 
 Changes = tuple[set[str], set[tuple[str, str]]]
 """Entities and (source, target) relation pairs that gained facts."""
-_KINDS = {kind.value: kind for kind in EntityKind}
 # Catch-ups whose changes `changes_since` can still tell, and the entities and pairs
 # they may hold together: a view's version stays put over the writes it may not see,
 # so its kept snapshot may be many catch-ups behind when it is next asked.
@@ -52,7 +50,7 @@ CHANGED_KEPT = 100_000
 AS_OF_MASKS = 16  # views as of a time kept (their hubs' merges go with them: weakly kept)
 
 
-class MemoryStore(IndexedReads, SqliteReportLog):
+class MemoryStore(IndexedReads, SqliteReportLog, SqliteSubmit):
     """SQLite (WAL) + an in-memory MultiDiGraph. Single-threaded by design.
 
     ``with_graph=False`` is the bulk importer's mode: it keeps only each
@@ -376,96 +374,6 @@ class MemoryStore(IndexedReads, SqliteReportLog):
             self._versions.written({vclass: seq for seq, vclass, _, _ in heads})
             self._versions_upto = self.applied_seq
         return self._versions.of(scope.view_key, self.mask(scope))
-
-    def visible_kind(self, scope: Scope, entity_id: str) -> EntityKind | None:
-        """The kind the caller knows an entity by (its first visible fact's), or None."""
-        return self.visible_kinds(scope, [entity_id]).get(entity_id)
-
-    def visible_kinds(self, scope: Scope, ids: list[str]) -> dict[str, EntityKind]:
-        """``visible_kind`` of each id the caller sees."""
-        mask = self.mask(scope)
-        seen: dict[str, EntityKind] = {}
-        if self.with_graph:  # the first visible fact: a hub's 200,000 are not all read
-            nodes = self.graph._node
-            for eid in ids:
-                data = nodes.get(eid)
-                for fact in data["facts"] if data is not None else ():
-                    if mask[fact.vclass]:
-                        seen[eid] = _KINDS[fact.kind]
-                        break
-        else:
-            self._read_kinds()
-            kinds = self._kinds
-            for eid in ids:
-                for vclass, kind in kinds.get(eid, ()):
-                    if mask[vclass]:
-                        seen[eid] = kind
-                        break
-        return seen
-
-    def _read_kinds(self) -> None:
-        """Without the graph: each entity's (visibility class, kind) facts, read up to
-        the applied seq (only a writer that checks reports needs them; ``org`` and
-        ``token`` commands open the store without reading a million entities)."""
-        after, upto = self._kinds_upto, self.applied_seq
-        if upto <= after:
-            return
-        classes = {seq: vclass for seq, vclass, _, _ in self.db.report_heads(after, upto)}
-        for seq, eid, kind in self.db.entity_kinds(after, upto):
-            self._kinds.setdefault(eid, []).append((classes[seq], _KINDS[kind]))
-        self._kinds_upto = upto
-
-    def _keep_kinds(self, written: list[tuple[int, int, Report]]) -> None:
-        """Without the graph: the kinds of reports just written as (seq, class id, report),
-        straight into ``_kinds`` when they directly follow what was read (else they are
-        read back like another process's)."""
-        if self.with_graph or not written or written[0][0] != self._kinds_upto + 1:
-            return
-        kinds = self._kinds
-        for _, vclass, report in written:
-            for entity in report.entities:
-                kinds.setdefault(entity.id, []).append((vclass, entity.kind))
-        self._kinds_upto = written[-1][0]
-
-    # -- writes --------------------------------------------------------------
-    def submit(self, scope: Scope, report: Report, audit: AuditEntry | None = None) -> SubmitResult:
-        self.catch_up()
-        with self.db.transaction():  # checked inside: no other process writes between
-            answer = answer_of(self._checked([(scope, report)]))
-            if answer.created:
-                self.db.insert_report(report)
-            if audit is not None:
-                self.db.append_audit(audit)
-        self.catch_up()
-        return answer
-
-    def submit_many(
-        self, reports: list[tuple[Scope, Report]], audit: AuditEntry | None = None
-    ) -> list[SubmitResult | Exception]:
-        """Bulk import: each report checked alone, the good ones written in one transaction."""
-        self.catch_up()
-        written: list[tuple[int, int, Report]] = []  # seq, class id, report
-        with self.db.transaction():
-            checked = self._checked(reports)
-            for report in checked.good:
-                seq, vclass = self.db.insert_report(report)
-                written.append((seq, vclass, report))
-            if audit is not None:
-                self.db.append_audit(audit)
-        self._keep_kinds(written)
-        self.catch_up()
-        return checked.results
-
-    def _checked(self, reports: list[tuple[Scope, Report]]) -> CheckedBatch:
-        """The submit sequence (``store.submit_checks``) over this file, read within the
-        caller's transaction."""
-        report_digest = self.db.report_digest
-
-        def known(keys: list[tuple[str, str]]) -> dict[tuple[str, str], KnownReport]:
-            found = ((key, report_digest(*key)) for key in dict.fromkeys(keys))
-            return {key: row for key, row in found if row is not None}
-
-        return check_reports(reports, known, self.visible_kinds)
 
     # -- reads (the rest is IndexedReads and GraphReads) ------------------------
     def node_data(self, scope: Scope, ids: list[str]) -> dict[str, Data]:

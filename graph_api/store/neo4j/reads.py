@@ -1,14 +1,13 @@
-"""The Neo4j store's reads: records, pages and views from the caller's visible rows.
+"""The Neo4j store's reads of nodes: records, pages, counts and searches from the
+caller's visible rows (the graph reads built on them: ``views``).
 
 Every query filters by visibility in Cypher (``/*visible:VAR*/``); what comes
 back is shaped like the embedded graph's node and edge data, so ``GraphReads``
 and the analytics run unchanged. Entities are read from their summaries
 (``summaries``): a few rows per entity whatever its number of facts.
 Round trips are what a remote store pays for, so the reads are shaped to need
-few: a record batch is one query; a relation page is one query (relations and
-the summaries of their ends); a breadth-first view is one query per hop; an
-upstream view for traceToSource is two (every walkable path, then the
-summaries of the nodes on them). Within one GraphQL operation the node data a
+few: a record batch is one query, with an entity's relations and their ends
+when one entity is read. Within one GraphQL operation the node data a
 read fetched answers the operation's later record lookups (the ends of a
 relation page, the nodes of a trace's paths) instead of another round trip:
 one operation reads one moment of the graph, and a write forgets what the
@@ -21,17 +20,14 @@ relations and hub facts are filtered by their own report's time, a summary by it
 first fact's; its inline facts are then kept or not by their reports' times (the
 envelopes', kept by report key) and the node merged from the facts kept.
 """
-
 from __future__ import annotations
 
-from collections import OrderedDict, deque
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-import networkx as nx
 import orjson
 
 from graph_api import deadline
@@ -42,34 +38,33 @@ from graph_api.model import (
     Evidence,
     IdentifierKind,
     Marking,
-    RelationKind,
     SourceKind,
 )
-from graph_api.store.base import EntityFilter, EntityRecord, Page, RelationRecord
+from graph_api.store.base import EntityFilter, EntityRecord, Page
 from graph_api.store.facts import Data, EntityFact
-from graph_api.store.neo4j.rows import graph_from_rows
+from graph_api.store.neo4j.read_rows import (
+    RELATION,
+    Row,
+    _by_entity,
+    _distinct,
+    _fact,
+    _summaries,
+    _unpack,
+)
 from graph_api.store.neo4j.summaries import (
     INLINE,
     fact_tuple,
-    header_and_state,
     node_from_facts,
     node_from_summaries,
 )
 from graph_api.store.reads import GraphReads, decode_cursor, encode_cursor
 from graph_api.store.scoped_view import VisibilityMask
-from graph_api.store.visible import VisibleGraph
 
 __all__ = ["FOLDS_TO_ASCII", "Neo4jReads", "plain"]
 
-Row = dict[str, Any]
 ALL_VISIBLE = VisibilityMask(lambda _: True)  # what Cypher returns is already filtered
-MAX_STEPS = 9  # the longest path read_upstream_paths.cypher walks (maxDepth <= 8, + 1)
-PATH_ROWS = 20_000  # relations an upstream view reads in one query before walking by hops
-_FORWARD = ("SHIPS_FROM", "SUPPLIED_BY", "OPERATES")
 OPERATIONS = 64  # concurrent operations whose node data is kept (an event loop interleaves)
 ENVELOPES = 200_000  # report envelopes kept (immutable once written), then started afresh
-KEPT_NODES = 50_000  # trace nodes' data kept across operations (each at its view's version)
-PARSED = 20_000  # summaries kept parsed, by their data (content: never stale)
 MERGED = 20_000  # node data kept merged, by the data of the summaries merged
 RELATIONS_AHEAD = 64  # relations read with an entity for its page; past them, a page query
 AHEAD = "\x00relations:"  # operation-cache key prefix (no entity id starts with NUL)
@@ -93,48 +88,6 @@ def plain(text: str) -> bool:
     (True, False, False)
     """
     return all(c in PLAIN for c in text)
-
-
-RELATION = ("source", "target", "kind", "seq", "confidence")
-
-
-def _unpack(rows: Iterable[Row], column: str, keys: tuple[str, ...]) -> list[Row]:
-    """The entries a query collected into ``column`` (lists in ``keys`` order) as rows."""
-    return [dict(zip(keys, item, strict=True)) for r in rows for item in (r[column] or ())]
-
-
-@lru_cache(maxsize=PARSED)
-def _parsed(data: str) -> Row:
-    """A summary's ``data`` as a summary row (with it as ``_data``), shared by every read
-    of the same summary (a brand's dozens of classes come with every listing's entity),
-    so never changed: the writer parses its own (`header_and_state`)."""
-    row = header_and_state(data)[0]
-    row["_data"] = data
-    return row
-
-
-def _summaries(rows: Iterable[Row], column: str = "sums") -> list[Row]:
-    """The summary nodes' ``data`` a query collected into ``column``, as summary rows."""
-    return [_parsed(data) for r in rows for data in (r[column] or ())]
-
-
-def _distinct(rels: Iterable[Row]) -> list[Row]:
-    """Relation rows, each relation fact once (a query may meet one from both ends)."""
-    return list({(r["source"], r["target"], r["kind"], r["seq"]): r for r in rels}.values())
-
-
-def _fact(r: Row) -> EntityFact:
-    """An ``EFact`` row as a node fact (its class 0: the read returned the caller's)."""
-    return tuple.__new__(EntityFact, (r["seq"], 0, r["confidence"], r["kind"], r["name"],
-                                      r["region"], r["status"], r["properties"]))
-
-
-def _by_entity(rows: Iterable[Row]) -> dict[str, list[Row]]:
-    """Summary rows per entity, each (entity, class) once (queries may repeat one)."""
-    out: dict[str, dict[int, Row]] = {}
-    for r in rows:
-        out.setdefault(r["id"], {}).setdefault(r["first_seq"], r)
-    return {eid: list(found.values()) for eid, found in out.items()}
 
 
 class Neo4jReads(GraphReads):
@@ -186,7 +139,8 @@ class Neo4jReads(GraphReads):
         was read at (``[view_version, epoch of the report counter]``, read in the same
         query as what is asked): what was read at the version a view still has is what
         a read now returns. A write the view may not see leaves its version, and so
-        what is kept for it; least recently used out past ``KEPT_NODES``."""
+        what is kept for it; least recently used out past ``KEPT_NODES``
+        (`views`)."""
         return self._kept
 
     def _remember(self, scope: Scope, ids: Iterable[str], nodes: dict[str, Data]) -> None:
@@ -419,179 +373,7 @@ class Neo4jReads(GraphReads):
         rows = self._read("read_entity_kinds", ids=ids, **self._who(scope))
         return {r["id"]: EntityKind(r["kind"]) for r in rows}
 
-    # -- views ---------------------------------------------------------------------
-    def _hop(self, scope: Scope, ids: list[str], kinds: list[str] | None, upstream: bool
-             ) -> tuple[list[Row], list[Row]]:
-        """Relations at ``ids`` (all of ``kinds``, or one upstream walk step) and the
-        summaries of ``ids`` and of the relations' other ends: one round trip."""
-        who = self._who(scope)
-        if upstream:
-            rows = self._read("read_upstream_and_ends", ids=ids, **who)
-        else:
-            rows = self._read("read_relations_and_ends", ids=ids, kinds=kinds, **who)
-        return _distinct(_unpack(rows, "rels", RELATION)), _summaries(rows)
-
-    def view(
-        self,
-        scope: Scope,
-        seeds: list[str] | None = None,
-        hops: int | None = None,
-        kinds: frozenset[RelationKind] | None = None,
-        upstream: bool = False,
-    ) -> nx.MultiDiGraph:
-        """The caller's visible graph: all of it, the subgraph traceToSource walks from
-        the seeds (``upstream``), or the nodes within ``hops`` of the seeds over ``kinds``
-        (breadth first, one query per hop: its relations and their ends' summaries;
-        the last adds only the relations among nodes already reached)."""
-        who = self._who(scope)
-        if seeds is None:
-            everything = self._nodes(scope, _summaries(
-                self._read("read_all_entity_summaries", **who)))
-            return graph_from_rows(everything, self._read("read_all_relations", **who))
-        seeds = list(dict.fromkeys(seeds))
-        steps = hops if hops is not None else 8
-        if upstream:
-            found = self._upstream(scope, seeds, steps)
-            if found is not None:
-                return found
-        kind_names = None if kinds is None else sorted(k.value for k in kinds)
-        nodes: dict[str, Data] = {}
-        rels: dict[tuple[str, str, str, int], Row] = {}
-        frontier, fetched = seeds, set(seeds)
-        for step in range(steps + 1):
-            if not frontier:
-                break
-            rows, sums = self._hop(scope, frontier, kind_names, upstream)
-            reached = self._nodes(scope, (
-                s for s in sums if s["id"] not in nodes and (s["id"] in fetched or step < steps)
-            ))
-            self._remember(scope, reached, reached)
-            nodes.update(reached)
-            live = {eid for eid in frontier if eid in nodes}  # an invisible seed leads nowhere
-            new: dict[str, None] = {}
-            for r in rows:
-                if r["source"] not in live and r["target"] not in live:
-                    continue
-                rels[(r["source"], r["target"], r["kind"], r["seq"])] = r
-                for end in (r["source"], r["target"]):
-                    if end not in fetched:
-                        new[end] = None
-            if step == steps:
-                break
-            fetched.update(new)
-            frontier = [eid for eid in new if eid in nodes]
-        return graph_from_rows(nodes, list(rels.values()))
-
-    def visible(self, scope: Scope) -> VisibleGraph:
-        """The caller's whole graph, fetched now (filtered by the server)."""
-        return VisibleGraph.fetched(self.view(scope))
-
-    def _upstream(self, scope: Scope, seeds: list[str], hops: int) -> nx.MultiDiGraph | None:
-        """traceToSource's subgraph in two queries: every walkable path from the seeds
-        (forwards, and from the storefronts that LIST them), then the summaries of the
-        nodes on them; the nodes within ``hops`` walk steps are kept, as a walk by hops
-        keeps them. None (walk by hops instead) when the paths exceed ``PATH_ROWS`` or
-        a node past the seeds is a LISTING for the caller: the paths did not follow
-        LISTS backwards from there."""
-        if hops + 1 > MAX_STEPS:
-            return None
-        who = self._who(scope)
-        parts = self._read("read_upstream_paths", ids=seeds, steps=min(hops + 1, MAX_STEPS),
-                           cap=PATH_ROWS, **who)
-        if any(len(p["rels"]) >= PATH_ROWS for p in parts if p["rels"] is not None):
-            return None
-        rows = _unpack(parts, "rels", RELATION)
-        rels = {(r["source"], r["target"], r["kind"], r["seq"]): r for r in rows}
-        ends = set(seeds) | {r[end] for r in rows for end in ("source", "target")}
-        nodes = self._upstream_nodes(scope, seeds, sorted(ends), parts)
-        steps: dict[str, list[str]] = {}
-        for source, target, kind, _ in rels:
-            if kind == "LISTS":
-                steps.setdefault(target, []).append(source)
-            elif kind in _FORWARD:
-                steps.setdefault(source, []).append(target)
-        depth = {s: 0 for s in seeds if s in nodes}
-        queue = deque(depth)
-        while queue:
-            u = queue.popleft()
-            if depth[u] == hops:
-                continue
-            for v in steps.get(u, ()):
-                if v in nodes and v not in depth:
-                    depth[v] = depth[u] + 1
-                    queue.append(v)
-        if any(nodes[n]["kind"] == "LISTING" for n, d in depth.items() if d > 0):
-            return None
-        kept = {n: nodes[n] for n in depth}
-        return graph_from_rows(kept, list(rels.values()))
-
-    def _upstream_nodes(self, scope: Scope, seeds: list[str], ends: list[str],
-                        parts: list[Row]) -> dict[str, Data]:
-        """Node data of a trace's nodes: the seeds and the storefronts listing them came
-        with the paths; the rest (warehouses, factories: shared by many traces) from
-        what is kept at the version the paths were read at, else read now and kept."""
-        version = next((p["version"] for p in parts if p["version"] is not None), None)
-        came = self._nodes(scope, _summaries(parts))
-        storefronts = {r["source"] for r in _unpack(parts, "rels", RELATION)
-                       if r["kind"] == "LISTS" and r["target"] in seeds}
-        have = set(seeds) | storefronts  # their summaries came (or they are invisible)
-        self._remember(scope, have, came)
-        if version is None or version[0] is None:
-            rest = self.summaries(scope, [e for e in ends if e not in have])
-            return {**came, **rest}
-        kept = self._kept_nodes()
-        out = dict(came)
-        missing = []
-        for eid in ends:
-            if eid in have:
-                continue
-            key = (scope.view_key, eid)
-            hit = kept.get(key)
-            if hit is not None and hit[0] == version:
-                kept.move_to_end(key)
-                if (data := hit[1]) is not None:
-                    out[eid] = data
-            else:
-                missing.append(eid)
-        if missing:
-            found = self.summaries(scope, missing)
-            for eid in missing:
-                kept[(scope.view_key, eid)] = (version, found.get(eid))
-                kept.move_to_end((scope.view_key, eid))
-            while len(kept) > KEPT_NODES:
-                kept.popitem(last=False)
-            out.update(found)
-        self._remember(scope, ends, out)  # the operation's later record lookups
-        return out
-
-    def relations_of(
-        self,
-        scope: Scope,
-        entity_id: str,
-        direction: str,
-        kinds: frozenset[RelationKind] | None,
-        first: int,
-        after: str | None,
-        count: bool,
-    ) -> Page[RelationRecord]:
-        """One query: the entity's own relations and the summaries of their ends (none
-        when this operation read them with the entity)."""
-        kind_names = None if kinds is None else sorted(k.value for k in kinds)
-        seen = self._operation()
-        ahead = None if seen is None else seen.get((scope.view_key, AHEAD + entity_id))
-        if ahead is not None:
-            rows = [r for r in ahead["rels"] if kind_names is None or r["kind"] in kind_names]
-            ends = {entity_id} | {r[end] for r in rows for end in ("source", "target")}
-            nodes = {n: data for n, data in ahead["nodes"].items() if n in ends}
-            return self.relations_page(graph_from_rows(nodes, rows), entity_id, direction,
-                                       kinds, first, after, count)
-        rows, sums = self._hop(scope, [entity_id], kind_names, False)
-        nodes = self._nodes(scope, sums)
-        ends = {entity_id} | {r[end] for r in rows for end in ("source", "target")}
-        self._remember(scope, ends, nodes)  # an end without a summary is invisible
-        return self.relations_page(graph_from_rows(nodes, rows), entity_id, direction, kinds,
-                                   first, after, count)
-
+    # -- a view's version, report envelopes -----------------------------------------
     def view_version(self, scope: Scope) -> int:
         """The newest report key among the classes the caller sees: one small query over
         the (:VClass) nodes, one per visibility class, each write moving its own."""

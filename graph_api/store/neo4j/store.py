@@ -2,7 +2,7 @@
 
 The API is stateless over it: orgs, principals, reports, facts, workflow
 records and the audit ledger live in the database, so any number of workers
-and replicas serve one database. Reads (``reads``) filter by visibility
+and replicas serve one database. Reads (``reads``, ``views``) filter by visibility
 inside Cypher (``cypher/_visible.cypher``) and come back as node data shaped
 like the embedded graph's, so the shared reads and the analytics run unchanged.
 
@@ -47,7 +47,6 @@ from graph_api.store.neo4j.cypher import query, schema_statements
 from graph_api.store.neo4j.events import Neo4jReportLog, write_report_log
 from graph_api.store.neo4j.faults import outage, timed_out
 from graph_api.store.neo4j.migrate import migrate, migrate_as_of, migrate_audit
-from graph_api.store.neo4j.reads import Neo4jReads
 from graph_api.store.neo4j.rows import (
     batch_rows,
     chunks,
@@ -58,6 +57,7 @@ from graph_api.store.neo4j.rows import (
     summary_rows,
 )
 from graph_api.store.neo4j.summaries import ClassState, class_versions, header_and_state
+from graph_api.store.neo4j.views import Neo4jViews
 from graph_api.store.submit_checks import KnownReport, answer_of, check_reports
 
 __all__ = ["Neo4jStore"]
@@ -74,14 +74,14 @@ def _close_quietly(session: Session) -> None:
         pass
 
 
-class Neo4jStore(Neo4jAudit, Neo4jReads, Neo4jReportLog):
+class Neo4jStore(Neo4jAudit, Neo4jViews, Neo4jReportLog):
     # A bulk import parses the next batch while this store writes one (graph_api.bulk):
     # a write here is mostly waiting on the server, with the GIL released.
 
     def __init__(self, settings: Settings, create: bool = True) -> None:
         """``create=False``: the database must hold a graph_api graph already (ValueError
         otherwise; nothing is written to it then)."""
-        super().__init__()  # the reads' caches (`Neo4jReads`)
+        super().__init__()  # the reads' caches (`Neo4jReads`, under `Neo4jViews`)
         self.database = settings.neo4j_database
         # While the database is down a request answers UNAVAILABLE within seconds
         # instead of retrying for the driver's default 30 s; the pool reconnects after.
