@@ -21,6 +21,9 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "BoolArray",
+    "FloatArray",
+    "IntArray",
     "ViewColumns",
     "ViewReads",
     "confidence_of",
@@ -32,6 +35,7 @@ __all__ = [
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 
 
 class ViewColumns(NamedTuple):

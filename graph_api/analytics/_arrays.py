@@ -7,7 +7,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from graph_api.analytics.snapshot import IntArray, Snapshot, distinct
+from graph_api.analytics.snapshot import Snapshot, distinct
+from graph_api.view_columns import IntArray
 
 
 def _positions(sn: Snapshot, wanted: Iterable[str]) -> list[int]:

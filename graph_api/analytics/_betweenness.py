@@ -8,7 +8,8 @@ from typing import Any
 import numpy as np
 
 from graph_api.analytics._cluster import networkit_serial
-from graph_api.analytics.snapshot import FloatArray, IntArray, distinct
+from graph_api.analytics.snapshot import distinct
+from graph_api.view_columns import FloatArray, IntArray
 
 __all__ = ["CommunityBetweenness", "within_communities"]
 

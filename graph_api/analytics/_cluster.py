@@ -19,15 +19,14 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
+
+from graph_api.view_columns import FloatArray, IntArray
 
 __all__ = ["ENGINES", "DEFAULT_ENGINE", "communities", "networkit_serial", "warm_up"]
 
 ENGINES = ("igraph-leiden", "igraph-louvain", "networkit-plm")
 DEFAULT_ENGINE = "networkit-plm"
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
 
 # igraph and networkit keep their random generator and thread count in process-wide state.
 _LOCK = threading.RLock()

@@ -13,7 +13,8 @@ from graph_api.analytics._dominators import Cuts, _Dominators, _step_lists
 from graph_api.analytics._reach import infringing, is_source, reach, upstream_steps
 from graph_api.analytics.hotspots import region_shares
 from graph_api.analytics.results import HotspotReport
-from graph_api.analytics.snapshot import IntArray, Snapshot, distinct
+from graph_api.analytics.snapshot import Snapshot, distinct
+from graph_api.view_columns import IntArray
 
 
 class _Base:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from graph_api.analytics.snapshot import BoolArray, IntArray, Snapshot, distinct
+from graph_api.analytics.snapshot import Snapshot, distinct
+from graph_api.view_columns import BoolArray, IntArray
 
 __all__ = ["infringing", "is_source", "reach", "upstream_steps"]
 

@@ -17,7 +17,8 @@ import numpy as np
 
 from graph_api.analytics._betweenness import CommunityBetweenness
 from graph_api.analytics._cluster import communities
-from graph_api.analytics.snapshot import FloatArray, IntArray, Snapshot
+from graph_api.analytics.snapshot import Snapshot
+from graph_api.view_columns import FloatArray, IntArray
 
 __all__ = ["by_id", "clustered_communities", "community_betweenness"]
 

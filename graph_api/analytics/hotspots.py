@@ -8,8 +8,9 @@ import numpy as np
 
 from graph_api.analytics._reach import infringing, is_source, reach
 from graph_api.analytics.results import HotspotReport, RegionShare
-from graph_api.analytics.snapshot import IntArray, Snapshot, distinct, snapshot
+from graph_api.analytics.snapshot import Snapshot, distinct, snapshot
 from graph_api.analytics.walks import TRACE_DEPTH
+from graph_api.view_columns import IntArray
 
 __all__ = ["hotspots", "region_shares"]
 

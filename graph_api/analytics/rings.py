@@ -13,15 +13,10 @@ from graph_api.analytics._cluster import DEFAULT_ENGINE, warm_up
 from graph_api.analytics._reach import reach
 from graph_api.analytics._reuse import by_id, clustered_communities, community_betweenness
 from graph_api.analytics.results import RankedEntity, RingCandidate
-from graph_api.analytics.snapshot import (
-    BoolArray,
-    IntArray,
-    Snapshot,
-    distinct,
-    snapshot,
-)
+from graph_api.analytics.snapshot import Snapshot, distinct, snapshot
 from graph_api.analytics.walks import TRACE_DEPTH
 from graph_api.gc_pause import no_collection
+from graph_api.view_columns import BoolArray, IntArray
 
 __all__ = ["ring_candidates"]
 

@@ -23,7 +23,14 @@ import numpy as np
 import numpy.typing as npt
 
 from graph_api.gc_pause import no_collection
-from graph_api.view_columns import ViewColumns, ViewReads, graph_columns
+from graph_api.view_columns import (
+    BoolArray,
+    FloatArray,
+    IntArray,
+    ViewColumns,
+    ViewReads,
+    graph_columns,
+)
 
 __all__ = [
     "IdIndex",
@@ -33,9 +40,6 @@ __all__ = [
     "snapshot_of",
 ]
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 CACHE_KEY = "graph_api.analytics.snapshot"
 PENDING_KEY = "graph_api.analytics.snapshot.pending"

@@ -9,13 +9,13 @@ files named in :data:`VENDOR` are served from there.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from graph_api.static_pages import StaticPage
 
 __all__ = ["CSP", "STATIC", "VENDOR", "modules_dir", "routes"]
 
@@ -39,60 +39,27 @@ CSP = (
     "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
-_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
-_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
+PAGE = StaticPage("explore", STATIC, VENDOR, CSP)
 
 
 def modules_dir() -> Path:
-    """Where ``npm ci --prefix explore`` put the libraries.
-
-    ``GRAPH_API_EXPLORE_MODULES`` overrides it (an installed wheel has no ``explore/``).
-    """
-    override = os.environ.get("GRAPH_API_EXPLORE_MODULES")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "explore" / "node_modules"
-
-
-def _own_files() -> dict[str, Path]:
-    return {p.name: p for p in STATIC.iterdir() if p.is_file() and p.suffix in _TYPES}
+    """Where ``npm ci --prefix explore`` put the libraries (``GRAPH_API_EXPLORE_MODULES``
+    overrides it: an installed wheel has no ``explore/``)."""
+    return PAGE.modules_dir()
 
 
 def routes() -> list[BaseRoute]:
     """The /explore routes, to add to the application's route list."""
-    own = _own_files()
-    modules = modules_dir()
+    own = PAGE.own_files()
 
     async def page(request: Request) -> Response:
-        return FileResponse(own["index.html"], media_type="text/html", headers=_HEADERS)
+        return PAGE.file(own["index.html"])
 
     async def slash(request: Request) -> Response:
         return RedirectResponse("/explore", status_code=308)
 
-    async def static(request: Request) -> Response:
-        path = own.get(request.path_params["name"])
-        if path is None:
-            raise HTTPException(404)  # answered in the app's JSON envelope
-        return FileResponse(path, media_type=_TYPES[path.suffix], headers=_HEADERS)
-
-    async def vendor(request: Request) -> Response:
-        relative = VENDOR.get(request.path_params["name"])
-        if relative is None:
-            raise HTTPException(404)
-        path = modules / relative
-        if not path.is_file():
-            raise HTTPException(503, f"{relative} is not installed: run `npm ci --prefix "
-                                     "explore` (make serve does)")
-        return FileResponse(path, media_type="text/javascript", headers=_HEADERS)
-
     return [
         Route("/explore", page, methods=["GET"]),
         Route("/explore/", slash, methods=["GET"]),
-        Route("/explore/static/{name}", static, methods=["GET"]),
-        Route("/explore/vendor/{name}", vendor, methods=["GET"]),
+        *PAGE.routes(),
     ]

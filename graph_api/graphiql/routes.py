@@ -9,13 +9,12 @@ served from there.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from starlette.exceptions import HTTPException
-from starlette.requests import Request
-from starlette.responses import FileResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+
+from graph_api.static_pages import StaticPage
 
 __all__ = ["CSP", "STATIC", "VENDOR", "modules_dir", "page", "routes"]
 
@@ -38,54 +37,21 @@ CSP = (
     "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
     "form-action 'none'; frame-ancestors 'none'"
 )
-_HEADERS = {
-    "Content-Security-Policy": CSP,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
-_TYPES = {".html": "text/html", ".js": "text/javascript", ".css": "text/css"}
-_OWN = {p.name: p for p in STATIC.iterdir() if p.is_file() and p.suffix in _TYPES}
+PAGE = StaticPage("graphiql", STATIC, VENDOR, CSP)
+_OWN = PAGE.own_files()
 
 
 def modules_dir() -> Path:
-    """Where ``npm ci --prefix graphiql`` put the libraries.
-
-    ``GRAPH_API_GRAPHIQL_MODULES`` overrides it (an installed wheel has no ``graphiql/``).
-    """
-    override = os.environ.get("GRAPH_API_GRAPHIQL_MODULES")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[2] / "graphiql" / "node_modules"
+    """Where ``npm ci --prefix graphiql`` put the libraries (``GRAPH_API_GRAPHIQL_MODULES``
+    overrides it: an installed wheel has no ``graphiql/``)."""
+    return PAGE.modules_dir()
 
 
 def page() -> Response:
     """GraphiQL's page, with its Content-Security-Policy."""
-    return FileResponse(_OWN["graphiql.html"], media_type="text/html", headers=_HEADERS)
+    return PAGE.file(_OWN["graphiql.html"])
 
 
 def routes() -> list[BaseRoute]:
     """The /graphiql/ routes (what the page loads), to add to the application's routes."""
-    modules = modules_dir()
-
-    async def static(request: Request) -> Response:
-        path = _OWN.get(request.path_params["name"])
-        if path is None:
-            raise HTTPException(404)  # answered in the app's JSON envelope
-        return FileResponse(path, media_type=_TYPES[path.suffix], headers=_HEADERS)
-
-    async def vendor(request: Request) -> Response:
-        name = request.path_params["name"]
-        relative = VENDOR.get(name)
-        if relative is None:
-            raise HTTPException(404)
-        path = modules / relative
-        if not path.is_file():
-            raise HTTPException(503, f"{relative} is not installed: run `npm ci --prefix "
-                                     "graphiql` (make serve does)")
-        return FileResponse(path, media_type=_TYPES[Path(name).suffix], headers=_HEADERS)
-
-    return [
-        Route("/graphiql/static/{name}", static, methods=["GET"]),
-        Route("/graphiql/vendor/{name}", vendor, methods=["GET"]),
-    ]
+    return PAGE.routes()

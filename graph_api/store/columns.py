@@ -25,12 +25,11 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from graph_api.view_columns import IntArray
+
 __all__ = ["EDGE_WIDTH", "NODE_WIDTH", "ColumnMirror", "FactColumns", "Grouped", "edge_column",
            "node_column"]
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 def _new_code(codes: dict[Any, int], names: list[Any], name: Any) -> int:
     code = codes[name] = len(names)

@@ -18,14 +18,12 @@ from collections.abc import Callable, Iterable
 from datetime import datetime
 
 import numpy as np
-import numpy.typing as npt
 
 from graph_api.access import instant
+from graph_api.view_columns import BoolArray, IntArray
 
 __all__ = ["Horizon", "ReportTimes"]
 
-IntArray = npt.NDArray[np.int64]
-BoolArray = npt.NDArray[np.bool_]
 NEVER = np.iinfo(np.int64).max  # a report key with no report (none is ever admitted)
 
 

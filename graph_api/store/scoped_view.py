@@ -21,12 +21,12 @@ from weakref import WeakKeyDictionary
 
 import networkx as nx
 import numpy as np
-import numpy.typing as npt
 
 from graph_api import deadline
 from graph_api.model import noisy_or
 from graph_api.store.facts import Data, EntityFact, Fact
 from graph_api.store.horizon import Horizon
+from graph_api.view_columns import BoolArray
 
 __all__ = [
     "AsOfMask",
@@ -37,7 +37,6 @@ __all__ = [
     "visible_relations_at",
 ]
 
-BoolArray = npt.NDArray[np.bool_]
 
 
 class VisibilityMask:

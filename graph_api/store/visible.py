@@ -27,17 +27,13 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
-import numpy.typing as npt
 
 from graph_api.store.columns import FactColumns, Grouped, edge_column, node_column
 from graph_api.store.scoped_view import VisibilityMask, scoped_view
-from graph_api.view_columns import ViewColumns, graph_columns
+from graph_api.view_columns import BoolArray, FloatArray, IntArray, ViewColumns, graph_columns
 
 __all__ = ["SHORT_RUN", "VisibleGraph"]
 
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
 
 SHORT_RUN = 16
 """Facts of one relation above which its confidence is multiplied out in Python."""

@@ -32,12 +32,11 @@ import numpy.typing as npt
 
 from graph_api.store.columns import NODE_WIDTH, FactColumns
 from graph_api.store.scoped_view import VisibilityMask
+from graph_api.view_columns import BoolArray, IntArray
 
 __all__ = ["EntityIndex", "EntityView", "Wanted"]
 
-IntArray = npt.NDArray[np.int64]
 I32 = npt.NDArray[np.int32]
-BoolArray = npt.NDArray[np.bool_]
 
 VIEWS_KEPT = 8
 """Views whose columns are kept (13 bytes a node each: 13 MB at a million)."""
