@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from graph_api.analytics.walks import node_kind  # noqa: E402
 from graph_api.config import Settings  # noqa: E402
 from graph_api.services import Services  # noqa: E402
-from graph_api.workflow import on_report_committed  # noqa: E402
+from graph_api.workflow import on_report_committed, start_workflow  # noqa: E402
 
 
 def emit(name: str, **values: object) -> None:
@@ -128,7 +128,7 @@ def main() -> None:
     run("import", str(network), "--org", "bazaarhub", "--db", str(db), "--quiet")
 
     start = time.perf_counter()
-    services = Services.open(Settings(db=db))
+    services = start_workflow(Services.open(Settings(db=db)))
     platform_org = services.find_org("bazaarhub")
     principal, _ = services.issue_token(platform_org, "analyst")
     scope = services.scope_for(principal)

@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_core import ENTITY_QUERY, emit  # noqa: E402
 from graph_api.config import Settings  # noqa: E402
 from graph_api.services import Services  # noqa: E402
+from graph_api.workflow import start_workflow  # noqa: E402
 from tests.support import gql  # noqa: E402
 
 AS_OF_QUERY = ENTITY_QUERY.replace("query($id: ID!)", "query($id: ID!, $t: DateTime!) "
@@ -126,7 +127,7 @@ def main() -> None:
          date=time.strftime("%Y-%m-%d %H:%M"), load=_load())
     middle, newest = report_times(db)
     start = time.perf_counter()
-    services = Services.open(Settings.from_env(db=db), create=False)
+    services = start_workflow(Services.open(Settings.from_env(db=db), create=False))
     emit("open", seconds=round(time.perf_counter() - start, 1), load=_load())
     try:
         principal, _ = services.issue_token(services.find_org(args.org), "investigator")

@@ -35,6 +35,7 @@ from graph_api.config import Settings  # noqa: E402
 from graph_api.model import OrgType  # noqa: E402
 from graph_api.services import Services  # noqa: E402
 from graph_api.synthetic import orgs, write_network  # noqa: E402
+from graph_api.workflow import start_workflow  # noqa: E402
 
 QUERY = """query($id: ID!) { entity(id: $id) { id kind name status confidence properties
   assertions { reportId reportedBy { id } marking confidence source }
@@ -48,7 +49,7 @@ def main() -> None:
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="bench-audit-"))
     write_network(args.sellers, 5, work / "net.ndjson")
-    services = Services.open(Settings(db=work / "graph.db"))
+    services = start_workflow(Services.open(Settings(db=work / "graph.db")))
     for org in orgs():
         services.add_org(org["name"], OrgType(org["type"]), org["trusted"], org["id"])
     scope = services.operator_scope(services.find_org("bazaarhub"))

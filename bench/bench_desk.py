@@ -31,7 +31,11 @@ from graph_api.config import Settings  # noqa: E402
 from graph_api.model import EntityKind, OrgType  # noqa: E402
 from graph_api.services import Services  # noqa: E402
 from graph_api.store.base import EntityFilter  # noqa: E402
-from graph_api.workflow import notices, rights  # noqa: E402
+from graph_api.workflow import (  # noqa: E402
+    notices,
+    rights,
+    start_workflow,  # noqa: E402
+)
 
 
 def emit(name: str, **values: object) -> None:
@@ -47,7 +51,7 @@ def main() -> None:
     emit("machine", cpus=os.cpu_count(), python=platform.python_version(),
          date=time.strftime("%Y-%m-%d %H:%M"), load=os.getloadavg()[0])
     start = time.perf_counter()
-    services = Services.open(Settings(db=Path(args.db)))
+    services = start_workflow(Services.open(Settings(db=Path(args.db))))
     orgs = services.store.orgs()
     brand = next(o for o in orgs if o.type is OrgType.BRAND)
     plat = next(o for o in orgs if o.type is OrgType.PLATFORM)

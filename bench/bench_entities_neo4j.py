@@ -35,6 +35,7 @@ from graph_api.services import Services  # noqa: E402
 from graph_api.store.base import EntityFilter  # noqa: E402
 from graph_api.store.reads import GraphReads  # noqa: E402
 from graph_api.synthetic import orgs, write_network  # noqa: E402
+from graph_api.workflow import start_workflow  # noqa: E402
 from tests.conftest import neo4j_settings  # noqa: E402
 
 SEARCHES = ["seller-001234", "kaida000123", "longsheng", "Yiwu Xinyu Sports Goods", "golden"]
@@ -66,7 +67,7 @@ def main() -> None:
          load_average=round(os.getloadavg()[0], 2))
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        services = Services.open(neo4j_settings(folder))
+        services = start_workflow(Services.open(neo4j_settings(folder)))
         services.store.reset()  # type: ignore[attr-defined]
         for org in orgs():
             services.add_org(org["name"], OrgType(org["type"]), org["trusted"], org["id"])

@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 from bench.bench_core import emit, measure_import, run  # noqa: E402
 from graph_api.config import Settings  # noqa: E402
 from graph_api.services import Services  # noqa: E402
+from graph_api.workflow import start_workflow  # noqa: E402
 from tests.support import gql  # noqa: E402
 
 CHOKEPOINTS = """query($b: ID, $d: Int) { chokepoints(brand: $b, first: 10, maxDepth: $d) {
@@ -133,7 +134,8 @@ def main() -> None:
         if not db.exists():
             measure_import(network, db, counts)
     start = time.perf_counter()
-    services = Services.open(Settings.from_env(db=db), create=False)  # freezes the gc
+    # Services.open freezes the gc
+    services = start_workflow(Services.open(Settings.from_env(db=db), create=False))
     emit("open", seconds=round(time.perf_counter() - start, 1), load=_load())
     try:
         measure(services, "stridewell", ["brand-stridewell", "brand-voltra"])

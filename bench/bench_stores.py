@@ -53,6 +53,7 @@ from graph_api.model import OrgType  # noqa: E402
 from graph_api.services import Services  # noqa: E402
 from graph_api.store.neo4j.store import Neo4jStore  # noqa: E402
 from graph_api.synthetic import orgs, write_network  # noqa: E402
+from graph_api.workflow import start_workflow  # noqa: E402
 from tests.e2e.server import Server  # noqa: E402
 from tests.support import gql  # noqa: E402
 
@@ -225,7 +226,8 @@ def main() -> None:
     rest = sorted(set(rest) - set(http_warm_up))
     http_sample = random.Random(5).sample(rest, min(args.samples, len(rest)))
 
-    memory = Services.open(Settings(db=work / "memory" / "graph.db"), with_graph=True)
+    memory = start_workflow(Services.open(Settings(db=work / "memory" / "graph.db"),
+                                          with_graph=True))
     workers = args.parse_workers
     results = {"embedded": load(memory, path, workers=default_parse_workers(memory)
                                 if workers is None else workers)}
@@ -247,7 +249,7 @@ def main() -> None:
                             neo4j_uri=os.environ["GRAPH_API_TEST_NEO4J_URI"],
                             neo4j_user=os.environ["GRAPH_API_TEST_NEO4J_USER"],
                             neo4j_password=os.environ["GRAPH_API_TEST_NEO4J_PASSWORD"])
-        neo4j = Services.open(settings)
+        neo4j = start_workflow(Services.open(settings))
         assert isinstance(neo4j.store, Neo4jStore)
         neo4j.store.reset()
         if args.warm_sellers:

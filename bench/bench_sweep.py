@@ -36,6 +36,7 @@ sys.path.insert(0, str(ROOT))
 from graph_api.config import Settings  # noqa: E402
 from graph_api.model import OrgType  # noqa: E402
 from graph_api.services import Services  # noqa: E402
+from graph_api.workflow import start_workflow  # noqa: E402
 from graph_api.workflow.notices import new_notice, notice_terms  # noqa: E402
 from graph_api.workflow.runtime import workflow_for  # noqa: E402
 from graph_api.workflow.sweep import sweep, sweep_batch  # noqa: E402
@@ -107,7 +108,7 @@ def main() -> None:
     emit("machine", cpus=os.cpu_count(), python=platform.python_version(),
          date=time.strftime("%Y-%m-%d"))
 
-    services = Services.open(Settings(db=work / "graph.db"), clock=lambda: T0)
+    services = start_workflow(Services.open(Settings(db=work / "graph.db"), clock=lambda: T0))
     bazaar = services.add_org("Bazaar", OrgType.PLATFORM, org_id="bazaar")
     services.add_org("Police", OrgType.REGULATOR, org_id="police")
     acme = services.add_org("Acme", OrgType.BRAND, org_id="acme")

@@ -305,12 +305,11 @@ class Plan:
         )
         for entry in self.audits:
             services.store.append_audit(entry)
-        if self.after_commit:
-            from graph_api.workflow.alerts import on_report_committed
-
+        if self.after_commit:  # what subscribed to new reports (start_workflow: alerts)
             by_id = {report.id: (scope, report) for scope, report in parsed}
             for scope, raw in self.after_commit:
                 scope_report = by_id.get(str(raw["reportId"]))
                 if scope_report is not None:
-                    on_report_committed(services, scope, scope_report[1])
+                    for committed in services.on_commit:
+                        committed(services, scope, scope_report[1])
 

@@ -30,7 +30,7 @@ import functools
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, TypeVar
 
 from neo4j import WRITE_ACCESS, ManagedTransaction
 
@@ -41,8 +41,17 @@ from graph_api.store.neo4j.cypher import query
 from graph_api.store.neo4j.rows import SummaryRows, chunks, summary_rows
 from graph_api.store.neo4j.summaries import class_versions
 
-if TYPE_CHECKING:
-    from graph_api.store.neo4j.store import Neo4jStore
+T = TypeVar("T")
+
+
+class Migrated(Protocol):
+    """What a migration uses of the store it migrates (``Neo4jStore``, which runs the
+    migrations when it opens: this module does not import it back)."""
+
+    def _run(self, mode: str, text: str, *, timeout: float | None = None, **params: Any
+             ) -> list[dict[str, Any]]: ...
+
+    def _write(self, work: Callable[[ManagedTransaction], T], facts: bool = True) -> T: ...
 
 __all__ = ["AS_OF_LAYOUT", "AUDIT_LAYOUT", "LAYOUT", "migrate", "migrate_as_of",
            "migrate_audit"]
@@ -55,7 +64,7 @@ ENTITIES = 2_000  # per migration transaction
 AUDIT_RECORDS = 5_000  # per audit migration transaction
 
 
-def migrate(store: Neo4jStore) -> int:
+def migrate(store: Migrated) -> int:
     """Summaries for every entity of an old database; the number of entities done."""
     if int(store._run(WRITE_ACCESS, query("read_counter"), key="layout")[0]["value"]) >= LAYOUT:
         return 0
@@ -101,7 +110,7 @@ def _batch(rows: SummaryRows, facts: list[dict[str, Any]]
     return work
 
 
-def migrate_audit(store: Neo4jStore) -> int:
+def migrate_audit(store: Migrated) -> int:
     """Audiences and org-local numbers for the records of an old ledger; how many."""
     if int(store._run(WRITE_ACCESS, query("read_counter"), key="audit_layout")[0]["value"]
            ) >= AUDIT_LAYOUT:
@@ -153,7 +162,7 @@ def _entry(row: Any) -> AuditEntry:
                                                          "digest")))
 
 
-def migrate_as_of(store: Neo4jStore) -> int:
+def migrate_as_of(store: Migrated) -> int:
     """Times for every report, fact, summary, change-log entry and class of a database
     written before views as of a time; how many reports were given theirs."""
     if int(store._run(WRITE_ACCESS, query("read_counter"), key="as_of_layout")[0]["value"]
@@ -184,7 +193,7 @@ def migrate_as_of(store: Neo4jStore) -> int:
     return done
 
 
-def _each_batch(store: Neo4jStore, text: str, **params: Any) -> None:
+def _each_batch(store: Migrated, text: str, **params: Any) -> None:
     """Run a time migration's batch (``text`` returns how many nodes it did) until one
     does none."""
     def batch(tx: ManagedTransaction) -> int:
