@@ -92,7 +92,7 @@ def scoped(G: nx.MultiDiGraph) -> Any:
     """The store's view (``VisibleGraph``) over a copy of ``G`` whose facts are all
     visible, with the fact columns the embedded store keeps beside its graph."""
     from graph_api.store.columns import FactColumns
-    from graph_api.store.scoped_view import VisibilityMask, merged_node
+    from graph_api.store.masks import VisibilityMask, merged_node
     from graph_api.store.visible import VisibleGraph
 
     H = nx.MultiDiGraph()

@@ -7,14 +7,8 @@ import random
 
 import networkx as nx
 
-from graph_api.store.scoped_view import (
-    HUB_FACTS,
-    VisibilityMask,
-    merged_node,
-    scoped_view,
-    visible_node,
-    visible_relations_at,
-)
+from graph_api.store.masks import HUB_FACTS, VisibilityMask, merged_node, visible_node
+from graph_api.store.scoped_view import scoped_view, visible_relations_at
 
 
 def fact(rng: random.Random, seq: int) -> tuple[object, ...]:

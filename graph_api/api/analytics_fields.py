@@ -17,7 +17,8 @@ from graph_api.analytics import results
 from graph_api.analytics.walks import UPSTREAM_KINDS
 from graph_api.api.context import MAX_HOPS, MAX_LIMIT, check_limit
 from graph_api.api.typed import typed_field
-from graph_api.api.types import Entity, Info, Relation, RelationKind, entities_of, load_entity
+from graph_api.api.types import Entity, Relation, entities_of, load_entity
+from graph_api.api.value_types import Info, RelationKind
 from graph_api.errors import BadUserInput, NotFound
 from graph_api.model import RelationKind as DomainRelationKind
 from graph_api.model import relation_id

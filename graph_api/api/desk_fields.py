@@ -24,7 +24,8 @@ from graph_api.api.desk_types import (
 )
 from graph_api.api.inputs import EvidenceInput, evidence_mapping
 from graph_api.api.typed import typed_field
-from graph_api.api.types import Evidence, Info, Node, Org, org_of
+from graph_api.api.types import Node
+from graph_api.api.value_types import Evidence, Info, Org, org_of
 from graph_api.api.workflow_types import Notice, Penalty, penalty_of
 from graph_api.workflow import appeals as wf_appeals
 from graph_api.workflow import model as wf

@@ -10,7 +10,8 @@ from typing import Any
 import strawberry
 
 from graph_api import model
-from graph_api.api.types import Entity, Evidence, Info, Node, Org, load_entity, org_of
+from graph_api.api.types import Entity, Node, load_entity
+from graph_api.api.value_types import Evidence, Info, Org, org_of
 from graph_api.workflow import model as wf
 from graph_api.workflow import queries as wf_queries
 from graph_api.workflow import rights as wf_rights

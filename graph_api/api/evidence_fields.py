@@ -17,7 +17,7 @@ from graphql import GraphQLError, ValueNode
 
 from graph_api.access import Action
 from graph_api.api.typed import typed_field, typed_mutation
-from graph_api.api.types import Info, Org, OrgType, Principal
+from graph_api.api.value_types import Info, Org, OrgType, Principal
 from graph_api.store.evidence_files import Staged
 from graph_api.workflow import evidence as wf_evidence
 from graph_api.workflow.custody_chain import verify_custody

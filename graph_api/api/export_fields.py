@@ -18,7 +18,7 @@ import strawberry
 
 from graph_api import model
 from graph_api.access import Action, Scope
-from graph_api.api.types import Info, Marking
+from graph_api.api.value_types import Info, Marking
 from graph_api.api.workflow_types import Case
 from graph_api.checkpoints import org_checkpoint, take_checkpoint
 from graph_api.errors import BadUserInput, Forbidden, NotFound

@@ -8,7 +8,7 @@ from typing import Any
 import strawberry
 from strawberry.scalars import JSON
 
-from graph_api.api.types import EntityKind, IdentifierKind, Marking, RelationKind, SourceKind
+from graph_api.api.value_types import EntityKind, IdentifierKind, Marking, RelationKind, SourceKind
 
 __all__ = ["EntityInput", "EvidenceInput", "RelationInput", "ReportInput", "report_mapping"]
 

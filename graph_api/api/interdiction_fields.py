@@ -18,7 +18,8 @@ from graph_api.analytics import results
 from graph_api.api.analytics_fields import MAX_FIRST, RegionShare
 from graph_api.api.context import MAX_HOPS, MAX_LIMIT, check_limit
 from graph_api.api.typed import typed_field
-from graph_api.api.types import Entity, Info, entities_of, load_entity
+from graph_api.api.types import Entity, entities_of, load_entity
+from graph_api.api.value_types import Info
 
 __all__ = ["InterdictionQuery", "MAX_BUDGET"]
 

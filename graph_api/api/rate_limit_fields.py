@@ -14,7 +14,7 @@ from datetime import datetime
 import strawberry
 
 from graph_api.api.typed import typed_field
-from graph_api.api.types import Info
+from graph_api.api.value_types import Info
 
 __all__ = ["RateLimit", "RateLimitQuery"]
 

@@ -36,7 +36,8 @@ from graph_api.api.context import check_limit
 from graph_api.api.desk_fields import Appeal
 from graph_api.api.desk_types import Right
 from graph_api.api.typed import typed_field
-from graph_api.api.types import Batch, Entity, Info, Node
+from graph_api.api.types import Batch, Entity, Node
+from graph_api.api.value_types import Info
 from graph_api.api.workflow_types import Alert, Case, Notice, TestBuy, alert_of
 from graph_api.workflow import alerts as wf_alerts
 from graph_api.workflow import appeals as wf_appeals

@@ -22,19 +22,8 @@ from graph_api.api.inputs import ReportInput, report_mapping
 from graph_api.api.interdiction_fields import InterdictionQuery
 from graph_api.api.rate_limit_fields import RateLimitQuery
 from graph_api.api.relay import NodeQuery
-from graph_api.api.types import (
-    Entity,
-    EntityConnection,
-    EntityKind,
-    Info,
-    Org,
-    OrgType,
-    Principal,
-    ReportResult,
-    check_first,
-    connection,
-    wants_total,
-)
+from graph_api.api.types import Entity, EntityConnection, check_first, connection, wants_total
+from graph_api.api.value_types import EntityKind, Info, Org, OrgType, Principal, ReportResult
 from graph_api.api.workflow_fields import WorkflowMutation, WorkflowQuery, WorkflowSubscription
 from graph_api.config import Settings
 from graph_api.errors import GraphAPIError, Unauthenticated

@@ -16,7 +16,8 @@ from graph_api.access import Action, public_scope
 from graph_api.api.desk_types import NoticeReason, NoticeStatus
 from graph_api.api.inputs import EvidenceInput, evidence_mapping
 from graph_api.api.typed import typed_field, typed_mutation
-from graph_api.api.types import Entity, Info, Marking, check_first
+from graph_api.api.types import Entity, check_first
+from graph_api.api.value_types import Info, Marking
 from graph_api.api.workflow_types import (
     Alert,
     AlertKind,

@@ -30,16 +30,8 @@ from graph_api.api.desk_types import (
     rights_of,
 )
 from graph_api.api.typed import typed_field
-from graph_api.api.types import (
-    Entity,
-    Evidence,
-    Info,
-    Marking,
-    Node,
-    Org,
-    load_entity,
-    org_of,
-)
+from graph_api.api.types import Entity, Node, load_entity
+from graph_api.api.value_types import Evidence, Info, Marking, Org, org_of
 from graph_api.workflow import model as wf
 from graph_api.workflow import queries as wf_queries
 

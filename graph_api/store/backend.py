@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from graph_api.access import Scope
     from graph_api.store.columns import FactColumns
-    from graph_api.store.scoped_view import VisibilityMask
+    from graph_api.store.masks import VisibilityMask
     from graph_api.store.visible import VisibleGraph
 
 __all__ = ["Backend", "Clock", "GraphInProcess"]

@@ -2,8 +2,8 @@
 
 Every node's data keeps its entity's facts under ``"facts"`` (one `EntityFact`
 per assertion, oldest first) and every edge's its relation's (one `RelationFact`
-each); ``scoped_view`` decides each fact by its visibility class and merges the
-fields from the facts the caller sees. Both begin with (``seq``, ``vclass``,
+each); a mask (``masks``) decides each fact by its visibility class, and the fields
+are merged from the facts the caller sees. Both begin with (``seq``, ``vclass``,
 ``confidence``), so code that needs only those takes either (`Fact`).
 
 Two types and not one: a relation states no kind, name or properties, and the

@@ -8,7 +8,7 @@ report is admitted by its own time. `ReportTimes` keeps every report's time by
 report key (read from the database when a view as of a time is first asked, then
 followed on each catch-up: a store that is never asked pays nothing); a view's
 `Horizon` answers per report key whether the report is admitted, as bytes for the
-facts read one by one (``scoped_view.AsOfMask``) and as a boolean array for the
+facts read one by one (``masks.AsOfMask``) and as a boolean array for the
 whole view read with numpy (``visible.VisibleGraph.columns``).
 """
 

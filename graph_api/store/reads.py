@@ -22,12 +22,8 @@ from graph_api.errors import BadUserInput
 from graph_api.model import EntityKind, IdentifierKind, RelationKind, relation_id
 from graph_api.store.base import EntityFilter, EntityRecord, Page, RelationRecord
 from graph_api.store.facts import Data, EntityFact
-from graph_api.store.scoped_view import (
-    HUB_FACTS,
-    VisibilityMask,
-    visible_node,
-    visible_relations_at,
-)
+from graph_api.store.masks import HUB_FACTS, VisibilityMask, visible_node
+from graph_api.store.scoped_view import visible_relations_at
 
 __all__ = ["SEARCH_RANKS", "GraphReads", "decode_cursor", "decode_search_cursor",
            "encode_cursor", "search_rank"]

@@ -2,7 +2,7 @@
 
 A ``VisibleGraph`` is built by a store for one scope (``GraphStore.visible``) and
 owns what decides that caller's view: on the embedded store its visibility mask
-(`graph_api.store.scoped_view.VisibilityMask`) over the shared graph and the
+(`graph_api.store.masks.VisibilityMask`) over the shared graph and the
 store's fact columns; on Neo4j the graph the store fetched, filtered already by
 ``cypher/_visible.cypher``. It offers exactly two reads (``ViewReads``):
 
@@ -29,7 +29,8 @@ import networkx as nx
 import numpy as np
 
 from graph_api.store.columns import FactColumns, Grouped, edge_column, node_column
-from graph_api.store.scoped_view import VisibilityMask, scoped_view
+from graph_api.store.masks import VisibilityMask
+from graph_api.store.scoped_view import scoped_view
 from graph_api.view_columns import BoolArray, FloatArray, IntArray, ViewColumns, graph_columns
 
 __all__ = ["SHORT_RUN", "VisibleGraph"]
@@ -54,7 +55,7 @@ class VisibleGraph:
 
     Examples
     --------
-    >>> from graph_api.store.scoped_view import merged_node
+    >>> from graph_api.store.masks import merged_node
     >>> G, facts = nx.MultiDiGraph(), FactColumns()
     >>> for n, cls in (("w", 0), ("f", 1)):
     ...     _ = facts.add_node_fact(n, cls, "WAREHOUSE", "PRD", None, 1, True)

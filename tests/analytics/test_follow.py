@@ -18,7 +18,7 @@ from graph_api.analytics import hotspots, ring_candidates, top_sources
 from graph_api.analytics.snapshot import CACHE_KEY, Snapshot
 from graph_api.errors import BadUserInput
 from graph_api.services import Services
-from graph_api.store.scoped_view import HUB_FACTS
+from graph_api.store.masks import HUB_FACTS
 from graph_api.synthetic import iter_reports, orgs
 from tests.analytics.support import store_view
 from tests.api.test_view_equivalence import load

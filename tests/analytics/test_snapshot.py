@@ -18,7 +18,8 @@ from graph_api.analytics.snapshot import snapshot
 from graph_api.analytics.walks import UpstreamWalk
 from graph_api.model import OrgType
 from graph_api.services import Services
-from graph_api.store.scoped_view import HUB_FACTS, VisibilityMask, merged_node, scoped_view
+from graph_api.store.masks import HUB_FACTS, VisibilityMask, merged_node
+from graph_api.store.scoped_view import scoped_view
 from graph_api.synthetic import iter_reports, orgs
 from tests.analytics.support import graph, store_view
 from tests.analytics.test_upstream import small_graphs

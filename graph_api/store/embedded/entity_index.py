@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from graph_api.store.columns import NODE_WIDTH, FactColumns
-from graph_api.store.scoped_view import VisibilityMask
+from graph_api.store.masks import VisibilityMask
 from graph_api.view_columns import BoolArray, IntArray
 
 __all__ = ["EntityIndex", "EntityView", "Wanted"]

@@ -8,7 +8,7 @@ from datetime import datetime
 from graph_api.access import Scope
 from graph_api.store.embedded.sqlite import Database
 from graph_api.store.events import LoggedReport, ReportChanges
-from graph_api.store.scoped_view import VisibilityMask
+from graph_api.store.masks import VisibilityMask
 
 __all__ = ["SqliteReportLog"]
 

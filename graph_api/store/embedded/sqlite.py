@@ -2,7 +2,8 @@
 
 Reports are append-only and numbered by ``seq``; the in-memory graph is the
 fold of all reports up to some ``seq``, so a server follows writes made by
-other processes by reading reports past the last ``seq`` it applied.
+other processes by reading reports past the last ``seq`` it applied. The audit
+ledger's table is read and appended by `graph_api.store.embedded.audit_ledger`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from typing import Any
 import orjson
 
 from graph_api.access import VisibilityClass
-from graph_api.audit import GENESIS, AuditEntry, AuditHead, AuditRecord, chain_hash
 from graph_api.model import (
     Assertion,
     Evidence,
@@ -28,6 +28,7 @@ from graph_api.model import (
     Report,
     SourceKind,
 )
+from graph_api.store.embedded.audit_ledger import AuditLedger
 from graph_api.store.embedded.faults import write_transaction
 
 __all__ = ["Database", "EntityRow", "RelationRow", "require_database"]
@@ -64,17 +65,6 @@ CREATE TABLE IF NOT EXISTS relation_facts (
     confidence REAL NOT NULL, PRIMARY KEY (seq, source, kind, target)) WITHOUT ROWID;
 """
 
-# The columns an audit table written before org-local numbering lacks (added, then
-# filled in chain order, by `Database._number_audit`).
-AUDIT_ORG_COLUMNS = (
-    "ALTER TABLE audit ADD COLUMN audience TEXT NOT NULL DEFAULT ''",
-    "ALTER TABLE audit ADD COLUMN org_seq INTEGER NOT NULL DEFAULT 0",
-    "ALTER TABLE audit ADD COLUMN org_hash TEXT NOT NULL DEFAULT ''",
-)
-AUDIT_ORG_INDEX = "CREATE INDEX IF NOT EXISTS audit_org ON audit (audience, org_seq)"
-AUDIT_COLUMNS = ("seq, at, principal_id, org_id, operation, digest, prev_hash, hash, audience, "
-                 "org_seq, org_hash")
-
 # (seq, entity id, kind, name, region, status, properties JSON, identifier kind, value)
 EntityRow = tuple[
     int, str, str, str | None, str | None, str | None, str | None, str | None, str | None
@@ -107,8 +97,9 @@ def require_database(path: Path) -> None:
         raise ValueError(f"{path} is not a graph_api database (no audit ledger in it)")
 
 
-class Database:
-    """Thin, typed access to the SQLite file. One connection, one thread.
+class Database(AuditLedger):
+    """Thin, typed access to the SQLite file. One connection, one thread. The audit
+    ledger's reads and appends are `AuditLedger`'s.
 
     ``create=False``: the file must be a graph_api database already (``require_database``).
     """
@@ -354,91 +345,6 @@ class Database:
                 )
         return out
 
-    # -- audit ---------------------------------------------------------------
-    def _number_audit(self) -> None:
-        """Give a ledger written before org-local numbering its audiences and numbers,
-        in chain order, once (the first process to open the database does it)."""
-        if self._has_audit_org_columns():
-            self.conn.execute(AUDIT_ORG_INDEX)
-            return
-        with write_transaction(self.conn):
-            if not self._has_audit_org_columns():  # another process may have done it
-                for statement in AUDIT_ORG_COLUMNS:
-                    self.conn.execute(statement)
-                heads: dict[str, tuple[int, str]] = {}
-                updates = []
-                for record in self.audit_records():
-                    entry = record.entry
-                    org_seq = heads.get(entry.audience, (0, GENESIS))[0] + 1
-                    org_hash = chain_hash(heads.get(entry.audience, (0, GENESIS))[1], org_seq,
-                                          entry)
-                    heads[entry.audience] = (org_seq, org_hash)
-                    updates.append((entry.audience, org_seq, org_hash, record.seq))
-                self.conn.executemany(
-                    "UPDATE audit SET audience = ?, org_seq = ?, org_hash = ? WHERE seq = ?",
-                    updates)
-            self.conn.execute(AUDIT_ORG_INDEX)
-
-    def _has_audit_org_columns(self) -> bool:
-        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(audit)")}
-        return "org_hash" in columns
-
-    def append_audit(self, entry: AuditEntry) -> int:
-        """Append one record inside the caller's open (IMMEDIATE) transaction."""
-        row = self.conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        seq, prev = (row[0] + 1, row[1]) if row else (1, GENESIS)
-        audience = entry.audience
-        org_row = self.conn.execute(
-            "SELECT org_seq, org_hash FROM audit WHERE audience = ? ORDER BY org_seq DESC LIMIT 1",
-            (audience,),
-        ).fetchone()
-        org_seq, org_prev = (org_row[0] + 1, org_row[1]) if org_row else (1, GENESIS)
-        self.conn.execute(
-            f"INSERT INTO audit ({AUDIT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                seq,
-                entry.at.isoformat(),
-                entry.principal_id,
-                entry.org_id,
-                entry.operation,
-                entry.digest,
-                prev,
-                chain_hash(prev, seq, entry),
-                audience,
-                org_seq,
-                chain_hash(org_prev, org_seq, entry),
-            ),
-        )
-        return int(seq)
-
-    def audit_head(self, audience: str = "") -> AuditHead:
-        """The newest record's seq and hash, and those of ``audience``'s chain."""
-        row = self.conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        org_row = self.conn.execute(
-            "SELECT org_seq, org_hash FROM audit WHERE audience = ? ORDER BY org_seq DESC LIMIT 1",
-            (audience,),
-        ).fetchone()
-        return AuditHead(*(row or (0, GENESIS)), *(org_row or (0, GENESIS)))
-
-    def audit_records(self, after: int = 0, limit: int | None = None) -> Iterator[AuditRecord]:
-        """The whole chain: records with seq > after, oldest first."""
-        rows = self.conn.execute(
-            f"SELECT {AUDIT_COLUMNS} FROM audit WHERE seq > ? ORDER BY seq LIMIT ?",
-            (after, limit or -1),
-        )
-        yield from map(_audit_record, rows)
-
-    def org_audit_records(
-        self, audience: str, after: int = 0, limit: int | None = None
-    ) -> Iterator[AuditRecord]:
-        """One org's records with org_seq > after, oldest first."""
-        rows = self.conn.execute(
-            f"SELECT {AUDIT_COLUMNS} FROM audit WHERE audience = ? AND org_seq > ? "
-            "ORDER BY org_seq LIMIT ?",
-            (audience, after, limit or -1),
-        )
-        yield from map(_audit_record, rows)
-
     def principal(self, principal_id: str) -> tuple[str, str, str] | None:
         row = self.conn.execute(
             "SELECT id, org_id, role FROM principals WHERE id = ?", (principal_id,)
@@ -455,19 +361,6 @@ class Database:
             self._vclass_ids.clear()  # a class interned by the rolled-back write is gone
             raise
 
-
-def _audit_record(row: tuple[Any, ...]) -> AuditRecord:
-    seq, at, principal, org, operation, digest, prev, hash_, audience, org_seq, org_hash = row
-    return AuditRecord(seq, _parse_time(at), principal, org, operation, digest, prev, hash_,
-                       audience, org_seq, org_hash)
-
-
-def _parse_time(text: str) -> datetime:
-    """A stored time; an unreadable one (a tampered row) becomes the epoch, so its hash fails."""
-    try:
-        return datetime.fromisoformat(text)
-    except (TypeError, ValueError):
-        return datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _evidence(item: dict[str, Any]) -> Evidence:

@@ -35,7 +35,7 @@ from graph_api.store.embedded.text_index import ID, NAME, PROPERTIES, TextIndex
 from graph_api.store.embedded.versions import ClassVersions
 from graph_api.store.facts import Data, EntityFact, RelationFact
 from graph_api.store.horizon import Horizon, ReportTimes
-from graph_api.store.scoped_view import AsOfMask, VisibilityMask, merged_node
+from graph_api.store.masks import AsOfMask, VisibilityMask, merged_node
 from graph_api.store.visible import VisibleGraph
 
 __all__ = ["MemoryStore"]

@@ -17,7 +17,7 @@ from graph_api.audit import AuditEntry
 from graph_api.model import EntityKind, Report
 from graph_api.store.base import CheckedBatch, SubmitResult
 from graph_api.store.embedded.sqlite import Database
-from graph_api.store.scoped_view import VisibilityMask
+from graph_api.store.masks import VisibilityMask
 from graph_api.store.submit_checks import KnownReport, answer_of, check_reports
 
 __all__ = ["SqliteSubmit"]

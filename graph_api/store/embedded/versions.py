@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from graph_api.store.scoped_view import VisibilityMask
+from graph_api.store.masks import VisibilityMask
 
 __all__ = ["ClassVersions"]
 

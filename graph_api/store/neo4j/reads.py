@@ -42,6 +42,7 @@ from graph_api.model import (
 )
 from graph_api.store.base import EntityFilter, EntityRecord, Page
 from graph_api.store.facts import Data, EntityFact
+from graph_api.store.masks import VisibilityMask
 from graph_api.store.neo4j.read_rows import (
     RELATION,
     Row,
@@ -58,7 +59,6 @@ from graph_api.store.neo4j.summaries import (
     node_from_summaries,
 )
 from graph_api.store.reads import GraphReads, decode_cursor, encode_cursor
-from graph_api.store.scoped_view import VisibilityMask
 
 __all__ = ["FOLDS_TO_ASCII", "Neo4jReads", "plain"]
 

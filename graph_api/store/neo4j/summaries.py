@@ -40,7 +40,7 @@ from typing import Any, overload
 import orjson
 
 from graph_api.store.facts import Data, EntityFact
-from graph_api.store.scoped_view import merged_node
+from graph_api.store.masks import merged_node
 
 __all__ = [
     "CONFS",
