@@ -317,7 +317,7 @@ class Services:
             return Prepared.ready(Job(work=lambda: compute(stand_in), done=self._keep(key)))
         columns = store.columns
         assert columns is not None
-        if len(columns.ids) != len(store.graph):  # not the graph its columns describe
+        if not visible.reads_columns():  # not the graph its columns describe
             derived[CACHE_KEY] = snapshot_of(visible)  # its graph read, here
             return Prepared.ready(Job(work=lambda: compute(stand_in), done=self._keep(key)))
         if self._mirror is None:

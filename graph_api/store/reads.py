@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import bisect
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import orjson
@@ -125,36 +125,38 @@ class GraphReads:
         # totalCount answers by view, version and filter (`_keep_total`)
         self._totals: dict[TotalKey, int] = {}
 
-    def mask(self, scope: Scope) -> VisibilityMask:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by the class this is mixed into (declared for mypy:
+        # nothing here shadows it at run time)
+        def mask(self, scope: Scope) -> VisibilityMask:
+            ...
 
-    def node_data(self, scope: Scope, ids: list[str]) -> dict[str, Data]:
-        raise NotImplementedError
+        def node_data(self, scope: Scope, ids: list[str]) -> dict[str, Data]:
+            ...
 
-    def ids_in_order(self, scope: Scope) -> list[str]:
-        raise NotImplementedError
+        def ids_in_order(self, scope: Scope) -> list[str]:
+            ...
 
-    def all_node_data(self, scope: Scope) -> dict[str, Data]:
-        """Every node the caller may see (and possibly more, hidden by the mask)."""
-        raise NotImplementedError
+        def all_node_data(self, scope: Scope) -> dict[str, Data]:
+            """Every node the caller may see (and possibly more, hidden by the mask)."""
+            ...
 
-    def reporters(self, data: Data) -> list[str]:
-        raise NotImplementedError
+        def reporters(self, data: Data) -> list[str]:
+            ...
 
-    def view_version(self, scope: Scope) -> int:
-        """Changes whenever a write the caller may see is applied (keys what is cached
-        per view: ``GraphStore.view_version``)."""
-        raise NotImplementedError
+        def view_version(self, scope: Scope) -> int:
+            """Changes whenever a write the caller may see is applied (keys what is cached
+            per view: ``GraphStore.view_version``)."""
+            ...
 
-    def view(
-        self,
-        scope: Scope,
-        seeds: list[str] | None = None,
-        hops: int | None = None,
-        kinds: frozenset[RelationKind] | None = None,
-        upstream: bool = False,
-    ) -> nx.MultiDiGraph:
-        raise NotImplementedError
+        def view(
+            self,
+            scope: Scope,
+            seeds: list[str] | None = None,
+            hops: int | None = None,
+            kinds: frozenset[RelationKind] | None = None,
+            upstream: bool = False,
+        ) -> nx.MultiDiGraph:
+            ...
 
     # -- records ---------------------------------------------------------------
     def _record(

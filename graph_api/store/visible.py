@@ -98,11 +98,16 @@ class VisibleGraph:
         a few µs per relation.
         """
         facts, mask = self._facts, self._mask
-        if facts is None or mask is None or (
-            self._shared is not None and len(facts.ids) != len(self._shared)
-        ):  # no columns, or a graph changed behind its columns' back
+        if facts is None or mask is None or not self.reads_columns():
             return graph_columns(self.graph())
         return _read(facts, mask)
+
+    def reads_columns(self) -> bool:
+        """Whether ``columns()`` reads the fact columns (else its own ``graph()``): it has
+        them, and they describe its graph (not one changed behind their back)."""
+        facts = self._facts
+        return facts is not None and self._mask is not None and (
+            self._shared is None or len(facts.ids) == len(self._shared))
 
     def detached(self, frozen: FactColumns, classes: int) -> VisibleGraph:
         """This view over ``frozen`` columns (a `ColumnMirror` copy), to read with

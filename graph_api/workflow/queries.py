@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 from graph_api.access import Scope
+from graph_api.store.records import RecordStore
 from graph_api.workflow import appeals, cases, rights, testbuys
 from graph_api.workflow.alerts import ALERT, own_alert
 from graph_api.workflow.enforcement import sees_notice
@@ -27,6 +28,7 @@ __all__ = [
     "RECORD_KINDS",
     "alert_by_key",
     "cited_rights",
+    "ledger_penalties",
     "penalties_of_notice",
     "penalties_on",
     "penalty",
@@ -55,15 +57,19 @@ def penalties_of_notice(services: Services, scope: Scope, notice_id: str) -> lis
 
 
 def penalties_on(services: Services, scope: Scope, entity_id: str) -> list[Doc]:
-    """Penalties on an entity in the caller's ledger, oldest first: its org's own, and
-    those shared over notices the caller may see."""
-    records = records_for(services, scope)
+    """Penalties on an entity in the caller's ledger, oldest first (`ledger_penalties`)."""
+    docs = ledger_penalties(records_for(services, scope), scope, entity_id)
+    return sorted(docs, key=lambda d: (d["appliedAt"], d["id"]))
+
+
+def ledger_penalties(records: RecordStore, scope: Scope, entity_id: str) -> list[Doc]:
+    """Penalties on an entity in the caller's ledger as ``records`` hold them: its org's
+    own, then those shared over notices the caller may see."""
     own = [r.doc for r in records.find(PENALTY, term=f"subject:{scope.org_id}:{entity_id}")]
     shared = [r.doc for r in records.find(PENALTY, term=f"subject:{NOTICE_AUDIENCE}:{entity_id}")]
     notices = records.get_many(NOTICE, sorted({d["notice"] for d in shared}))
-    shared = [d for d in shared
-              if d["notice"] in notices and sees_notice(scope, notices[d["notice"]].doc)]
-    return sorted(own + shared, key=lambda d: (d["appliedAt"], d["id"]))
+    return own + [d for d in shared
+                  if d["notice"] in notices and sees_notice(scope, notices[d["notice"]].doc)]
 
 
 def cited_rights(services: Services, scope: Scope, right_ids: Iterable[str]) -> list[Doc]:

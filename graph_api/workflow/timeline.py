@@ -37,8 +37,9 @@ from graph_api.store.facts import EntityFact
 from graph_api.store.records import RecordStore
 from graph_api.workflow.enforcement import sees_notice
 from graph_api.workflow.model import time_key
-from graph_api.workflow.penalties import NOTICE, NOTICE_AUDIENCE, PENALTY
+from graph_api.workflow.penalties import NOTICE
 from graph_api.workflow.publication import PUBLICATION
+from graph_api.workflow.queries import ledger_penalties
 from graph_api.workflow.runtime import records_for
 from graph_api.workflow.testbuys import TEST_BUY, sees_test_buy
 
@@ -145,13 +146,8 @@ def _notice_events(records: RecordStore, scope: Scope, eid: str) -> list[Event]:
 
 
 def _penalty_events(records: RecordStore, scope: Scope, eid: str) -> list[Event]:
-    own = [r.doc for r in records.find(PENALTY, term=f"subject:{scope.org_id}:{eid}")]
-    shared = [r.doc for r in records.find(PENALTY, term=f"subject:{NOTICE_AUDIENCE}:{eid}")]
-    notices = records.get_many(NOTICE, sorted({d["notice"] for d in shared}))
-    shared = [d for d in shared
-              if d["notice"] in notices and sees_notice(scope, notices[d["notice"]].doc)]
     out = []
-    for d in own + shared:
+    for d in ledger_penalties(records, scope, eid):
         out.append(Event(d["appliedAt"], "PENALTY", f"{d['kind']} applied (notice "
                          f"{d['notice']})", None, None, d["id"], "applied"))
         if d.get("liftedAt"):

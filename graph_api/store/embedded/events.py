@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from graph_api.access import Scope
 from graph_api.store.embedded.sqlite import Database
@@ -18,8 +19,9 @@ class SqliteReportLog:
 
     db: Database
 
-    def mask(self, scope: Scope) -> VisibilityMask:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by the class this is mixed into (declared for mypy:
+        # nothing here shadows it at run time)
+        def mask(self, scope: Scope) -> VisibilityMask: ...
 
     def visible_reports(self, scope: Scope, after: int) -> list[LoggedReport]:
         """The reports after key ``after`` that ``scope`` may see, oldest first."""
