@@ -128,9 +128,9 @@ def main() -> None:
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
     rss_before = rss_mb()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     upheld = sweep(services, now, args.batch)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     records = workflow_for(services).records
     emit(
         "sweep",
@@ -138,6 +138,8 @@ def main() -> None:
         per_notice=args.per_notice,
         notices_upheld=upheld,  # after the --heap batch
         seconds=round(seconds, 2),
+        cpu_seconds=round(cpu, 2),  # this process's: what a busy machine changes least
+        load=round(os.getloadavg()[0], 1),
         outcomes_per_second=round(args.outcomes / seconds) if seconds else None,
         batch=args.batch,
         batch_heap_peak_mb=round(peak / 2**20, 1) if args.heap else None,

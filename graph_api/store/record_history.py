@@ -36,16 +36,24 @@ __all__ = ["History", "KeptKinds", "RecordsAsOf", "pack", "unpack"]
 KINDS_KEPT = 64  # (kind, time) snapshots kept for find and count
 
 
+COMPRESS_FROM = 1024  # bytes of JSON: below, zlib's setup costs more than it saves
+
+
 def pack(sort: str, terms: Iterable[str], doc: Mapping[str, Any] | str) -> bytes:
-    """A history entry's sort key, terms and document, compressed (a notice of 300
-    listings is 50 KB of JSON, about 5 KB packed).
+    """A history entry's sort key, terms and document as a JSON array, compressed when
+    it is large (a notice of 300 listings is 50 KB of JSON, about 5 KB packed); a small
+    entry (a penalty, a status: ~250 bytes) is kept as its text, which ``unpack`` tells
+    by its first byte (``[``; a zlib stream starts with 0x78).
 
     >>> unpack(pack("a", ["t"], {"x": 1}))
     ('a', ('t',), {'x': 1})
+    >>> big = {"x": "y" * COMPRESS_FROM}
+    >>> pack("a", [], big)[:1] != b"[" and unpack(pack("a", [], big))[2] == big
+    True
     """
     body = doc if isinstance(doc, str) else orjson.dumps(dict(doc)).decode()
-    text = '["%s",%s,%s]' % (_escaped(sort), orjson.dumps(list(terms)).decode(), body)
-    return zlib.compress(text.encode(), 1)
+    text = ('["%s",%s,%s]' % (_escaped(sort), orjson.dumps(list(terms)).decode(), body)).encode()
+    return text if len(text) < COMPRESS_FROM else zlib.compress(text, 1)
 
 
 def _escaped(text: str) -> str:
@@ -53,7 +61,7 @@ def _escaped(text: str) -> str:
 
 
 def unpack(data: bytes) -> tuple[str, tuple[str, ...], dict[str, Any]]:
-    sort, terms, doc = orjson.loads(zlib.decompress(data))
+    sort, terms, doc = orjson.loads(data if data[:1] == b"[" else zlib.decompress(data))
     return sort, tuple(terms), doc
 
 
