@@ -100,6 +100,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--heap", action="store_true",
                         help="first sweep one batch under tracemalloc (not timed)")
+    parser.add_argument("--reopen", action=argparse.BooleanOptionalAction, default=True,
+                        help="sweep a store opened anew after the setup, as `graph-api "
+                             "sweep` does (--no-reopen: the store the setup wrote through)")
     parser.add_argument("--work", default=str(ROOT / "bench" / "out" / "sweep"))
     args = parser.parse_args()
     work = Path(args.work)
@@ -119,6 +122,10 @@ def main() -> None:
     notices(services, brand_scope, args.outcomes, args.per_notice)
     emit("sweep_setup", outcomes=args.outcomes, per_notice=args.per_notice,
          seconds=round(time.perf_counter() - start, 2), rss_mb=round(rss_mb(), 1))
+    if args.reopen:  # as `graph-api sweep` runs: a store opened (and its graph loaded) anew
+        services.close()
+        services = start_workflow(Services.open(Settings(db=work / "graph.db"),
+                                                clock=lambda: T0))
 
     now = T0 + timedelta(seconds=args.outcomes) + services.settings.refutation_window
     peak = 0

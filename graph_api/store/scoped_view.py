@@ -67,7 +67,7 @@ class _Nodes(Mapping[str, Data]):
 
     def __contains__(self, node: object) -> bool:
         data = self._atlas.get(node)  # type: ignore[call-overload]
-        return data is not None and visible_node(data, self._mask) is not None
+        return data is not None and self._mask.sees_node(data)  # no merge of its fields
 
     def __iter__(self) -> Iterator[str]:
         mask = self._mask

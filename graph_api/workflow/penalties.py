@@ -25,6 +25,7 @@ import networkx as nx
 
 from graph_api.access import Scope
 from graph_api.analytics.walks import node_kind
+from graph_api.store.scoped_view import related_by
 from graph_api.workflow.model import time_key
 from graph_api.workflow.runtime import Plan, effect
 
@@ -183,14 +184,12 @@ def sellers_behind(
         return []
     memo = {} if memo is None else memo
     out = []
-    for store, keys in G.pred[listing].items():
-        if "LISTS" not in keys:
-            continue
+    for store, _ in related_by(G, listing, ("LISTS",), incoming=True):
         sellers = memo.get(("operators", store))
         if sellers is None:
             sellers = memo[("operators", store)] = [
-                seller for seller, keys2 in G.pred[store].items()
-                if "OPERATES" in keys2 and node_kind(G, seller) == "SELLER"
+                seller for seller, _ in related_by(G, store, ("OPERATES",), incoming=True)
+                if node_kind(G, seller) == "SELLER"
             ]
         out += [(seller, store) for seller in sellers]
     return sorted(set(out))
@@ -199,10 +198,8 @@ def sellers_behind(
 def storefronts_of(G: nx.MultiDiGraph, seller: str) -> list[str]:
     if seller not in G:
         return []
-    return sorted(
-        s for s, keys in G.succ[seller].items()
-        if "OPERATES" in keys and node_kind(G, s) == "STOREFRONT"
-    )
+    return sorted(s for s, _ in related_by(G, seller, ("OPERATES",), incoming=False)
+                  if node_kind(G, s) == "STOREFRONT")
 
 
 def status_in(G: nx.MultiDiGraph, node: str) -> str | None:
