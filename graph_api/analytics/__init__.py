@@ -8,6 +8,7 @@ networkx API only, never mutates it, and returns frozen results
 
 from __future__ import annotations
 
+from graph_api.analytics._cluster import warm_up, warmed
 from graph_api.analytics.hotspots import hotspots
 from graph_api.analytics.interdiction import (
     chokepoints,
@@ -59,4 +60,6 @@ __all__ = [
     "simulate_interdiction",
     "top_sources",
     "trace_to_source",
+    "warm_up",
+    "warmed",
 ]

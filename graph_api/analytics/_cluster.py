@@ -22,7 +22,7 @@ import numpy as np
 
 from graph_api.view_columns import FloatArray, IntArray
 
-__all__ = ["ENGINES", "DEFAULT_ENGINE", "communities", "networkit_serial", "warm_up"]
+__all__ = ["ENGINES", "DEFAULT_ENGINE", "communities", "networkit_serial", "warm_up", "warmed"]
 
 ENGINES = ("igraph-leiden", "igraph-louvain", "networkit-plm")
 DEFAULT_ENGINE = "networkit-plm"
@@ -51,6 +51,12 @@ def warm_up(engine: str = DEFAULT_ENGINE) -> None:
     )
     _warming[module] = thread
     thread.start()
+
+
+def warmed() -> None:
+    """Wait for the imports `warm_up` began (a process forks with no thread running)."""
+    for thread in list(_warming.values()):
+        thread.join()
 
 
 @contextmanager

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from graph_api.analytics import warm_up, warmed
 from graph_api.cli.common import _services
 
 FIXTURES = Path(__file__).resolve().parent.parent.parent / "fixtures"
@@ -25,6 +26,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise ValueError("--workers must be 1 or more")
+    # The clustering engine's import (2-5 s of CPU, matplotlib with it) beside the store's
+    # load, not in a server's first rings, where it held the GIL from the request loop
+    # for up to 390 ms at a time (bench/RESULTS.md, issue 21 head-of-line).
+    warm_up()
     services = _services(args, create=True)
     if args.demo:
         from graph_api.demo import demo_banner, load_demo
@@ -71,6 +76,7 @@ def _serve_forked(services: Any, args: argparse.Namespace) -> int:
     if args.recycle_worker_at < 0:
         raise ValueError("--recycle-worker-at must be 0 (never) or more")
     sock = listening_socket(args.host, args.port)
+    warmed()  # shared by the workers, and no thread runs at the fork
     ready_to_fork(services)
     recycle = int(args.recycle_worker_at * owned_bytes(os.getpid(), "Rss"))
 
