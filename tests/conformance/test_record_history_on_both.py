@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import itertools
 import random
+import sqlite3
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
 from graph_api.access import instant
 from graph_api.services import Services
 from graph_api.store.embedded.records import SqliteRecordStore
+from graph_api.store.record_history import pack
 from graph_api.store.records import Record, RecordStore
 from tests.conftest import NEO4J_URI, FixedClock, MakeServices
 
@@ -145,13 +148,58 @@ def test_the_past_is_read_only_and_earlier_records_enter_once(open_records: Open
     assert rs.as_of(instant(T0 - timedelta(microseconds=1))).get("notice", "a") is None
 
 
-def test_records_from_before_the_history_are_known_from_its_start(tmp_path: Path) -> None:
-    clock = FixedClock(T0)
+# The tables as files written before records carried their time had them.
+EARLIER_LAYOUT = """
+CREATE TABLE wf_records (
+    kind TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, sort TEXT NOT NULL,
+    terms TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID;
+CREATE TABLE wf_terms (
+    kind TEXT NOT NULL, term TEXT NOT NULL, sort TEXT NOT NULL, id TEXT NOT NULL,
+    PRIMARY KEY (kind, term, sort, id)) WITHOUT ROWID;
+CREATE TABLE wf_history (
+    kind TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, at INTEGER NOT NULL,
+    data BLOB NOT NULL, PRIMARY KEY (kind, id, version));
+"""
+
+
+def earlier_file(path: Path, history: list[tuple[int, int, dict[str, Any]]]) -> None:
+    """A file of the earlier layout holding notice ``a`` at its last version, each of
+    ``history``'s (version, at, doc) in its history (every version was, then)."""
+    conn = sqlite3.connect(path)
+    conn.executescript(EARLIER_LAYOUT)
+    version, _, doc = history[-1] if history else (1, 0, {"v": 1})
+    conn.execute("INSERT INTO wf_records VALUES ('notice', 'a', ?, '1', '[\"all\"]', ?)",
+                 (version, orjson.dumps(doc).decode()))
+    conn.execute("INSERT INTO wf_terms VALUES ('notice', 'all', '1', 'a')")
+    conn.executemany("INSERT INTO wf_history VALUES ('notice', 'a', ?, ?, ?)",
+                     [(v, at, pack("1", ["all"], d)) for v, at, d in history])
+    conn.commit()
+    conn.close()
+
+
+def test_a_file_of_the_earlier_layout_reads_and_writes_its_history(tmp_path: Path) -> None:
+    t1, t2 = instant(T0), instant(T0 + timedelta(days=1))
+    earlier_file(tmp_path / "g.db", [(1, t1, {"v": 1}), (2, t2, {"v": 2})])
+    clock = FixedClock(T0 + timedelta(days=2))
     rs = SqliteRecordStore(tmp_path / "g.db", clock)
-    rs.put("notice", "a", {"v": 1}, sort="1", terms=("all",))
-    rs.conn.execute("DELETE FROM wf_history")  # a database written before the history
-    rs.close()
-    clock.now = T0 + timedelta(days=2)
+    try:
+        assert [r.doc for r in rs.versions("notice", "a")] == [{"v": 1}, {"v": 2}]
+        assert rs.as_of(t1).get("notice", "a").doc == {"v": 1}  # type: ignore[union-attr]
+        assert rs.as_of(t2).get("notice", "a").doc == {"v": 2}  # type: ignore[union-attr]
+        rs.put("notice", "a", {"v": 3}, sort="1", terms=("all",))
+        now = instant(clock.now)
+        assert [(r.version, r.doc) for r in rs.versions("notice", "a")] == [
+            (1, {"v": 1}), (2, {"v": 2}), (3, {"v": 3})]
+        assert rs.as_of(t2).get("notice", "a").doc == {"v": 2}  # type: ignore[union-attr]
+        assert [r.doc for r in rs.as_of(now).find("notice", term="all")] == [{"v": 3}]
+        assert [r.doc for r in rs.as_of(t2).find("notice", term="all")] == [{"v": 2}]
+    finally:
+        rs.close()
+
+
+def test_records_from_before_the_history_are_known_from_its_start(tmp_path: Path) -> None:
+    earlier_file(tmp_path / "g.db", [])  # a database written before the history
+    clock = FixedClock(T0 + timedelta(days=2))
     rs = SqliteRecordStore(tmp_path / "g.db", clock)
     try:
         assert rs.as_of(instant(T0 + timedelta(days=1))).get("notice", "a") is None

@@ -1,9 +1,15 @@
 """``RecordStore`` over its own tables of the embedded store's SQLite file.
 
-``SqliteRecordStore`` keeps its own three tables in the embedded store's file
-(own connection, WAL): the graph store's tables are untouched. Never call a
+``SqliteRecordStore`` keeps its own tables in the embedded store's file (own
+connection, WAL): the graph store's tables are untouched. Never call a
 graph-store write while holding one of its transactions: both take the same
 file's write lock.
+
+A record's current version is its ``wf_records`` row, with the time it was
+written (``at``); ``wf_history`` keeps the versions it replaced, each with its
+own time, so a record written once (most penalties, publications) is one row.
+Rows written before ``at`` existed have none, and their current version is in
+the history too (every version was, then).
 """
 
 from __future__ import annotations
@@ -30,7 +36,7 @@ __all__ = ["SqliteRecordStore"]
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS wf_records (
     kind TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, sort TEXT NOT NULL,
-    terms TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (kind, id)) WITHOUT ROWID;
+    terms TEXT NOT NULL, doc TEXT NOT NULL, at INTEGER, PRIMARY KEY (kind, id)) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS wf_records_sort ON wf_records (kind, sort, id);
 CREATE TABLE IF NOT EXISTS wf_terms (
     kind TEXT NOT NULL, term TEXT NOT NULL, sort TEXT NOT NULL, id TEXT NOT NULL,
@@ -39,11 +45,11 @@ CREATE TABLE IF NOT EXISTS wf_history (
     kind TEXT NOT NULL, id TEXT NOT NULL, version INTEGER NOT NULL, at INTEGER NOT NULL,
     data BLOB NOT NULL, PRIMARY KEY (kind, id, version));
 CREATE INDEX IF NOT EXISTS wf_history_at ON wf_history (kind, id, at, version);
+CREATE TABLE IF NOT EXISTS wf_meta (
+    name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 """
-# Records written before the history existed: entered once, at the time it is opened.
-BACKFILL = """
-INSERT INTO wf_history (kind, id, version, at, data)
-SELECT r.kind, r.id, r.version, ?, ? FROM wf_records r WHERE r.kind = ? AND r.id = ?"""
+COUNT_WRITE = ("INSERT INTO wf_meta VALUES ('writes', 1) "
+               "ON CONFLICT (name) DO UPDATE SET value = value + 1")
 
 _COLUMNS = "r.kind, r.id, r.version, r.sort, r.terms, r.doc"
 
@@ -60,6 +66,30 @@ def _utc_now() -> datetime:
 def _past(kind: str, id_: str, version: int, data: bytes) -> Record:
     sort, terms, doc = unpack(data)
     return Record(kind, id_, int(version), sort, terms, doc)
+
+
+Current = tuple[int, str, str, str, int | None]  # a row's version, sort, terms, doc, at
+HistoryRow = tuple[str, str, int, int, bytes]  # kind, id, version, at, packed
+HISTORY_INSERT = ("INSERT OR REPLACE INTO wf_history (kind, id, version, at, data) "
+                  "VALUES (?, ?, ?, ?, ?)")
+_CURRENT = "SELECT id, version, sort, terms, doc, at FROM wf_records WHERE kind = ?"
+
+
+def _replaced(kind: str, id_: str, current: Current) -> list[HistoryRow]:
+    """The history row of a current version about to be replaced; none when the row
+    has no time (written when every version went to the history, it is there)."""
+    version, sort, terms, doc, at = current
+    if at is None:
+        return []
+    return [(kind, id_, int(version), int(at), pack(sort, orjson.loads(terms), doc))]
+
+
+def _current_at(kind: str, row: tuple[Any, ...], at: int) -> Record | None:
+    """A current row as a record, when it was written at or before ``at``."""
+    id_, version, sort, terms, doc, written = row
+    if written is None or written > at:
+        return None
+    return Record(kind, id_, int(version), sort, tuple(orjson.loads(terms)), orjson.loads(doc))
 
 
 class SqliteRecordStore:
@@ -88,15 +118,21 @@ class SqliteRecordStore:
         self._depth = 0
         self.clock = clock  # the time each version is written at (the history's)
         self.kept_kinds = KeptKinds()
-        self._backfill()
+        self._migrate()
 
-    def _backfill(self) -> None:
-        """Enter records written before the history existed, once, as of now."""
-        if (self.conn.execute("SELECT 1 FROM wf_history LIMIT 1").fetchone() is not None
-                or self.conn.execute("SELECT 1 FROM wf_records LIMIT 1").fetchone() is None):
+    def _has_times(self) -> bool:
+        return any(row[1] == "at" for row in self.conn.execute("PRAGMA table_info(wf_records)"))
+
+    def _migrate(self) -> None:
+        """A file written before records carried their time: the column added, and the
+        records written before the history existed entered in it, as of now (once)."""
+        if self._has_times():
             return
         at = instant(self.clock())
         with self.transaction():
+            if self._has_times():  # another process did it meanwhile
+                return
+            self.conn.execute("ALTER TABLE wf_records ADD COLUMN at INTEGER")
             rows = self.conn.execute(
                 f"SELECT {_COLUMNS} FROM wf_records r WHERE NOT EXISTS (SELECT 1 FROM "
                 "wf_history h WHERE h.kind = r.kind AND h.id = r.id)").fetchall()
@@ -158,7 +194,8 @@ class SqliteRecordStore:
         new_terms = tuple(dict.fromkeys(terms))
         with self.transaction():
             old = self.conn.execute(
-                "SELECT version, sort, terms FROM wf_records WHERE kind = ? AND id = ?", (kind, id)
+                "SELECT version, sort, terms, doc, at FROM wf_records WHERE kind = ? AND id = ?",
+                (kind, id),
             ).fetchone()
             version = 0 if old is None else int(old[0])
             if expect is not None and expect != version:
@@ -168,25 +205,24 @@ class SqliteRecordStore:
                     "DELETE FROM wf_terms WHERE kind = ? AND term = ? AND sort = ? AND id = ?",
                     [(kind, t, old[1], id) for t in orjson.loads(old[2])],
                 )
+                self.conn.executemany(HISTORY_INSERT, _replaced(kind, id, old))
             encoded = orjson.dumps(dict(doc)).decode()
             self.conn.execute(
-                "INSERT OR REPLACE INTO wf_records VALUES (?, ?, ?, ?, ?, ?)",
-                (kind, id, version + 1, sort, orjson.dumps(list(new_terms)).decode(), encoded),
+                "INSERT OR REPLACE INTO wf_records VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (kind, id, version + 1, sort, orjson.dumps(list(new_terms)).decode(), encoded,
+                 instant(self.clock())),
             )
             self.conn.executemany(
                 "INSERT OR IGNORE INTO wf_terms VALUES (?, ?, ?, ?)",
                 [(kind, t, sort, id) for t in new_terms],
             )
-            self.conn.execute(
-                "INSERT INTO wf_history (kind, id, version, at, data) VALUES (?, ?, ?, ?, ?)",
-                (kind, id, version + 1, instant(self.clock()), pack(sort, new_terms, encoded)),
-            )
+            self.conn.execute(COUNT_WRITE)
         return Record(kind, id, version + 1, sort, new_terms, orjson.loads(encoded))
 
     def put_many(self, items: Iterable[PutItem]) -> None:
         todo = list(items)
         with self.transaction():
-            old: dict[tuple[str, str], tuple[int, str, str]] = {}
+            old: dict[tuple[str, str], Current] = {}
             by_kind: dict[str, list[str]] = {}
             for kind, id_, *_, expect in todo:
                 if expect != 0:  # a record expected to be new is not read: INSERT checks it
@@ -196,21 +232,21 @@ class SqliteRecordStore:
                     chunk = ids[start : start + 500]
                     marks = ",".join("?" * len(chunk))
                     rows = self.conn.execute(
-                        f"SELECT id, version, sort, terms FROM wf_records "
+                        f"SELECT id, version, sort, terms, doc, at FROM wf_records "
                         f"WHERE kind = ? AND id IN ({marks})",
                         (kind, *chunk),
                     )
-                    for id_, version, sort, terms in rows:
-                        old[(kind, id_)] = (int(version), sort, terms)
+                    for id_, *current in rows:
+                        old[(kind, id_)] = tuple(current)
             deletes: list[tuple[str, str, str, str]] = []
             inserts: list[tuple[str, str, str, str]] = []
-            records: list[tuple[str, str, int, str, str, str]] = []
-            created: list[tuple[str, str, int, str, str, str]] = []
-            history: list[tuple[str, str, int, int, bytes]] = []
+            records: list[tuple[str, str, int, str, str, str, int]] = []
+            created: list[tuple[str, str, int, str, str, str, int]] = []
+            history: list[HistoryRow] = []
             at = instant(self.clock())
             for kind, id_, doc, sort, terms, expect in todo:
                 prev = old.get((kind, id_))
-                version = 0 if prev is None else prev[0]
+                version = 0 if prev is None else int(prev[0])
                 if expect is not None and expect != version:
                     raise Conflict(f"{kind} {id_!r} changed meanwhile; read it again")
                 new_terms = list(dict.fromkeys(terms))
@@ -220,27 +256,27 @@ class SqliteRecordStore:
                     if prev[1] == sort:  # only the terms that changed are rewritten
                         kept = set(before) & set(new_terms)
                     deletes += [(kind, t, prev[1], id_) for t in before if t not in kept]
-                old[(kind, id_)] = (version + 1, sort, orjson.dumps(new_terms).decode())
-                row = (kind, id_, version + 1, sort, old[(kind, id_)][2],
-                       orjson.dumps(doc).decode())
+                    history += _replaced(kind, id_, prev)
+                row = (kind, id_, version + 1, sort, orjson.dumps(new_terms).decode(),
+                       orjson.dumps(doc).decode(), at)
+                old[(kind, id_)] = row[2:]
                 (created if expect == 0 else records).append(row)
-                history.append((kind, id_, version + 1, at, pack(sort, new_terms, row[5])))
                 inserts += [(kind, t, sort, id_) for t in new_terms if t not in kept]
             self.conn.executemany(
                 "DELETE FROM wf_terms WHERE kind = ? AND term = ? AND sort = ? AND id = ?", deletes
             )
             self.conn.executemany(
-                "INSERT OR REPLACE INTO wf_records VALUES (?, ?, ?, ?, ?, ?)", records
+                "INSERT OR REPLACE INTO wf_records VALUES (?, ?, ?, ?, ?, ?, ?)", records
             )
             try:
-                self.conn.executemany("INSERT INTO wf_records VALUES (?, ?, ?, ?, ?, ?)", created)
+                self.conn.executemany("INSERT INTO wf_records VALUES (?, ?, ?, ?, ?, ?, ?)",
+                                      created)
             except sqlite3.IntegrityError:
                 raise Conflict("a record expected to be new exists; read it again") from None
             self.conn.executemany("INSERT OR IGNORE INTO wf_terms VALUES (?, ?, ?, ?)", inserts)
-            # one id twice in a batch: each version is kept (the later is the record's)
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO wf_history (kind, id, version, at, data) "
-                "VALUES (?, ?, ?, ?, ?)", history)
+            # one id twice in a batch: the earlier version is kept (the later is the record's)
+            self.conn.executemany(HISTORY_INSERT, history)
+            self.conn.execute(COUNT_WRITE)
 
     def find(
         self,
@@ -293,12 +329,22 @@ class SqliteRecordStore:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
+            older = []  # current rows newer than ``at``: their version then is a replaced one
+            for row in self.conn.execute(f"{_CURRENT} AND id IN ({marks})", (kind, *chunk)):
+                found = _current_at(kind, row, at)
+                if found is None:
+                    older.append(row[0])
+                else:
+                    out[row[0]] = found
+            if not older:
+                continue
+            marks = ",".join("?" * len(older))
             rows = self.conn.execute(
                 "SELECT h.id, h.version, h.data FROM wf_history h JOIN ("
                 "SELECT id, MAX(version) AS version FROM wf_history "
                 f"WHERE kind = ? AND id IN ({marks}) AND at <= ? GROUP BY id) m "
                 "ON h.kind = ? AND h.id = m.id AND h.version = m.version",
-                (kind, *chunk, at, kind))
+                (kind, *older, at, kind))
             for id_, version, data in rows:
                 out[id_] = _past(kind, id_, version, data)
         return out
@@ -310,15 +356,30 @@ class SqliteRecordStore:
         rows = self.conn.execute(
             "SELECT version, data FROM wf_history WHERE kind = ? AND id = ? "
             "AND (? IS NULL OR at <= ?) ORDER BY version", (kind, id, at, at))
-        return [_past(kind, id, version, data) for version, data in rows]
+        out = [_past(kind, id, version, data) for version, data in rows]
+        row = self.conn.execute(f"{_CURRENT} AND id = ?", (kind, id)).fetchone()
+        current = None if row is None else _current_at(kind, row, 2**63 - 1 if at is None else at)
+        if current is not None and (not out or out[-1].version < current.version):
+            out.append(current)
+        return out
 
     def kind_at(self, kind: str, at: int) -> list[Record]:
+        out: dict[str, Record] = {}
+        for row in self.conn.execute(_CURRENT, (kind,)):
+            found = _current_at(kind, row, at)
+            if found is not None:
+                out[row[0]] = found
         rows = self.conn.execute(
             "SELECT h.id, h.version, h.data FROM wf_history h JOIN ("
             "SELECT id, MAX(version) AS version FROM wf_history WHERE kind = ? AND at <= ? "
             "GROUP BY id) m ON h.kind = ? AND h.id = m.id AND h.version = m.version",
             (kind, at, kind))
-        return [_past(kind, id_, version, data) for id_, version, data in rows]
+        for id_, version, data in rows:
+            if id_ not in out:
+                out[id_] = _past(kind, id_, version, data)
+        return list(out.values())
 
     def history_mark(self) -> Any:
-        return self.conn.execute("SELECT MAX(rowid) FROM wf_history").fetchone()[0]
+        """How many writes the records have had (every put and put_many counts one)."""
+        row = self.conn.execute("SELECT value FROM wf_meta WHERE name = 'writes'").fetchone()
+        return None if row is None else row[0]
