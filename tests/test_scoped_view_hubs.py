@@ -100,3 +100,47 @@ def test_relations_at_a_node_read_in_one_pass_equal_the_views_mappings() -> None
                                      for k, d in kd.items() if wanted is None or k in wanted]
                     assert visible_relations_at(view, node, direction, wanted) == expected
     assert visible_relations_at(G, "n1", "BOTH", None) is None  # not a scoped view
+
+
+def test_a_views_adjacency_read_as_networkx_does_equals_the_facts_filtered() -> None:
+    """``view.succ[u].items()`` (networkx iterates, then looks each neighbour up: the
+    lookups reuse what the iteration decided) lists exactly the neighbours with a
+    relation fact and a node fact the caller sees, each relation kind with its
+    visible facts; a neighbour it may not see is not found by a lookup either."""
+    rng = random.Random(17)
+    kinds = ["OPERATES", "LISTS", "SHIPS_FROM"]
+    G = nx.MultiDiGraph()
+    names = [f"n{i}" for i in range(40)]
+    for i, name in enumerate(names):
+        stated = HUB_FACTS * 2 if i % 13 == 0 else rng.randint(1, 3)
+        G.add_node(name, **merged_node([fact(rng, seq) for seq in range(stated)]))
+    for _ in range(200):
+        u, v = rng.sample(names, 2)
+        edge_facts = [(s, rng.randrange(4), round(rng.random(), 3))
+                      for s in range(rng.randint(1, 3))]
+        G.add_edge(u, v, key=rng.choice(kinds), confidence=0.5, facts=edge_facts)
+    for allowed in (frozenset({0}), frozenset({1, 2}), frozenset({0, 1, 2, 3})):
+        view = scoped_view(G, VisibilityMask(allowed.__contains__))
+        node_seen = {n: any(f[1] in allowed for f in G.nodes[n]["facts"]) for n in names}
+        assert set(view) == {n for n in names if node_seen[n]}
+        for node in view:
+            for adjacency, raw in ((view.succ, G.succ), (view.pred, G.pred)):
+                expected = {}
+                for other, keydict in raw[node].items():
+                    kept = {k: [f for f in d["facts"] if f[1] in allowed]
+                            for k, d in keydict.items()}
+                    kept = {k: facts for k, facts in kept.items() if facts}
+                    if kept and node_seen[other]:
+                        expected[other] = kept
+                neighbours = adjacency[node]
+                got = {other: {k: d["facts"] for k, d in keys.items()}
+                       for other, keys in neighbours.items()}
+                assert got == expected
+                for other in raw[node]:
+                    assert (other in neighbours) == (other in expected)
+                    if other not in expected:
+                        try:
+                            neighbours[other]
+                        except KeyError:
+                            continue
+                        raise AssertionError(f"{other} found by a lookup, not by iteration")

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from graph_api.cli.data import cmd_backup, cmd_generate, cmd_import, cmd_restore
 from graph_api.cli.orgs import (
     cmd_org_add,
+    cmd_org_list,
     cmd_org_load,
     cmd_token_issue,
     cmd_token_list,
@@ -69,6 +70,8 @@ def build_parser() -> argparse.ArgumentParser:
     load = org.add_parser("load", parents=[common], help="add the orgs of a JSON list")
     load.add_argument("file")
     load.set_defaults(run=cmd_org_load)
+    olist = org.add_parser("list", parents=[common], help="every org: id, type, trusted, name")
+    olist.set_defaults(run=cmd_org_list)
 
     token = sub.add_parser("token", help="manage tokens").add_subparsers(
         dest="token_command", required=True

@@ -1,8 +1,9 @@
-"""``org add | load`` and ``token issue | revoke | list``: who may call the API."""
+"""``org add | load | list`` and ``token issue | revoke | list``: who may call the API."""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
 from graph_api.cli.common import _services, _store
@@ -30,6 +31,21 @@ def cmd_org_load(args: argparse.Namespace) -> int:
             )
             added += 1
     print(f"added {added} orgs")
+    return 0
+
+
+def cmd_org_list(args: argparse.Namespace) -> int:
+    """Every org: id, type, trusted, name (a script takes the first column of the rows
+    between the header and the count)."""
+    store = _store(args)
+    try:
+        orgs = store.orgs()
+    finally:
+        store.close()
+    rows = [("ID", "TYPE", "TRUSTED", "NAME")]
+    rows += [(o.id, o.type.value, "yes" if o.trusted else "no", o.name) for o in orgs]
+    _print_table(rows)
+    print(f"{len(orgs)} orgs")
     return 0
 
 
@@ -78,13 +94,17 @@ def cmd_token_list(args: argparse.Namespace) -> int:
     rows = [("PRINCIPAL", "ORG", "ROLE", "CREATED", "LAST USED", "REVOKED")]
     rows += [(r.id, r.org_id, r.role, _minute(r.created_at) or "?",
               _minute(r.last_used) or "never", _minute(r.revoked_at) or "-") for r in records]
+    _print_table(rows)
+    active = sum(r.revoked_at is None for r in records)
+    print(f"{len(records)} principals, {active} with an active token")
+    return 0
+
+
+def _print_table(rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
               .rstrip())
-    active = sum(r.revoked_at is None for r in records)
-    print(f"{len(records)} principals, {active} with an active token")
-    return 0
 
 
 def _minute(stored: str | None) -> str | None:

@@ -15,13 +15,13 @@ it admits (`graph_api.store.masks`: ``VisibilityMask``, ``AsOfMask``, ``visible_
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 import networkx as nx
 
 from graph_api import deadline
 from graph_api.model import noisy_or
-from graph_api.store.facts import Data
+from graph_api.store.facts import Data, Fact
 from graph_api.store.masks import VisibilityMask, visible_node
 
 __all__ = [
@@ -66,13 +66,14 @@ class _Nodes(Mapping[str, Data]):
         return scoped
 
     def __contains__(self, node: object) -> bool:
+        # Asked of every neighbour a walk reads: stop at the first fact seen, merge none.
         data = self._atlas.get(node)  # type: ignore[call-overload]
-        return data is not None and self._mask.sees_node(data)  # no merge of its fields
+        return data is not None and self._mask.sees_node(data)
 
     def __iter__(self) -> Iterator[str]:
-        mask = self._mask
+        sees_node = self._mask.sees_node
         for node, data in self._atlas.items():
-            if visible_node(data, mask) is not None:
+            if sees_node(data):
                 yield node
 
     def __len__(self) -> int:
@@ -80,59 +81,90 @@ class _Nodes(Mapping[str, Data]):
 
 
 class _Keys(Mapping[str, Data]):
-    """Relation kind -> the caller's edge data, for one (u, v)."""
+    """Relation kind -> the caller's edge data, for one (u, v); as `_Neighbours`, what
+    an iteration found is not decided again by the lookups that follow it."""
 
     def __init__(self, keydict: dict[str, Data], mask: VisibilityMask) -> None:
         self._keydict = keydict
         self._mask = mask
+        self._found: dict[str, Data] = {}
 
     def __getitem__(self, key: str) -> Data:
-        data = self._keydict.get(key)
-        scoped = None if data is None else scoped_edge_data(data, self._mask)
+        scoped = self._found.get(key)
         if scoped is None:
-            raise KeyError(key)
+            data = self._keydict.get(key)
+            scoped = None if data is None else scoped_edge_data(data, self._mask)
+            if scoped is None:
+                raise KeyError(key)
         return scoped
 
     def __iter__(self) -> Iterator[str]:
-        sees = self._mask.sees
+        mask, found = self._mask, self._found
         for key, data in self._keydict.items():
-            if any(sees(f) for f in data["facts"]):
+            scoped = scoped_edge_data(data, mask)
+            if scoped is not None:
+                found[key] = scoped
                 yield key
+
+    def items(self) -> Iterator[tuple[str, Data]]:  # type: ignore[override]
+        # One pass (Mapping's would look every key up again and decide its facts twice).
+        mask = self._mask
+        for key, data in self._keydict.items():
+            scoped = scoped_edge_data(data, mask)
+            if scoped is not None:
+                yield key, scoped
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
 
+def _edge_visible(keydict: dict[str, Data], sees: Callable[[Fact], bool]) -> bool:
+    """Whether any relation of one (u, v) has a fact the caller sees (asked of every
+    neighbour a walk reads: plain loops, no generator)."""
+    for data in keydict.values():
+        for fact in data["facts"]:
+            if sees(fact):
+                return True
+    return False
+
+
 class _Neighbours(Mapping[str, Mapping[str, Data]]):
+    """One node's visible neighbours. networkx reads ``G.succ[u].items()`` as an
+    iteration then a lookup of each neighbour: what the iteration found visible is
+    not decided again by the lookup (``_found``; the mapping lives for one read)."""
+
     def __init__(self, nbrs: dict[str, dict[str, Data]], nodes: _Nodes, mask: VisibilityMask):
         self._nbrs = nbrs
         self._nodes = nodes
         self._mask = mask
-
-    def _edge_visible(self, keydict: dict[str, Data]) -> bool:
-        sees = self._mask.sees
-        return any(sees(f) for data in keydict.values() for f in data["facts"])
+        self._found: dict[str, dict[str, Data]] = {}
 
     def __getitem__(self, nbr: str) -> Mapping[str, Data]:
-        keydict = self._nbrs.get(nbr)
-        if keydict is None or not self._edge_visible(keydict) or nbr not in self._nodes:
-            raise KeyError(nbr)
+        keydict = self._found.get(nbr)
+        if keydict is None:
+            keydict = self._nbrs.get(nbr)
+            if keydict is None or not _edge_visible(keydict, self._mask.sees) \
+                    or nbr not in self._nodes:
+                raise KeyError(nbr)
         return _Keys(keydict, self._mask)
 
     def __contains__(self, nbr: object) -> bool:
         keydict = self._nbrs.get(nbr)  # type: ignore[call-overload]
-        return keydict is not None and self._edge_visible(keydict) and nbr in self._nodes
+        return keydict is not None and _edge_visible(keydict, self._mask.sees) \
+            and nbr in self._nodes
 
     def __iter__(self) -> Iterator[str]:
-        nodes = self._nodes
+        nodes, sees, found = self._nodes, self._mask.sees, self._found
         for nbr, keydict in self._nbrs.items():
-            if self._edge_visible(keydict) and nbr in nodes:
+            if _edge_visible(keydict, sees) and nbr in nodes:
+                found[nbr] = keydict
                 yield nbr
 
     def items(self) -> Iterator[tuple[str, Mapping[str, Data]]]:  # type: ignore[override]
         nodes, mask = self._nodes, self._mask
+        sees = mask.sees
         for nbr, keydict in self._nbrs.items():
-            if self._edge_visible(keydict) and nbr in nodes:
+            if _edge_visible(keydict, sees) and nbr in nodes:
                 yield nbr, _Keys(keydict, mask)
 
     def __len__(self) -> int:

@@ -1,5 +1,5 @@
 """``graph-api token list`` and ``token revoke`` by id or by the token (issue 22, item 8),
-on both stores."""
+and ``org list``, on both stores."""
 
 from __future__ import annotations
 
@@ -84,3 +84,16 @@ def test_token_revoke_takes_the_principal_id_or_the_token_itself(
     assert status == 2 and "x" * 43 not in err
     ledger = [r.operation for r in services.store.audit_records()]
     assert ledger[-2:] == [f"cli token revoke {by_id.id}", f"cli token revoke {by_token.id}"]
+
+
+def test_org_list_shows_every_org_one_row_each(services: Services, run: Run) -> None:
+    add_orgs(services)
+    status, out, _ = run("org", "list")
+    assert status == 0
+    rows = table(out)
+    assert rows[0] == ["ID", "TYPE", "TRUSTED", "NAME"]
+    by_id = {row[0]: row[1:] for row in rows[1:]}
+    assert by_id == {o.id: [o.type.value, "yes" if o.trusted else "no", o.name]
+                     for o in services.store.orgs()}
+    assert {"acme", "rival", "bazaar", "police"} <= set(by_id)
+    assert out.splitlines()[-1] == f"{len(by_id)} orgs"
