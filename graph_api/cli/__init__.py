@@ -51,10 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1,
                        help="server processes; on the embedded store they share one graph "
                             "loaded before they start (docs/deploy.md)")
-    serve.add_argument("--recycle-worker-at", type=float, default=0.5, metavar="FRACTION",
+    serve.add_argument("--recycle-worker-at", type=float, default=None, metavar="FRACTION",
                        help="with --workers on the embedded store: replace a worker once "
                             "the pages it no longer shares exceed this fraction of the "
-                            "loaded graph's (default 0.5; 0: never)")
+                            "loaded graph's (default: 0.5 and 1 GiB at least; 0: never)")
     serve.set_defaults(run=cmd_serve)
 
     org = sub.add_parser("org", help="manage orgs").add_subparsers(
