@@ -17,6 +17,23 @@ def fact(rng: random.Random, seq: int) -> tuple[object, ...]:
             pick([None, "CN-GD", "TR-34"]), pick([None, "ACTIVE", "BANNED"]), None)
 
 
+def random_graph(rng: random.Random, relations: int) -> tuple[nx.MultiDiGraph, list[str]]:
+    """40 nodes, every 13th a hub stated past HUB_FACTS, and ``relations`` relations of
+    three kinds, each with 1-3 facts in 4 visibility classes."""
+    G = nx.MultiDiGraph()
+    names = [f"n{i}" for i in range(40)]
+    for i, name in enumerate(names):
+        stated = HUB_FACTS * 2 if i % 13 == 0 else rng.randint(1, 3)
+        G.add_node(name, **merged_node([fact(rng, seq) for seq in range(stated)]))
+    for _ in range(relations):
+        u, v = rng.sample(names, 2)
+        edge_facts = [(s, rng.randrange(4), round(rng.random(), 3))
+                      for s in range(rng.randint(1, 3))]
+        G.add_edge(u, v, key=rng.choice(["OPERATES", "LISTS", "SHIPS_FROM"]), confidence=0.5,
+                   facts=edge_facts)
+    return G, names
+
+
 def test_hub_merge_kept_per_mask_equals_a_merge_from_scratch() -> None:
     rng = random.Random(3)
     for _ in range(30):
@@ -73,19 +90,7 @@ def test_relations_at_a_node_read_in_one_pass_equal_the_views_mappings() -> None
     """`visible_relations_at` (a relations page's read) lists what iterating the
     scoped view's adjacency lists: same rows, same caller's edge data, for every
     node, direction and kind filter, with hubs and ends the caller cannot see."""
-    rng = random.Random(11)
-    kinds = ["OPERATES", "LISTS", "SHIPS_FROM"]
-    G = nx.MultiDiGraph()
-    names = [f"n{i}" for i in range(40)]
-    for i, name in enumerate(names):
-        stated = HUB_FACTS * 2 if i % 13 == 0 else rng.randint(1, 3)
-        facts = [fact(rng, seq) for seq in range(stated)]
-        G.add_node(name, **merged_node(facts))
-    for _ in range(160):
-        u, v = rng.sample(names, 2)
-        edge_facts = [(s, rng.randrange(4), round(rng.random(), 3))
-                      for s in range(rng.randint(1, 3))]
-        G.add_edge(u, v, key=rng.choice(kinds), confidence=0.5, facts=edge_facts)
+    G, _ = random_graph(random.Random(11), relations=160)
     for allowed in (frozenset({0}), frozenset({1, 2}), frozenset({0, 1, 2, 3})):
         view = scoped_view(G, VisibilityMask(allowed.__contains__))
         for node in view:
@@ -107,18 +112,7 @@ def test_a_views_adjacency_read_as_networkx_does_equals_the_facts_filtered() -> 
     lookups reuse what the iteration decided) lists exactly the neighbours with a
     relation fact and a node fact the caller sees, each relation kind with its
     visible facts; a neighbour it may not see is not found by a lookup either."""
-    rng = random.Random(17)
-    kinds = ["OPERATES", "LISTS", "SHIPS_FROM"]
-    G = nx.MultiDiGraph()
-    names = [f"n{i}" for i in range(40)]
-    for i, name in enumerate(names):
-        stated = HUB_FACTS * 2 if i % 13 == 0 else rng.randint(1, 3)
-        G.add_node(name, **merged_node([fact(rng, seq) for seq in range(stated)]))
-    for _ in range(200):
-        u, v = rng.sample(names, 2)
-        edge_facts = [(s, rng.randrange(4), round(rng.random(), 3))
-                      for s in range(rng.randint(1, 3))]
-        G.add_edge(u, v, key=rng.choice(kinds), confidence=0.5, facts=edge_facts)
+    G, names = random_graph(random.Random(17), relations=200)
     for allowed in (frozenset({0}), frozenset({1, 2}), frozenset({0, 1, 2, 3})):
         view = scoped_view(G, VisibilityMask(allowed.__contains__))
         node_seen = {n: any(f[1] in allowed for f in G.nodes[n]["facts"]) for n in names}
