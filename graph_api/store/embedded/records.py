@@ -86,10 +86,8 @@ def _replaced(kind: str, id_: str, current: Current) -> list[HistoryRow]:
 
 def _current_at(kind: str, row: tuple[Any, ...], at: int) -> Record | None:
     """A current row as a record, when it was written at or before ``at``."""
-    id_, version, sort, terms, doc, written = row
-    if written is None or written > at:
-        return None
-    return Record(kind, id_, int(version), sort, tuple(orjson.loads(terms)), orjson.loads(doc))
+    written = row[5]
+    return None if written is None or written > at else _record((kind, *row[:5]))
 
 
 class SqliteRecordStore:
