@@ -23,12 +23,15 @@ import numpy.typing as npt
 __all__ = [
     "BoolArray",
     "FloatArray",
+    "HUB_DEGREE",
     "IntArray",
+    "SharedNeighbours",
     "ViewColumns",
     "ViewReads",
     "confidence_of",
     "graph_columns",
     "kind_name",
+    "neighbours_of",
     "plain",
     "region_name",
 ]
@@ -175,3 +178,50 @@ def kind_name(value: Any) -> str | None:
 def region_name(value: Any) -> str | None:
     """The name a node's region is coded by: ``str(value)`` of a truthy value."""
     return str(value) if value else None
+
+
+# -- a node's neighbours beneath a view --------------------------------------------
+
+HUB_DEGREE = 256
+"""Neighbours from which walks read a node as a hub: its neighbours' ids in order,
+as far as they go (``network`` with a limit), or looked up from the other ends
+(``connections``), not listed whole through the caller's view."""
+
+
+class SharedNeighbours(Protocol):
+    """A node's neighbours in the graph a view shows part of (the embedded store's
+    shared graph behind a scoped view; the view itself for any other graph): whether
+    the caller sees each is asked of the view (``v in G.succ[u]``)."""
+
+    def degree(self, node: str) -> int:
+        """Neighbours on each side, counted: at least the caller's; cheap."""
+        ...
+
+    def in_order(self, node: str) -> list[str]:
+        """The ids of the node's neighbours in either direction, each once, sorted;
+        not to be changed."""
+        ...
+
+
+class _OwnNeighbours:
+    def __init__(self, G: Any) -> None:
+        self._succ, self._pred = G._succ, G._pred
+
+    def degree(self, node: str) -> int:
+        return len(self._succ[node]) + len(self._pred[node])
+
+    def in_order(self, node: str) -> list[str]:
+        return sorted(set(self._succ[node]) | set(self._pred[node]))
+
+
+def neighbours_of(G: Any) -> SharedNeighbours:
+    """The `SharedNeighbours` beneath ``G``: a store's view says where they are kept
+    (its ``shared_neighbours``); any other networkx graph's own.
+
+    >>> import networkx as nx
+    >>> G = nx.MultiDiGraph([("b", "a", "K"), ("a", "c", "K"), ("c", "a", "K")])
+    >>> neighbours_of(G).in_order("a"), neighbours_of(G).degree("a")
+    (['b', 'c'], 3)
+    """
+    found: SharedNeighbours | None = getattr(G, "shared_neighbours", None)
+    return found if found is not None else _OwnNeighbours(G)

@@ -6,13 +6,14 @@ and results report it in its stored direction (``results.Rel``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 import networkx as nx
 
 from graph_api.analytics.results import Linkage, Path, Rel, Subgraph
 from graph_api.analytics.walks import confidence_of, node_kind, plain
+from graph_api.view_columns import HUB_DEGREE, neighbours_of
 
 __all__ = ["network", "connections", "linked_entities"]
 
@@ -34,6 +35,41 @@ def _undirected_steps(G: Any, u: str, ordered: bool = True) -> list[_Step]:
     if ordered:
         out.sort(key=lambda s: (s[0], s[2]))
     return out
+
+
+def _steps_between(G: Any, u: str, v: str) -> list[_Step]:
+    """The relations joining ``u`` and ``v`` as `_undirected_steps` gives them, sorted."""
+    out: list[_Step] = []
+    succ, pred = G.succ[u], G.pred[u]
+    if v in succ:
+        for k, data in succ[v].items():
+            out.append((v, confidence_of(data), (u, v, plain(k))))
+    if v != u and v in pred:
+        for k, data in pred[v].items():
+            out.append((v, confidence_of(data), (v, u, plain(k))))
+    out.sort(key=lambda s: s[2])
+    return out
+
+
+def _steps_in_order(G: Any, u: str) -> Iterator[_Step]:
+    """``_undirected_steps(G, u)``, read as far as the walk goes: a hub's from its
+    neighbours' ids in order (`sorted_neighbours`), not all of them at once."""
+    beneath = neighbours_of(G)
+    if beneath.degree(u) < HUB_DEGREE:
+        yield from _undirected_steps(G, u)
+        return
+    for v in beneath.in_order(u):
+        yield from _steps_between(G, u, v)
+
+
+def _steps_towards(G: Any, u: str, ends: Collection[str]) -> Iterator[_Step]:
+    """The relations joining ``u`` to any of ``ends``: looked up from each end when
+    ``u`` has more neighbours than there are ends (a hub), else read from ``u``."""
+    if neighbours_of(G).degree(u) <= len(ends):
+        yield from (st for st in _undirected_steps(G, u, ordered=False) if st[0] in ends)
+        return
+    for v in ends:
+        yield from _steps_between(G, u, v)
 
 
 def network(
@@ -78,7 +114,9 @@ def network(
 
     Notes
     -----
-    Cost: O(nodes + relations returned); each node's adjacency is read once.
+    Cost: O(nodes + relations returned); each node's adjacency is read once, a
+    hub's (`HUB_DEGREE` neighbours or more) in id order only as far as the limit
+    goes, and its relations to the nodes returned looked up from them.
     """
     wanted = None if kinds is None else {plain(k) for k in kinds}
 
@@ -94,30 +132,40 @@ def network(
             break
         order.append(s)
         seen.add(s)
-    steps: dict[str, list[_Step]] = {}
+    steps: dict[str, list[_Step]] = {}  # each expanded node's, all of them
+    cut_at = None  # the node whose steps the limit cut (a hub's are read as far as needed)
     frontier = list(order)
     for _ in range(max_hops):
         if truncated or not frontier:
             break
         nxt: list[str] = []
         for u in frontier:
-            steps[u] = [st for st in _undirected_steps(G, u) if keep(st[2], st[1])]
-            for v, _, _ in steps[u]:
-                if v in seen:
+            found: list[_Step] = []
+            for st in _steps_in_order(G, u):
+                if not keep(st[2], st[1]):
                     continue
-                if len(order) >= limit:
-                    truncated = True
-                    break
-                seen.add(v)
-                order.append(v)
-                nxt.append(v)
+                v = st[0]
+                if v not in seen:
+                    if len(order) >= limit:
+                        truncated = True
+                        break
+                    seen.add(v)
+                    order.append(v)
+                    nxt.append(v)
+                found.append(st)
             if truncated:
+                cut_at = u
                 break
+            steps[u] = found
         frontier = nxt
     rels: set[Rel] = set()
+    beneath = neighbours_of(G)
     for u in order:
         if u in steps:
             rels.update(rel for v, _, rel in steps[u] if v in seen)
+        elif u == cut_at or beneath.degree(u) > len(seen):  # both ways: what the other
+            # end reads of them is the same relation
+            rels.update(rel for _, c, rel in _steps_towards(G, u, seen) if keep(rel, c))
         else:
             for v, keydict in G.succ[u].items():
                 if v in seen:
@@ -169,6 +217,10 @@ def connections(G: Any, source: str, target: str, max_hops: int = 6, first: int 
     Cost: a bidirectional breadth-first search (always expanding the smaller
     frontier), then k-best dynamic programming over the shortest-path DAG:
     O(nodes + relations within the two search balls + first**2 per meeting node).
+    A hub met (`HUB_DEGREE` neighbours or more, more than the other side has
+    reached) is not listed: the other side's nodes are looked up among its
+    neighbours, so a brand's hundreds of thousands of listings cost nothing until
+    the search must go on past them.
     """
     for n in (source, target):
         if n not in G:
@@ -178,48 +230,93 @@ def connections(G: Any, source: str, target: str, max_hops: int = 6, first: int 
     if first <= 0:
         return []
     cache: dict[str, list[_Step]] = {}
+    beneath = neighbours_of(G)
 
     def nbrs(u: str) -> list[_Step]:
         got = cache.get(u)
         if got is None:
-            # Unsorted: the search does not depend on the order, and a hub (a
-            # brand with every infringing listing) is costly enough unsorted.
+            # Unsorted: the search does not depend on the order.
             got = cache[u] = _undirected_steps(G, u, ordered=False)
         return got
 
+    def joined(u: str, v: str) -> bool:
+        return v in G.succ[u] or v in G.pred[u]
+
     dist = ({source: 0}, {target: 0})
+    at_level: tuple[list[list[str]], list[list[str]]] = ([[source]], [[target]])
     frontiers = ([source], [target])
+    # A hub met by one side is not listed: its neighbours are that side's next level
+    # without being named, found by lookups from the other side's nodes (at most one
+    # side holds such hubs; they are listed if that side must go on).
+    hubs: tuple[list[str], list[str]] = ([], [])
     levels = [0, 0]
     meet: list[str] = []
-    while not meet and frontiers[0] and frontiers[1] and levels[0] + levels[1] < max_hops:
-        side = 0 if len(frontiers[0]) <= len(frontiers[1]) else 1
+
+    def size(side: int) -> int:
+        return len(frontiers[side]) + sum(beneath.degree(h) for h in hubs[side])
+
+    def reach(side: int, v: str) -> None:
+        dist[side][v] = levels[side]
+        at_level[side][levels[side]].append(v)
+
+    while (not meet and (frontiers[0] or hubs[0]) and (frontiers[1] or hubs[1])
+           and levels[0] + levels[1] < max_hops):
+        side = 0 if size(0) <= size(1) else 1
         mine, other = dist[side], dist[1 - side]
+        for h in hubs[side]:  # this side goes on: its hubs' neighbours listed now
+            for v, _, _ in nbrs(h):
+                if v not in mine:
+                    reach(side, v)
+                    frontiers[side].append(v)
+        hubs[side].clear()
         levels[side] += 1
+        at_level[side].append([])
         new: list[str] = []
         for u in frontiers[side]:
+            if not hubs[1 - side] and beneath.degree(u) >= HUB_DEGREE \
+                    and beneath.degree(u) > len(other):
+                hubs[side].append(u)
+                continue
             for v, _, _ in nbrs(u):
                 if v not in mine:
-                    mine[v] = levels[side]
+                    reach(side, v)
                     new.append(v)
         frontiers[side][:] = new
         hits = [v for v in new if v in other]
+        for h in hubs[1 - side]:  # new here, and a neighbour of one of the other's hubs
+            for v in new:
+                if v not in other and joined(h, v):
+                    dist[1 - side][v] = levels[1 - side]
+                    at_level[1 - side][-1].append(v)
+                    hits.append(v)
+        for h in hubs[side]:  # the other side's, and a neighbour of one of this side's hubs
+            for v in list(other):
+                if v not in mine and joined(h, v):
+                    reach(side, v)
+                    hits.append(v)
         if hits:
             shortest = min(mine[v] + other[v] for v in hits)
-            meet = sorted(v for v in hits if mine[v] + other[v] == shortest)
+            meet = sorted({v for v in hits if mine[v] + other[v] == shortest})
     if not meet:
         return []
+
+    def before(root: int, x: str) -> list[_Step]:
+        """The relations from ``x`` to the root side's level just before its own."""
+        earlier = at_level[root][dist[root][x] - 1]
+        if beneath.degree(x) > len(earlier):  # a hub: looked up from the fewer
+            return [st for y in earlier for st in _steps_between(G, x, y)]
+        d = dist[root]
+        return [st for st in nbrs(x) if d.get(st[0]) == d[x] - 1]
 
     def best_from(root: int, memo: dict[str, list[_Ranked]], x: str) -> list[_Ranked]:
         """k most confident paths root-end -> x over the root side's BFS levels."""
         got = memo.get(x)
         if got is not None:
             return got
-        d = dist[root]
         cands: list[_Ranked] = []
-        for y, c, rel in nbrs(x):
-            if d.get(y) == d[x] - 1:
-                for negp, nodes, rels in best_from(root, memo, y):
-                    cands.append((negp * c, (*nodes, x), (*rels, rel)))
+        for y, c, rel in before(root, x):
+            for negp, nodes, rels in best_from(root, memo, y):
+                cands.append((negp * c, (*nodes, x), (*rels, rel)))
         got = memo[x] = sorted(cands)[:first]
         return got
 
@@ -234,18 +331,16 @@ def connections(G: Any, source: str, target: str, max_hops: int = 6, first: int 
                 nodes = pn + tuple(reversed(sn[:-1]))
                 rels = pr + tuple(reversed(sr))
                 conf = 1.0
-                for n, rel in zip(nodes, rels, strict=False):
-                    conf *= _conf_of(nbrs(n), rel)
+                for rel in rels:
+                    conf *= _confidence(G, rel)
                 found.append((-conf, nodes, rels))
     found.sort()
     return [Path(nodes=n, relations=r, confidence=-negp) for negp, n, r in found[:first]]
 
 
-def _conf_of(steps: list[_Step], rel: Rel) -> float:
-    for _, c, r in steps:
-        if r == rel:
-            return c
-    raise AssertionError(f"relation {rel!r} vanished during the search")
+def _confidence(G: Any, rel: Rel) -> float:
+    source, target, kind = rel
+    return confidence_of(G.succ[source][target][kind])
 
 
 def linked_entities(G: Any, entity: str, max_hops: int = 2) -> list[Linkage]:

@@ -15,6 +15,9 @@ it admits (`graph_api.store.masks`: ``VisibilityMask``, ``AsOfMask``, ``visible_
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import weakref
 from collections.abc import Callable, Iterator, Mapping
 
 import networkx as nx
@@ -23,6 +26,7 @@ from graph_api import deadline
 from graph_api.model import noisy_or
 from graph_api.store.facts import Data, Fact
 from graph_api.store.masks import VisibilityMask, visible_node
+from graph_api.view_columns import HUB_DEGREE
 
 __all__ = [
     "scoped_view",
@@ -219,6 +223,7 @@ def scoped_view(G: nx.MultiDiGraph, mask: VisibilityMask) -> nx.MultiDiGraph:
     view._succ = _Adjacency(G._succ, nodes, mask)
     view._pred = _Adjacency(G._pred, nodes, mask)
     view._adj = view._succ
+    view.shared_neighbours = _kept_neighbours(G)  # graph_api.view_columns.neighbours_of
     return view
 
 
@@ -301,3 +306,57 @@ def related_by(
             if data is not None and any(sees(f) for f in data["facts"]) and other in nodes:
                 out.append((other, k))
     return out
+
+
+# -- hubs: a node's neighbours in id order, kept ----------------------------------
+# A brand's hub has a relation from every listing infringing it (hundreds of
+# thousands at 1M entities). A walk that needs only the first few of its neighbours
+# in id order (``network`` with a limit) or a few lookups (``connections``) reads
+# them through the view's `SharedNeighbours` instead of listing them all through
+# the caller's mappings.
+
+_Sorted = tuple[int, int, list[str]]  # (successors, predecessors) when sorted, the ids
+
+
+class _KeptNeighbours:
+    """`graph_api.view_columns.SharedNeighbours` of the shared graph behind every scoped
+    view of it: a hub's neighbour ids sorted once, then kept up to date by what was
+    appended since. The shared graph only grows (relations and their facts are
+    appended, never removed) and a dict keeps its keys in the order they came, so the
+    ids new since a list was sorted are the last ones of each side."""
+
+    def __init__(self, shared: nx.MultiDiGraph) -> None:
+        self._succ, self._pred = shared._succ, shared._pred
+        self._kept: dict[str, _Sorted] = {}
+
+    def degree(self, node: str) -> int:
+        return len(self._succ[node]) + len(self._pred[node])
+
+    def in_order(self, node: str) -> list[str]:
+        succ, pred = self._succ[node], self._pred[node]
+        found = self._kept.get(node)
+        if found is not None and found[0] == len(succ) and found[1] == len(pred):
+            return found[2]
+        if found is None or len(succ) - found[0] + len(pred) - found[1] > 64:
+            ids = sorted(set(succ) | set(pred))
+        else:
+            ids = list(found[2])  # a list handed out before is not changed under its reader
+            for side, before in ((succ, found[0]), (pred, found[1])):
+                for new in itertools.islice(reversed(side), len(side) - before):
+                    at = bisect.bisect_left(ids, new)
+                    if at == len(ids) or ids[at] != new:
+                        ids.insert(at, new)
+        if len(ids) >= HUB_DEGREE:  # a small node's are read as they are
+            self._kept[node] = (len(succ), len(pred), ids)
+        return ids
+
+
+_kept_of: weakref.WeakKeyDictionary[nx.MultiDiGraph, _KeptNeighbours] = (
+    weakref.WeakKeyDictionary())
+
+
+def _kept_neighbours(shared: nx.MultiDiGraph) -> _KeptNeighbours:
+    found = _kept_of.get(shared)
+    if found is None:
+        found = _kept_of[shared] = _KeptNeighbours(shared)
+    return found
