@@ -83,7 +83,7 @@ def test_related_by_on_a_view_equals_filtering_its_adjacency() -> None:
                 for wanted in (kinds, ("LISTS",)):
                     expected = [(o, k) for o, keys in adjacency[node].items()
                                 for k in wanted if k in keys]
-                    assert related_by(V, node, wanted, incoming) == expected
+                    assert list(related_by(V, node, wanted, incoming)) == expected
 
 
 def test_relations_at_a_node_read_in_one_pass_equal_the_views_mappings() -> None:

@@ -276,11 +276,12 @@ def visible_relations_at(
 
 def related_by(
     G: nx.MultiDiGraph, node: str, kinds: tuple[str, ...], incoming: bool
-) -> list[tuple[str, str]]:
+) -> Iterator[tuple[str, str]]:
     """``(neighbour, kind)`` for each visible relation of one of ``kinds`` into
     (``incoming``) or out of a visible ``node``: what ``G.pred[node]`` /
     ``G.succ[node]`` filtered by kind give, but on a scoped view only those
-    relations' facts and ends are checked, not every neighbour's.
+    relations' facts and ends are checked, not every neighbour's; as the walk reads
+    them (a walk that stops at the first it wants reads no more of a hub's).
 
     >>> from graph_api.store.masks import merged_node
     >>> G = nx.MultiDiGraph()
@@ -289,24 +290,25 @@ def related_by(
     >>> _ = G.add_edge("l", "w", key="SHIPS_FROM", confidence=0.5, facts=[(1, 0, 0.5)])
     >>> _ = G.add_edge("l", "b", key="INFRINGES", confidence=0.5, facts=[(2, 1, 0.5)])
     >>> V = scoped_view(G, VisibilityMask(lambda c: c == 0))
-    >>> related_by(V, "l", ("SHIPS_FROM", "INFRINGES"), incoming=False)
+    >>> list(related_by(V, "l", ("SHIPS_FROM", "INFRINGES"), incoming=False))
     [('w', 'SHIPS_FROM')]
-    >>> related_by(G, "w", ("SHIPS_FROM",), incoming=True)
+    >>> list(related_by(G, "w", ("SHIPS_FROM",), incoming=True))
     [('l', 'SHIPS_FROM')]
     """
     shared = getattr(G, "_graph", None)
     if shared is None or not isinstance(G._succ, _Adjacency):
         adjacency = G.pred if incoming else G.succ
-        return [(other, k) for other, keys in adjacency[node].items() for k in kinds if k in keys]
+        for other, keys in adjacency[node].items():
+            for k in kinds:
+                if k in keys:
+                    yield other, k
+        return
     sees, nodes = G._succ._mask.sees, G._node
-    out = []
     for other, keydict in (shared._pred if incoming else shared._succ)[node].items():
         for k in kinds:
             data = keydict.get(k)
             if data is not None and any(sees(f) for f in data["facts"]) and other in nodes:
-                out.append((other, k))
-    return out
-
+                yield other, k
 
 # -- hubs: a node's neighbours in id order, kept ----------------------------------
 # A brand's hub has a relation from every listing infringing it (hundreds of

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import networkx as nx
@@ -267,24 +267,35 @@ def _new_sources(G: nx.MultiDiGraph, new_edges: set[Edge], known: set[tuple[str,
 def _was_upstream(G: nx.MultiDiGraph, source: str, brand: str, skip: set[Edge]) -> bool:
     """Whether ``source`` was upstream of a listing infringing ``brand`` without the
     relations in ``skip``: ``_upstream``'s walk run backwards from the source, to the
-    same depth, stopping at the first such listing."""
+    same depth, stopping at the first such listing it meets (a warehouse's thousands
+    of listings are read only until one infringes)."""
+
+    def infringing(node: str) -> bool:
+        if node_kind(G, node) != "LISTING":
+            return False
+        keys = G.succ[node].get(brand, {})
+        return "INFRINGES" in keys and (node, brand, "INFRINGES") not in skip
+
+    def steps(node: str) -> Iterator[tuple[str, Edge]]:
+        for u, k in related_by(G, node, ("SHIPS_FROM", "SUPPLIED_BY"), incoming=True):
+            yield u, (u, node, k)
+        for v, _ in related_by(G, node, ("LISTS",), False):
+            if node_kind(G, v) == "LISTING":
+                yield v, (node, v, "LISTS")
+
+    if infringing(source):
+        return True
     depth = {source: 0}
     queue = deque([source])
     while queue:
         node = queue.popleft()
-        if node_kind(G, node) == "LISTING":
-            keys = G.succ[node].get(brand, {})
-            if "INFRINGES" in keys and (node, brand, "INFRINGES") not in skip:
-                return True
         if depth[node] >= MAX_UPSTREAM:
             continue
-        steps = [(u, (u, node, k))
-                 for u, k in related_by(G, node, ("SHIPS_FROM", "SUPPLIED_BY"), incoming=True)]
-        steps += [(v, (node, v, "LISTS")) for v, _ in related_by(G, node, ("LISTS",), False)
-                  if node_kind(G, v) == "LISTING"]
-        for nxt, rel in steps:
+        for nxt, rel in steps(node):
             if rel in skip or nxt in depth:
                 continue
+            if infringing(nxt):
+                return True
             depth[nxt] = depth[node] + 1
             queue.append(nxt)
     return False

@@ -143,7 +143,7 @@ class EntityIndex:
         self.size = max(views, 1)
         self.order: I32 = np.zeros(0, dtype=np.int32)  # node numbers by id
         self.by_kind: dict[int, I32] = {}  # node numbers stating each kind, by id
-        self.rank: I32 = np.zeros(0, dtype=np.int32)  # node number -> place in order
+        self._rank: I32 | None = None  # node number -> place in order, when asked
         self.kinds_of: npt.NDArray[np.int64] = np.zeros(0, dtype=np.int64)  # bit per kind
         self.facts = 0  # node facts followed
         self.nodes = 0  # nodes ordered
@@ -201,10 +201,18 @@ class EntityIndex:
                 fresh = new_node[new_kind == k].tolist()
                 self.by_kind[k] = _merged(self.by_kind.get(k, self.order[:0]), fresh, ids)
         if added:
-            rank = np.empty(n, dtype=np.int32)
-            rank[self.order] = np.arange(n, dtype=np.int32)
-            self.rank = rank
+            self._rank = None  # a write must not pay for a search's ordering (5-10 ms at 1M)
         self.nodes = n
+
+    @property
+    def rank(self) -> I32:
+        """Each node number's place in ``order`` (a search orders its matches by it):
+        computed when first asked after new ids came."""
+        if self._rank is None:
+            rank = np.empty(self.nodes, dtype=np.int32)
+            rank[self.order] = np.arange(self.nodes, dtype=np.int32)
+            self._rank = rank
+        return self._rank
 
     @staticmethod
     def _bits(mask: VisibilityMask, facts: I32) -> BoolArray:
