@@ -72,12 +72,16 @@ def _detect(services: Services, report: Report) -> list[str]:
     wf = workflow_for(services)
     vc = VisibilityClass(report.org_id, report.marking, frozenset(report.shared_with))
     raised: list[str] = []
+    found_seq: int | None = None  # the report's key, the same in every view showing it
     for org in services.store.orgs():
         scope = acting_scope(org.id, org.type, "detect")
         if not scope.sees(vc):
             continue
         G = services.store.view(scope)
-        seq = _report_seq(services, G, report)
+        seqs = _fact_seqs(G, report)
+        if found_seq is None:
+            found_seq = _report_seq(services, seqs, report)
+        seq = found_seq if found_seq in seqs else None
         if seq is None:  # nothing of it in this view (it was already known in full)
             continue
         new_edges = {
@@ -92,7 +96,8 @@ def _detect(services: Services, report: Report) -> list[str]:
     return raised
 
 
-def _report_seq(services: Services, G: nx.MultiDiGraph, report: Report) -> int | None:
+def _fact_seqs(G: nx.MultiDiGraph, report: Report) -> set[int]:
+    """The keys of the reports stating what ``report`` states, as far as ``G`` shows."""
     seqs: set[int] = set()
     for e in report.entities:
         if e.id in G:
@@ -101,9 +106,17 @@ def _report_seq(services: Services, G: nx.MultiDiGraph, report: Report) -> int |
         data = _edge(G, (r.source, r.target, r.kind.value))
         if data is not None:
             seqs.update(f.seq for f in data["facts"])
-    for seq, env in services.store.envelopes(sorted(seqs, reverse=True)[:50]).items():
-        if env.report_id == report.id and env.reported_by == report.org_id:
-            return seq
+    return seqs
+
+
+def _report_seq(services: Services, seqs: set[int], report: Report) -> int | None:
+    """``report``'s key among ``seqs``: the newest of them first (a report just
+    committed is), then the 49 before it."""
+    newest = sorted(seqs, reverse=True)[:50]
+    for batch in (newest[:1], newest[1:]):
+        for seq, env in ({} if not batch else services.store.envelopes(batch)).items():
+            if env.report_id == report.id and env.reported_by == report.org_id:
+                return seq
     return None
 
 

@@ -9,7 +9,7 @@ one path from the database to memory.
 from __future__ import annotations
 
 import gc
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from pathlib import Path
 
 import networkx as nx
@@ -83,7 +83,8 @@ class MemoryStore(IndexedReads, SqliteReportLog, SqliteSubmit):
         self._versions = ClassVersions()
         self._versions_upto = 0
         # (after, upto, what that catch-up changed), oldest first (`changes_since`)
-        self._changes: list[tuple[int, int, Changes | None]] = []
+        self._changes: deque[tuple[int, int, Changes | None]] = deque()
+        self._changed = 0  # entities and pairs listed in _changes
         self._masks: dict[str, VisibilityMask] = {}
         # views as of a time: every report's time, read when such a view is first asked
         self._times: ReportTimes | None = None
@@ -171,10 +172,10 @@ class MemoryStore(IndexedReads, SqliteReportLog, SqliteSubmit):
     def _keep_changes(self, after: int, upto: int, changes: Changes | None) -> None:
         kept = self._changes
         kept.append((after, upto, changes))
-        size = sum(len(c[0]) + len(c[1]) for _, _, c in kept if c is not None)
-        while len(kept) > CHANGES_KEPT or (size > CHANGED_KEPT and len(kept) > 1):
-            gone = kept.pop(0)[2]
-            size -= 0 if gone is None else len(gone[0]) + len(gone[1])
+        self._changed += 0 if changes is None else len(changes[0]) + len(changes[1])
+        while len(kept) > CHANGES_KEPT or (self._changed > CHANGED_KEPT and len(kept) > 1):
+            gone = kept.popleft()[2]
+            self._changed -= 0 if gone is None else len(gone[0]) + len(gone[1])
 
     def changes_since(self, version: int) -> Changes | None:
         """The entities and (source, target) relation pairs that gained facts in the
