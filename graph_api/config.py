@@ -11,7 +11,7 @@ from pathlib import Path
 from graph_api.keyfiles import database_folder
 from graph_api.ratelimit import RateSettings
 
-__all__ = ["Settings", "parse_duration", "parse_publish"]
+__all__ = ["Settings", "parse_duration", "parse_publish", "parse_seconds"]
 
 _DURATION = re.compile(
     r"^P(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
@@ -65,6 +65,25 @@ def parse_flag(name: str, text: str) -> bool:
     if value in ("", "0", "false", "no", "off"):
         return False
     raise ValueError(f"{name}: {text!r} is not 1 or 0")
+
+
+def parse_seconds(name: str, text: str) -> float:
+    """A number of seconds, 0 or more.
+
+    >>> parse_seconds("X", "30"), parse_seconds("X", "0.5")
+    (30.0, 0.5)
+    >>> parse_seconds("X", "-1")
+    Traceback (most recent call last):
+    ...
+    ValueError: X: '-1' is not a number of seconds (0 or more)
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise ValueError(f"{name}: {text!r} is not a number of seconds (0 or more)")
+    return value
 
 
 COST_PER_HOUR = 500_000  # GitHub's 5,000 points of 100 requests
@@ -128,6 +147,10 @@ class Settings:
     whole_graph_workers: int = 2
     whole_graph_per_token: int = 2
     whole_graph_queued: int = 8
+    # Seconds a whole-graph answer may be older than the caller's view: answered at
+    # once while its view's newer version is computed in the background (0: always
+    # exact; graph_api.kept_answers, docs/link-analysis.md).
+    analytics_max_age: float = 0.0
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -162,6 +185,8 @@ class Settings:
             whole_graph_workers=int(env.get("GRAPH_API_WHOLE_GRAPH_WORKERS", "2")),
             whole_graph_per_token=int(env.get("GRAPH_API_WHOLE_GRAPH_PER_TOKEN", "2")),
             whole_graph_queued=int(env.get("GRAPH_API_WHOLE_GRAPH_QUEUE", "8")),
+            analytics_max_age=parse_seconds("GRAPH_API_ANALYTICS_MAX_AGE",
+                                            env.get("GRAPH_API_ANALYTICS_MAX_AGE", "0")),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         return replace(settings, **given)  # type: ignore[arg-type]

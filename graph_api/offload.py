@@ -17,6 +17,11 @@ a few threads instead, and the loop goes on answering:
 - **the client gone**: when the transport says its client went away
   (`client_watched`), the waiting request is cancelled (`ClientGone`); a
   computation nobody waits for any more is dropped if it has not started;
+- **background refreshes** (`Offload.refresh`): a computation no request waits
+  for, started when a request was answered an older kept answer (a max age,
+  ``GRAPH_API_ANALYTICS_MAX_AGE``): one at a time per question, in nobody's turn
+  or budget, shared with the requests that ask for its key, never dropped for want
+  of a waiter, its failure logged;
 - **fairness** (`graph_api.ratelimit.Turns`): at most ``per_caller`` whole-graph
   requests of one caller (a token: ``ratelimit.caller_key``) run or wait for a
   computation at once, ``queued`` more wait their turn (within their budget and
@@ -36,6 +41,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 import sys
 import threading
 from collections.abc import (
@@ -65,6 +71,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 
 SWITCH_INTERVAL = 0.001
@@ -182,8 +189,10 @@ class Offload:
         self._collecting = True  # whether the collector was on when the first paused
         self._switch = sys.getswitchinterval()
         self._guard = threading.Lock()
+        self._refreshing: dict[Hashable, Hashable] = {}  # question: the key refreshed
         self.started = 0  # jobs handed to a thread, for tests and /metrics
         self.shared_waits = 0  # requests that joined a computation already under way
+        self.refreshes = 0  # background refreshes started (`refresh`)
 
     def close(self) -> None:
         if self._executor is not None:
@@ -209,9 +218,7 @@ class Offload:
         async with self.turns.turn(caller, self._bounded):
             shared = self._shared.get(key)
             if shared is None:
-                task = asyncio.get_running_loop().create_task(self._drive(key, view, prepare))
-                shared = self._shared[key] = _Shared(task)
-                task.add_done_callback(lambda _: self._forget(key, shared))
+                shared = self._share(key, view, prepare)
             else:
                 self.shared_waits += 1
             shared.waiting += 1
@@ -222,6 +229,27 @@ class Offload:
                 shared.waiting -= 1
                 if shared.waiting == 0 and not shared.started and not shared.task.done():
                     shared.task.cancel()  # nobody waits and nothing ran: drop it
+
+    def refresh(self, question: Hashable, key: Hashable, view: str,
+                prepare: Callable[[], Prepared[T]]) -> bool:
+        """Start computing ``key`` (the current version of ``question``) in the
+        background, unless a refresh of ``question`` is under way (of this version or an
+        earlier one: its answer comes first). It is shared as `run` shares (a request
+        asking for ``key`` meanwhile joins it, and it joins a computation of ``key``
+        already under way), takes nobody's turn, budget or connection, and waits for
+        itself: it is never dropped for want of a waiter. Its answer is kept by its job's
+        ``done`` step; a failure is logged. Whether one was started."""
+        self._bind()
+        if question in self._refreshing:
+            return False
+        shared = self._shared.get(key)
+        if shared is None:
+            shared = self._share(key, view, prepare)
+        shared.waiting += 1  # the refresh itself, until the computation ends
+        self._refreshing[question] = key
+        self.refreshes += 1
+        shared.task.add_done_callback(lambda task: self._refreshed(question, key, task))
+        return True
 
     async def call(self, view: str, work: Callable[[], T], caller: str | None = None) -> T:
         """``work`` (reading only what it was given) on a thread, in ``view``'s turn;
@@ -237,8 +265,22 @@ class Offload:
             self._loop = loop
             self._shared.clear()
             self._views.clear()
+            self._refreshing.clear()
             self._copying = asyncio.Lock()
             self.turns.clear()
+
+    def _share(self, key: Hashable, view: str, prepare: Callable[[], Prepared[T]]) -> _Shared:
+        """The computation of ``key``, started now (awaited by nobody yet)."""
+        task = asyncio.get_running_loop().create_task(self._drive(key, view, prepare))
+        shared = self._shared[key] = _Shared(task)
+        task.add_done_callback(lambda _: self._forget(key, shared))
+        return shared
+
+    def _refreshed(self, question: Hashable, key: Hashable, task: asyncio.Task[Any]) -> None:
+        if self._refreshing.get(question) == key:
+            del self._refreshing[question]
+        if not task.cancelled() and task.exception() is not None:
+            log.error("the background refresh of %r failed", key, exc_info=task.exception())
 
     def _forget(self, key: Hashable, shared: _Shared) -> None:
         if self._shared.get(key) is shared:

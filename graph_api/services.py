@@ -12,6 +12,7 @@ import hashlib
 import logging
 import re
 import secrets
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from graph_api.bearer import bearer_token
 from graph_api.clock import utc_now
 from graph_api.config import Settings
 from graph_api.errors import Unauthenticated
+from graph_api.kept_answers import Answered, KeptAnswer, KeptAnswers, Question
 from graph_api.keyfiles import (
     AUDIT_KEY_FILE,
     PSEUDONYM_KEY_FILE,
@@ -54,7 +56,6 @@ Closing = Callable[["Services"], object]
 """A subscriber to ``Services.on_close``: called first when the services close."""
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-CACHED = 256  # whole-graph answers kept (`Services.cached`), over every view
 
 
 def hash_token(token: str) -> str:
@@ -101,7 +102,9 @@ class Services:
     clock: Clock = field(default=utc_now)
     secret: bytes = b""
     audit_key: bytes = b""  # the audit digest key (`audit_digest`)
-    _cache: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
+    # How old a whole-graph answer is (`whole_graph`), in seconds: time.monotonic's.
+    monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
+    _answers: KeptAnswers = field(default_factory=KeptAnswers, repr=False)  # whole-graph
     _kept: KeptViews = field(default_factory=_kept_views, repr=False)
     offload: Offload | None = field(default=None, repr=False)  # whole-graph work's pool
     _mirror: ColumnMirror | None = field(default=None, repr=False)
@@ -232,8 +235,9 @@ class Services:
     # -- whole-graph results, cached per view ---------------------------------
     # The one seam of whole-graph work: `cached` in process (tests, the command
     # line), `whole_graph` for requests, which computes off the event loop
-    # (graph_api.offload). Both key an answer by (view, version, name, arg) and
-    # prepare its computation the same way (`_job`).
+    # (graph_api.offload). Both keep an answer per (view, name, arg) with the
+    # view's version it was computed at (graph_api.kept_answers) and prepare its
+    # computation the same way (`_job`).
 
     def cached(self, scope: Scope, name: str, arg: Any, compute: Callable[[Any], T]) -> T:
         """``compute(view)`` once per (caller's view, its version, name, arg), here.
@@ -241,28 +245,46 @@ class Services:
         The view's version (``GraphStore.view_version``) moves with every write the
         caller may see, so a cached answer never outlives the data it was computed
         from; a write the caller may not see leaves its answers cached (and its next
-        query as fast as before: no timing signal of the write). Each view keeps its
-        latest version only; ``CACHED`` answers are kept over all views.
+        query as fast as before: no timing signal of the write). Each question keeps
+        its latest answer only; ``kept_answers.CACHED`` are kept over all views.
         """
-        key = (scope.view_key, self.store.view_version(scope), name, arg)
-        if key in self._cache:
-            found: T = self._cache[key]
+        kept = self._answers.exact((scope.view_key, name, arg), self.store.view_version(scope))
+        if kept is not None:
+            found: T = kept.value
             return found
         with deadline.suspended():  # shared by every request of this view
             return self._job(scope, name, arg, compute).run_here()
 
     async def whole_graph(self, scope: Scope, name: str, arg: Any,
-                          compute: Callable[[Any], T], caller: str | None = None) -> T:
+                          compute: Callable[[Any], T], caller: str | None = None
+                          ) -> Answered[T]:
         """`cached`'s answer for a request: a kept one at once, else computed on the
         pool's threads while the loop serves others (`graph_api.offload.Offload.run`:
-        one computation per key, the caller's turn, time budget and connection)."""
-        key = (scope.view_key, self.store.view_version(scope), name, arg)
-        if key in self._cache:
-            found: T = self._cache[key]
-            return found
+        one computation per key, the caller's turn, time budget and connection).
+
+        With a max age A (``settings.analytics_max_age``) above 0, a request whose
+        view has moved since the question's kept answer was computed is answered that
+        answer at once if its job read the view at most A seconds ago (``as_of`` says
+        when), and the current version is computed in the background for the next
+        requests (`Offload.refresh`: one refresh of a question at a time, in nobody's
+        turn). Whether an older answer is given depends only on the caller's view (its
+        key and version) and the clock, so never on a write the caller may not see.
+        """
+        question = (scope.view_key, name, arg)
+        version = self.store.view_version(scope)
+        key = (scope.view_key, version, name, arg)
+        kept = self._answers.get(question)
+        if kept is not None and kept.version == version:
+            return Answered(kept.value)
+
+        def prepare() -> Prepared[T]:
+            return self._job(scope, name, arg, compute)
+
         assert self.offload is not None
-        return await self.offload.run(key, scope.view_key,
-                                      lambda: self._job(scope, name, arg, compute), caller)
+        if kept is not None and kept.young(self.monotonic(), self.settings.analytics_max_age):
+            self.offload.refresh(question, key, scope.view_key, prepare)
+            return Answered(kept.value, kept.as_of)
+        return Answered(await self.offload.run(key, scope.view_key, prepare, caller))
 
     async def off_loop(self, scope: Scope, work: Callable[[], T],
                        caller: str | None = None) -> T:
@@ -287,10 +309,11 @@ class Services:
         if in_process is not None and in_process.columns is not None:
             return self._in_process_job(in_process, scope, name, arg, compute)
         version = store.view_version(scope)
-        key = (scope.view_key, version, name, arg)
-        if key in self._cache:
-            return Prepared.answered(self._cache[key])
-        self._make_room(key)
+        question = (scope.view_key, name, arg)
+        kept = self._answers.exact(question, version)
+        if kept is not None:
+            return Prepared.answered(kept.value)
+        keep = self._keep(question, version)
         derived = self._kept.cache(scope.view_key, version, None, None)
 
         def work() -> T:
@@ -298,7 +321,7 @@ class Services:
             view.__networkx_cache__ = derived
             return compute(view)
 
-        return Prepared.ready(Job(work=work, done=self._keep(key)))
+        return Prepared.ready(Job(work=work, done=keep))
 
     def _in_process_job(self, store: GraphInProcess, scope: Scope, name: str, arg: Any,
                         compute: Callable[[Any], T]) -> Prepared[T]:
@@ -307,19 +330,20 @@ class Services:
 
         visible = store.visible(scope)  # follows the database first
         version = self.store.view_version(scope)
-        key = (scope.view_key, version, name, arg)
-        if key in self._cache:
-            return Prepared.answered(self._cache[key])
-        self._make_room(key)
+        question = (scope.view_key, name, arg)
+        kept = self._answers.exact(question, version)
+        if kept is not None:
+            return Prepared.answered(kept.value)
+        keep = self._keep(question, version)
         derived = self._kept.cache(scope.view_key, version, visible, store.changes_since)
         stand_in = _Detached(derived)
         if CACHE_KEY in derived or PENDING_KEY in derived:  # kept, or followed over writes
-            return Prepared.ready(Job(work=lambda: compute(stand_in), done=self._keep(key)))
+            return Prepared.ready(Job(work=lambda: compute(stand_in), done=keep))
         columns = store.columns
         assert columns is not None
         if not visible.reads_columns():  # not the graph its columns describe
             derived[CACHE_KEY] = snapshot_of(visible)  # its graph read, here
-            return Prepared.ready(Job(work=lambda: compute(stand_in), done=self._keep(key)))
+            return Prepared.ready(Job(work=lambda: compute(stand_in), done=keep))
         if self._mirror is None:
             self._mirror = ColumnMirror()
         mirror = self._mirror
@@ -332,20 +356,21 @@ class Services:
                 derived[CACHE_KEY] = snapshot_of(detached)
                 return compute(stand_in)
 
-            return Job(work=work, done=self._keep(key))
+            return Job(work=work, done=keep)
 
         return Prepared(copying, job)
 
-    def _make_room(self, key: tuple[Any, ...]) -> None:
-        """Drop the view's answers of other versions, and the oldest beyond ``CACHED``."""
-        for k in [k for k in self._cache if k[0] == key[0] and k[1] != key[1]]:
-            del self._cache[k]
-        while len(self._cache) >= CACHED:
-            del self._cache[next(iter(self._cache))]  # the oldest computed
+    def _keep(self, question: Question, version: int) -> Callable[[Any], None]:
+        """How a job of ``question`` at ``version``, its view read now (its as-of
+        time), keeps its answer. With no max age the view's answers of other versions
+        are dropped now: none will be answered again."""
+        if self.settings.analytics_max_age <= 0:
+            self._answers.forget_other_versions(question[0], version)
+        read = KeptAnswer(version, None, self.monotonic(), self.clock())
 
-    def _keep(self, key: tuple[Any, ...]) -> Callable[[Any], None]:
         def keep(result: Any) -> None:
-            self._cache[key] = result
+            self._answers.keep(question, read._replace(value=result), self.monotonic(),
+                               self.settings.analytics_max_age)
 
         return keep
 

@@ -73,6 +73,17 @@ class FixedClock:
         return self.now
 
 
+class FixedMonotonic:
+    """An injectable monotonic clock (``Services.monotonic``, seconds) that only moves
+    when told to."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+
 # Notices in most tests cite no right: the rights policy itself is tested in
 # tests/workflow/test_desk.py, with the default (required).
 OLD_NOTICES = "optional"

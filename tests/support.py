@@ -24,7 +24,8 @@ OPERATIONS = Operations(SCHEMA, Settings())
 def gql(
     services: Services, scope: Scope | None, query: str, variables: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """Execute like POST /graphql: {"data": ..., "errors": [{"message", "extensions"}]}."""
+    """Execute like POST /graphql: {"data": ..., "errors": [{"message", "extensions"}],
+    "extensions": ...}."""
     context = Context(services=services)
     context._scope = scope
 
@@ -35,6 +36,8 @@ def gql(
             {"message": e.message, "extensions": error_extensions(e), "path": e.path}
             for e in result.errors
         ]
+    if result.extensions:
+        out["extensions"] = result.extensions
     return out
 
 

@@ -243,15 +243,11 @@ class AnalyticsQuery:
     async def top_sources(
         self, info: Info, brand: strawberry.ID | None = None, first: int | None = 10
     ) -> list[RankedEntity]:
-        scope = info.context.require(Action.READ)
+        info.context.require(Action.READ)
         count = _first(first, 10)
         key = str(brand) if brand is not None else None
-        ranked = await info.context.services.whole_graph(
-            scope,
-            "topSources",
-            key,
-            lambda G: analytics.top_sources(G, key),
-            info.context.caller,
+        ranked = await info.context.whole_graph(
+            info.path, "topSources", key, lambda G: analytics.top_sources(G, key)
         )
         return [RankedEntity(score=r.score, _entity=r.entity) for r in ranked[:count]]
 
@@ -331,10 +327,10 @@ class AnalyticsQuery:
         scope = info.context.require(Action.READ)
         size = check_limit("minSize", 3 if min_size is None else min_size, MAX_LIMIT, minimum=1)
         count = _first(first, 20)
-        services, caller = info.context.services, info.context.caller
-        found = await services.whole_graph(scope, "rings", size, _rings(size), caller)
+        found = await info.context.whole_graph(info.path, "rings", size, _rings(size))
         if count > RANKED and len(found) > RANKED:
-            await services.off_loop(scope, lambda: _rank(found[:count]), caller)
+            await info.context.services.off_loop(scope, lambda: _rank(found[:count]),
+                                                 info.context.caller)
         return [
             RingCandidate(id=strawberry.ID(r.id), size=r.size, regions=list(r.regions), _ring=r)
             for r in found[:count]
@@ -342,11 +338,10 @@ class AnalyticsQuery:
 
     @strawberry.field
     async def hotspots(self, info: Info, first: int | None = 10) -> HotspotReport:
-        scope = info.context.require(Action.READ)
+        info.context.require(Action.READ)
         count = _first(first, 10)
-        report = await info.context.services.whole_graph(
-            scope, "hotspots", None, lambda G: analytics.hotspots(G, first=None),
-            info.context.caller,
+        report = await info.context.whole_graph(
+            info.path, "hotspots", None, lambda G: analytics.hotspots(G, first=None)
         )
         return HotspotReport(
             total_listings=report.total_listings,

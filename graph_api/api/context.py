@@ -14,13 +14,20 @@ ways fill it, both one store call per batch: ``entity_records`` /
 see ``types.Batch``), and ``entity_loader`` for fields that run side by side
 under different parents (every ring's members), which pays asyncio's overhead
 to batch across them.
+
+Whole-graph answers are asked through ``Operation.whole_graph``, which notes those
+that were older than the caller's view (a max age: ``GRAPH_API_ANALYTICS_MAX_AGE``)
+for the response's ``extensions.wholeGraph`` (``older_answers``), on every transport.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, NamedTuple, TypeVar
 
+from graphql.pyutils import Path
 from strawberry.dataloader import DataLoader
 
 from graph_api import deadline
@@ -32,10 +39,11 @@ from graph_api.model import Assertion
 from graph_api.services import Services
 from graph_api.store.base import EntityRecord, GraphStore
 
-__all__ = ["Context", "MAX_HOPS", "MAX_LIMIT", "Operation", "check_limit"]
+__all__ = ["Context", "MAX_HOPS", "MAX_LIMIT", "OlderAnswer", "Operation", "check_limit"]
 
 MAX_HOPS = 8
 MAX_LIMIT = 10_000
+T = TypeVar("T")
 
 
 def check_limit(name: str, value: int, maximum: int, minimum: int = 0) -> int:
@@ -44,6 +52,23 @@ def check_limit(name: str, value: int, maximum: int, minimum: int = 0) -> int:
     if value < minimum:
         raise BadUserInput(f"{name} is at least {minimum}, got {value}", field=name)
     return value
+
+
+class OlderAnswer(NamedTuple):
+    """A field answered with a whole-graph answer computed from an older version of the
+    caller's view, read at ``as_of`` (at most the server's max age before)."""
+
+    path: tuple[str | int, ...]  # the field's response path, as an error's ``path``
+    as_of: datetime
+
+    def extension(self) -> dict[str, Any]:
+        """As ``extensions.wholeGraph`` lists it.
+
+        >>> from datetime import UTC
+        >>> OlderAnswer(("rings",), datetime(2026, 11, 1, 9, 0, tzinfo=UTC)).extension()
+        {'path': ['rings'], 'asOf': '2026-11-01T09:00:00+00:00', 'current': False}
+        """
+        return {"path": list(self.path), "asOf": self.as_of.isoformat(), "current": False}
 
 
 @dataclass(eq=False)
@@ -63,6 +88,7 @@ class Operation:
     entity_loader: DataLoader[str, EntityRecord | None] = field(init=False)
     _records: dict[str, EntityRecord | None] = field(default_factory=dict)
     _envelopes: dict[int, Assertion] = field(default_factory=dict)
+    older_answers: list[OlderAnswer] = field(default_factory=list)  # see `whole_graph`
 
     def __post_init__(self) -> None:
         self.entity_loader = DataLoader(load_fn=self._load_entities)
@@ -71,6 +97,24 @@ class Operation:
         """The operation's audit entry, once: a write records it in its own transaction."""
         entry, self.pending_audit = self.pending_audit, None
         return entry
+
+    async def whole_graph(self, path: Path, name: str, arg: Any,
+                          compute: Callable[[Any], T]) -> T:
+        """`Services.whole_graph`'s answer for the caller, noted in ``older_answers``
+        under the field's ``path`` when it is an older one."""
+        answered = await self.services.whole_graph(self.scope, name, arg, compute,
+                                                   self.caller)
+        if answered.as_of is not None:
+            self.older_answers.append(OlderAnswer(tuple(path.as_list()), answered.as_of))
+        return answered.value
+
+    def take_extensions(self) -> dict[str, Any] | None:
+        """The response's ``extensions`` for what ran since the last call (an
+        operation, or one event of a subscription): the older answers it was given."""
+        older, self.older_answers = self.older_answers, []
+        if not older:
+            return None
+        return {"wholeGraph": [answer.extension() for answer in older]}
 
     @property
     def scope(self) -> Scope:

@@ -6,7 +6,9 @@ writes the ``Answer`` it gets back in its own way: the ``status`` says what kind
 answer it is (executed, or refused before execution and why), so HTTP can choose
 its status code and a WebSocket its message. Every error leaves through
 ``formatted``: a message (never a stack trace), ``locations`` and ``path`` where
-there are any, and ``extensions.code`` always.
+there are any, and ``extensions.code`` always. An executed answer may carry the
+response's top-level ``extensions`` (``wholeGraph``: the fields answered from an
+older version of the caller's view, ``context.Operation.take_extensions``).
 """
 
 from __future__ import annotations
@@ -87,6 +89,7 @@ class Answer:
     errors: list[GraphQLError] = field(default_factory=list)
     status: Status = Status.EXECUTED
     retry_after: int = 0
+    extensions: dict[str, Any] | None = None  # the response's, beside data and errors
 
     @classmethod
     def refused(cls, status: Status, message: str, code: str | None = None,
@@ -101,12 +104,14 @@ class Answer:
 
     def body(self, with_data: bool = True) -> dict[str, Any]:
         """The GraphQL response: ``data`` (unless ``with_data`` is False and the request
-        never executed) and ``errors`` when there are any."""
+        never executed), ``errors`` and ``extensions`` when there are any."""
         out: dict[str, Any] = {}
         if with_data or self.executed:
             out["data"] = self.data
         if self.errors:
             out["errors"] = [formatted(e) for e in self.errors]
+        if self.extensions:
+            out["extensions"] = self.extensions
         return out
 
 

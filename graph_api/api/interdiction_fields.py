@@ -149,15 +149,14 @@ class InterdictionQuery:
         first: int | None = 10,
         max_depth: int | None = 6,
     ) -> list[Chokepoint]:
-        scope = info.context.require(Action.READ)
+        info.context.require(Action.READ)
         count = _first("first", first, 10)
         key = (_brand(brand), _depth(max_depth))
-        found = await info.context.services.whole_graph(
-            scope,
+        found = await info.context.whole_graph(
+            info.path,
             "chokepoints",
             key,
             lambda G: analytics.chokepoints(G, key[0], MAX_FIRST, max_depth=key[1]),
-            info.context.caller,
         )
         return [
             Chokepoint(cut=c.cut, regions=list(c.regions), _point=c) for c in found[:count]
@@ -176,19 +175,18 @@ class InterdictionQuery:
         candidates: list[strawberry.ID] | None = None,
         max_depth: int | None = 6,
     ) -> InterdictionPlan:
-        scope = info.context.require(Action.READ)
+        info.context.require(Action.READ)
         picks = check_limit("budget", budget, MAX_BUDGET, minimum=1)
         pool = None
         if candidates is not None:
             check_limit("candidates", len(candidates), MAX_LIMIT)
             pool = tuple(sorted({str(c) for c in candidates}))
         key = (_brand(brand), picks, pool, _depth(max_depth))
-        plan = await info.context.services.whole_graph(
-            scope,
+        plan = await info.context.whole_graph(
+            info.path,
             "interdictionPlan",
             key,
             lambda G: analytics.interdiction_plan(G, key[0], key[1], key[2], max_depth=key[3]),
-            info.context.caller,
         )
         return InterdictionPlan(
             steps=[InterdictionStep(cut_after=s.cut_after, _entity=s.entity) for s in plan.steps],
@@ -208,15 +206,14 @@ class InterdictionQuery:
         brand: strawberry.ID | None = None,
         max_depth: int | None = 6,
     ) -> InterdictionImpact:
-        scope = info.context.require(Action.READ)
+        info.context.require(Action.READ)
         check_limit("remove", len(remove), MAX_FIRST)
         key = (tuple(str(r) for r in remove), _brand(brand), _depth(max_depth))
-        impact = await info.context.services.whole_graph(
-            scope,
+        impact = await info.context.whole_graph(
+            info.path,
             "simulateInterdiction",
             key,
             lambda G: analytics.simulate_interdiction(G, key[0], key[1], max_depth=key[2]),
-            info.context.caller,
         )
         return InterdictionImpact(
             hotspots_before=_shares(impact.hotspots_before),

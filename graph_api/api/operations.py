@@ -192,7 +192,8 @@ class Operations:
                 else:
                     result = await _awaited(executor.execute_operation())
             outcome.result = result
-        return Answer(result.data, list(result.errors or ()), status)
+        return Answer(result.data, list(result.errors or ()), status,
+                      extensions=operation.take_extensions())
 
     def _as_of(
         self,
@@ -317,7 +318,7 @@ class Operations:
                 await _close(source)
             return Answer(None, list(result.errors or ()), Status.FAILED)
         events = map_source_to_response_event(executor, source, self._event_runner(operation))
-        return _answers(events)
+        return _answers(events, operation)
 
     def _event_runner(self, operation: Operation) -> Callable[[Executor[Any]], Awaitable[Any]]:
         """Each event of a subscription: executed afresh (records read anew) within a
@@ -381,6 +382,7 @@ class Operations:
             return await plan.execute(operation, coerced, optimized_is_awaitable)
         except Exception:  # noqa: BLE001 - graphql-core answers, errors and all
             self.given_back += 1
+            operation.take_extensions()  # of a run whose answer is not given: run again
             return None
 
     def plan_of(self, query: str, operation_name: str | None = None) -> Plan | None:
@@ -409,11 +411,13 @@ def _operator(operation: Operation) -> bool:
     return scope is not None and scope.org_type is OrgType.PLATFORM and scope.can(Action.ADMIN)
 
 
-async def _answers(events: AsyncGenerator[ExecutionResult, None]) -> AsyncGenerator[Answer, None]:
+async def _answers(events: AsyncGenerator[ExecutionResult, None], operation: Operation
+                   ) -> AsyncGenerator[Answer, None]:
     """A subscription's results as answers; an error that ends its stream is its last."""
     try:
         async for result in events:
-            yield Answer(result.data, list(result.errors or ()))
+            yield Answer(result.data, list(result.errors or ()),
+                         extensions=operation.take_extensions())
     except Exception as error:  # noqa: BLE001 - the source ended in an error: say which
         yield Answer(None, [GraphQLError(str(error), original_error=error)], Status.FAILED)
     finally:

@@ -25,6 +25,7 @@ from graph_api.cli.orgs import (
 from graph_api.cli.schema import cmd_persisted, cmd_schema
 from graph_api.cli.serve import cmd_serve, cmd_sweep
 from graph_api.cli.verify import cmd_audit_head, cmd_audit_verify, cmd_export_key, cmd_verify
+from graph_api.config import parse_seconds
 from graph_api.errors import GraphAPIError
 from graph_api.model import OrgType
 
@@ -34,6 +35,13 @@ Command = Callable[[argparse.Namespace], int]
 
 
 # -- parser ------------------------------------------------------------------------
+def _seconds(text: str) -> float:
+    try:
+        return parse_seconds("--analytics-max-age", text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="graph-api", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
@@ -55,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
                        help="with --workers on the embedded store: replace a worker once "
                             "the pages it no longer shares exceed this fraction of the "
                             "loaded graph's (default: 0.5 and 1 GiB at least; 0: never)")
+    serve.add_argument("--analytics-max-age", type=_seconds, default=None, metavar="SECONDS",
+                       help="answer rings, topSources, hotspots... computed at most this long "
+                            "ago at once while the view's newer version is computed in the "
+                            "background (default $GRAPH_API_ANALYTICS_MAX_AGE, else 0: always "
+                            "exact; docs/link-analysis.md)")
     serve.set_defaults(run=cmd_serve)
 
     org = sub.add_parser("org", help="manage orgs").add_subparsers(

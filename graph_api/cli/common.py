@@ -16,6 +16,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         neo4j_uri=getattr(args, "neo4j_uri", None),
         neo4j_user=getattr(args, "neo4j_user", None),
         neo4j_password=getattr(args, "neo4j_password", None),
+        analytics_max_age=getattr(args, "analytics_max_age", None),
     )
 
 

@@ -49,7 +49,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ.update(GRAPH_API_DB=str(settings.db.resolve()), GRAPH_API_STORE=settings.store,
                           GRAPH_API_NEO4J_URI=settings.neo4j_uri,
                           GRAPH_API_NEO4J_USER=settings.neo4j_user,
-                          GRAPH_API_NEO4J_PASSWORD=settings.neo4j_password)
+                          GRAPH_API_NEO4J_PASSWORD=settings.neo4j_password,
+                          GRAPH_API_ANALYTICS_MAX_AGE=str(settings.analytics_max_age))
         services.close()
         uvicorn.run("graph_api.api.app:app_from_env", factory=True, workers=args.workers,
                     host=args.host, port=args.port, log_level="warning",

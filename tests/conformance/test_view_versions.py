@@ -42,8 +42,14 @@ def supply(rid: str, n: int, marking: str = "GREEN", shared: list[str] | None = 
 
 
 def cached_for(services: Services, scope: Scope) -> dict[tuple[Any, ...], Any]:
-    """C's entries of the whole-graph answers cache."""
-    return {k: v for k, v in services._cache.items() if k[0] == scope.view_key}
+    """C's whole-graph answers kept, by (view, version, name, arg)."""
+    kept = services._answers
+    out = {}
+    for view_key, name, arg in kept:
+        answer = kept.get((view_key, name, arg))
+        if view_key == scope.view_key and answer is not None:
+            out[(view_key, answer.version, name, arg)] = answer.value
+    return out
 
 
 def totals_for(services: Services, scope: Scope) -> dict[tuple[Any, ...], int]:

@@ -5,7 +5,9 @@ graphql-transport-ws): each issue-18 finding about transports, reproduced and re
   token closes (4403) within 5 s;
 - operations sent together on one socket leave one audit record each;
 - a token has one rate bucket across HTTP and WebSocket, whatever spaces follow it;
-- errors over the socket carry ``extensions.code``, in text frames.
+- errors over the socket carry ``extensions.code``, in text frames;
+- a whole-graph answer older than the caller's view (``serve --analytics-max-age``) is
+  named in the response's ``extensions.wholeGraph`` over HTTP and the socket alike.
 """
 
 from __future__ import annotations
@@ -204,3 +206,55 @@ def test_a_message_over_the_body_limit_closes_the_socket(server: Server) -> None
 
     closed = close_of(asyncio.run(scenario()))
     assert closed is not None and closed[0] == 1009 and "2097152" in closed[1]
+
+
+def storefront(i: int) -> dict[str, Any]:
+    """A seller and the storefront it operates: one more ring candidate."""
+    return {"reportId": f"ring-{i}", "source": "OSINT", "confidence": 0.5, "marking": "GREEN",
+            "entities": [{"id": f"seller-{i}", "kind": "SELLER"},
+                         {"id": f"front-{i}", "kind": "STOREFRONT"}],
+            "relations": [{"kind": "OPERATES", "from": f"seller-{i}", "to": f"front-{i}"}]}
+
+
+@pytest.fixture(scope="module")
+def lenient(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server that may answer whole-graph answers computed up to an hour before."""
+    running = Server(orgs(tmp_path_factory.mktemp("lenient") / "graph.db"),
+                     "--analytics-max-age", "3600").start()
+    yield running
+    running.kill()
+
+
+def test_an_older_whole_graph_answer_is_named_on_every_transport(lenient: Server) -> None:
+    token = issue(lenient.db, "bazaar", "investigator")
+    rings = "query Rings { rings(minSize: 1) { id } }"
+
+    def share(i: int) -> None:
+        answer = lenient.gql(token, SHARE % i, {"input": storefront(i)})
+        assert answer["data"]["submitReport"]["created"], answer
+
+    share(1)
+    first = lenient.gql(token, rings)
+    assert "extensions" not in first and len(first["data"]["rings"]) == 1
+    share(2)
+
+    async def over_the_socket() -> Any:
+        async with ws_client(lenient, token) as session:
+            return await session.execute(gql(rings), get_execution_result=True)
+
+    older = asyncio.run(over_the_socket())
+    assert older.data == first["data"]
+    assert older.extensions is not None
+    [named] = older.extensions["wholeGraph"]
+    assert named["path"] == ["rings"] and named["current"] is False and named["asOf"]
+    deadline = time.monotonic() + 30
+    answer = lenient.gql(token, rings)
+    while "extensions" in answer:  # the background refresh has not landed yet
+        assert answer["extensions"] == older.extensions and time.monotonic() < deadline
+        time.sleep(0.05)
+        answer = lenient.gql(token, rings)
+    assert len(answer["data"]["rings"]) == 2
+    share(3)
+    again = lenient.gql(token, rings)  # over HTTP
+    assert again["data"] == answer["data"] and again["extensions"]["wholeGraph"][0]["path"] == [
+        "rings"]
