@@ -74,10 +74,12 @@ def slug(name: str) -> str:
     return text
 
 
-def _kept_views() -> KeptViews:
-    from graph_api.analytics.kept import KeptViews  # imports the analytics: only when asked
+def _kept_views(entities: int = 0) -> KeptViews:
+    """The views' caches kept, as many as fit in memory for ``entities`` (0: unknown,
+    the fewest)."""
+    from graph_api.analytics.kept import KEPT_VIEWS, KeptViews, views_within
 
-    return KeptViews()
+    return KeptViews(views_within(entities) if entities else KEPT_VIEWS)
 
 
 def _offload(settings: Settings) -> Offload:
@@ -118,6 +120,9 @@ class Services:
 
     def __post_init__(self) -> None:
         self.store = self.backend.store
+        in_process = self.backend.in_process
+        if in_process is not None and in_process.with_graph:
+            self._kept = _kept_views(len(in_process.graph))
         if self.offload is None:
             self.offload = _offload(self.settings)
 

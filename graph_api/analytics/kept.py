@@ -18,13 +18,31 @@ from graph_api.analytics.follow import follow_read
 from graph_api.analytics.snapshot import CACHE_KEY, PENDING_KEY, Snapshot
 from graph_api.view_columns import ViewReads
 
-__all__ = ["KeptViews"]
+__all__ = ["KeptViews", "views_within"]
 
 Changes = tuple[set[str], set[tuple[str, str]]]
 ChangesSince = Callable[[int], Changes | None]
 
 KEPT_VIEWS = 2
-"""Views whose caches are kept: about 0.3–0.5 GB each at a million entities."""
+"""Views whose caches are kept at least: about 0.3–0.5 GB each at a million entities."""
+MOST_VIEWS = 16
+KEPT_BYTES = 1 << 30
+"""What the kept views' caches may take together, about: a view's is some
+``BYTES_PER_ENTITY`` per entity of the graph (0.3–0.5 GB at a million)."""
+BYTES_PER_ENTITY = 450
+
+
+def views_within(entities: int, budget: int | None = None) -> int:
+    """How many views' caches to keep for a graph of ``entities``: as many as ``budget``
+    (``KEPT_BYTES``) holds, from ``KEPT_VIEWS`` to ``MOST_VIEWS``. At 100k entities
+    every org's view of a dozen orgs stays kept, and an org's whole-graph question
+    after a write follows its snapshot instead of reading the view again; at 1M two.
+
+    >>> views_within(1_000_000), views_within(100_000), views_within(0)
+    (2, 16, 16)
+    """
+    per_view = max(entities, 1) * BYTES_PER_ENTITY
+    return max(KEPT_VIEWS, min(MOST_VIEWS, (budget or KEPT_BYTES) // per_view))
 
 
 class KeptViews:

@@ -141,3 +141,21 @@ def test_one_view_kept_is_the_old_behaviour(
     views.answers("maison-verel")
     views.answers("stridewell")
     assert views.reads == 3
+
+
+def test_a_served_graph_keeps_as_many_views_as_its_size_allows(
+    make_services: MakeServices, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A database opened with its graph keeps as many views' caches as ``KEPT_BYTES``
+    holds for its size (every org's at 100k entities, two at 1M): with the budget of
+    about three views of this graph, three; an empty one starts with the fewest."""
+    import graph_api.analytics.kept as kept_module
+
+    services = make_services(name="loaded")
+    load(services, list(iter_reports(300, seed=3)), tmp_path)
+    entities = len(services.backend.in_process.graph)  # type: ignore[union-attr]
+    services.close()
+    monkeypatch.setattr(kept_module, "KEPT_BYTES", 3 * entities * kept_module.BYTES_PER_ENTITY)
+    reopened = make_services(name="loaded")
+    assert reopened._kept.size == 3
+    assert make_services(name="empty")._kept.size == kept_module.KEPT_VIEWS
