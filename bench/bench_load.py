@@ -202,7 +202,12 @@ class Server:
         return self.log.read_text(errors="replace").count("replacing it")
 
     def memory(self) -> dict[str, float]:
-        sizes = [rollup(pid) for pid in self.pids()]
+        sizes = []
+        for pid in self.pids():
+            try:
+                sizes.append(rollup(pid))
+            except (ProcessLookupError, FileNotFoundError):  # a worker replaced meanwhile
+                continue
         return {"rss_gib": round(sum(s["Rss"] for s in sizes) / GIB, 2),
                 "pss_gib": round(sum(s["Pss"] for s in sizes) / GIB, 2),
                 "processes": len(sizes)}
