@@ -487,6 +487,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, help="the folder of the copy (default: temporary)")
     parser.add_argument("--ids", type=int, default=2000, help="ids of each kind read per org")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--warm-up", type=float, default=0.0,
+                        help="seconds of the same load run first, summarized apart (a server "
+                        "long up: its views' snapshots and whole-graph answers computed)")
     parser.add_argument("--out", help="also write the JSON summary here")
     args = parser.parse_args(argv)
     if not 0 < args.duration <= 3600 or not 0 < args.clients <= 500:
@@ -502,21 +505,32 @@ def main(argv: list[str] | None = None) -> int:
         server = Server(db, args.workers, args.serve.split())
         try:
             ids = asyncio.run(visible_ids(server.url, dict(tokens), args.ids))
+
+            def run(duration: float, seed: int) -> tuple[list[Outcome], float]:
+                start_at = time.time() + 1.0
+                plans = [Plan(server.port, list(range(p, args.clients, args.client_processes)),
+                              tokens, ids, start_at, duration, args.writes, args.whole_graph,
+                              args.max_requests // args.client_processes, seed)
+                         for p in range(args.client_processes)]
+                with ProcessPoolExecutor(args.client_processes,
+                                         mp_context=multiprocessing.get_context("fork")) as pool:
+                    outcomes = list(pool.map(drive, plans))
+                return outcomes, max(o.finished_at for o in outcomes) - start_at
+
+            warm_up = None
+            if args.warm_up > 0:
+                warmed, warm_elapsed = run(args.warm_up, args.seed + 1000)
+                warm_up = {k: v for k, v in summary(warmed, [], warm_elapsed, args).items()
+                           if k in ("seconds", "requests_per_second", "errors",
+                                    "cheap_read_p99_ms", "classes_ms")}
             load = [round(x, 2) for x in os.getloadavg()]
             cpu = server.cpu_seconds()
-            start_at = time.time() + 1.0
-            plans = [Plan(server.port, list(range(p, args.clients, args.client_processes)),
-                          tokens, ids, start_at, args.duration, args.writes, args.whole_graph,
-                          args.max_requests // args.client_processes, args.seed)
-                     for p in range(args.client_processes)]
-            with ProcessPoolExecutor(args.client_processes,
-                                     mp_context=multiprocessing.get_context("fork")) as pool:
-                outcomes = list(pool.map(drive, plans))
-            elapsed = max(o.finished_at for o in outcomes) - start_at
+            replaced_before = server.replaced()
+            outcomes, elapsed = run(args.duration, args.seed)
             server_cpu = server.cpu_seconds() - cpu
             load_after = [round(x, 2) for x in os.getloadavg()]
             memory = server.memory()
-            replaced = server.replaced()
+            replaced = server.replaced() - replaced_before
             lost = asyncio.run(lost_writes(server.url, [a for o in outcomes
                                                         for a in o.acknowledged]))
         finally:
@@ -527,7 +541,8 @@ def main(argv: list[str] | None = None) -> int:
     out.update(server_cpu_s=round(server_cpu, 1), workers_replaced=replaced,
                load_before=load, load_after=load_after,
                server_memory_at_end=memory, database=str(args.db or f"{args.sellers} sellers"),
-               prepare_s=round(prepared, 1), server_start_s=round(server.start_seconds, 1))
+               prepare_s=round(prepared, 1), server_start_s=round(server.start_seconds, 1),
+               warm_up=warm_up)
     text = "{\n" + ",\n".join(f"  {orjson.dumps(k).decode()}: {orjson.dumps(v).decode()}"
                                for k, v in out.items()) + "\n}"
     if args.out:

@@ -62,7 +62,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--recycle-worker-at", type=float, default=None, metavar="FRACTION",
                        help="with --workers on the embedded store: replace a worker once "
                             "the pages it no longer shares exceed this fraction of the "
-                            "loaded graph's (default: 0.5 and 1 GiB at least; 0: never)")
+                            "loaded graph's (default: 0.5 and 1 GiB at least, plus 1 GiB for "
+                            "its views' snapshots; 0: never)")
     serve.add_argument("--analytics-max-age", type=_seconds, default=None, metavar="SECONDS",
                        help="answer rings, topSources, hotspots... computed at most this long "
                             "ago at once while the view's newer version is computed in the "

@@ -101,17 +101,22 @@ RECYCLE_FLOOR = 1 << 30  # ... and at least this, by default
 
 def recycle_bytes(fraction: float | None, loaded: int) -> int:
     """What a worker may own before it is replaced: ``fraction`` of the loaded graph
-    (0: never). By default (None) half of it and 1 GiB at least: a small graph's half is
-    passed by a few whole-graph snapshots (at 100k entities 331 MiB: workers were
-    replaced 9 times a minute under load, each paying its snapshots again).
+    (0: never). By default (None) half of it and 1 GiB at least, plus what its views'
+    snapshots may take (`graph_api.analytics.kept.KEPT_BYTES`: not drift, what its
+    whole-graph answers are followed from). A small graph's half is passed by a few
+    whole-graph snapshots (at 100k entities 331 MiB: workers were replaced 9 times a
+    minute under load, each paying its snapshots again); at 1M, half the graph alone
+    (2.6 GiB) was passed by two views' snapshots and the pages reads copy.
 
     >>> recycle_bytes(None, 5 << 30) >> 20, recycle_bytes(None, 600 << 20) >> 20
-    (2560, 1024)
+    (3584, 2048)
     >>> recycle_bytes(0.1, 600 << 20) >> 20, recycle_bytes(0, 5 << 30)
     (60, 0)
     """
+    from graph_api.analytics.kept import KEPT_BYTES
+
     if fraction is None:
-        return max(int(RECYCLE_FRACTION * loaded), RECYCLE_FLOOR)
+        return max(int(RECYCLE_FRACTION * loaded), RECYCLE_FLOOR) + KEPT_BYTES
     return int(fraction * loaded)
 
 
