@@ -31,10 +31,11 @@ answer, not the older one, which ``young_dropped`` counts.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, NamedTuple, TypeVar
 
-__all__ = ["Answered", "CACHED", "KeptAnswer", "KeptAnswers", "Question"]
+__all__ = ["Answered", "CACHED", "Flight", "Flights", "KeptAnswer", "KeptAnswers", "Question"]
 
 T = TypeVar("T")
 CACHED = 256  # whole-graph answers kept, over every view
@@ -144,3 +145,71 @@ class KeptAnswers:
         for question in [q for q, a in self._kept.items()
                          if q[0] == view_key and a.version != version]:
             del self._kept[question]
+
+
+@dataclass(eq=False)
+class Flight:
+    """A computation of one question: its key in the pool (`graph_api.offload`) and
+    what its job read when its turn came (``read``: the version and as-of time; None
+    before)."""
+
+    key: Hashable
+    read: KeptAnswer | None = None
+
+
+class Flights:
+    """The newest computation of each question, which a request joins rather than
+    start its own when that gives it an answer it may be given.
+
+    Writes move a view's version every few hundred milliseconds under load; keyed by
+    version, every whole-graph request of a view would start a computation of its own,
+    queued one after the other in the view's turn. A computation whose job has not
+    read the view yet will read it after the request came, so its answer holds
+    everything the request's view holds, or more (a view only grows): any request of
+    the question may join it. Once read at an older version than the request's, it
+    may be joined only as a kept answer may be given: read at most the max age ago.
+
+    >>> at = datetime(2026, 1, 1)
+    >>> flights = Flights()
+    >>> first = flights.start(("acme", "rings", 3))
+    >>> flights.joinable(("acme", "rings", 3), 7, now=10.0, max_age=0.0) is first  # not read
+    True
+    >>> first.read = KeptAnswer(5, None, 9.0, at)  # its turn came at version 5
+    >>> flights.joinable(("acme", "rings", 3), 7, 10.0, 0.0) is None  # older: not exact
+    True
+    >>> flights.joinable(("acme", "rings", 3), 7, 10.0, 30.0) is first  # young enough
+    True
+    >>> flights.joinable(("acme", "rings", 3), 5, 10.0, 0.0) is first  # its own version
+    True
+    """
+
+    def __init__(self) -> None:
+        self._newest: dict[Question, Flight] = {}
+        self._started = 0
+
+    def newest(self, question: Question) -> Flight | None:
+        return self._newest.get(question)
+
+    def joinable(self, question: Question, version: int, now: float,
+                 max_age: float) -> Flight | None:
+        """The question's newest computation if a request of its view at ``version`` may
+        be given its answer: not read yet, read at ``version`` or later, or read at most
+        ``max_age`` seconds before ``now``."""
+        found = self._newest.get(question)
+        if found is None:
+            return None
+        read = found.read
+        if read is None or read.version >= version or read.young(now, max_age):
+            return found
+        return None
+
+    def start(self, question: Question) -> Flight:
+        """A new computation of ``question``, its newest from now on."""
+        self._started += 1
+        flight = self._newest[question] = Flight((question, self._started))
+        return flight
+
+    def landed(self, question: Question, flight: Flight) -> None:
+        """``flight``'s answer is kept: it need not be joined any more."""
+        if self._newest.get(question) is flight:
+            del self._newest[question]

@@ -26,7 +26,7 @@ from graph_api.bearer import bearer_token
 from graph_api.clock import utc_now
 from graph_api.config import Settings
 from graph_api.errors import Unauthenticated
-from graph_api.kept_answers import Answered, KeptAnswer, KeptAnswers, Question
+from graph_api.kept_answers import Answered, Flight, Flights, KeptAnswer, KeptAnswers, Question
 from graph_api.keyfiles import (
     AUDIT_KEY_FILE,
     PSEUDONYM_KEY_FILE,
@@ -107,6 +107,7 @@ class Services:
     # How old a whole-graph answer is (`whole_graph`), in seconds: time.monotonic's.
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
     _answers: KeptAnswers = field(default_factory=KeptAnswers, repr=False)  # whole-graph
+    _flights: Flights = field(default_factory=Flights, repr=False)  # ... being computed
     _kept: KeptViews = field(default_factory=_kept_views, repr=False)
     offload: Offload | None = field(default=None, repr=False)  # whole-graph work's pool
     _mirror: ColumnMirror | None = field(default=None, repr=False)
@@ -277,19 +278,27 @@ class Services:
         """
         question = (scope.view_key, name, arg)
         version = self.store.view_version(scope)
-        key = (scope.view_key, version, name, arg)
         kept = self._answers.get(question)
         if kept is not None and kept.version == version:
             return Answered(kept.value)
 
-        def prepare() -> Prepared[T]:
-            return self._job(scope, name, arg, compute)
+        def prepare(flight: Flight) -> Callable[[], Prepared[T]]:
+            return lambda: self._job(scope, name, arg, compute, flight)
 
         assert self.offload is not None
-        if kept is not None and kept.young(self.monotonic(), self.settings.analytics_max_age):
-            self.offload.refresh(question, key, scope.view_key, prepare)
+        now, max_age = self.monotonic(), self.settings.analytics_max_age
+        if kept is not None and kept.young(now, max_age):
+            newest = self._flights.newest(question)
+            if newest is None or not self.offload.computing(newest.key):
+                flight = self._flights.start(question)
+                self.offload.refresh(question, flight.key, scope.view_key, prepare(flight))
             return Answered(kept.value, kept.as_of)
-        return Answered(await self.offload.run(key, scope.view_key, prepare, caller))
+        flight = self._flights.joinable(question, version, now, max_age) \
+            or self._flights.start(question)
+        value = await self.offload.run(flight.key, scope.view_key, prepare(flight), caller)
+        read = flight.read
+        older = read is not None and read.version < version  # joined, read before: young
+        return Answered(value, read.as_of if older and read is not None else None)
 
     async def off_loop(self, scope: Scope, work: Callable[[], T],
                        caller: str | None = None) -> T:
@@ -298,8 +307,8 @@ class Services:
         assert self.offload is not None
         return await self.offload.call(scope.view_key, work, caller)
 
-    def _job(self, scope: Scope, name: str, arg: Any, compute: Callable[[Any], T]
-             ) -> Prepared[T]:
+    def _job(self, scope: Scope, name: str, arg: Any, compute: Callable[[Any], T],
+             flight: Flight | None = None) -> Prepared[T]:
         """On the loop, in the view's turn: what computing ``name`` reads, taken now.
 
         The view is the store's ``VisibleGraph`` of the caller. The embedded store's
@@ -312,13 +321,15 @@ class Services:
         store = self.store
         in_process = self.backend.in_process
         if in_process is not None and in_process.columns is not None:
-            return self._in_process_job(in_process, scope, name, arg, compute)
+            return self._in_process_job(in_process, scope, name, arg, compute, flight)
         version = store.view_version(scope)
         question = (scope.view_key, name, arg)
         kept = self._answers.exact(question, version)
         if kept is not None:
+            if flight is not None:
+                flight.read = kept
             return Prepared.answered(kept.value)
-        keep = self._keep(question, version)
+        keep = self._keep(question, version, flight)
         derived = self._kept.cache(scope.view_key, version, None, None)
 
         def work() -> T:
@@ -329,7 +340,8 @@ class Services:
         return Prepared.ready(Job(work=work, done=keep))
 
     def _in_process_job(self, store: GraphInProcess, scope: Scope, name: str, arg: Any,
-                        compute: Callable[[Any], T]) -> Prepared[T]:
+                        compute: Callable[[Any], T], flight: Flight | None
+                        ) -> Prepared[T]:
         from graph_api.analytics.snapshot import CACHE_KEY, PENDING_KEY, snapshot_of
         from graph_api.store.columns import ColumnMirror
 
@@ -338,8 +350,10 @@ class Services:
         question = (scope.view_key, name, arg)
         kept = self._answers.exact(question, version)
         if kept is not None:
+            if flight is not None:
+                flight.read = kept
             return Prepared.answered(kept.value)
-        keep = self._keep(question, version)
+        keep = self._keep(question, version, flight)
         derived = self._kept.cache(scope.view_key, version, visible, store.changes_since)
         stand_in = _Detached(derived)
         if CACHE_KEY in derived or PENDING_KEY in derived:  # kept, or followed over writes
@@ -365,17 +379,23 @@ class Services:
 
         return Prepared(copying, job)
 
-    def _keep(self, question: Question, version: int) -> Callable[[Any], None]:
+    def _keep(self, question: Question, version: int, flight: Flight | None
+              ) -> Callable[[Any], None]:
         """How a job of ``question`` at ``version``, its view read now (its as-of
-        time), keeps its answer. With no max age the view's answers of other versions
-        are dropped now: none will be answered again."""
+        time), keeps its answer; ``flight``, the computation it is, learns what it
+        read. With no max age the view's answers of other versions are dropped now:
+        none will be answered again."""
         if self.settings.analytics_max_age <= 0:
             self._answers.forget_other_versions(question[0], version)
         read = KeptAnswer(version, None, self.monotonic(), self.clock())
+        if flight is not None:
+            flight.read = read
 
         def keep(result: Any) -> None:
             self._answers.keep(question, read._replace(value=result), self.monotonic(),
                                self.settings.analytics_max_age)
+            if flight is not None:
+                self._flights.landed(question, flight)
 
         return keep
 

@@ -82,9 +82,10 @@ async def until(condition: threading.Event | Callable[[], bool], seconds: float 
         await asyncio.sleep(0.005)
 
 
-async def ask(services: Services, scope: Scope, query: str = RINGS) -> dict[str, Any]:
+async def ask(services: Services, scope: Scope, query: str = RINGS,
+              caller: str = "a-token") -> dict[str, Any]:
     """As POST /graphql answers: data, errors and extensions."""
-    context = Context(services=services, caller="a-token")
+    context = Context(services=services, caller=caller)
     context._scope = scope
     return (await OPERATIONS.run(context, query)).body()
 
@@ -419,3 +420,33 @@ def test_serve_takes_the_max_age_from_its_flag_else_the_environment(
         monkeypatch.setenv("GRAPH_API_ANALYTICS_MAX_AGE", wrong)
         with pytest.raises(ValueError, match="GRAPH_API_ANALYTICS_MAX_AGE"):
             Settings.from_env()
+
+
+def test_requests_of_a_view_moved_by_writes_join_the_computation_not_yet_read(
+    services: Services, world: dict[str, Scope], gate: Gate, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """By default (exact answers), requests of one view that writes keep moving do not
+    each start a computation of their own: a computation whose turn has not come yet
+    reads the view after they came, so they all wait for it and get its answer, which
+    holds every write each of them may see. One already reading an older version is
+    not joined."""
+    gated(monkeypatch, gate, "ring_candidates")
+    offload = offload_of(services)
+    acme = world["acme"]
+
+    async def main() -> None:
+        first = asyncio.ensure_future(ask(services, acme))
+        await until(gate.entered)  # read at the first version, held while it computes
+        visible_write(services, world, 5)
+        second = asyncio.ensure_future(ask(services, acme))  # a new computation, queued
+        await until(lambda: len(offload._shared) == 2)
+        visible_write(services, world, 6)
+        third = asyncio.ensure_future(ask(services, acme, caller="another-token"))  # joins it
+        await until(lambda: offload.shared_waits == 1)
+        gate.opened.set()
+        answers = [await first, await second, await third]
+        assert all("extensions" not in a and "errors" not in a for a in answers)
+        assert sizes(answers[1]) == sizes(answers[2]) == sizes(answers[0]) + 2
+        assert gate.calls == 2 and offload.started == 2
+
+    asyncio.run(main())
