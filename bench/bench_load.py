@@ -8,7 +8,9 @@ its last was answered: with probability ``--writes`` a ``submitReport``, with
 ``topSources``, ``hotspots``), else a cheap read (``entity``, an ``entities`` page,
 an entity's ``relations``, ``traceToSource``, ``linkedEntities``, ``network``,
 ``connections``) of an id its org can see. Afterwards every acknowledged report is
-read back: one missing or incomplete is a lost write.
+read back: one missing or incomplete is a lost write. ``--warm-up SECONDS`` runs the
+same load first, summarized apart (``warm_up``): a server long up, its views'
+snapshots and whole-graph answers computed.
 
 The database is either generated (``--sellers``: ``generate``, ``org load``,
 ``import``, as before) or a copy of an existing one (``--db``: ``graph.db`` with its
@@ -29,6 +31,8 @@ exits non-zero on any error or lost acknowledged write.
 
     python bench/bench_load.py --duration 60 --clients 50
     nice -n 5 python bench/bench_load.py --db /tmp/load100k/graph.db --workers 2
+    python bench/bench_load.py --db /tmp/1m/graph.db --workers 2 --warm-up 120 \
+        --serve "--analytics-max-age 300"
 """
 
 from __future__ import annotations
