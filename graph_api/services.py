@@ -324,10 +324,8 @@ class Services:
             return self._in_process_job(in_process, scope, name, arg, compute, flight)
         version = store.view_version(scope)
         question = (scope.view_key, name, arg)
-        kept = self._answers.exact(question, version)
+        kept = self._kept_now(question, version, flight)
         if kept is not None:
-            if flight is not None:
-                flight.read = kept
             return Prepared.answered(kept.value)
         keep = self._keep(question, version, flight)
         derived = self._kept.cache(scope.view_key, version, None, None)
@@ -348,10 +346,8 @@ class Services:
         visible = store.visible(scope)  # follows the database first
         version = self.store.view_version(scope)
         question = (scope.view_key, name, arg)
-        kept = self._answers.exact(question, version)
+        kept = self._kept_now(question, version, flight)
         if kept is not None:
-            if flight is not None:
-                flight.read = kept
             return Prepared.answered(kept.value)
         keep = self._keep(question, version, flight)
         derived = self._kept.cache(scope.view_key, version, visible, store.changes_since)
@@ -378,6 +374,15 @@ class Services:
             return Job(work=work, done=keep)
 
         return Prepared(copying, job)
+
+    def _kept_now(self, question: Question, version: int, flight: Flight | None
+                  ) -> KeptAnswer | None:
+        """In a job's turn: the answer kept of ``question`` at ``version`` (kept meanwhile
+        by another job), which ``flight`` then is as if it had read."""
+        kept = self._answers.exact(question, version)
+        if kept is not None and flight is not None:
+            flight.read = kept
+        return kept
 
     def _keep(self, question: Question, version: int, flight: Flight | None
               ) -> Callable[[Any], None]:
