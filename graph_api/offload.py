@@ -229,6 +229,8 @@ class Offload:
                 shared.waiting -= 1
                 if shared.waiting == 0 and not shared.started and not shared.task.done():
                     shared.task.cancel()  # nobody waits and nothing ran: drop it
+                    if self._shared.get(key) is shared:  # a request after it starts anew,
+                        del self._shared[key]  # rather than join what is cancelled
 
     def refresh(self, question: Hashable, key: Hashable, view: str,
                 prepare: Callable[[], Prepared[T]]) -> bool:

@@ -450,3 +450,30 @@ def test_requests_of_a_view_moved_by_writes_join_the_computation_not_yet_read(
         assert gate.calls == 2 and offload.started == 2
 
     asyncio.run(main())
+
+
+def test_a_request_after_the_last_waiter_left_a_queued_computation_gets_an_answer(
+    services: Services, world: dict[str, Scope], gate: Gate, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A computation still waiting for its turn is dropped when its last request leaves
+    (past its budget here); a request of the same question right after does not join
+    what is being cancelled: it starts the computation again and gets its answer."""
+    gated(monkeypatch, gate, "ring_candidates")
+    acme = world["acme"]
+    settings = services.settings
+
+    async def main() -> None:
+        first = asyncio.ensure_future(ask(services, acme))
+        await until(gate.entered)  # holds the view's turn
+        visible_write(services, world, 5)
+        services.settings = replace(settings, request_seconds=0.2)
+        late = await ask(services, acme, caller="late-token")  # queued, then past budget
+        assert [e["extensions"]["code"] for e in late["errors"]] == ["LIMIT_EXCEEDED"]
+        services.settings = settings
+        after = asyncio.ensure_future(ask(services, acme, caller="after-token"))
+        gate.opened.set()
+        answers = [await first, await after]
+        assert all("errors" not in a for a in answers)
+        assert sizes(answers[1]) == sizes(answers[0]) + 1
+
+    asyncio.run(main())
