@@ -67,6 +67,16 @@ def max_age(services: Services, seconds: float) -> None:
     services.settings = replace(services.settings, analytics_max_age=seconds)
 
 
+def rings_counted(services: Services, gate: Gate, monkeypatch: pytest.MonkeyPatch
+                  ) -> Offload:
+    """A max age of ``MAX_AGE``, rings' computations counted (and held once the test
+    shuts ``gate``): the services' pool."""
+    max_age(services, MAX_AGE)
+    gate.opened.set()
+    gated(monkeypatch, gate, "ring_candidates")
+    return offload_of(services)
+
+
 def offload_of(services: Services) -> Offload:
     assert services.offload is not None
     return services.offload
@@ -161,10 +171,7 @@ def test_an_answer_older_than_the_max_age_is_not_given(
     services: Services, world: dict[str, Scope], ticks: FixedMonotonic, gate: Gate,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    max_age(services, MAX_AGE)
-    gate.opened.set()
-    gated(monkeypatch, gate, "ring_candidates")
-    offload = offload_of(services)
+    offload = rings_counted(services, gate, monkeypatch)
     acme = world["acme"]
 
     async def main() -> None:
@@ -209,10 +216,7 @@ def test_requests_share_one_background_refresh_and_a_late_one_joins_it(
     services: Services, world: dict[str, Scope], ticks: FixedMonotonic, gate: Gate,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    max_age(services, MAX_AGE)
-    gate.opened.set()
-    gated(monkeypatch, gate, "ring_candidates")
-    offload = offload_of(services)
+    offload = rings_counted(services, gate, monkeypatch)
     acme = world["acme"]
     clock = services.clock
     assert isinstance(clock, FixedClock)
@@ -251,10 +255,7 @@ def test_a_request_joins_the_refresh_of_its_own_version(
 ) -> None:
     """A request past the max age, at the version being refreshed, waits for that one
     computation (the refresh is shared as any computation is)."""
-    max_age(services, MAX_AGE)
-    gate.opened.set()
-    gated(monkeypatch, gate, "ring_candidates")
-    offload = offload_of(services)
+    offload = rings_counted(services, gate, monkeypatch)
     acme = world["acme"]
 
     async def main() -> None:
