@@ -297,8 +297,9 @@ class Services:
             or self._flights.start(question)
         value = await self.offload.run(flight.key, scope.view_key, prepare(flight), caller)
         read = flight.read
-        older = read is not None and read.version < version  # joined, read before: young
-        return Answered(value, read.as_of if older and read is not None else None)
+        if read is not None and read.version < version:  # joined, read before: young
+            return Answered(value, read.as_of)
+        return Answered(value)
 
     async def off_loop(self, scope: Scope, work: Callable[[], T],
                        caller: str | None = None) -> T:

@@ -37,10 +37,11 @@ def _undirected_steps(G: Any, u: str, ordered: bool = True) -> list[_Step]:
     return out
 
 
-def _steps_between(G: Any, u: str, v: str) -> list[_Step]:
-    """The relations joining ``u`` and ``v`` as `_undirected_steps` gives them, sorted."""
+def _steps_between(at: tuple[Any, Any], u: str, v: str) -> list[_Step]:
+    """The relations joining ``u`` and ``v`` as `_undirected_steps` gives them, sorted;
+    ``at`` is ``(G.succ[u], G.pred[u])``, taken once for all of ``u``'s lookups."""
     out: list[_Step] = []
-    succ, pred = G.succ[u], G.pred[u]
+    succ, pred = at
     if v in succ:
         for k, data in succ[v].items():
             out.append((v, confidence_of(data), (u, v, plain(k))))
@@ -53,13 +54,14 @@ def _steps_between(G: Any, u: str, v: str) -> list[_Step]:
 
 def _steps_in_order(G: Any, u: str) -> Iterator[_Step]:
     """``_undirected_steps(G, u)``, read as far as the walk goes: a hub's from its
-    neighbours' ids in order (`sorted_neighbours`), not all of them at once."""
+    neighbours' ids in order (`SharedNeighbours.in_order`), not all at once."""
     beneath = neighbours_of(G)
     if beneath.degree(u) < HUB_DEGREE:
         yield from _undirected_steps(G, u)
         return
+    at = G.succ[u], G.pred[u]
     for v in beneath.in_order(u):
-        yield from _steps_between(G, u, v)
+        yield from _steps_between(at, u, v)
 
 
 def _steps_towards(G: Any, u: str, ends: Collection[str]) -> Iterator[_Step]:
@@ -68,8 +70,9 @@ def _steps_towards(G: Any, u: str, ends: Collection[str]) -> Iterator[_Step]:
     if neighbours_of(G).degree(u) <= len(ends):
         yield from (st for st in _undirected_steps(G, u, ordered=False) if st[0] in ends)
         return
+    at = G.succ[u], G.pred[u]
     for v in ends:
-        yield from _steps_between(G, u, v)
+        yield from _steps_between(at, u, v)
 
 
 def network(
@@ -239,8 +242,8 @@ def connections(G: Any, source: str, target: str, max_hops: int = 6, first: int 
             got = cache[u] = _undirected_steps(G, u, ordered=False)
         return got
 
-    def joined(u: str, v: str) -> bool:
-        return v in G.succ[u] or v in G.pred[u]
+    def joined(at: tuple[Any, Any], v: str) -> bool:
+        return v in at[0] or v in at[1]
 
     dist = ({source: 0}, {target: 0})
     at_level: tuple[list[list[str]], list[list[str]]] = ([[source]], [[target]])
@@ -284,14 +287,16 @@ def connections(G: Any, source: str, target: str, max_hops: int = 6, first: int 
         frontiers[side][:] = new
         hits = [v for v in new if v in other]
         for h in hubs[1 - side]:  # new here, and a neighbour of one of the other's hubs
+            at = G.succ[h], G.pred[h]
             for v in new:
-                if v not in other and joined(h, v):
+                if v not in other and joined(at, v):
                     dist[1 - side][v] = levels[1 - side]
                     at_level[1 - side][-1].append(v)
                     hits.append(v)
         for h in hubs[side]:  # the other side's, and a neighbour of one of this side's hubs
+            at = G.succ[h], G.pred[h]
             for v in list(other):
-                if v not in mine and joined(h, v):
+                if v not in mine and joined(at, v):
                     reach(side, v)
                     hits.append(v)
         if hits:
@@ -304,7 +309,8 @@ def connections(G: Any, source: str, target: str, max_hops: int = 6, first: int 
         """The relations from ``x`` to the root side's level just before its own."""
         earlier = at_level[root][dist[root][x] - 1]
         if beneath.degree(x) > len(earlier):  # a hub: looked up from the fewer
-            return [st for y in earlier for st in _steps_between(G, x, y)]
+            at = G.succ[x], G.pred[x]
+            return [st for y in earlier for st in _steps_between(at, x, y)]
         d = dist[root]
         return [st for st in nbrs(x) if d.get(st[0]) == d[x] - 1]
 

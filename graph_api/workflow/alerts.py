@@ -114,7 +114,9 @@ def _report_seq(services: Services, seqs: set[int], report: Report) -> int | Non
     committed is), then the 49 before it."""
     newest = sorted(seqs, reverse=True)[:50]
     for batch in (newest[:1], newest[1:]):
-        for seq, env in ({} if not batch else services.store.envelopes(batch)).items():
+        if not batch:
+            continue
+        for seq, env in services.store.envelopes(batch).items():
             if env.report_id == report.id and env.reported_by == report.org_id:
                 return seq
     return None
