@@ -2,8 +2,8 @@
 
 A *question* is a whole-graph question asked of one view: the view's key, the
 question's name and its argument (``rings`` with ``minSize: 3`` of acme's view).
-`Services` keeps one answer per question (`KeptAnswer`): the view's version it was
-computed at, and its *as-of* time, when its job read the view (`Services._job`, on
+`WholeGraph` keeps one answer per question (`KeptAnswer`): the view's version it was
+computed at, and its *as-of* time, when its job read the view (`WholeGraph._job`, on
 the loop, in the view's turn), on the monotonic clock (its age) and on the UTC
 clock (what a client is told).
 

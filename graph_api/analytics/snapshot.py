@@ -11,7 +11,7 @@ embedded store's facts) by the service layer, which puts the result in the view'
 cache before any step asks. As with networkx's own cache, a change made through
 the networkx API clears it; a view whose underlying graph changes behind it must
 be given a fresh cache (the service layer keeps one per view version, see
-`graph_api.services.Services.cached`). A snapshot of a view's earlier version is
+`graph_api.whole_graph.WholeGraph.cached`). A snapshot of a view's earlier version is
 followed over a write's changes instead of read again (`graph_api.analytics.follow`).
 """
 

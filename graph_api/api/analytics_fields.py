@@ -2,7 +2,7 @@
 
 Every resolver runs an analytics function on the caller's view; whole-graph
 results are cached per view and store version and computed off the request loop
-(``Services.whole_graph``), so other callers' reads answer meanwhile.
+(``graph_api.whole_graph``), so other callers' reads answer meanwhile.
 """
 
 from __future__ import annotations
@@ -329,7 +329,7 @@ class AnalyticsQuery:
         count = _first(first, 20)
         found = await info.context.whole_graph(info.path, "rings", size, _rings(size))
         if count > RANKED and len(found) > RANKED:
-            await info.context.services.off_loop(scope, lambda: _rank(found[:count]),
+            await info.context.services.whole_graph.off_loop(scope, lambda: _rank(found[:count]),
                                                  info.context.caller)
         return [
             RingCandidate(id=strawberry.ID(r.id), size=r.size, regions=list(r.regions), _ring=r)

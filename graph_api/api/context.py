@@ -100,9 +100,9 @@ class Operation:
 
     async def whole_graph(self, path: Path, name: str, arg: Any,
                           compute: Callable[[Any], T]) -> T:
-        """`Services.whole_graph`'s answer for the caller, noted in ``older_answers``
+        """`WholeGraph.answer`'s answer for the caller, noted in ``older_answers``
         under the field's ``path`` when it is an older one."""
-        answered = await self.services.whole_graph(self.scope, name, arg, compute,
+        answered = await self.services.whole_graph.answer(self.scope, name, arg, compute,
                                                    self.caller)
         if answered.as_of is not None:
             self.older_answers.append(OlderAnswer(tuple(path.as_list()), answered.as_of))

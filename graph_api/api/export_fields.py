@@ -4,7 +4,7 @@ The case view is read on the request loop (the store is the loop's), in steps
 between which other requests are served, and kept only if nothing the caller sees
 was written meanwhile; the package (every format, zipped and signed: seconds for a
 10,000-entity case) is written off the loop, on the whole-graph pool
-(``Services.off_loop``), in the caller's turn."""
+(``WholeGraph.off_loop``), in the caller's turn."""
 
 from __future__ import annotations
 
@@ -152,7 +152,7 @@ class ExportMutation:
         take_checkpoint(services, key)  # the operator's anchor of the ledger, at every export
         checkpoint = org_checkpoint(services, scope.org_id, view.created_at, key)
         names = [f.value for f in formats]
-        package = await services.off_loop(
+        package = await services.whole_graph.off_loop(
             scope, lambda: build_package(view, names, folder, key, checkpoint,
                                          include_evidence=include_evidence),
             info.context.caller)

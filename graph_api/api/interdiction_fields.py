@@ -2,7 +2,7 @@
 
 DESIGN.md "Interdiction and time"; the computations are
 `graph_api.analytics.interdiction`'s, over the caller's whole view, cached per view
-and version and computed off the request loop (``Services.whole_graph``) like
+and version and computed off the request loop (``graph_api.whole_graph``) like
 topSources, on either store (on Neo4j over
 the view fetched once per version). An id the caller may not see — in ``brand``,
 ``candidates`` or ``remove`` — is ignored exactly as one that does not exist.

@@ -52,11 +52,12 @@ def contiguous_pairs(sn: Snapshot) -> bool:
 
 
 def whole(services: Services, scope: Scope) -> tuple[Any, ...]:
+    cached = services.whole_graph.cached
     return (
-        services.cached(scope, "topSources", None, top_sources),
-        services.cached(scope, "hotspots", None, lambda G: hotspots(G, first=None)),
-        services.cached(scope, "rings", 1, lambda G: ring_candidates(G, min_size=1)),
-        services.cached(scope, "rings-all", 1, lambda G: ring_candidates(G, hub_degree=None)),
+        cached(scope, "topSources", None, top_sources),
+        cached(scope, "hotspots", None, lambda G: hotspots(G, first=None)),
+        cached(scope, "rings", 1, lambda G: ring_candidates(G, min_size=1)),
+        cached(scope, "rings-all", 1, lambda G: ring_candidates(G, hub_degree=None)),
     )
 
 
@@ -72,7 +73,7 @@ def fresh(services: Services, scope: Scope) -> tuple[Any, ...]:
 
 
 def kept_snapshot(services: Services) -> Snapshot:
-    views = services._kept._kept  # the view asked last is the last kept
+    views = services.whole_graph.kept._kept  # the view asked last is the last kept
     assert views
     found = next(reversed(views.values()))[1][CACHE_KEY]
     assert isinstance(found, Snapshot)
@@ -347,11 +348,11 @@ def test_a_write_outside_the_clustered_graph_reuses_the_communities(
 
     monkeypatch.setattr(reuse, "communities", counting)
     rings = lambda G: ring_candidates(G)  # noqa: E731
-    services.cached(scope, "rings", 3, rings)
+    services.whole_graph.cached(scope, "rings", 3, rings)
     assert len(runs) == 1
     for shape, clusters_again in (("listing", False), ("seller", True), ("listing", False)):
         assert submit(services, writer.report("bazaarhub", marking="GREEN", shape=shape))
-        answer = services.cached(scope, "rings", 3, rings)
+        answer = services.whole_graph.cached(scope, "rings", 3, rings)
         assert len(runs) == 1 + clusters_again
         assert answer == ring_candidates(services.store.view(scope))  # (runs it afresh)
         runs[1:] = []

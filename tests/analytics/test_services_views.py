@@ -1,4 +1,4 @@
-"""`Services.cached` keeps the snapshots of the views asked last: brands taking turns
+"""`WholeGraph.cached` keeps the snapshots of the views asked last: brands taking turns
 at whole-graph queries do not make each other's views be read again, and each
 still gets exactly the answer of its own view read afresh."""
 
@@ -29,13 +29,13 @@ def test_two_brands_taking_turns_keep_their_snapshots(
 ) -> None:
     services = make_services()
     load(services, list(iter_reports(60, seed=4)), tmp_path)
-    views = Views(services, services._kept, monkeypatch)  # counts full reads of a view
+    views = Views(services, services.whole_graph.kept, monkeypatch)  # counts full reads of a view
 
     def rings(org_id: str) -> object:
-        return services.cached(views.scope(org_id), "rings", 1, every_ring)
+        return services.whole_graph.cached(views.scope(org_id), "rings", 1, every_ring)
 
     def sources(org_id: str) -> object:
-        return services.cached(views.scope(org_id), "topSources", None, top_sources)
+        return services.whole_graph.cached(views.scope(org_id), "topSources", None, top_sources)
 
     def fresh(org_id: str) -> object:
         return every_ring(services.store.view(views.scope(org_id)))

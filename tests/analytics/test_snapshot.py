@@ -161,9 +161,9 @@ def test_one_snapshot_per_view_version(
 
     def whole(scope: Any) -> tuple[Any, ...]:
         return (
-            services.cached(scope, "topSources", None, top_sources),
-            services.cached(scope, "hotspots", None, hotspots),
-            services.cached(scope, "rings", 3, ring_candidates),
+            services.whole_graph.cached(scope, "topSources", None, top_sources),
+            services.whole_graph.cached(scope, "hotspots", None, hotspots),
+            services.whole_graph.cached(scope, "rings", 3, ring_candidates),
         )
 
     first = whole(platform)

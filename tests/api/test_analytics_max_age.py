@@ -51,7 +51,7 @@ def gate() -> Iterator[Gate]:
 
 @pytest.fixture
 def ticks(services: Services) -> FixedMonotonic:
-    services.monotonic = ticks = FixedMonotonic()
+    services.whole_graph.monotonic = ticks = FixedMonotonic()
     return ticks
 
 
@@ -64,7 +64,7 @@ def world(services: Services, ticks: FixedMonotonic) -> dict[str, Scope]:
 
 
 def max_age(services: Services, seconds: float) -> None:
-    services.settings = replace(services.settings, analytics_max_age=seconds)
+    services.whole_graph.max_age = seconds
 
 
 def rings_counted(services: Services, gate: Gate, monkeypatch: pytest.MonkeyPatch
@@ -78,8 +78,7 @@ def rings_counted(services: Services, gate: Gate, monkeypatch: pytest.MonkeyPatc
 
 
 def offload_of(services: Services) -> Offload:
-    assert services.offload is not None
-    return services.offload
+    return services.whole_graph.offload
 
 
 async def until(condition: threading.Event | Callable[[], bool], seconds: float = 20.0
@@ -124,7 +123,7 @@ def test_by_default_a_visible_write_shows_in_the_next_rings_at_once(
     services: Services, world: dict[str, Scope]
 ) -> None:
     offload = offload_of(services)
-    assert services.settings.analytics_max_age == 0
+    assert services.settings.analytics_max_age == services.whole_graph.max_age == 0
 
     async def main() -> None:
         before = await ask(services, world["acme"])

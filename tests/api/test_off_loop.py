@@ -151,8 +151,7 @@ def test_identical_requests_share_one_computation_and_views_never_do(
     gated(monkeypatch, gate, "top_sources")
     police2 = services.scope_for(services.issue_token(services.find_org("police"),
                                                       "investigator")[0])
-    offload = services.offload
-    assert offload is not None
+    offload = services.whole_graph.offload
 
     async def main() -> None:
         first = asyncio.ensure_future(ask(services, world["police"], TOP))
@@ -215,8 +214,7 @@ def test_a_client_that_leaves_stops_waiting_and_the_computation_goes_on(
     gated(monkeypatch, gate, "hotspots")
     _, token = services.issue_token(services.find_org("rival"), "investigator")
     app = create_app(services)
-    offload = services.offload
-    assert offload is not None
+    offload = services.whole_graph.offload
 
     async def main() -> None:
         gone, stays = asyncio.Event(), asyncio.Event()
@@ -251,8 +249,7 @@ def test_a_computation_nobody_waits_for_any_more_is_dropped_before_it_starts(
     gated(monkeypatch, rings, "ring_candidates")
     _, token = services.issue_token(services.find_org("rival"), "investigator")
     app = create_app(services)
-    offload = services.offload
-    assert offload is not None
+    offload = services.whole_graph.offload
 
     async def main() -> None:
         hot = asyncio.ensure_future(ask(services, world["rival"], HOT))
@@ -284,8 +281,7 @@ def test_a_request_past_its_budget_fails_and_the_answer_is_kept(
         assert codes(late) == ["LIMIT_EXCEEDED"] and gate.calls == 1
         services.settings = settings
         gate.opened.set()
-        offload = services.offload
-        assert offload is not None
+        offload = services.whole_graph.offload
         await until(lambda: not offload._shared)
         answer = await ask(services, world["acme"], TOP)
         assert "errors" not in answer and gate.calls == 1  # the kept answer
@@ -297,7 +293,7 @@ def test_one_tokens_whole_graph_requests_take_turns_and_others_go_on(
     services: Services, world: dict[str, Scope], gate: Gate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gated(monkeypatch, gate, "top_sources")
-    services.offload = Offload(workers=2, per_caller=1, queued=1)
+    services.whole_graph.offload = Offload(workers=2, per_caller=1, queued=1)
     script, other = "t:script", "t:someone-else"  # two tokens of the same org (acme)
     acme, rival = world["acme"], world["rival"]
 
@@ -357,7 +353,7 @@ def test_a_request_waiting_for_its_turn_keeps_its_budget_and_leaves_the_queue(
 ) -> None:
     gated(monkeypatch, gate, "top_sources")
     offload = Offload(workers=2, per_caller=1, queued=1)
-    services.offload = offload
+    services.whole_graph.offload = offload
     settings = services.settings
     script = "t:script"
     acme = world["acme"]

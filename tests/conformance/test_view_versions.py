@@ -43,7 +43,7 @@ def supply(rid: str, n: int, marking: str = "GREEN", shared: list[str] | None = 
 
 def cached_for(services: Services, scope: Scope) -> dict[tuple[Any, ...], Any]:
     """C's whole-graph answers kept, by (view, version, name, arg)."""
-    kept = services._answers
+    kept = services.whole_graph.answers
     out = {}
     for view_key, name, arg in kept:
         answer = kept.get((view_key, name, arg))
@@ -135,7 +135,7 @@ def test_cached_answers_are_those_of_the_view_read_afresh(
     services.submit_report(world["rival"], supply("r2", 4, "AMBER_STRICT"))
     services.submit_report(world["bazaar"], supply("r3", 5, "AMBER"))
     for name, scope in world.items():
-        kept = services.cached(scope, "topSources", None, top_sources)
+        kept = services.whole_graph.cached(scope, "topSources", None, top_sources)
         fresh = top_sources(services.store.view(scope))
         assert [(r.entity, r.score) for r in kept] == [(r.entity, r.score) for r in fresh], name
         total = services.store.find_entities(

@@ -99,8 +99,7 @@ class World:
 
     async def settled(self) -> None:
         """Until the world's background work has been kept (or failed)."""
-        offload = self.services.offload
-        assert offload is not None
+        offload = self.services.whole_graph.offload
         for _ in range(4000):
             if not offload._shared:
                 return
@@ -118,7 +117,7 @@ def two_worlds() -> Iterator[tuple[World, World]]:
             (Path(folder) / name).mkdir()
             clock, ticks = FixedClock(), FixedMonotonic()
             services = start_workflow(Services.open(settings, clock=clock))
-            services.monotonic = ticks
+            services.whole_graph.monotonic = ticks
             world = World(services, add_orgs(services), clock, ticks)
             world.services.submit_report(world.scopes["bazaar"],
                                          report("base", "GREEN", ("supply", 1, 0)))

@@ -1,6 +1,6 @@
 """Per-view versions for the embedded store: what a view may see, and when it last moved.
 
-A cache of a view's answers (``Services.cached``, ``totalCount``, the kept
+A cache of a view's answers (``WholeGraph.cached``, ``totalCount``, the kept
 snapshots) must be dropped when a write the view may see is applied, and kept
 when it may not: a global write counter would let every write, also one the
 caller may not see, slow the caller's next query (a timing signal that
