@@ -3,7 +3,8 @@
 # stores, and stop the server by its PID whatever happens (failures, Ctrl-C).
 # The suite runs in GRAPH_API_TEST_PROCESSES processes (default 3: on two cores a third
 # fills the time the others wait on servers they start; 0 runs it in this one), a test
-# file per process at a time, each process with a database of its own on the server
+# file per process at a time, in the order collected (the longest, marked ``first``,
+# first: tests/conftest.py), each process with a database of its own on the server
 # (tests/conftest.py). First the import contracts (pyproject's [tool.importlinter]): a
 # broken one fails the run before any server starts.
 set -uo pipefail
@@ -23,7 +24,7 @@ rm -rf "$DATA"
 set -a; . "./$ENV_FILE"; set +a
 PROCESSES=${GRAPH_API_TEST_PROCESSES:-3}
 if [ "$PROCESSES" -gt 0 ]; then
-    "$PY" -m pytest -q -n "$PROCESSES" --dist loadfile "$@"
+    "$PY" -m pytest -q -n "$PROCESSES" --dist loadfile --no-loadscope-reorder "$@"
 else
     "$PY" -m pytest -q "$@"
 fi

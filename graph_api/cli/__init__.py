@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 
 from graph_api.cli.data import cmd_backup, cmd_generate, cmd_import, cmd_restore
 from graph_api.cli.orgs import (
+    MAX_TOKENS_AT_ONCE,
     cmd_org_add,
     cmd_org_list,
     cmd_org_load,
@@ -93,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     issue = token.add_parser("issue", parents=[common], help="issue a token; prints it once")
     issue.add_argument("--org", required=True, help="org name or id")
     issue.add_argument("--role", required=True)
+    issue.add_argument("--count", type=int, default=1, metavar="N",
+                       help=f"issue N tokens (1-{MAX_TOKENS_AT_ONCE}), each its own principal: "
+                            "one per line")
     issue.set_defaults(run=cmd_token_issue)
     revoke = token.add_parser("revoke", parents=[common], help="revoke a principal's token")
     revoke.add_argument("principal", help="the principal id (token list) or the token itself")

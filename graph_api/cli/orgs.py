@@ -9,6 +9,8 @@ from pathlib import Path
 from graph_api.cli.common import _services, _store
 from graph_api.model import OrgType
 
+MAX_TOKENS_AT_ONCE = 1000  # `token issue --count`
+
 
 def cmd_org_add(args: argparse.Namespace) -> int:
     services = _services(args, with_graph=False, create=True)
@@ -50,9 +52,13 @@ def cmd_org_list(args: argparse.Namespace) -> int:
 
 
 def cmd_token_issue(args: argparse.Namespace) -> int:
+    if not 1 <= args.count <= MAX_TOKENS_AT_ONCE:
+        raise ValueError(f"--count: 1 to {MAX_TOKENS_AT_ONCE} tokens at once")
     services = _services(args, with_graph=False)
-    _, token = services.issue_token(services.find_org(args.org), args.role)
-    print(token)
+    org = services.find_org(args.org)
+    for _ in range(args.count):
+        _, token = services.issue_token(org, args.role)
+        print(token)
     return 0
 
 

@@ -6,6 +6,7 @@ goes to which world); this module holds the rules and the comparison.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -14,10 +15,16 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from hypothesis import event
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
-from hypothesis.stateful import RuleBasedStateMachine, initialize, precondition, rule
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
 
 from graph_api.workflow import sweep
 from graph_api.workflow.appeals import local_penalty_id
@@ -510,3 +517,40 @@ def _penalties(data: Any) -> list[dict[str, Any]]:
     if isinstance(data, list):
         return [p for v in data for p in _penalties(v)]
     return []
+
+
+# How large a run is: GRAPH_API_NONINTERFERENCE_EXAMPLES examples in all on the embedded
+# store (3/5 with a brand as C, test_noninterference.py; 2/5 with the regulator,
+# test_noninterference_regulator.py: two files, so that the suite's processes run them side
+# by side), ..._STEPS steps each, ..._NEO4J_EXAMPLES on the Bolt server
+# (test_noninterference_neo4j.py).
+EXAMPLES = int(os.environ.get("GRAPH_API_NONINTERFERENCE_EXAMPLES", "100"))
+STEPS = int(os.environ.get("GRAPH_API_NONINTERFERENCE_STEPS", "25"))
+NEO4J_EXAMPLES = int(os.environ.get("GRAPH_API_NONINTERFERENCE_NEO4J_EXAMPLES", "5"))
+BRAND_EXAMPLES = EXAMPLES * 3 // 5
+REGULATOR_EXAMPLES = EXAMPLES - BRAND_EXAMPLES
+BRANDS, REGULATOR = ("acme", "rival", "trusty"), ("police",)  # OBSERVERS, as two runs
+
+
+def observed_by(observers: tuple[str, ...]) -> type[NonInterference]:
+    """The machine with C drawn from ``observers`` only."""
+
+    class Observed(NonInterference):
+        @initialize(observer=st.sampled_from(observers), swarm=ops.swarms, probe=ops.probes)
+        def open_worlds(self, observer: str, swarm: int, probe: int) -> None:
+            super().open_worlds(observer=observer, swarm=swarm, probe=probe)
+
+    return Observed
+
+
+def run_machine(ids: Ids, folder: Path, examples: int, observers: tuple[str, ...] = OBSERVERS,
+                store: str = "memory", databases: tuple[str, str] | None = None,
+                control: bool = False) -> None:
+    """``examples`` runs of ``STEPS`` steps each, C drawn from ``observers``."""
+    machine = observed_by(observers)
+    run_state_machine_as_test(
+        lambda: machine(ids, folder, store, databases, control),
+        settings=settings(max_examples=examples, stateful_step_count=STEPS, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow,
+                                                 HealthCheck.filter_too_much]),
+    )

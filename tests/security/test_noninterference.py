@@ -35,30 +35,23 @@ random search meets a given three-step coincidence only now and then. What is
 not compared, and why, is said where it is decided (``noninterference_machine``:
 appeals of ladder steps; ``noninterference_world``: what both worlds share).
 
-``GRAPH_API_NONINTERFERENCE_EXAMPLES`` (default 100), ``..._STEPS`` (25) and
-``..._NEO4J_EXAMPLES`` (5) size a run.
+The random search is split in three, each in a file of its own so that the suite's
+processes run them side by side: a brand as C (here), the regulator as C
+(test_noninterference_regulator.py), and every C on the Bolt server
+(test_noninterference_neo4j.py). ``GRAPH_API_NONINTERFERENCE_EXAMPLES`` (default 100,
+3/5 of them with a brand as C), ``..._STEPS`` (25) and ``..._NEO4J_EXAMPLES`` (5) size a
+run (``noninterference_machine.EXAMPLES``).
 """
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from graphql import parse, validate
-from hypothesis import HealthCheck, settings
-from hypothesis.stateful import run_state_machine_as_test
 
 from graph_api.api.schema import build_schema
-from tests.conftest import (
-    ARCADEDB_HTTP,
-    NEO4J_URI,
-    arcadedb_command,
-    ensure_databases,
-    worker_database,
-)
 from tests.security import noninterference_ops as ops
 from tests.security.noninterference_battery import (
     ADMIN,
@@ -68,27 +61,27 @@ from tests.security.noninterference_battery import (
     document,
     documents,
 )
-from tests.security.noninterference_machine import NonInterference
+from tests.security.noninterference_machine import (
+    BRAND_EXAMPLES,
+    BRANDS,
+    EXAMPLES,
+    REGULATOR,
+    REGULATOR_EXAMPLES,
+    NonInterference,
+    run_machine,
+)
+from tests.security.noninterference_world import OBSERVERS
 from tests.security.support import Ids
 
-EXAMPLES = int(os.environ.get("GRAPH_API_NONINTERFERENCE_EXAMPLES", "100"))
-STEPS = int(os.environ.get("GRAPH_API_NONINTERFERENCE_STEPS", "25"))
 CONTROL_EXAMPLES = 5
-NEO4J_EXAMPLES = int(os.environ.get("GRAPH_API_NONINTERFERENCE_NEO4J_EXAMPLES", "5"))
+
+# The suite starts these first (tests/conftest.py): the longest files of the run.
+pytestmark = pytest.mark.first
 
 
-def run_machine(ids: Ids, folder: Path, examples: int, store: str = "memory",
-                databases: tuple[str, str] | None = None, control: bool = False) -> None:
-    run_state_machine_as_test(
-        lambda: NonInterference(ids, folder, store, databases, control),
-        settings=settings(max_examples=examples, stateful_step_count=STEPS, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow,
-                                                 HealthCheck.filter_too_much]),
-    )
-
-
-def test_nothing_c_may_not_see_changes_any_answer_it_gets(ids: Ids, tmp_path: Path) -> None:
-    run_machine(ids, tmp_path, EXAMPLES)
+def test_nothing_a_brand_may_not_see_changes_any_answer_it_gets(ids: Ids, tmp_path: Path
+                                                                ) -> None:
+    run_machine(ids, tmp_path, BRAND_EXAMPLES, BRANDS)
 
 
 def test_the_worlds_agree_when_both_receive_every_operation(ids: Ids, tmp_path: Path) -> None:
@@ -178,29 +171,6 @@ def test_known_way_in(ids: Ids, tmp_path: Path, name: str) -> None:
         machine.teardown()
 
 
-@pytest.fixture(scope="module")
-def neo4j_databases() -> Iterator[tuple[str, str]]:
-    """Two databases on the test Bolt server, one per world (ArcadeDB's HTTP API makes
-    them; ``make test`` starts the server and names its address); every example
-    empties them first."""
-    if not NEO4J_URI:
-        pytest.skip("no Bolt server: set GRAPH_API_TEST_NEO4J_URI (make test does)")
-    if ARCADEDB_HTTP is None:
-        pytest.skip("two worlds need two databases: set GRAPH_API_TEST_ARCADEDB_HTTP")
-    names = (worker_database("noninterference_a"), worker_database("noninterference_b"))
-    ensure_databases(*names)
-    yield names
-    for name in names:
-        arcadedb_command(f"drop database {name}")
-
-
-@pytest.mark.neo4j
-def test_nothing_c_may_not_see_changes_any_answer_it_gets_on_neo4j(
-    ids: Ids, tmp_path: Path, neo4j_databases: tuple[str, str]
-) -> None:
-    run_machine(ids, tmp_path, NEO4J_EXAMPLES, "neo4j", neo4j_databases)
-
-
 # -- the battery covers the schema ------------------------------------------------------
 def test_every_root_query_field_has_a_case_in_the_battery() -> None:
     fields = set(build_schema()._schema.query_type.fields)
@@ -212,6 +182,11 @@ def test_every_root_query_field_has_a_case_in_the_battery() -> None:
         + ", ".join(missing))
     gone = sorted(asked - fields)
     assert not gone, f"the battery asks fields the schema does not have: {', '.join(gone)}"
+
+
+def test_every_observer_has_its_run() -> None:
+    assert sorted(BRANDS + REGULATOR) == sorted(OBSERVERS)
+    assert BRAND_EXAMPLES + REGULATOR_EXAMPLES == EXAMPLES
 
 
 def test_every_rule_but_the_sweep_is_swarmed() -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from graph_api.services import hash_token
+from graph_api.config import Settings
+from graph_api.services import Services, hash_token
 from tests.e2e.server import Server, cli
 
 pytestmark = pytest.mark.e2e
@@ -41,3 +42,22 @@ def test_revoke_ends_a_token_at_once_and_only_that_one(tmp_path: Path) -> None:
     for token in (first, second):
         assert token.encode() not in stored
         assert hash_token(token).encode() in stored
+
+
+def test_count_issues_that_many_tokens_each_its_own_principal(tmp_path: Path) -> None:
+    db = tmp_path / "graph.db"
+    cli(db, "org", "add", "Acme", "--type", "BRAND", "--id", "acme")
+    tokens = cli(db, "token", "issue", "--org", "acme", "--role", "analyst",
+                 "--count", "3").stdout.split()
+    refused = cli(db, "token", "issue", "--org", "acme", "--role", "analyst", "--count", "0",
+                  check=False)
+    assert refused.returncode != 0 and "--count: 1 to 1000" in refused.stderr
+    services = Services.open(Settings(db=db))
+    try:
+        scopes = [services.authenticate(f"Bearer {token}") for token in tokens]
+        principals = {p.id for p in services.store.principal_records("acme")}
+    finally:
+        services.close()
+    assert len(tokens) == len(set(tokens)) == 3
+    assert [(s.org_id, s.role) for s in scopes] == [("acme", "analyst")] * 3
+    assert {s.principal_id for s in scopes} == principals  # three, and nothing for count 0
