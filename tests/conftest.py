@@ -84,7 +84,7 @@ class FixedClock:
 
 
 class FixedMonotonic:
-    """An injectable monotonic clock (``Services.monotonic``, seconds) that only moves
+    """An injectable monotonic clock (``WholeGraph.monotonic``, seconds) that only moves
     when told to."""
 
     def __init__(self, start: float = 1000.0) -> None:

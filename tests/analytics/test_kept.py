@@ -157,5 +157,5 @@ def test_a_served_graph_keeps_as_many_views_as_its_size_allows(
     services.close()
     monkeypatch.setattr(kept_module, "KEPT_BYTES", 3 * entities * kept_module.BYTES_PER_ENTITY)
     reopened = make_services(name="loaded")
-    assert reopened._kept.size == 3
-    assert make_services(name="empty")._kept.size == kept_module.KEPT_VIEWS
+    assert reopened.whole_graph.kept.size == 3
+    assert make_services(name="empty").whole_graph.kept.size == kept_module.KEPT_VIEWS
