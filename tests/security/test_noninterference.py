@@ -38,9 +38,10 @@ appeals of ladder steps; ``noninterference_world``: what both worlds share).
 The random search is split in three, each in a file of its own so that the suite's
 processes run them side by side: a brand as C (here), the regulator as C
 (test_noninterference_regulator.py), and every C on the Bolt server
-(test_noninterference_neo4j.py). ``GRAPH_API_NONINTERFERENCE_EXAMPLES`` (default 100,
-3/5 of them with a brand as C), ``..._STEPS`` (25) and ``..._NEO4J_EXAMPLES`` (5) size a
-run (``noninterference_machine.EXAMPLES``).
+(test_noninterference_neo4j.py). ``GRAPH_API_NONINTERFERENCE_EXAMPLES`` (default 60,
+3/5 of them with a brand as C), ``..._STEPS`` (25) and ``..._NEO4J_EXAMPLES`` (3) size a
+run (``noninterference_machine.EXAMPLES``); e.g. ``GRAPH_API_NONINTERFERENCE_EXAMPLES=500
+make test PYTEST_ARGS=tests/security`` searches deeper.
 """
 
 from __future__ import annotations
