@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from graph_api.analytics._cluster import networkit_serial
+from graph_api.analytics._cluster import engine_module, networkit_serial
 from graph_api.analytics.snapshot import distinct
 from graph_api.view_columns import FloatArray, IntArray
 
@@ -109,7 +109,7 @@ class CommunityBetweenness:
             if found is not None:
                 self.memo[key] = self.scores[lab] = found
         if estimated:
-            import networkit as nk
+            nk = engine_module("networkit")
 
             with networkit_serial(seed):
                 for lab, taken in estimated:
@@ -130,7 +130,7 @@ class CommunityBetweenness:
 
     def compute(self, labels: list[int]) -> None:
         """Run the exact ones of ``labels`` not yet known, small ones together."""
-        import networkit as nk
+        nk = engine_module("networkit")
 
         todo = [lab for lab in labels if lab in self.where and lab not in self.scores]
         batch: list[int] = []

@@ -22,7 +22,8 @@ import numpy as np
 
 from graph_api.view_columns import FloatArray, IntArray
 
-__all__ = ["ENGINES", "DEFAULT_ENGINE", "communities", "networkit_serial", "warm_up", "warmed"]
+__all__ = ["ENGINES", "DEFAULT_ENGINE", "communities", "engine_module", "networkit_serial",
+           "warm_up", "warmed"]
 
 ENGINES = ("igraph-leiden", "igraph-louvain", "networkit-plm")
 DEFAULT_ENGINE = "networkit-plm"
@@ -34,20 +35,39 @@ _MODULES = {"networkit-plm": "networkit", "igraph-leiden": "igraph", "igraph-lou
 _warming: dict[str, threading.Thread] = {}
 
 
+def engine_module(module: str) -> Any:
+    """``module`` (networkit, igraph), imported once per process. networkit without
+    matplotlib's pyplot, which it imports only to offer plots (its import guarded by an
+    ImportError) and which nothing here draws: 2.1 s of CPU per process becomes 0.9 s,
+    and neither matplotlib nor pandas is loaded (measured 2026-12-08). The block is
+    lifted after, so a later ``import matplotlib.pyplot`` (a docs example) works; one
+    made by another thread meanwhile would fail (no server code makes one)."""
+    if module not in sys.modules:
+        blocked = "matplotlib.pyplot" not in sys.modules
+        if blocked:
+            sys.modules["matplotlib.pyplot"] = None  # type: ignore[assignment]
+        try:
+            importlib.import_module(module)
+        finally:
+            if blocked and sys.modules.get("matplotlib.pyplot", sys) is None:
+                del sys.modules["matplotlib.pyplot"]
+    return importlib.import_module(module)  # waits for an import under way on a thread
+
+
 def warm_up(engine: str = DEFAULT_ENGINE) -> None:
     """Start importing ``engine``'s module on another thread, once per process.
 
-    networkit's import (with the matplotlib.pyplot it pulls in) costs 2–5 s of
-    CPU, and the first `communities` of a process paid it after the numpy work
-    that precedes clustering; begun before that work, it runs beside it (numpy
-    releases the GIL in its sorts). Importing the module again then waits for
-    this import to finish, as Python's import lock makes it.
+    networkit's import costs ~1 s of CPU (`engine_module`; 2–5 s with the
+    matplotlib.pyplot it would pull in), and the first `communities` of a process
+    paid it after the numpy work that precedes clustering; begun before that work,
+    it runs beside it (numpy releases the GIL in its sorts). Importing the module
+    again then waits for this import to finish, as Python's import lock makes it.
     """
     module = _MODULES.get(engine)
     if module is None or module in sys.modules or module in _warming:
         return
     thread = threading.Thread(
-        target=importlib.import_module, args=(module,), name=f"import-{module}"
+        target=engine_module, args=(module,), name=f"import-{module}"
     )
     _warming[module] = thread
     thread.start()
@@ -66,7 +86,7 @@ def networkit_serial(seed: int) -> Iterator[None]:
     One thread makes results reproducible to the last bit (parallel sums and
     node orders vary between runs); the previous thread count is restored.
     """
-    import networkit as nk
+    nk = engine_module("networkit")
 
     with _LOCK:
         threads = nk.engineering.getMaxNumberOfThreads()
@@ -143,7 +163,7 @@ for ~15 ms. The graph built is the same: edges are added in the same order."""
 def _networkit_plm(
     n: int, src: IntArray, dst: IntArray, weight: FloatArray, seed: int, resolution: float
 ) -> IntArray:
-    import networkit as nk
+    nk = engine_module("networkit")
 
     with networkit_serial(seed):
         g = nk.graph.Graph(n, weighted=True, directed=False)

@@ -26,9 +26,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     if args.workers < 1:
         raise ValueError("--workers must be 1 or more")
-    # The clustering engine's import (2-5 s of CPU, matplotlib with it) beside the store's
-    # load, not in a server's first rings, where it held the GIL from the request loop
-    # for up to 390 ms at a time (bench/RESULTS.md, issue 21 head-of-line).
+    # The clustering engine's import (~1 s of CPU: analytics._cluster.engine_module)
+    # beside the store's load, not in a server's first rings, where it held the GIL
+    # from the request loop for up to 390 ms at a time (bench/RESULTS.md, issue 21
+    # head-of-line).
     warm_up()
     services = _services(args, create=True)
     if args.demo:
