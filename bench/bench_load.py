@@ -111,12 +111,17 @@ def free_port() -> int:
 
 def cli(db: Path | None, *args: str) -> str:
     """The last line ``graph-api ARGS --db DB`` prints."""
+    return cli_lines(db, *args)[-1]
+
+
+def cli_lines(db: Path | None, *args: str) -> list[str]:
+    """The lines ``graph-api ARGS --db DB`` prints."""
     where = ["--db", str(db)] if db is not None else []
     done = subprocess.run([*GRAPH_API, *args, *where], capture_output=True, text=True,
                           timeout=3600, env=ENV, check=False)
     if done.returncode != 0:
         raise SystemExit(f"graph-api {' '.join(args)} failed: {done.stderr}")
-    return done.stdout.strip().splitlines()[-1]
+    return done.stdout.strip().splitlines()
 
 
 def generated(folder: Path, sellers: int) -> Path:
@@ -162,12 +167,8 @@ def tokens_for(db: Path, clients: int) -> list[tuple[str, str]]:
 
 
 def tokens_of(db: Path, org: str, count: int) -> list[str]:
-    done = subprocess.run([*GRAPH_API, "token", "issue", "--org", org, "--role", "analyst",
-                           "--count", str(count), "--db", str(db)], capture_output=True,
-                          text=True, timeout=600, env=ENV, check=False)
-    if done.returncode != 0:
-        raise SystemExit(f"graph-api token issue --org {org} failed: {done.stderr}")
-    tokens = done.stdout.split()
+    tokens = cli_lines(db, "token", "issue", "--org", org, "--role", "analyst",
+                       "--count", str(count))
     if len(tokens) != count:
         raise SystemExit(f"graph-api token issue --count {count} printed {len(tokens)} tokens")
     return tokens

@@ -49,7 +49,8 @@ def engine_module(module: str) -> Any:
         try:
             importlib.import_module(module)
         finally:
-            if blocked and sys.modules.get("matplotlib.pyplot", sys) is None:
+            if blocked and "matplotlib.pyplot" in sys.modules \
+                    and sys.modules["matplotlib.pyplot"] is None:  # still our block
                 del sys.modules["matplotlib.pyplot"]
     return importlib.import_module(module)  # waits for an import under way on a thread
 

@@ -329,8 +329,8 @@ class AnalyticsQuery:
         count = _first(first, 20)
         found = await info.context.whole_graph(info.path, "rings", size, _rings(size))
         if count > RANKED and len(found) > RANKED:
-            await info.context.services.whole_graph.off_loop(scope, lambda: _rank(found[:count]),
-                                                 info.context.caller)
+            await info.context.services.whole_graph.off_loop(
+                scope, lambda: _rank(found[:count]), info.context.caller)
         return [
             RingCandidate(id=strawberry.ID(r.id), size=r.size, regions=list(r.regions), _ring=r)
             for r in found[:count]

@@ -103,7 +103,7 @@ class Operation:
         """`WholeGraph.answer`'s answer for the caller, noted in ``older_answers``
         under the field's ``path`` when it is an older one."""
         answered = await self.services.whole_graph.answer(self.scope, name, arg, compute,
-                                                   self.caller)
+                                                          self.caller)
         if answered.as_of is not None:
             self.older_answers.append(OlderAnswer(tuple(path.as_list()), answered.as_of))
         return answered.value
